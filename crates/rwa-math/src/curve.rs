@@ -1,0 +1,604 @@
+//! Bonding curves and their exact integrals.
+//!
+//! Supply `s` is in whole RWA tokens, price `P(s)` in quote tokens per whole RWA token:
+//!
+//! * linear       `P = m s + b`                    cost = m/2 (s1^2 - s0^2) + b (s1 - s0)
+//! * exponential  `P = a e^(k s)`                  cost = (a/k) e^(k s0) (e^(k (s1 - s0)) - 1)
+//! * sigmoid      `P = K / (1 + e^(-k (s - s0)))`  cost = (K/k) [softplus(k (s1 - mid)) - softplus(k (s0 - mid))]
+//!
+//! with softplus(y) = ln(1 + e^y). The linear integral is computed exactly with 512-bit integers; the
+//! other two are computed as guaranteed lower/upper bounds (see [`crate::transcendental`]) whose gap
+//! is far below 1e-9 relative. Buyers pay `ceil(upper bound)` and sellers receive `floor(lower bound)`
+//! in quote base units, so rounding never favours the trader, and the reserve always covers selling
+//! the whole supply back down the curve.
+
+use crate::decimal::{pow10, Decimal, DECIMAL_DIGITS, SCALE};
+use crate::transcendental::{exp, exp_neg, expm1, ln, ln1p};
+use crate::wide::U512;
+use crate::{MathError, Rounding};
+
+/// Largest token decimals a market supports (RWA and quote mint alike).
+pub const MAX_TOKEN_DECIMALS: u8 = 9;
+/// Largest price parameter (quote tokens per token) any curve accepts.
+pub const MAX_PRICE_PARAM: Decimal = Decimal::from_int(1_000_000_000);
+/// Largest exponent k * s an exponential curve may reach at max supply (e^40 ~ 2.4e17).
+pub const MAX_EXP_EXPONENT: Decimal = Decimal::from_int(40);
+/// Largest |k (s - midpoint)| a sigmoid may reach.
+pub const MAX_SIGMOID_EXPONENT: Decimal = Decimal::from_int(1_000_000);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CurveKind {
+    Linear = 0,
+    Exponential = 1,
+    Sigmoid = 2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curve {
+    Linear { slope: Decimal, intercept: Decimal },
+    Exponential { a: Decimal, k: Decimal },
+    Sigmoid { max_price: Decimal, k: Decimal, midpoint: Decimal },
+}
+
+/// A signed exponent kept as sign + magnitude so all arithmetic stays unsigned.
+#[derive(Clone, Copy, Debug)]
+struct Signed {
+    negative: bool,
+    magnitude: Decimal,
+}
+
+impl Curve {
+    pub fn kind(&self) -> CurveKind {
+        match self {
+            Curve::Linear { .. } => CurveKind::Linear,
+            Curve::Exponential { .. } => CurveKind::Exponential,
+            Curve::Sigmoid { .. } => CurveKind::Sigmoid,
+        }
+    }
+
+    /// The three parameters in a fixed order (linear: slope, intercept, 0; exponential: a, k, 0;
+    /// sigmoid: max_price, k, midpoint), as stored on chain.
+    pub fn params(&self) -> [Decimal; 3] {
+        match *self {
+            Curve::Linear { slope, intercept } => [slope, intercept, Decimal::ZERO],
+            Curve::Exponential { a, k } => [a, k, Decimal::ZERO],
+            Curve::Sigmoid { max_price, k, midpoint } => [max_price, k, midpoint],
+        }
+    }
+
+    pub fn from_params(kind: CurveKind, params: [Decimal; 3]) -> Curve {
+        match kind {
+            CurveKind::Linear => Curve::Linear { slope: params[0], intercept: params[1] },
+            CurveKind::Exponential => Curve::Exponential { a: params[0], k: params[1] },
+            CurveKind::Sigmoid => Curve::Sigmoid { max_price: params[0], k: params[1], midpoint: params[2] },
+        }
+    }
+
+    /// Checks the parameters against the supported bounds for a market whose supply never exceeds
+    /// `max_supply` whole tokens.
+    pub fn validate(&self, max_supply: Decimal) -> Result<(), MathError> {
+        match *self {
+            Curve::Linear { slope, intercept } => {
+                if slope.is_zero() && intercept.is_zero() {
+                    return Err(MathError::InvalidCurve("slope and intercept are both zero"));
+                }
+                if slope > MAX_PRICE_PARAM || intercept > MAX_PRICE_PARAM {
+                    return Err(MathError::InvalidCurve("slope and intercept must be at most 1e9"));
+                }
+            }
+            Curve::Exponential { a, k } => {
+                if a.is_zero() || k.is_zero() {
+                    return Err(MathError::InvalidCurve("a and k must be positive"));
+                }
+                if a > MAX_PRICE_PARAM {
+                    return Err(MathError::InvalidCurve("a must be at most 1e9"));
+                }
+                if k.mul(max_supply, Rounding::Up)? > MAX_EXP_EXPONENT {
+                    return Err(MathError::InvalidCurve("k * max_supply must be at most 40"));
+                }
+            }
+            Curve::Sigmoid { max_price, k, midpoint } => {
+                if max_price.is_zero() || k.is_zero() {
+                    return Err(MathError::InvalidCurve("max_price and k must be positive"));
+                }
+                if max_price > MAX_PRICE_PARAM {
+                    return Err(MathError::InvalidCurve("max_price must be at most 1e9"));
+                }
+                let span = if midpoint > max_supply { midpoint } else { max_supply };
+                if k.mul(span, Rounding::Up)? > MAX_SIGMOID_EXPONENT {
+                    return Err(MathError::InvalidCurve("k * max(midpoint, max_supply) must be at most 1e6"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Spot price P(s), rounded in the given direction.
+    pub fn price(&self, supply: Decimal, rounding: Rounding) -> Result<Decimal, MathError> {
+        match *self {
+            Curve::Linear { slope, intercept } => slope.mul(supply, rounding)?.checked_add(intercept),
+            Curve::Exponential { a, k } => a.mul(exp(k.mul(supply, rounding)?, rounding)?, rounding),
+            Curve::Sigmoid { max_price, k, midpoint } => {
+                // K / (1 + e^-y): increasing in y.
+                let y = sigmoid_exponent(k, supply, midpoint, rounding)?;
+                let e = if y.negative {
+                    exp(y.magnitude, rounding.opposite())?
+                } else {
+                    exp_neg(y.magnitude, rounding.opposite())?
+                };
+                max_price.div(Decimal::ONE.checked_add(e)?, rounding)
+            }
+        }
+    }
+
+    /// Bound on the integral of P from `from` to `to` (`from <= to`), in quote tokens.
+    pub fn integral(&self, from: Decimal, to: Decimal, rounding: Rounding) -> Result<Decimal, MathError> {
+        if from > to {
+            return Err(MathError::SupplyOutOfRange);
+        }
+        if from == to {
+            return Ok(Decimal::ZERO);
+        }
+        let width = to.checked_sub(from)?;
+        match *self {
+            Curve::Linear { slope, intercept } => {
+                // width * (m (from + to) / 2 + b)
+                let mean_price = slope.mul(from.checked_add(to)?, rounding)?.mul_div_int(1, 2, rounding)?.checked_add(intercept)?;
+                mean_price.mul(width, rounding)
+            }
+            Curve::Exponential { a, k } => {
+                let start = a.mul(exp(k.mul(from, rounding)?, rounding)?, rounding)?;
+                let growth = expm1(k.mul(width, rounding)?, rounding)?;
+                start.mul(growth, rounding)?.div(k, rounding)
+            }
+            Curve::Sigmoid { max_price, k, midpoint } => {
+                let upper_end = softplus(sigmoid_exponent(k, to, midpoint, rounding)?, rounding)?;
+                let lower_end = softplus(sigmoid_exponent(k, from, midpoint, rounding.opposite())?, rounding.opposite())?;
+                let difference = upper_end.saturating_sub(lower_end);
+                max_price.mul(difference, rounding)?.div(k, rounding)
+            }
+        }
+    }
+}
+
+/// y = k (s - midpoint), rounded in the given direction (towards +inf for `Up`).
+fn sigmoid_exponent(k: Decimal, supply: Decimal, midpoint: Decimal, rounding: Rounding) -> Result<Signed, MathError> {
+    if supply >= midpoint {
+        Ok(Signed { negative: false, magnitude: k.mul(supply.checked_sub(midpoint)?, rounding)? })
+    } else {
+        Ok(Signed { negative: true, magnitude: k.mul(midpoint.checked_sub(supply)?, rounding.opposite())? })
+    }
+}
+
+/// ln(1 + e^y) evaluated stably; increasing in y, so a directed y gives a directed result.
+fn softplus(y: Signed, rounding: Rounding) -> Result<Decimal, MathError> {
+    let tail = ln1p(exp_neg(y.magnitude, rounding)?, rounding)?;
+    if y.negative {
+        Ok(tail)
+    } else {
+        y.magnitude.checked_add(tail)
+    }
+}
+
+/// A curve bound to its token decimals: the base-unit API the program and the bots both call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CurveMarket {
+    pub curve: Curve,
+    /// Decimals of the RWA mint.
+    pub decimals: u8,
+    /// Decimals of the quote mint.
+    pub quote_decimals: u8,
+}
+
+impl CurveMarket {
+    pub fn new(curve: Curve, decimals: u8, quote_decimals: u8) -> Result<Self, MathError> {
+        if decimals > MAX_TOKEN_DECIMALS || quote_decimals > MAX_TOKEN_DECIMALS {
+            return Err(MathError::UnsupportedDecimals);
+        }
+        Ok(CurveMarket { curve, decimals, quote_decimals })
+    }
+
+    fn tokens(&self, base_units: u64) -> Result<Decimal, MathError> {
+        Decimal::from_base_units(base_units, self.decimals)
+    }
+
+    /// Validates curve and cap together: parameters in bounds and the cost of the whole supply
+    /// representable in quote base units.
+    pub fn validate(&self, max_supply: u64) -> Result<(), MathError> {
+        if max_supply == 0 {
+            return Err(MathError::InvalidCurve("max_supply must be positive"));
+        }
+        self.curve.validate(self.tokens(max_supply)?)?;
+        self.buy_cost(0, max_supply).map(|_| ())
+    }
+
+    /// Spot price at `supply` base units, in quote tokens per whole token (rounded down).
+    pub fn spot_price(&self, supply: u64) -> Result<Decimal, MathError> {
+        self.curve.price(self.tokens(supply)?, Rounding::Down)
+    }
+
+    /// Quote base units a buyer pays for `amount` base units at `supply` (fees excluded): the
+    /// ceiling of the exact integral.
+    pub fn buy_cost(&self, supply: u64, amount: u64) -> Result<u64, MathError> {
+        let end = supply.checked_add(amount).ok_or(MathError::SupplyOutOfRange)?;
+        self.integral_base_units(supply, end, Rounding::Up)
+    }
+
+    /// Quote base units a seller receives for `amount` base units at `supply` (fees excluded): the
+    /// floor of the exact integral.
+    pub fn sell_proceeds(&self, supply: u64, amount: u64) -> Result<u64, MathError> {
+        let start = supply.checked_sub(amount).ok_or(MathError::SupplyOutOfRange)?;
+        self.integral_base_units(start, supply, Rounding::Down)
+    }
+
+    fn integral_base_units(&self, from: u64, to: u64, rounding: Rounding) -> Result<u64, MathError> {
+        if let Curve::Linear { slope, intercept } = self.curve {
+            return self.linear_exact(slope, intercept, from, to, rounding);
+        }
+        self.curve
+            .integral(self.tokens(from)?, self.tokens(to)?, rounding)?
+            .to_base_units(self.quote_decimals, rounding)
+    }
+
+    /// cost = (to - from) * 10^qd * (M (from + to) + 2 B 10^d) / (2 * 10^(2d) * 10^18), exactly, where
+    /// M and B are the raw 18-digit slope and intercept and from/to are base units. Chained divisions
+    /// by positive integers round exactly like one division (ceil(ceil(x/a)/b) = ceil(x/(ab))).
+    fn linear_exact(&self, slope: Decimal, intercept: Decimal, from: u64, to: u64, rounding: Rounding) -> Result<u64, MathError> {
+        let token_unit = pow10(self.decimals as u32);
+        let supply_sum = from as u128 + to as u128;
+        let numerator = U512::from_u128(slope.raw())
+            .checked_mul_u128(supply_sum)?
+            .checked_add(&U512::from_u128(intercept.raw()).checked_mul_u128(2 * token_unit)?)?
+            .checked_mul_u64(to - from)?
+            .checked_mul_u64(pow10(self.quote_decimals as u32) as u64)?;
+        let quotient = numerator
+            .div_u64(2, rounding)?
+            .div_u64(token_unit as u64, rounding)?
+            .div_u64(token_unit as u64, rounding)?
+            .div_u128_to_u128(SCALE, rounding)?;
+        u64::try_from(quotient).map_err(|_| MathError::Overflow)
+    }
+
+    /// The largest amount (base units, at most `max_amount`) whose buy cost is at most `quote_in`,
+    /// with that cost. Starts from a closed-form estimate and settles it against [`Self::buy_cost`],
+    /// the single source of truth, so the answer is exact whatever the estimate's error.
+    pub fn buy_amount_for_quote(&self, supply: u64, quote_in: u64, max_amount: u64) -> Result<(u64, u64), MathError> {
+        let estimate = self.estimate_buy_amount(supply, quote_in).unwrap_or(0).min(max_amount);
+        let fits = |amount: u64| -> Result<bool, MathError> {
+            match self.buy_cost(supply, amount) {
+                Ok(cost) => Ok(cost <= quote_in),
+                Err(MathError::Overflow) | Err(MathError::SupplyOutOfRange) => Ok(false),
+                Err(other) => Err(other),
+            }
+        };
+        let amount = largest_satisfying(estimate, max_amount, fits)?;
+        Ok((amount, self.buy_cost(supply, amount)?))
+    }
+
+    /// The smallest amount (base units, at most `supply`) whose sell proceeds are at least
+    /// `quote_out`, with those proceeds; `None` when even selling the whole supply pays less.
+    pub fn sell_amount_for_quote(&self, supply: u64, quote_out: u64) -> Result<Option<(u64, u64)>, MathError> {
+        if self.sell_proceeds(supply, supply)? < quote_out {
+            return Ok(None);
+        }
+        let estimate = self.estimate_sell_amount(supply, quote_out).unwrap_or(supply).min(supply);
+        // "proceeds < quote_out" is true on a prefix [0, answer); find its end.
+        let short = |amount: u64| -> Result<bool, MathError> { Ok(self.sell_proceeds(supply, amount)? < quote_out) };
+        let last_short = if short(0)? { Some(largest_satisfying(estimate.saturating_sub(1), supply, short)?) } else { None };
+        let amount = match last_short {
+            Some(last) => last + 1,
+            None => 0,
+        };
+        Ok(Some((amount, self.sell_proceeds(supply, amount)?)))
+    }
+
+    fn estimate_buy_amount(&self, supply: u64, quote_in: u64) -> Result<u64, MathError> {
+        let start = self.tokens(supply)?;
+        let budget = Decimal::from_base_units(quote_in, self.quote_decimals)?;
+        let width = match self.curve {
+            Curve::Linear { slope, intercept } => {
+                // width = 2Q / (p0 + sqrt(p0^2 + 2 m Q)), the cancellation-free root.
+                let p0 = slope.mul(start, Rounding::Down)?.checked_add(intercept)?;
+                let discriminant = p0.mul(p0, Rounding::Down)?.checked_add(slope.mul(budget, Rounding::Down)?.mul_div_int(2, 1, Rounding::Down)?)?;
+                budget.mul_div_int(2, 1, Rounding::Down)?.div(p0.checked_add(sqrt(discriminant)?)?, Rounding::Down)?
+            }
+            Curve::Exponential { a, k } => {
+                // width = ln(1 + k Q / (a e^(k s))) / k
+                let start_price = a.mul(exp(k.mul(start, Rounding::Down)?, Rounding::Down)?, Rounding::Down)?;
+                let ratio = k.mul(budget, Rounding::Down)?.div(start_price, Rounding::Down)?;
+                ln1p(ratio, Rounding::Down)?.div(k, Rounding::Down)?
+            }
+            Curve::Sigmoid { max_price, k, midpoint } => {
+                let y0 = sigmoid_exponent(k, start, midpoint, Rounding::Down)?;
+                let target = softplus(y0, Rounding::Down)?.checked_add(k.mul(budget, Rounding::Down)?.div(max_price, Rounding::Down)?)?;
+                let y1 = softplus_inverse(target)?;
+                signed_difference(y1, y0)?.div(k, Rounding::Down)?
+            }
+        };
+        width.to_base_units(self.decimals, Rounding::Down)
+    }
+
+    fn estimate_sell_amount(&self, supply: u64, quote_out: u64) -> Result<u64, MathError> {
+        let end = self.tokens(supply)?;
+        let wanted = Decimal::from_base_units(quote_out, self.quote_decimals)?;
+        let width = match self.curve {
+            Curve::Linear { slope, intercept } => {
+                // width = 2Q / (p1 + sqrt(p1^2 - 2 m Q)) with p1 the price at the top.
+                let p1 = slope.mul(end, Rounding::Down)?.checked_add(intercept)?;
+                let discriminant = p1.mul(p1, Rounding::Down)?.saturating_sub(slope.mul(wanted, Rounding::Down)?.mul_div_int(2, 1, Rounding::Down)?);
+                wanted.mul_div_int(2, 1, Rounding::Down)?.div(p1.checked_add(sqrt(discriminant)?)?, Rounding::Down)?
+            }
+            Curve::Exponential { a, k } => {
+                // e^(k (s - w)) = e^(k s) - k Q / a  =>  w = s - ln(e^(k s) - kQ/a) / k
+                let top = exp(k.mul(end, Rounding::Down)?, Rounding::Down)?;
+                let remaining = top.checked_sub(k.mul(wanted, Rounding::Down)?.div(a, Rounding::Down)?)?;
+                if remaining < Decimal::ONE {
+                    return Err(MathError::Domain);
+                }
+                end.saturating_sub(ln(remaining, Rounding::Down)?.div(k, Rounding::Down)?)
+            }
+            Curve::Sigmoid { max_price, k, midpoint } => {
+                let y1 = sigmoid_exponent(k, end, midpoint, Rounding::Down)?;
+                let target = softplus(y1, Rounding::Down)?.checked_sub(k.mul(wanted, Rounding::Down)?.div(max_price, Rounding::Down)?)?;
+                let y0 = softplus_inverse(target)?;
+                signed_difference(y1, y0)?.div(k, Rounding::Down)?
+            }
+        };
+        width.to_base_units(self.decimals, Rounding::Up)
+    }
+}
+
+/// Integer square root of a decimal (rounded down).
+pub fn sqrt(value: Decimal) -> Result<Decimal, MathError> {
+    // sqrt(raw / 1e18) * 1e18 = sqrt(raw * 1e18); use 1e18 = 1e9^2 when raw * 1e18 would overflow.
+    match value.raw().checked_mul(SCALE) {
+        Some(scaled) => Ok(Decimal::from_raw(scaled.isqrt())),
+        None => Ok(Decimal::from_raw(value.raw().isqrt().checked_mul(pow10(DECIMAL_DIGITS / 2)).ok_or(MathError::Overflow)?)),
+    }
+}
+
+/// Approximate y with softplus(y) = v, i.e. y = v + ln(1 - e^-v) = v - ln1p(w / (1 - w)), w = e^-v.
+/// Only an estimate for the solvers; accuracy does not affect settlement.
+fn softplus_inverse(v: Decimal) -> Result<Signed, MathError> {
+    let w = exp_neg(v, Rounding::Down)?;
+    let one_minus_w = Decimal::ONE.checked_sub(w)?;
+    if one_minus_w.is_zero() {
+        return Err(MathError::Domain);
+    }
+    let correction = ln1p(w.div(one_minus_w, Rounding::Down)?, Rounding::Down)?;
+    Ok(if v >= correction {
+        Signed { negative: false, magnitude: v.checked_sub(correction)? }
+    } else {
+        Signed { negative: true, magnitude: correction.checked_sub(v)? }
+    })
+}
+
+/// a - b for signed exponents, required non-negative.
+fn signed_difference(a: Signed, b: Signed) -> Result<Decimal, MathError> {
+    match (a.negative, b.negative) {
+        (false, false) => Ok(a.magnitude.saturating_sub(b.magnitude)),
+        (false, true) => a.magnitude.checked_add(b.magnitude),
+        (true, true) => Ok(b.magnitude.saturating_sub(a.magnitude)),
+        (true, false) => Ok(Decimal::ZERO),
+    }
+}
+
+/// Largest x in [0, max] with `predicate(x)` true, for a predicate true on a prefix of [0, max]
+/// (returns 0 when only 0 satisfies it, or when nothing does). Gallops out from `start`, then
+/// bisects, so a good start costs a handful of evaluations and a bad one only a logarithm more.
+pub fn largest_satisfying(
+    start: u64,
+    max: u64,
+    mut predicate: impl FnMut(u64) -> Result<bool, MathError>,
+) -> Result<u64, MathError> {
+    let start = start.min(max);
+    let (mut good, mut bad): (u64, Option<u64>);
+    if predicate(start)? {
+        good = start;
+        bad = None;
+        let mut step: u64 = 1;
+        loop {
+            let probe = good.saturating_add(step).min(max);
+            if probe == good {
+                break;
+            }
+            if predicate(probe)? {
+                good = probe;
+                step = step.saturating_mul(2);
+            } else {
+                bad = Some(probe);
+                break;
+            }
+        }
+    } else {
+        bad = Some(start);
+        good = 0;
+        let mut step: u64 = 1;
+        loop {
+            if start <= step {
+                break;
+            }
+            let probe = start - step;
+            if predicate(probe)? {
+                good = probe;
+                break;
+            }
+            bad = Some(probe);
+            step = step.saturating_mul(2);
+        }
+    }
+    if let Some(mut bad) = bad {
+        while bad - good > 1 {
+            let middle = good + (bad - good) / 2;
+            if predicate(middle)? {
+                good = middle;
+            } else {
+                bad = middle;
+            }
+        }
+    }
+    Ok(good)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn linear() -> CurveMarket {
+        CurveMarket::new(Curve::Linear { slope: d("0.000001"), intercept: d("1") }, 6, 6).unwrap()
+    }
+    fn exponential() -> CurveMarket {
+        CurveMarket::new(Curve::Exponential { a: d("0.5"), k: d("0.00001") }, 6, 6).unwrap()
+    }
+    fn sigmoid() -> CurveMarket {
+        CurveMarket::new(Curve::Sigmoid { max_price: d("100"), k: d("0.0005"), midpoint: d("10000") }, 6, 6).unwrap()
+    }
+
+    /// High-precision reference for the exponential and sigmoid integrals, in quote base units,
+    /// from 60-digit decimal arithmetic (Python `decimal`), as exact rationals would be too slow.
+    const REFERENCES: &[(&str, u64, u64, &str)] = &[
+        // (curve, supply base units, amount base units, exact cost in quote base units)
+        ("exp", 0, 1_000_000_000, "502508354.2084028771"),
+        ("exp", 250_000_000_000, 3_000_000, "18274015.0499104077"),
+        // symmetric around the midpoint: softplus(y) - softplus(-y) = y exactly
+        ("sig", 0, 20_000_000_000, "1000000000000.0000000000"),
+        ("sig", 9_000_000_000, 2_000_000_000, "100000000000.0000000000"),
+        ("sig", 1, 1, "0.6692850929"),
+    ];
+
+    #[test]
+    fn linear_integral_is_exact() {
+        let market = linear();
+        // 1000 tokens from 0: 1e-6/2 * 1000^2 + 1 * 1000 = 1000.5 tokens = 1_000_500_000 units
+        assert_eq!(market.buy_cost(0, 1_000_000_000).unwrap(), 1_000_500_000);
+        assert_eq!(market.sell_proceeds(1_000_000_000, 1_000_000_000).unwrap(), 1_000_500_000);
+        // one base unit at supply 0 costs 1e-6 * (1 + tiny) quote tokens: 1.0000000000005 units
+        assert_eq!(market.buy_cost(0, 1).unwrap(), 2);
+        assert_eq!(market.sell_proceeds(1, 1).unwrap(), 1);
+        assert_eq!(market.sell_proceeds(0, 1), Err(MathError::SupplyOutOfRange));
+    }
+
+    #[test]
+    fn transcendental_integrals_match_references() {
+        for (kind, supply, amount, exact) in REFERENCES {
+            let market = if *kind == "exp" { exponential() } else { sigmoid() };
+            let exact: f64 = exact.parse().unwrap();
+            let cost = market.buy_cost(*supply, *amount).unwrap() as f64;
+            let proceeds = market.sell_proceeds(supply + amount, *amount).unwrap() as f64;
+            let slack = exact * 1e-9 + 1.0;
+            assert!(cost >= exact && cost <= exact + slack, "{kind} buy {cost} vs {exact}");
+            assert!(proceeds <= exact && proceeds >= exact - slack, "{kind} sell {proceeds} vs {exact}");
+        }
+    }
+
+    #[test]
+    fn validation_names_the_bound() {
+        let market = CurveMarket::new(Curve::Exponential { a: d("0.000001"), k: d("1") }, 6, 6).unwrap();
+        assert!(matches!(market.validate(41_000_000), Err(MathError::InvalidCurve(_))));
+        assert!(market.validate(20_000_000).is_ok());
+        // in bounds, but the whole supply would cost more than u64::MAX quote base units
+        let pricey = CurveMarket::new(Curve::Exponential { a: d("1000"), k: d("1") }, 6, 6).unwrap();
+        assert_eq!(pricey.validate(39_000_000), Err(MathError::Overflow));
+        let flat = CurveMarket::new(Curve::Linear { slope: Decimal::ZERO, intercept: Decimal::ZERO }, 6, 6).unwrap();
+        assert!(matches!(flat.validate(1), Err(MathError::InvalidCurve(_))));
+        assert_eq!(CurveMarket::new(linear().curve, 10, 6), Err(MathError::UnsupportedDecimals));
+    }
+
+    #[test]
+    fn solvers_agree_with_forward_costs() {
+        for market in [linear(), exponential(), sigmoid()] {
+            let (amount, cost) = market.buy_amount_for_quote(5_000_000_000, 123_456_789, u64::MAX / 4).unwrap();
+            assert!(cost <= 123_456_789);
+            assert!(market.buy_cost(5_000_000_000, amount + 1).unwrap() > 123_456_789);
+            let (sold, proceeds) = market.sell_amount_for_quote(5_000_000_000, 1_234_567).unwrap().unwrap();
+            assert!(proceeds >= 1_234_567);
+            assert!(market.sell_proceeds(5_000_000_000, sold - 1).unwrap() < 1_234_567);
+        }
+        assert_eq!(linear().sell_amount_for_quote(1_000_000, u64::MAX).unwrap(), None);
+    }
+
+    /// Every test market validates with this max supply (one million tokens).
+    const MAX_SUPPLY: u64 = 1_000_000_000_000;
+
+    fn any_market() -> impl Strategy<Value = CurveMarket> {
+        prop_oneof![Just(linear()), Just(exponential()), Just(sigmoid())]
+    }
+
+    #[test]
+    fn test_markets_are_valid() {
+        for market in [linear(), exponential(), sigmoid()] {
+            market.validate(MAX_SUPPLY).unwrap();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// A buy then a sell of the same amount never returns more than was paid.
+        #[test]
+        fn round_trip_never_profits(market in any_market(), supply in 0u64..MAX_SUPPLY / 2, amount in 1u64..MAX_SUPPLY / 2) {
+            let paid = market.buy_cost(supply, amount).unwrap();
+            let received = market.sell_proceeds(supply + amount, amount).unwrap();
+            prop_assert!(received <= paid);
+        }
+
+        /// Splitting a buy into two parts never costs less than buying at once.
+        #[test]
+        fn splitting_never_cheaper(market in any_market(), supply in 0u64..MAX_SUPPLY / 2, a in 1u64..MAX_SUPPLY / 4, b in 1u64..MAX_SUPPLY / 4) {
+            let whole = market.buy_cost(supply, a + b).unwrap();
+            let parts = market.buy_cost(supply, a).unwrap() + market.buy_cost(supply + a, b).unwrap();
+            prop_assert!(parts >= whole);
+            let whole_sale = market.sell_proceeds(supply + a + b, a + b).unwrap();
+            let part_sales = market.sell_proceeds(supply + a + b, b).unwrap() + market.sell_proceeds(supply + a, a).unwrap();
+            prop_assert!(part_sales <= whole_sale);
+        }
+
+        /// Quotes are monotone in the amount.
+        #[test]
+        fn quotes_monotone(market in any_market(), supply in 0u64..MAX_SUPPLY / 2, a in 0u64..MAX_SUPPLY / 4, extra in 0u64..1_000_000) {
+            prop_assert!(market.buy_cost(supply, a).unwrap() <= market.buy_cost(supply, a + extra).unwrap());
+            let top = supply + a + extra;
+            prop_assert!(market.sell_proceeds(top, a).unwrap() <= market.sell_proceeds(top, a + extra).unwrap());
+        }
+
+        /// Solvency: after any sequence of buys and sells, the reserve built from the rounded
+        /// payments covers selling the whole supply back down the curve.
+        #[test]
+        fn reserve_covers_full_sell_back(market in any_market(), steps in proptest::collection::vec((any::<bool>(), 1u64..MAX_SUPPLY / 32), 1..24)) {
+            let (mut supply, mut reserve) = (0u64, 0u64);
+            for (buy, amount) in steps {
+                if buy {
+                    reserve += market.buy_cost(supply, amount).unwrap();
+                    supply += amount;
+                } else {
+                    let amount = amount.min(supply);
+                    reserve -= market.sell_proceeds(supply, amount).unwrap();
+                    supply -= amount;
+                }
+                prop_assert!(reserve >= market.sell_proceeds(supply, supply).unwrap());
+            }
+        }
+
+        /// The closed-form integral agrees with an f64 reference (independent arithmetic) to 1e-9.
+        #[test]
+        fn integrals_match_f64_reference(market in any_market(), supply in 0u64..MAX_SUPPLY / 2, amount in 1_000_000u64..MAX_SUPPLY / 2) {
+            let s0 = supply as f64 / 1e6;
+            let s1 = (supply + amount) as f64 / 1e6;
+            let reference = match market.curve {
+                Curve::Linear { slope, intercept } => slope.to_f64() / 2.0 * (s1 * s1 - s0 * s0) + intercept.to_f64() * (s1 - s0),
+                Curve::Exponential { a, k } => a.to_f64() / k.to_f64() * ((k.to_f64() * s1).exp() - (k.to_f64() * s0).exp()),
+                Curve::Sigmoid { max_price, k, midpoint } => {
+                    let sp = |y: f64| if y > 0.0 { y + (-y).exp().ln_1p() } else { y.exp().ln_1p() };
+                    max_price.to_f64() / k.to_f64() * (sp(k.to_f64() * (s1 - midpoint.to_f64())) - sp(k.to_f64() * (s0 - midpoint.to_f64())))
+                }
+            } * 1e6;
+            let cost = market.buy_cost(supply, amount).unwrap() as f64;
+            prop_assert!((cost - reference).abs() <= reference * 1e-9 + 1.0, "cost {} reference {}", cost, reference);
+        }
+    }
+}

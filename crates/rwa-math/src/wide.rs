@@ -1,0 +1,233 @@
+//! Fixed-width wide unsigned integers for exact intermediate products.
+//!
+//! Products of two `u128` fixed-point values need 256 bits, and the exact linear-curve integral needs
+//! up to ~290 bits before its divisions; `U512` covers both with room to spare. Division is exact with
+//! an explicit rounding direction. No heap, no panics: every overflow is reported.
+
+use crate::{MathError, Rounding};
+
+const LIMBS: usize = 8;
+
+/// A 512-bit unsigned integer, little-endian 64-bit limbs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct U512([u64; LIMBS]);
+
+impl U512 {
+    pub const ZERO: U512 = U512([0; LIMBS]);
+
+    pub const fn from_u128(value: u128) -> Self {
+        let mut limbs = [0u64; LIMBS];
+        limbs[0] = value as u64;
+        limbs[1] = (value >> 64) as u64;
+        U512(limbs)
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.0.iter().all(|&limb| limb == 0)
+    }
+
+    /// Number of significant bits (0 for zero).
+    pub fn bits(&self) -> u32 {
+        for i in (0..LIMBS).rev() {
+            if self.0[i] != 0 {
+                return (i as u32) * 64 + (64 - self.0[i].leading_zeros());
+            }
+        }
+        0
+    }
+
+    pub fn checked_mul_u64(&self, factor: u64) -> Result<Self, MathError> {
+        let mut out = [0u64; LIMBS];
+        let mut carry: u128 = 0;
+        for (i, limb) in self.0.iter().enumerate() {
+            let product = (*limb as u128) * (factor as u128) + carry;
+            out[i] = product as u64;
+            carry = product >> 64;
+        }
+        if carry != 0 {
+            return Err(MathError::Overflow);
+        }
+        Ok(U512(out))
+    }
+
+    pub fn checked_mul_u128(&self, factor: u128) -> Result<Self, MathError> {
+        let low = self.checked_mul_u64(factor as u64)?;
+        let high = self.checked_mul_u64((factor >> 64) as u64)?.checked_shl_limbs(1)?;
+        low.checked_add(&high)
+    }
+
+    fn checked_shl_limbs(&self, limbs: usize) -> Result<Self, MathError> {
+        if self.0[LIMBS - limbs..].iter().any(|&limb| limb != 0) {
+            return Err(MathError::Overflow);
+        }
+        let mut out = [0u64; LIMBS];
+        out[limbs..].copy_from_slice(&self.0[..LIMBS - limbs]);
+        Ok(U512(out))
+    }
+
+    pub fn checked_add(&self, other: &Self) -> Result<Self, MathError> {
+        let mut out = [0u64; LIMBS];
+        let mut carry = false;
+        for i in 0..LIMBS {
+            let (sum, c1) = self.0[i].overflowing_add(other.0[i]);
+            let (sum, c2) = sum.overflowing_add(carry as u64);
+            out[i] = sum;
+            carry = c1 || c2;
+        }
+        if carry {
+            return Err(MathError::Overflow);
+        }
+        Ok(U512(out))
+    }
+
+    /// Divides by a `u64`, rounding in the given direction.
+    pub fn div_u64(&self, divisor: u64, rounding: Rounding) -> Result<Self, MathError> {
+        if divisor == 0 {
+            return Err(MathError::DivisionByZero);
+        }
+        let mut out = [0u64; LIMBS];
+        let mut remainder: u128 = 0;
+        for i in (0..LIMBS).rev() {
+            let current = (remainder << 64) | self.0[i] as u128;
+            out[i] = (current / divisor as u128) as u64;
+            remainder = current % divisor as u128;
+        }
+        let quotient = U512(out);
+        if remainder != 0 && rounding == Rounding::Up {
+            return quotient.checked_add(&U512::from_u128(1));
+        }
+        Ok(quotient)
+    }
+
+    /// Divides by a `u128` whose quotient must fit in a `u128`, rounding in the given direction.
+    pub fn div_u128_to_u128(&self, divisor: u128, rounding: Rounding) -> Result<u128, MathError> {
+        if divisor == 0 {
+            return Err(MathError::DivisionByZero);
+        }
+        if divisor <= u64::MAX as u128 {
+            return self.div_u64(divisor as u64, rounding)?.to_u128();
+        }
+        // Schoolbook binary long division over the dividend's significant bits; the remainder
+        // stays below the divisor (< 2^128), so one extra carry bit suffices.
+        let mut quotient: u128 = 0;
+        let mut remainder: u128 = 0;
+        let bits = self.bits();
+        for bit in (0..bits).rev() {
+            let carry = remainder >> 127;
+            remainder = (remainder << 1) | self.bit(bit) as u128;
+            if quotient >> 127 != 0 {
+                return Err(MathError::Overflow);
+            }
+            quotient <<= 1;
+            if carry != 0 || remainder >= divisor {
+                remainder = remainder.wrapping_sub(divisor);
+                quotient |= 1;
+            }
+        }
+        if remainder != 0 && rounding == Rounding::Up {
+            quotient = quotient.checked_add(1).ok_or(MathError::Overflow)?;
+        }
+        Ok(quotient)
+    }
+
+    fn bit(&self, index: u32) -> u64 {
+        (self.0[(index / 64) as usize] >> (index % 64)) & 1
+    }
+
+    pub fn to_u128(&self) -> Result<u128, MathError> {
+        if self.0[2..].iter().any(|&limb| limb != 0) {
+            return Err(MathError::Overflow);
+        }
+        Ok(self.0[0] as u128 | ((self.0[1] as u128) << 64))
+    }
+}
+
+/// `a * b / divisor` computed exactly, then rounded in the given direction.
+pub fn mul_div(a: u128, b: u128, divisor: u128, rounding: Rounding) -> Result<u128, MathError> {
+    if divisor == 0 {
+        return Err(MathError::DivisionByZero);
+    }
+    if let Some(product) = a.checked_mul(b) {
+        let quotient = product / divisor;
+        let remainder = product % divisor;
+        return if remainder != 0 && rounding == Rounding::Up {
+            quotient.checked_add(1).ok_or(MathError::Overflow)
+        } else {
+            Ok(quotient)
+        };
+    }
+    U512::from_u128(a).checked_mul_u128(b)?.div_u128_to_u128(divisor, rounding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn mul_div_wide_matches_known_values() {
+        let a = u128::MAX;
+        // (2^128-1)^2 / (2^128-1) = 2^128-1
+        assert_eq!(mul_div(a, a, a, Rounding::Down).unwrap(), a);
+        assert_eq!(mul_div(a, 2, 4, Rounding::Down).unwrap(), a / 2);
+        assert_eq!(mul_div(a, 2, 4, Rounding::Up).unwrap(), a / 2 + 1);
+        assert_eq!(mul_div(a, a, 1, Rounding::Down), Err(MathError::Overflow));
+        assert_eq!(mul_div(1, 1, 0, Rounding::Down), Err(MathError::DivisionByZero));
+    }
+
+    #[test]
+    fn chained_u64_division_rounds_like_one_division() {
+        let x = U512::from_u128(1_000_000_007).checked_mul_u128(u128::MAX / 3).unwrap();
+        let direct = x.div_u128_to_u128(7 * 11 * 13 * (1u128 << 70), Rounding::Up).unwrap();
+        let chained = x
+            .div_u64(7, Rounding::Up)
+            .unwrap()
+            .div_u64(11 * 13, Rounding::Up)
+            .unwrap()
+            .div_u64(1 << 35, Rounding::Up)
+            .unwrap()
+            .div_u64(1 << 35, Rounding::Up)
+            .unwrap()
+            .to_u128()
+            .unwrap();
+        assert_eq!(direct, chained);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Wide division agrees with the exact identity q*d + r = a*b and the rounding direction.
+        #[test]
+        fn mul_div_is_exact(a in any::<u128>(), b in any::<u128>(), d in 1u128..) {
+            if let Ok(down) = mul_div(a, b, d, Rounding::Down) {
+                let up = mul_div(a, b, d, Rounding::Up);
+                let product = U512::from_u128(a).checked_mul_u128(b).unwrap();
+                let back = U512::from_u128(down).checked_mul_u128(d).unwrap();
+                // down*d <= a*b < (down+1)*d
+                prop_assert!(cmp(&back, &product) != core::cmp::Ordering::Greater);
+                let next = back.checked_add(&U512::from_u128(d)).unwrap();
+                prop_assert!(cmp(&next, &product) == core::cmp::Ordering::Greater);
+                match up {
+                    Ok(up) => prop_assert!(up == down || up == down + 1),
+                    Err(e) => prop_assert_eq!(e, MathError::Overflow),
+                }
+                if back == product { prop_assert_eq!(mul_div(a, b, d, Rounding::Up).unwrap(), down); }
+            }
+        }
+
+        #[test]
+        fn small_products_match_native(a in any::<u64>(), b in any::<u64>(), d in 1u64..) {
+            let expected = (a as u128) * (b as u128) / d as u128;
+            prop_assert_eq!(mul_div(a as u128, b as u128, d as u128, Rounding::Down).unwrap(), expected);
+        }
+    }
+
+    fn cmp(a: &U512, b: &U512) -> core::cmp::Ordering {
+        for i in (0..LIMBS).rev() {
+            match a.0[i].cmp(&b.0[i]) {
+                core::cmp::Ordering::Equal => continue,
+                other => return other,
+            }
+        }
+        core::cmp::Ordering::Equal
+    }
+}

@@ -11,6 +11,7 @@
 
 pub mod curve;
 pub mod decimal;
+pub mod fees;
 pub mod oracle;
 pub mod transcendental;
 pub mod wide;

@@ -25,7 +25,7 @@ pub fn twap(observations: impl Iterator<Item = Observation>, now: u64, window: u
     let mut weighted: u128 = 0;
     let mut covered: u64 = 0;
     let mut previous: Option<Observation> = None;
-    let mut accumulate = |from: Observation, until: u64, weighted: &mut u128, covered: &mut u64| -> Result<(), MathError> {
+    let accumulate = |from: Observation, until: u64, weighted: &mut u128, covered: &mut u64| -> Result<(), MathError> {
         let start = from.slot.max(window_start);
         if until > start {
             let span = until - start;

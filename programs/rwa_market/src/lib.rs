@@ -1,1 +1,64 @@
-pub fn x(){}
+//! rwa_market: bonding-curve markets for tokenized real-world assets.
+//!
+//! Each market issues an RWA mint (mint authority = market PDA) priced by a linear, exponential or
+//! sigmoid curve against any SPL quote mint. Buyers pay the ceiling of the exact curve integral,
+//! sellers receive its floor, fees go to a separate vault, and the reserve always covers selling the
+//! whole supply back down the curve. Every trade writes a price observation to the market's oracle
+//! (TWAP and EWMA volatility, read by lending and the bots).
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod state;
+
+use instructions::*;
+
+declare_id!("4UwNgceggL6JLSTdmZwpLMD6LJyVRXY23X2wWfLGASZc");
+
+#[program]
+pub mod rwa_market {
+    use super::*;
+
+    pub fn initialize_market(ctx: Context<InitializeMarket>, args: InitializeMarketArgs) -> Result<()> {
+        instructions::initialize_market::handle_initialize_market(ctx, args)
+    }
+
+    pub fn buy_exact_out(ctx: Context<Trade>, amount: u64, max_quote_in: u64) -> Result<()> {
+        instructions::buy_exact_out::handle_buy_exact_out(ctx, amount, max_quote_in)
+    }
+
+    pub fn buy_exact_in(ctx: Context<Trade>, quote_in: u64, min_amount_out: u64) -> Result<()> {
+        instructions::buy_exact_in::handle_buy_exact_in(ctx, quote_in, min_amount_out)
+    }
+
+    pub fn sell_exact_in(ctx: Context<Trade>, amount: u64, min_quote_out: u64) -> Result<()> {
+        instructions::sell_exact_in::handle_sell_exact_in(ctx, amount, min_quote_out)
+    }
+
+    pub fn sell_exact_out(ctx: Context<Trade>, quote_out: u64, max_amount_in: u64) -> Result<()> {
+        instructions::sell_exact_out::handle_sell_exact_out(ctx, quote_out, max_amount_in)
+    }
+
+    pub fn update_oracle(ctx: Context<UpdateOracle>) -> Result<()> {
+        instructions::update_oracle::handle_update_oracle(ctx)
+    }
+
+    pub fn set_market_params(ctx: Context<SetMarketParams>, update: MarketParamsUpdate) -> Result<()> {
+        instructions::set_market_params::handle_set_market_params(ctx, update)
+    }
+
+    pub fn pause_market(ctx: Context<SetPaused>) -> Result<()> {
+        instructions::pause_market::handle_pause_market(ctx)
+    }
+
+    pub fn unpause_market(ctx: Context<SetPaused>) -> Result<()> {
+        instructions::unpause_market::handle_unpause_market(ctx)
+    }
+
+    pub fn withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<()> {
+        instructions::withdraw_fees::handle_withdraw_fees(ctx, amount)
+    }
+}

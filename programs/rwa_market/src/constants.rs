@@ -1,0 +1,27 @@
+//! Seeds, bounds and defaults of the rwa_market program.
+
+/// Market PDA: [MARKET_SEED, rwa_mint].
+pub const MARKET_SEED: &[u8] = b"market";
+/// Quote-token reserve backing the curve: [RESERVE_SEED, market].
+pub const RESERVE_SEED: &[u8] = b"reserve";
+/// Quote-token fee vault: [FEE_VAULT_SEED, market].
+pub const FEE_VAULT_SEED: &[u8] = b"fee_vault";
+/// Price oracle ring buffer: [ORACLE_SEED, market].
+pub const ORACLE_SEED: &[u8] = b"oracle";
+
+/// Layout version written into new markets.
+pub const MARKET_VERSION: u8 = 1;
+/// Highest trading fee a market may charge (10%).
+pub const MAX_FEE_BPS: u16 = 1_000;
+/// Observations kept by the oracle ring buffer.
+pub const ORACLE_CAPACITY: usize = 64;
+/// Bounds on the TWAP window (slots). ~400 ms slots: 1 slot to ~5.5 days.
+pub const MIN_TWAP_WINDOW_SLOTS: u64 = 1;
+pub const MAX_TWAP_WINDOW_SLOTS: u64 = 1_200_000;
+/// Bounds on the EWMA decay (bps): 0.5 to 0.9999.
+pub const MIN_EWMA_LAMBDA_BPS: u16 = 5_000;
+pub const MAX_EWMA_LAMBDA_BPS: u16 = 9_999;
+
+pub const MAX_NAME_LEN: usize = 32;
+pub const MAX_SYMBOL_LEN: usize = 10;
+pub const MAX_URI_LEN: usize = 200;

@@ -1,0 +1,77 @@
+use anchor_lang::prelude::*;
+
+/// rwa_market errors. Codes are stable: never renumber, only append.
+#[error_code]
+pub enum MarketError {
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount, // 6000
+    #[msg("Slippage bound exceeded")]
+    SlippageExceeded, // 6001
+    #[msg("Market is paused")]
+    MarketPaused, // 6002
+    #[msg("Trade would exceed the market's max supply")]
+    MaxSupplyExceeded, // 6003
+    #[msg("Trade would sell more than the curve supply")]
+    InsufficientSupply, // 6004
+    #[msg("Arithmetic overflow")]
+    MathOverflow, // 6005
+    #[msg("Curve parameters out of bounds")]
+    InvalidCurveParams, // 6006
+    #[msg("Unknown curve kind")]
+    InvalidCurveKind, // 6007
+    #[msg("Token decimals above 9 are not supported")]
+    UnsupportedDecimals, // 6008
+    #[msg("Fee above the maximum")]
+    InvalidFee, // 6009
+    #[msg("Oracle window or decay out of bounds")]
+    InvalidOracleConfig, // 6010
+    #[msg("Name, symbol or uri too long")]
+    MetadataTooLong, // 6011
+    #[msg("Max supply must be positive and not below the current supply")]
+    InvalidMaxSupply, // 6012
+    #[msg("Reserve does not cover selling the whole supply")]
+    ReserveInvariantViolated, // 6013
+    #[msg("Trade too small to move a base unit")]
+    TradeTooSmall, // 6014
+    #[msg("Reserve vault does not belong to this market")]
+    InvalidReserveVault, // 6015
+    #[msg("Fee vault does not belong to this market")]
+    InvalidFeeVault, // 6016
+    #[msg("Oracle does not belong to this market")]
+    InvalidOracle, // 6017
+    #[msg("Mint does not match the market")]
+    InvalidMint, // 6018
+    #[msg("Signer is not the market authority")]
+    Unauthorized, // 6019
+    #[msg("Market is already in that pause state")]
+    PauseStateUnchanged, // 6020
+    #[msg("Nothing to update")]
+    NoParamsChanged, // 6021
+    #[msg("Not enough fees in the fee vault")]
+    InsufficientFees, // 6022
+}
+
+impl From<rwa_math::MathError> for MarketError {
+    fn from(error: rwa_math::MathError) -> Self {
+        use rwa_math::MathError;
+        match error {
+            MathError::InvalidCurve(_) | MathError::Domain => MarketError::InvalidCurveParams,
+            MathError::UnsupportedDecimals => MarketError::UnsupportedDecimals,
+            MathError::SupplyOutOfRange => MarketError::InsufficientSupply,
+            MathError::Overflow | MathError::Underflow | MathError::DivisionByZero | MathError::NoConvergence => {
+                MarketError::MathOverflow
+            }
+        }
+    }
+}
+
+/// `?`-friendly conversion from math results into Anchor errors.
+pub trait MathResultExt<T> {
+    fn or_market_err(self) -> Result<T>;
+}
+
+impl<T> MathResultExt<T> for core::result::Result<T, rwa_math::MathError> {
+    fn or_market_err(self) -> Result<T> {
+        self.map_err(|error| error!(MarketError::from(error)))
+    }
+}

@@ -1,0 +1,23 @@
+pub mod buy_exact_in;
+pub mod buy_exact_out;
+pub mod initialize_market;
+pub mod pause_market;
+pub mod sell_exact_in;
+pub mod sell_exact_out;
+pub mod set_market_params;
+pub mod trade;
+pub mod unpause_market;
+pub mod update_oracle;
+pub mod withdraw_fees;
+
+pub use buy_exact_in::*;
+pub use buy_exact_out::*;
+pub use initialize_market::*;
+pub use pause_market::*;
+pub use sell_exact_in::*;
+pub use sell_exact_out::*;
+pub use set_market_params::*;
+pub use trade::*;
+pub use unpause_market::*;
+pub use update_oracle::*;
+pub use withdraw_fees::*;

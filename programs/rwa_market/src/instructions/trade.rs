@@ -1,0 +1,155 @@
+//! Accounts and settlement shared by the four curve trade instructions (buy/sell, exact in/out).
+//! Each instruction file only decides amounts and slippage; settlement lives here once.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Burn, Mint, MintTo, Token, TokenAccount, Transfer};
+
+use crate::constants::MARKET_SEED;
+use crate::errors::{MarketError, MathResultExt};
+use crate::events::{TradeExecuted, TradeSide};
+use crate::state::{Market, PriceOracle};
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct Trade<'info> {
+    pub trader: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, rwa_mint.key().as_ref()],
+        bump = market.bump,
+        has_one = rwa_mint @ MarketError::InvalidMint,
+        has_one = quote_mint @ MarketError::InvalidMint,
+        has_one = reserve_vault @ MarketError::InvalidReserveVault,
+        has_one = fee_vault @ MarketError::InvalidFeeVault,
+        has_one = oracle @ MarketError::InvalidOracle,
+    )]
+    pub market: Box<Account<'info, Market>>,
+    #[account(mut)]
+    pub rwa_mint: Box<Account<'info, Mint>>,
+    pub quote_mint: Box<Account<'info, Mint>>,
+    #[account(mut, token::mint = rwa_mint, token::authority = trader)]
+    pub trader_rwa_account: Box<Account<'info, TokenAccount>>,
+    #[account(mut, token::mint = quote_mint, token::authority = trader)]
+    pub trader_quote_account: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub reserve_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub fee_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub oracle: AccountLoader<'info, PriceOracle>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl<'info> Trade<'info> {
+    /// Checks shared by every trade: market live and a non-zero amount requested.
+    pub fn validate_trade(&self, requested: u64) -> Result<()> {
+        self.market.require_active()?;
+        require!(requested > 0, MarketError::ZeroAmount);
+        Ok(())
+    }
+
+    fn transfer_from_trader(&self, to: &Account<'info, TokenAccount>, amount: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let accounts = Transfer {
+            from: self.trader_quote_account.to_account_info(),
+            to: to.to_account_info(),
+            authority: self.trader.to_account_info(),
+        };
+        token::transfer(CpiContext::new(self.token_program.key(), accounts), amount)
+    }
+
+    fn transfer_from_reserve(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let rwa_mint = self.rwa_mint.key();
+        let seeds: &[&[u8]] = &[MARKET_SEED, rwa_mint.as_ref(), &[self.market.bump]];
+        let accounts = Transfer {
+            from: self.reserve_vault.to_account_info(),
+            to,
+            authority: self.market.to_account_info(),
+        };
+        token::transfer(CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]), amount)
+    }
+
+    /// Moves tokens for a buy of `amount` RWA base units costing `cost` plus `fee` quote base units,
+    /// updates market state and oracle, and re-checks solvency.
+    pub fn settle_buy(&mut self, amount: u64, cost: u64, fee: u64) -> Result<TradeExecuted> {
+        require!(amount > 0, MarketError::TradeTooSmall);
+        let price_before = self.market.spot_price()?;
+        self.transfer_from_trader(&self.reserve_vault, cost)?;
+        self.transfer_from_trader(&self.fee_vault, fee)?;
+        let rwa_mint = self.rwa_mint.key();
+        let seeds: &[&[u8]] = &[MARKET_SEED, rwa_mint.as_ref(), &[self.market.bump]];
+        let accounts = MintTo {
+            mint: self.rwa_mint.to_account_info(),
+            to: self.trader_rwa_account.to_account_info(),
+            authority: self.market.to_account_info(),
+        };
+        token::mint_to(CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]), amount)?;
+
+        let market = &mut self.market;
+        market.supply = market.supply.checked_add(amount).ok_or(MarketError::MathOverflow)?;
+        require_gte!(market.max_supply, market.supply, MarketError::MaxSupplyExceeded);
+        market.reserve = market.reserve.checked_add(cost).ok_or(MarketError::MathOverflow)?;
+        market.buy_volume = market.buy_volume.checked_add(cost as u128).ok_or(MarketError::MathOverflow)?;
+        self.finish(TradeSide::Buy, amount, cost, fee, price_before.raw())
+    }
+
+    /// Moves tokens for a sale of `amount` RWA base units whose curve proceeds are `proceeds`, of
+    /// which `fee` goes to the fee vault and the rest to the trader.
+    pub fn settle_sell(&mut self, amount: u64, proceeds: u64, fee: u64) -> Result<TradeExecuted> {
+        require!(amount > 0, MarketError::TradeTooSmall);
+        let price_before = self.market.spot_price()?;
+        let accounts = Burn {
+            mint: self.rwa_mint.to_account_info(),
+            from: self.trader_rwa_account.to_account_info(),
+            authority: self.trader.to_account_info(),
+        };
+        token::burn(CpiContext::new(self.token_program.key(), accounts), amount)?;
+        let net = proceeds.checked_sub(fee).ok_or(MarketError::MathOverflow)?;
+        self.transfer_from_reserve(self.trader_quote_account.to_account_info(), net)?;
+        self.transfer_from_reserve(self.fee_vault.to_account_info(), fee)?;
+
+        let market = &mut self.market;
+        market.supply = market.supply.checked_sub(amount).ok_or(MarketError::InsufficientSupply)?;
+        market.reserve = market.reserve.checked_sub(proceeds).ok_or(MarketError::ReserveInvariantViolated)?;
+        market.sell_volume = market.sell_volume.checked_add(proceeds as u128).ok_or(MarketError::MathOverflow)?;
+        self.finish(TradeSide::Sell, amount, proceeds, fee, price_before.raw())
+    }
+
+    fn finish(&mut self, side: TradeSide, amount: u64, quote_amount: u64, fee: u64, price_before: u128) -> Result<TradeExecuted> {
+        let slot = Clock::get()?.slot;
+        let market = &mut self.market;
+        market.total_fees = market.total_fees.checked_add(fee).ok_or(MarketError::MathOverflow)?;
+        market.trade_count = market.trade_count.saturating_add(1);
+        market.last_trade_slot = slot;
+        market.check_solvency()?;
+        let price_after = market.spot_price()?;
+        self.oracle.load_mut()?.record(slot, price_after)?;
+        Ok(TradeExecuted {
+            market: market.key(),
+            trader: self.trader.key(),
+            side,
+            amount,
+            quote_amount,
+            fee,
+            price_before,
+            price_after: price_after.raw(),
+            supply: market.supply,
+            reserve: market.reserve,
+            slot,
+        })
+    }
+
+    pub fn curve(&self) -> Result<rwa_math::CurveMarket> {
+        self.market.curve_market()
+    }
+}
+
+/// Curve math result to Anchor error, for the instruction files.
+pub fn math<T>(result: core::result::Result<T, rwa_math::MathError>) -> Result<T> {
+    result.or_market_err()
+}

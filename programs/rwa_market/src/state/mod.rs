@@ -1,0 +1,5 @@
+pub mod market;
+pub mod oracle;
+
+pub use market::*;
+pub use oracle::*;

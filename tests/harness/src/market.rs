@@ -1,0 +1,232 @@
+//! Client helpers for rwa_market: PDA derivation and instruction builders from the program's own
+//! Anchor types (so account order and encoding can never drift from the program).
+
+use anchor_lang::{InstructionData, ToAccountMetas};
+use anchor_spl::token::spl_token;
+use rwa_market::instructions::{InitializeMarketArgs, MarketParamsUpdate};
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::{TestEnv, TxFailure, TxSuccess};
+
+/// Every address of one market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketAddresses {
+    pub market: Address,
+    pub rwa_mint: Address,
+    pub quote_mint: Address,
+    pub reserve_vault: Address,
+    pub fee_vault: Address,
+    pub oracle: Address,
+}
+
+pub fn event_authority() -> Address {
+    Address::find_program_address(&[b"__event_authority"], &rwa_market::ID).0
+}
+
+impl MarketAddresses {
+    pub fn derive(rwa_mint: Address, quote_mint: Address) -> Self {
+        use rwa_market::constants::*;
+        let program = rwa_market::ID;
+        let market = Address::find_program_address(&[MARKET_SEED, rwa_mint.as_ref()], &program).0;
+        MarketAddresses {
+            market,
+            rwa_mint,
+            quote_mint,
+            reserve_vault: Address::find_program_address(&[RESERVE_SEED, market.as_ref()], &program).0,
+            fee_vault: Address::find_program_address(&[FEE_VAULT_SEED, market.as_ref()], &program).0,
+            oracle: Address::find_program_address(&[ORACLE_SEED, market.as_ref()], &program).0,
+        }
+    }
+}
+
+pub fn initialize_market_ix(
+    payer: &Address,
+    authority: &Address,
+    addresses: &MarketAddresses,
+    args: InitializeMarketArgs,
+) -> Instruction {
+    let accounts = rwa_market::accounts::InitializeMarket {
+        payer: *payer,
+        authority: *authority,
+        market: addresses.market,
+        rwa_mint: addresses.rwa_mint,
+        quote_mint: addresses.quote_mint,
+        reserve_vault: addresses.reserve_vault,
+        fee_vault: addresses.fee_vault,
+        oracle: addresses.oracle,
+        token_program: spl_token::ID,
+        system_program: solana_system_interface::program::ID,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::InitializeMarket { args }.data(),
+    }
+}
+
+/// The trader's side of a trade.
+#[derive(Clone, Copy, Debug)]
+pub struct TraderAccounts {
+    pub trader: Address,
+    pub rwa_account: Address,
+    pub quote_account: Address,
+}
+
+pub fn trade_accounts(addresses: &MarketAddresses, trader: &TraderAccounts) -> Vec<solana_instruction::AccountMeta> {
+    rwa_market::accounts::Trade {
+        trader: trader.trader,
+        market: addresses.market,
+        rwa_mint: addresses.rwa_mint,
+        quote_mint: addresses.quote_mint,
+        trader_rwa_account: trader.rwa_account,
+        trader_quote_account: trader.quote_account,
+        reserve_vault: addresses.reserve_vault,
+        fee_vault: addresses.fee_vault,
+        oracle: addresses.oracle,
+        token_program: spl_token::ID,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    }
+    .to_account_metas(None)
+}
+
+/// The four curve trades with their slippage bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TradeKind {
+    BuyExactOut { amount: u64, max_quote_in: u64 },
+    BuyExactIn { quote_in: u64, min_amount_out: u64 },
+    SellExactIn { amount: u64, min_quote_out: u64 },
+    SellExactOut { quote_out: u64, max_amount_in: u64 },
+}
+
+pub fn trade_ix(addresses: &MarketAddresses, trader: &TraderAccounts, kind: TradeKind) -> Instruction {
+    use rwa_market::instruction as ix;
+    let data = match kind {
+        TradeKind::BuyExactOut { amount, max_quote_in } => ix::BuyExactOut { amount, max_quote_in }.data(),
+        TradeKind::BuyExactIn { quote_in, min_amount_out } => ix::BuyExactIn { quote_in, min_amount_out }.data(),
+        TradeKind::SellExactIn { amount, min_quote_out } => ix::SellExactIn { amount, min_quote_out }.data(),
+        TradeKind::SellExactOut { quote_out, max_amount_in } => ix::SellExactOut { quote_out, max_amount_in }.data(),
+    };
+    Instruction { program_id: rwa_market::ID, accounts: trade_accounts(addresses, trader), data }
+}
+
+pub fn update_oracle_ix(addresses: &MarketAddresses) -> Instruction {
+    let accounts = rwa_market::accounts::UpdateOracle {
+        market: addresses.market,
+        oracle: addresses.oracle,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::UpdateOracle {}.data(),
+    }
+}
+
+pub fn set_market_params_ix(addresses: &MarketAddresses, authority: &Address, update: MarketParamsUpdate) -> Instruction {
+    let accounts = rwa_market::accounts::SetMarketParams {
+        authority: *authority,
+        market: addresses.market,
+        oracle: addresses.oracle,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::SetMarketParams { update }.data(),
+    }
+}
+
+pub fn set_paused_ix(addresses: &MarketAddresses, authority: &Address, paused: bool) -> Instruction {
+    let accounts = rwa_market::accounts::SetPaused {
+        authority: *authority,
+        market: addresses.market,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    let data = if paused {
+        rwa_market::instruction::PauseMarket {}.data()
+    } else {
+        rwa_market::instruction::UnpauseMarket {}.data()
+    };
+    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data }
+}
+
+pub fn withdraw_fees_ix(addresses: &MarketAddresses, authority: &Address, destination: &Address, amount: u64) -> Instruction {
+    let accounts = rwa_market::accounts::WithdrawFees {
+        authority: *authority,
+        market: addresses.market,
+        fee_vault: addresses.fee_vault,
+        destination: *destination,
+        token_program: spl_token::ID,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::WithdrawFees { amount }.data(),
+    }
+}
+
+/// Default args for a market with the given curve; tests override fields as needed.
+pub fn market_args(curve: rwa_math::Curve, rwa_decimals: u8, max_supply: u64) -> InitializeMarketArgs {
+    InitializeMarketArgs {
+        curve_kind: curve.kind() as u8,
+        curve_params: curve.params().map(|p| p.raw()),
+        rwa_decimals,
+        fee_bps: 30,
+        max_supply,
+        twap_window_slots: 150,
+        ewma_lambda_bps: 9_400,
+        name: "Test RWA".to_string(),
+        symbol: "TRWA".to_string(),
+        uri: "https://example.org/rwa.json".to_string(),
+    }
+}
+
+/// A created market plus the keypair that controls it.
+pub struct MarketFixture {
+    pub addresses: MarketAddresses,
+    pub authority: Keypair,
+}
+
+impl TestEnv {
+    /// Creates a quote mint (if `quote_mint` is None) and a market on it; returns the fixture.
+    pub fn create_market(&mut self, quote_mint: Option<Address>, args: InitializeMarketArgs) -> Result<(MarketFixture, TxSuccess), TxFailure> {
+        let quote_mint = quote_mint.unwrap_or_else(|| self.create_mint(6));
+        let rwa_mint = Keypair::new();
+        let authority = Keypair::new();
+        let addresses = MarketAddresses::derive(rwa_mint.pubkey(), quote_mint);
+        let instruction = initialize_market_ix(&self.payer.pubkey(), &authority.pubkey(), &addresses, args);
+        let success = self.send(&[instruction], &[&rwa_mint, &authority])?;
+        Ok((MarketFixture { addresses, authority }, success))
+    }
+
+    /// A trader keypair with token accounts for both mints and `quote_amount` quote tokens
+    /// (the quote mint must be payer-controlled).
+    pub fn create_trader(&mut self, addresses: &MarketAddresses, quote_amount: u64) -> (Keypair, TraderAccounts) {
+        let trader = self.new_funded_keypair(10_000_000_000);
+        let rwa_account = self.create_token_account(&addresses.rwa_mint, &trader.pubkey());
+        let quote_account = self.create_token_account(&addresses.quote_mint, &trader.pubkey());
+        if quote_amount > 0 {
+            self.mint_to(&addresses.quote_mint, &quote_account, quote_amount);
+        }
+        (trader.insecure_clone(), TraderAccounts { trader: trader.pubkey(), rwa_account, quote_account })
+    }
+
+    pub fn market_state(&self, addresses: &MarketAddresses) -> rwa_market::state::Market {
+        self.anchor_account(&addresses.market)
+    }
+
+    pub fn oracle_state(&self, addresses: &MarketAddresses) -> rwa_market::state::PriceOracle {
+        self.zero_copy_account(&addresses.oracle)
+    }
+}

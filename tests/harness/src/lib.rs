@@ -32,6 +32,7 @@ pub use solana_account_info;
 pub use solana_address;
 pub use solana_instruction::{AccountMeta, Instruction as SolInstruction};
 pub use solana_keypair;
+pub use solana_program_pack;
 pub use solana_program_entrypoint;
 pub use solana_signer;
 

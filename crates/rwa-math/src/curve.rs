@@ -131,6 +131,46 @@ impl Curve {
         }
     }
 
+    /// Approximately the supply at which the spot price reaches `price` (0 when the curve starts
+    /// above it; `None` when the curve never reaches it). Only steers the router; settlement prices
+    /// come from the integrals.
+    pub fn supply_at_price(&self, price: Decimal) -> Result<Option<Decimal>, MathError> {
+        match *self {
+            Curve::Linear { slope, intercept } => {
+                if price <= intercept {
+                    Ok(Some(Decimal::ZERO))
+                } else if slope.is_zero() {
+                    Ok(None)
+                } else {
+                    Ok(Some(price.checked_sub(intercept)?.div(slope, Rounding::Down)?))
+                }
+            }
+            Curve::Exponential { a, k } => {
+                if price <= a {
+                    return Ok(Some(Decimal::ZERO));
+                }
+                Ok(Some(ln(price.div(a, Rounding::Down)?, Rounding::Down)?.div(k, Rounding::Down)?))
+            }
+            Curve::Sigmoid { max_price, k, midpoint } => {
+                if price >= max_price {
+                    return Ok(None);
+                }
+                // s = midpoint + ln(p / (K - p)) / k
+                let rest = max_price.checked_sub(price)?;
+                if price.is_zero() {
+                    return Ok(Some(Decimal::ZERO));
+                }
+                if price >= rest {
+                    let offset = ln(price.div(rest, Rounding::Down)?, Rounding::Down)?.div(k, Rounding::Down)?;
+                    Ok(Some(midpoint.checked_add(offset)?))
+                } else {
+                    let offset = ln(rest.div(price, Rounding::Down)?, Rounding::Down)?.div(k, Rounding::Down)?;
+                    Ok(Some(midpoint.saturating_sub(offset)))
+                }
+            }
+        }
+    }
+
     /// Bound on the integral of P from `from` to `to` (`from <= to`), in quote tokens.
     pub fn integral(&self, from: Decimal, to: Decimal, rounding: Rounding) -> Result<Decimal, MathError> {
         if from > to {

@@ -25,3 +25,11 @@ pub const MAX_EWMA_LAMBDA_BPS: u16 = 9_999;
 pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_SYMBOL_LEN: usize = 10;
 pub const MAX_URI_LEN: usize = 200;
+
+/// Maker PDA: [MAKER_SEED, market, owner].
+pub const MAKER_SEED: &[u8] = b"maker";
+/// Maker inventory vaults: [MAKER_RWA_SEED | MAKER_QUOTE_SEED, maker].
+pub const MAKER_RWA_SEED: &[u8] = b"maker_rwa";
+pub const MAKER_QUOTE_SEED: &[u8] = b"maker_quote";
+/// Longest a quote may stay live (~1 hour of 400 ms slots); the DAO's RuleSet can tighten it later.
+pub const MAX_QUOTE_LIFETIME_SLOTS: u64 = 9_000;

@@ -49,6 +49,30 @@ pub enum MarketError {
     NoParamsChanged, // 6021
     #[msg("Not enough fees in the fee vault")]
     InsufficientFees, // 6022
+    #[msg("Quote sequence must increase")]
+    InvalidSequence, // 6023
+    #[msg("Crossed quote: bid must be below ask")]
+    CrossedQuote, // 6024
+    #[msg("Quote size exceeds escrowed inventory")]
+    QuoteExceedsInventory, // 6025
+    #[msg("Quote expiry is in the past")]
+    QuoteExpiryInPast, // 6026
+    #[msg("Quote expiry is too far in the future")]
+    QuoteExpiryTooFar, // 6027
+    #[msg("Quoted side needs a positive price")]
+    InvalidQuotePrice, // 6028
+    #[msg("Withdrawal would leave less than the live quote commits")]
+    InventoryCommitted, // 6029
+    #[msg("Not enough inventory in escrow")]
+    InsufficientInventory, // 6030
+    #[msg("Maker account, vault or market does not match")]
+    InvalidMakerAccount, // 6031
+    #[msg("Too many makers for one swap")]
+    TooManyMakers, // 6032
+    #[msg("Signer is not the maker's owner")]
+    NotMakerOwner, // 6033
+    #[msg("Not enough liquidity across the quotes and the curve")]
+    InsufficientLiquidity, // 6034
 }
 
 impl From<rwa_math::MathError> for MarketError {

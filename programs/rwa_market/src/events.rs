@@ -81,3 +81,95 @@ pub struct FeesWithdrawn {
     pub destination: Pubkey,
     pub amount: u64,
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MakerOpened {
+    pub market: Pubkey,
+    pub maker: Pubkey,
+    pub owner: Pubkey,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryChanged {
+    pub market: Pubkey,
+    pub maker: Pubkey,
+    /// true for a deposit, false for a withdrawal.
+    pub deposit: bool,
+    pub rwa_amount: u64,
+    pub quote_amount: u64,
+    pub rwa_inventory: u64,
+    pub quote_inventory: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MakerClosed {
+    pub market: Pubkey,
+    pub maker: Pubkey,
+    pub owner: Pubkey,
+    pub rwa_returned: u64,
+    pub quote_returned: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotePosted {
+    pub market: Pubkey,
+    pub maker: Pubkey,
+    pub bid_price: u128,
+    pub bid_size: u64,
+    pub ask_price: u128,
+    pub ask_size: u64,
+    pub expiry_slot: u64,
+    pub sequence: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteCancelled {
+    pub market: Pubkey,
+    pub maker: Pubkey,
+    pub sequence: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteFilled {
+    pub market: Pubkey,
+    pub maker: Pubkey,
+    pub taker: Pubkey,
+    /// The taker's side: Buy means the taker bought from the maker's ask.
+    pub side: TradeSide,
+    pub price: u128,
+    /// RWA base units filled.
+    pub size: u64,
+    /// Quote base units exchanged (fee excluded).
+    pub quote_amount: u64,
+    pub bid_size_left: u64,
+    pub ask_size_left: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwapExecuted {
+    pub market: Pubkey,
+    pub taker: Pubkey,
+    pub side: TradeSide,
+    /// RWA base units in total (makers and curve).
+    pub amount: u64,
+    /// Quote base units in total, fee excluded.
+    pub quote_amount: u64,
+    pub fee: u64,
+    pub curve_amount: u64,
+    pub curve_quote_amount: u64,
+    pub maker_fills: u8,
+    /// Price of the last unit filled (what the oracle recorded).
+    pub last_price: u128,
+    pub supply: u64,
+    pub reserve: u64,
+    pub slot: u64,
+}

@@ -14,6 +14,7 @@ pub mod events;
 pub mod instructions;
 pub mod state;
 
+use events::TradeSide;
 use instructions::*;
 
 declare_id!("4UwNgceggL6JLSTdmZwpLMD6LJyVRXY23X2wWfLGASZc");
@@ -60,5 +61,37 @@ pub mod rwa_market {
 
     pub fn withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<()> {
         instructions::withdraw_fees::handle_withdraw_fees(ctx, amount)
+    }
+
+    pub fn open_maker(ctx: Context<OpenMaker>) -> Result<()> {
+        instructions::open_maker::handle_open_maker(ctx)
+    }
+
+    pub fn deposit_inventory(ctx: Context<MakerInventory>, rwa_amount: u64, quote_amount: u64) -> Result<()> {
+        instructions::deposit_inventory::handle_deposit_inventory(ctx, rwa_amount, quote_amount)
+    }
+
+    pub fn withdraw_inventory(ctx: Context<MakerInventory>, rwa_amount: u64, quote_amount: u64) -> Result<()> {
+        instructions::withdraw_inventory::handle_withdraw_inventory(ctx, rwa_amount, quote_amount)
+    }
+
+    pub fn close_maker(ctx: Context<CloseMaker>) -> Result<()> {
+        instructions::close_maker::handle_close_maker(ctx)
+    }
+
+    pub fn post_quote(ctx: Context<UpdateQuote>, quote: QuoteParams) -> Result<()> {
+        instructions::post_quote::handle_post_quote(ctx, quote)
+    }
+
+    pub fn cancel_quote(ctx: Context<UpdateQuote>) -> Result<()> {
+        instructions::cancel_quote::handle_cancel_quote(ctx)
+    }
+
+    pub fn swap_exact_in<'info>(ctx: Context<'info, Trade<'info>>, side: TradeSide, amount_in: u64, min_amount_out: u64) -> Result<()> {
+        instructions::swap_exact_in::handle_swap_exact_in(ctx, side, amount_in, min_amount_out)
+    }
+
+    pub fn swap_exact_out<'info>(ctx: Context<'info, Trade<'info>>, side: TradeSide, amount_out: u64, max_amount_in: u64) -> Result<()> {
+        instructions::swap_exact_out::handle_swap_exact_out(ctx, side, amount_out, max_amount_in)
     }
 }

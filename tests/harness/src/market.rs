@@ -230,3 +230,182 @@ impl TestEnv {
         self.zero_copy_account(&addresses.oracle)
     }
 }
+
+/// A maker's addresses on one market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MakerAddresses {
+    pub owner: Address,
+    pub maker: Address,
+    pub rwa_vault: Address,
+    pub quote_vault: Address,
+}
+
+impl MakerAddresses {
+    pub fn derive(market: &Address, owner: &Address) -> Self {
+        use rwa_market::constants::*;
+        let program = rwa_market::ID;
+        let maker = Address::find_program_address(&[MAKER_SEED, market.as_ref(), owner.as_ref()], &program).0;
+        MakerAddresses {
+            owner: *owner,
+            maker,
+            rwa_vault: Address::find_program_address(&[MAKER_RWA_SEED, maker.as_ref()], &program).0,
+            quote_vault: Address::find_program_address(&[MAKER_QUOTE_SEED, maker.as_ref()], &program).0,
+        }
+    }
+
+    /// The three remaining accounts a swap needs for this maker.
+    pub fn swap_accounts(&self) -> [solana_instruction::AccountMeta; 3] {
+        [
+            solana_instruction::AccountMeta::new(self.maker, false),
+            solana_instruction::AccountMeta::new(self.rwa_vault, false),
+            solana_instruction::AccountMeta::new(self.quote_vault, false),
+        ]
+    }
+}
+
+pub fn open_maker_ix(market: &MarketAddresses, maker: &MakerAddresses) -> Instruction {
+    let accounts = rwa_market::accounts::OpenMaker {
+        owner: maker.owner,
+        market: market.market,
+        rwa_mint: market.rwa_mint,
+        quote_mint: market.quote_mint,
+        maker: maker.maker,
+        rwa_vault: maker.rwa_vault,
+        quote_vault: maker.quote_vault,
+        token_program: spl_token::ID,
+        system_program: solana_system_interface::program::ID,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data: rwa_market::instruction::OpenMaker {}.data() }
+}
+
+fn maker_inventory_accounts(market: &MarketAddresses, maker: &MakerAddresses, owner_rwa: &Address, owner_quote: &Address) -> Vec<solana_instruction::AccountMeta> {
+    rwa_market::accounts::MakerInventory {
+        owner: maker.owner,
+        market: market.market,
+        maker: maker.maker,
+        rwa_vault: maker.rwa_vault,
+        quote_vault: maker.quote_vault,
+        owner_rwa_account: *owner_rwa,
+        owner_quote_account: *owner_quote,
+        token_program: spl_token::ID,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    }
+    .to_account_metas(None)
+}
+
+/// Deposit (`deposit = true`) or withdraw inventory between the owner's token accounts and the escrow.
+pub fn maker_inventory_ix(
+    market: &MarketAddresses,
+    maker: &MakerAddresses,
+    owner_accounts: &TraderAccounts,
+    deposit: bool,
+    rwa_amount: u64,
+    quote_amount: u64,
+) -> Instruction {
+    let data = if deposit {
+        rwa_market::instruction::DepositInventory { rwa_amount, quote_amount }.data()
+    } else {
+        rwa_market::instruction::WithdrawInventory { rwa_amount, quote_amount }.data()
+    };
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: maker_inventory_accounts(market, maker, &owner_accounts.rwa_account, &owner_accounts.quote_account),
+        data,
+    }
+}
+
+pub fn close_maker_ix(market: &MarketAddresses, maker: &MakerAddresses, owner_accounts: &TraderAccounts) -> Instruction {
+    let accounts = rwa_market::accounts::CloseMaker {
+        owner: maker.owner,
+        market: market.market,
+        maker: maker.maker,
+        rwa_vault: maker.rwa_vault,
+        quote_vault: maker.quote_vault,
+        owner_rwa_account: owner_accounts.rwa_account,
+        owner_quote_account: owner_accounts.quote_account,
+        token_program: spl_token::ID,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data: rwa_market::instruction::CloseMaker {}.data() }
+}
+
+fn update_quote_accounts(market: &MarketAddresses, maker: &MakerAddresses, signer: &Address) -> Vec<solana_instruction::AccountMeta> {
+    rwa_market::accounts::UpdateQuote { owner: *signer, market: market.market, maker: maker.maker, event_authority: event_authority(), program: rwa_market::ID }
+        .to_account_metas(None)
+}
+
+pub fn post_quote_ix(market: &MarketAddresses, maker: &MakerAddresses, quote: rwa_market::instructions::QuoteParams) -> Instruction {
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: update_quote_accounts(market, maker, &maker.owner),
+        data: rwa_market::instruction::PostQuote { quote }.data(),
+    }
+}
+
+/// `post_quote` signed by someone other than the owner (for refusal tests).
+pub fn post_quote_ix_signed_by(market: &MarketAddresses, maker: &MakerAddresses, signer: &Address, quote: rwa_market::instructions::QuoteParams) -> Instruction {
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: update_quote_accounts(market, maker, signer),
+        data: rwa_market::instruction::PostQuote { quote }.data(),
+    }
+}
+
+pub fn cancel_quote_ix(market: &MarketAddresses, maker: &MakerAddresses) -> Instruction {
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: update_quote_accounts(market, maker, &maker.owner),
+        data: rwa_market::instruction::CancelQuote {}.data(),
+    }
+}
+
+/// Routed swaps: exact in or exact out, buy or sell, through `makers` and the curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwapKind {
+    ExactIn { amount_in: u64, min_amount_out: u64 },
+    ExactOut { amount_out: u64, max_amount_in: u64 },
+}
+
+pub fn swap_ix(
+    market: &MarketAddresses,
+    taker: &TraderAccounts,
+    side: rwa_market::events::TradeSide,
+    kind: SwapKind,
+    makers: &[MakerAddresses],
+) -> Instruction {
+    let mut accounts = trade_accounts(market, taker);
+    for maker in makers {
+        accounts.extend(maker.swap_accounts());
+    }
+    let data = match kind {
+        SwapKind::ExactIn { amount_in, min_amount_out } => rwa_market::instruction::SwapExactIn { side, amount_in, min_amount_out }.data(),
+        SwapKind::ExactOut { amount_out, max_amount_in } => rwa_market::instruction::SwapExactOut { side, amount_out, max_amount_in }.data(),
+    };
+    Instruction { program_id: rwa_market::ID, accounts, data }
+}
+
+impl TestEnv {
+    /// Opens a maker for a fresh funded owner with `rwa` and `quote` escrowed (the RWA bought on the
+    /// curve by the owner first). Returns the owner, its token accounts and the maker addresses.
+    pub fn create_maker(&mut self, market: &MarketAddresses, rwa: u64, quote: u64) -> Result<(Keypair, TraderAccounts, MakerAddresses), TxFailure> {
+        let (owner, accounts) = self.create_trader(market, quote.saturating_mul(4).max(1) + 1_000_000_000_000);
+        if rwa > 0 {
+            self.send(&[trade_ix(market, &accounts, TradeKind::BuyExactOut { amount: rwa, max_quote_in: u64::MAX })], &[&owner])?;
+        }
+        let maker = MakerAddresses::derive(&market.market, &owner.pubkey());
+        let mut instructions = vec![open_maker_ix(market, &maker)];
+        if rwa > 0 || quote > 0 {
+            instructions.push(maker_inventory_ix(market, &maker, &accounts, true, rwa, quote));
+        }
+        self.send(&instructions, &[&owner])?;
+        Ok((owner, accounts, maker))
+    }
+
+    pub fn maker_state(&self, maker: &MakerAddresses) -> rwa_market::state::Maker {
+        self.anchor_account(&maker.maker)
+    }
+}

@@ -48,13 +48,27 @@ impl<'info> Trade<'info> {
         Ok(())
     }
 
-    fn transfer_from_trader(&self, to: &Account<'info, TokenAccount>, amount: u64) -> Result<()> {
+    /// Quote tokens from the trader (who signs) to `to`.
+    pub fn transfer_from_trader(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
         if amount == 0 {
             return Ok(());
         }
         let accounts = Transfer {
             from: self.trader_quote_account.to_account_info(),
-            to: to.to_account_info(),
+            to,
+            authority: self.trader.to_account_info(),
+        };
+        token::transfer(CpiContext::new(self.token_program.key(), accounts), amount)
+    }
+
+    /// RWA tokens from the trader (who signs) to `to`.
+    pub fn transfer_rwa_from_trader(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let accounts = Transfer {
+            from: self.trader_rwa_account.to_account_info(),
+            to,
             authority: self.trader.to_account_info(),
         };
         token::transfer(CpiContext::new(self.token_program.key(), accounts), amount)
@@ -74,13 +88,12 @@ impl<'info> Trade<'info> {
         token::transfer(CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]), amount)
     }
 
-    /// Moves tokens for a buy of `amount` RWA base units costing `cost` plus `fee` quote base units,
-    /// updates market state and oracle, and re-checks solvency.
-    pub fn settle_buy(&mut self, amount: u64, cost: u64, fee: u64) -> Result<TradeExecuted> {
-        require!(amount > 0, MarketError::TradeTooSmall);
-        let price_before = self.market.spot_price()?;
-        self.transfer_from_trader(&self.reserve_vault, cost)?;
-        self.transfer_from_trader(&self.fee_vault, fee)?;
+    /// Curve leg of a buy: the trader pays `cost` into the reserve and receives `amount` newly minted.
+    pub fn curve_buy_leg(&mut self, amount: u64, cost: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        self.transfer_from_trader(self.reserve_vault.to_account_info(), cost)?;
         let rwa_mint = self.rwa_mint.key();
         let seeds: &[&[u8]] = &[MARKET_SEED, rwa_mint.as_ref(), &[self.market.bump]];
         let accounts = MintTo {
@@ -89,59 +102,88 @@ impl<'info> Trade<'info> {
             authority: self.market.to_account_info(),
         };
         token::mint_to(CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]), amount)?;
-
         let market = &mut self.market;
         market.supply = market.supply.checked_add(amount).ok_or(MarketError::MathOverflow)?;
         require_gte!(market.max_supply, market.supply, MarketError::MaxSupplyExceeded);
         market.reserve = market.reserve.checked_add(cost).ok_or(MarketError::MathOverflow)?;
         market.buy_volume = market.buy_volume.checked_add(cost as u128).ok_or(MarketError::MathOverflow)?;
-        self.finish(TradeSide::Buy, amount, cost, fee, price_before.raw())
+        Ok(())
     }
 
-    /// Moves tokens for a sale of `amount` RWA base units whose curve proceeds are `proceeds`, of
-    /// which `fee` goes to the fee vault and the rest to the trader.
-    pub fn settle_sell(&mut self, amount: u64, proceeds: u64, fee: u64) -> Result<TradeExecuted> {
-        require!(amount > 0, MarketError::TradeTooSmall);
-        let price_before = self.market.spot_price()?;
+    /// Curve leg of a sale: `amount` is burned from the trader and `proceeds` paid from the reserve.
+    pub fn curve_sell_leg(&mut self, amount: u64, proceeds: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
         let accounts = Burn {
             mint: self.rwa_mint.to_account_info(),
             from: self.trader_rwa_account.to_account_info(),
             authority: self.trader.to_account_info(),
         };
         token::burn(CpiContext::new(self.token_program.key(), accounts), amount)?;
-        let net = proceeds.checked_sub(fee).ok_or(MarketError::MathOverflow)?;
-        self.transfer_from_reserve(self.trader_quote_account.to_account_info(), net)?;
-        self.transfer_from_reserve(self.fee_vault.to_account_info(), fee)?;
-
+        self.transfer_from_reserve(self.trader_quote_account.to_account_info(), proceeds)?;
         let market = &mut self.market;
         market.supply = market.supply.checked_sub(amount).ok_or(MarketError::InsufficientSupply)?;
         market.reserve = market.reserve.checked_sub(proceeds).ok_or(MarketError::ReserveInvariantViolated)?;
         market.sell_volume = market.sell_volume.checked_add(proceeds as u128).ok_or(MarketError::MathOverflow)?;
-        self.finish(TradeSide::Sell, amount, proceeds, fee, price_before.raw())
+        Ok(())
     }
 
-    fn finish(&mut self, side: TradeSide, amount: u64, quote_amount: u64, fee: u64, price_before: u128) -> Result<TradeExecuted> {
+    /// The trader pays the fee from their quote account into the fee vault.
+    pub fn pay_fee(&self, fee: u64) -> Result<()> {
+        self.transfer_from_trader(self.fee_vault.to_account_info(), fee)
+    }
+
+    /// Buy of `amount` RWA base units from the curve for `cost` plus `fee` quote base units.
+    pub fn settle_buy(&mut self, amount: u64, cost: u64, fee: u64) -> Result<TradeExecuted> {
+        require!(amount > 0, MarketError::TradeTooSmall);
+        let price_before = self.market.spot_price()?;
+        self.curve_buy_leg(amount, cost)?;
+        self.pay_fee(fee)?;
+        let price_after = self.market.spot_price()?;
+        let slot = self.finish(fee, price_after)?;
+        Ok(self.trade_event(TradeSide::Buy, amount, cost, fee, price_before.raw(), price_after.raw(), slot))
+    }
+
+    /// Sale of `amount` RWA base units to the curve for `proceeds`, of which `fee` goes to the fee vault.
+    pub fn settle_sell(&mut self, amount: u64, proceeds: u64, fee: u64) -> Result<TradeExecuted> {
+        require!(amount > 0, MarketError::TradeTooSmall);
+        let price_before = self.market.spot_price()?;
+        self.curve_sell_leg(amount, proceeds)?;
+        self.pay_fee(fee)?;
+        let price_after = self.market.spot_price()?;
+        let slot = self.finish(fee, price_after)?;
+        Ok(self.trade_event(TradeSide::Sell, amount, proceeds, fee, price_before.raw(), price_after.raw(), slot))
+    }
+
+    /// Book-keeping after any trade: fees, counters, solvency, and the oracle observation at the
+    /// price where the last unit traded. Returns the slot.
+    pub fn finish(&mut self, fee: u64, observed_price: rwa_math::Decimal) -> Result<u64> {
         let slot = Clock::get()?.slot;
         let market = &mut self.market;
         market.total_fees = market.total_fees.checked_add(fee).ok_or(MarketError::MathOverflow)?;
         market.trade_count = market.trade_count.saturating_add(1);
         market.last_trade_slot = slot;
         market.check_solvency()?;
-        let price_after = market.spot_price()?;
-        self.oracle.load_mut()?.record(slot, price_after)?;
-        Ok(TradeExecuted {
-            market: market.key(),
+        self.oracle.load_mut()?.record(slot, observed_price)?;
+        Ok(slot)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn trade_event(&self, side: TradeSide, amount: u64, quote_amount: u64, fee: u64, price_before: u128, price_after: u128, slot: u64) -> TradeExecuted {
+        TradeExecuted {
+            market: self.market.key(),
             trader: self.trader.key(),
             side,
             amount,
             quote_amount,
             fee,
             price_before,
-            price_after: price_after.raw(),
-            supply: market.supply,
-            reserve: market.reserve,
+            price_after,
+            supply: self.market.supply,
+            reserve: self.market.reserve,
             slot,
-        })
+        }
     }
 
     pub fn curve(&self) -> Result<rwa_math::CurveMarket> {

@@ -3,8 +3,10 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod chain;
 mod curve_spec;
 mod demo;
+mod market_view;
 mod quote;
 
 #[derive(Parser)]
@@ -23,6 +25,43 @@ enum Command {
     },
     /// Run the programs in the in-process Solana runtime: markets for each curve kind and a few trades.
     Demo,
+    /// Read markets from a cluster.
+    Market {
+        #[command(subcommand)]
+        command: MarketCommand,
+    },
+    /// Run an embedded local cluster (the project's programs, SPL Token, JSON-RPC) on loopback.
+    Localnet {
+        /// Port for JSON-RPC on 127.0.0.1.
+        #[arg(long, default_value_t = 8899)]
+        port: u16,
+        /// Slot length in milliseconds.
+        #[arg(long, default_value_t = 400)]
+        slot_ms: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum MarketCommand {
+    /// A market's curve, spot price, TWAP, volatility and live maker quotes.
+    Show {
+        /// localnet, devnet, testnet, mainnet-beta or an RPC URL.
+        #[arg(long, short = 'u', env = "RWA_CLUSTER", default_value = "localnet")]
+        cluster: String,
+        /// Market address.
+        #[arg(long)]
+        market: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every rwa_market market on the cluster.
+    List {
+        #[arg(long, short = 'u', env = "RWA_CLUSTER", default_value = "localnet")]
+        cluster: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -57,6 +96,7 @@ enum CurveCommand {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match cli.command {
         Command::Curve { command: CurveCommand::Quote { curve, supply, amount, side, decimals, quote_decimals, fee_bps, max_supply } } => {
             let output = quote::quote(&quote::QuoteRequest {
@@ -73,5 +113,72 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Demo => demo::run(),
+        Command::Market { command } => runtime()?.block_on(market_command(command)),
+        Command::Localnet { port, slot_ms } => runtime()?.block_on(run_localnet(port, slot_ms)),
     }
+}
+
+async fn market_command(command: MarketCommand) -> Result<()> {
+    match command {
+        MarketCommand::Show { cluster, market, json } => {
+            let rpc = chain::client(&cluster)?;
+            let address = chain::parse_address(&market, "market")?;
+            let snapshot = chain::fetch_market(&rpc, &address).await?;
+            let view = market_view::view(&snapshot)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print!("{}", market_view::render_table(&view, snapshot.market.rwa_decimals, snapshot.market.quote_decimals));
+            }
+        }
+        MarketCommand::List { cluster, json } => {
+            let rpc = chain::client(&cluster)?;
+            let mut markets = chain::list_markets(&rpc).await?;
+            markets.sort_by(|a, b| a.1.symbol.cmp(&b.1.symbol));
+            let rows: Vec<serde_json::Value> = markets
+                .iter()
+                .map(|(address, market)| {
+                    serde_json::json!({
+                        "market": address.to_string(),
+                        "symbol": market.symbol,
+                        "name": market.name,
+                        "supply": market.supply,
+                        "reserve": market.reserve,
+                        "spot_price": market.spot_price().map(|p| p.to_string()).unwrap_or_default(),
+                        "paused": market.paused,
+                    })
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!("{:<44} {:<10} {:>20} {:>20} {:>24}", "market", "symbol", "supply", "reserve", "spot price");
+                for row in rows {
+                    println!(
+                        "{:<44} {:<10} {:>20} {:>20} {:>24}",
+                        row["market"].as_str().unwrap_or_default(),
+                        row["symbol"].as_str().unwrap_or_default(),
+                        row["supply"],
+                        row["reserve"],
+                        row["spot_price"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_localnet(port: u16, slot_ms: u64) -> Result<()> {
+    let config = rwa_localnet::LocalnetConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        slot_duration: Some(std::time::Duration::from_millis(slot_ms.max(1))),
+    };
+    let localnet = rwa_localnet::Localnet::start(config).await?;
+    println!("localnet JSON-RPC on {}  (programs: rwa_market {})", localnet.url(), rwa_market::ID);
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await?;
+    localnet.shutdown().await;
+    println!("localnet stopped");
+    Ok(())
 }

@@ -35,6 +35,12 @@ pub use solana_keypair;
 pub use solana_program_pack;
 pub use solana_program_entrypoint;
 pub use solana_signer;
+pub use {solana_account, solana_clock, solana_hash, solana_message, solana_transaction, solana_transaction_error};
+
+/// System-program instruction builders with this crate's types.
+pub mod solana_instruction_compat {
+    pub use solana_system_interface::instruction::{create_account, transfer};
+}
 
 native_program!(RwaMarketProgram, rwa_market::entry);
 

@@ -1,0 +1,187 @@
+//! The cluster state behind the RPC: one runtime, a clock that ticks, recent blockhashes and the
+//! statuses of processed transactions, all under one lock (transactions apply one at a time, as a
+//! single leader would order them).
+
+use std::collections::{HashMap, VecDeque};
+
+use rwa_harness::litesvm::types::TransactionMetadata;
+use rwa_harness::solana_address::Address;
+use rwa_harness::solana_hash::Hash;
+use rwa_harness::solana_transaction::versioned::VersionedTransaction;
+use rwa_harness::solana_transaction_error::TransactionError;
+use rwa_harness::TestEnv;
+use solana_signature::Signature;
+
+/// Blockhashes stay valid for this many slots, as on a real cluster.
+pub const MAX_BLOCKHASH_AGE_SLOTS: usize = 150;
+/// Statuses kept for `getSignatureStatuses` / `getTransaction`.
+const MAX_STATUSES: usize = 100_000;
+
+/// What the RPC remembers about a processed transaction.
+#[derive(Clone, Debug)]
+pub struct TransactionRecord {
+    pub slot: u64,
+    pub block_time: i64,
+    pub transaction: VersionedTransaction,
+    pub error: Option<TransactionError>,
+    pub logs: Vec<String>,
+    pub fee: u64,
+    /// Inner instructions by top-level instruction index: (program id index, account indices, data, stack height).
+    pub inner_instructions: Vec<(u8, Vec<(u8, Vec<u8>, Vec<u8>, u8)>)>,
+    pub compute_units_consumed: u64,
+}
+
+pub struct Bank {
+    pub env: TestEnv,
+    recent_blockhashes: VecDeque<(Hash, u64)>,
+    records: HashMap<Signature, TransactionRecord>,
+    order: VecDeque<Signature>,
+}
+
+/// Why a submitted transaction was not processed (before execution) or failed (during it).
+#[derive(Debug)]
+pub enum SubmitError {
+    BlockhashNotFound,
+    AlreadyProcessed,
+    Failed { error: TransactionError, logs: Vec<String> },
+}
+
+impl Default for Bank {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bank {
+    pub fn new() -> Self {
+        let mut env = TestEnv::new();
+        // The bank validates blockhash age itself (150 slots), so the runtime must not insist on
+        // the very latest one.
+        env.svm = std::mem::take(&mut env.svm).with_blockhash_check(false);
+        let blockhash = env.svm.latest_blockhash();
+        let slot = env.slot();
+        let mut recent_blockhashes = VecDeque::new();
+        recent_blockhashes.push_back((blockhash, slot));
+        Bank { env, recent_blockhashes, records: HashMap::new(), order: VecDeque::new() }
+    }
+
+    pub fn slot(&self) -> u64 {
+        self.env.slot()
+    }
+
+    pub fn block_height(&self) -> u64 {
+        self.slot()
+    }
+
+    /// Advances one slot: new blockhash, clock forward ~400 ms.
+    pub fn tick(&mut self) {
+        self.env.advance_slots(1);
+        self.env.svm.expire_blockhash();
+        let entry = (self.env.svm.latest_blockhash(), self.slot());
+        self.recent_blockhashes.push_back(entry);
+        while self.recent_blockhashes.len() > MAX_BLOCKHASH_AGE_SLOTS {
+            self.recent_blockhashes.pop_front();
+        }
+    }
+
+    pub fn latest_blockhash(&self) -> (Hash, u64) {
+        let (hash, slot) = *self.recent_blockhashes.back().expect("at least one blockhash");
+        (hash, slot + MAX_BLOCKHASH_AGE_SLOTS as u64)
+    }
+
+    pub fn is_blockhash_valid(&self, hash: &Hash) -> bool {
+        self.recent_blockhashes.iter().any(|(recent, _)| recent == hash)
+    }
+
+    pub fn account(&self, address: &Address) -> Option<rwa_harness::solana_account::Account> {
+        self.env.svm.get_account(address).filter(|account| account.lamports > 0 || !account.data.is_empty())
+    }
+
+    /// Every account owned by `program` (LiteSVM keeps them in one map; a scan is fine locally).
+    pub fn program_accounts(&self, program: &Address) -> Vec<(Address, rwa_harness::solana_account::Account)> {
+        self.env
+            .svm
+            .accounts_db()
+            .inner
+            .iter()
+            .filter(|(_, account)| rwa_harness::solana_account::ReadableAccount::owner(*account) == program)
+            .filter(|(_, account)| rwa_harness::solana_account::ReadableAccount::lamports(*account) > 0)
+            .map(|(address, account)| (*address, rwa_harness::solana_account::Account::from(account.clone())))
+            .collect()
+    }
+
+    pub fn record(&self, signature: &Signature) -> Option<&TransactionRecord> {
+        self.records.get(signature)
+    }
+
+    pub fn airdrop(&mut self, to: &Address, lamports: u64) -> Result<Signature, SubmitError> {
+        match self.env.svm.airdrop(to, lamports) {
+            Ok(meta) => Ok(meta.signature),
+            Err(failed) => Err(SubmitError::Failed { error: failed.err, logs: failed.meta.logs }),
+        }
+    }
+
+    /// Checks age and duplicates, executes, and records the outcome. A transaction that fails in
+    /// execution is still recorded (and charged its fee), as on a real cluster.
+    pub fn submit(&mut self, transaction: VersionedTransaction) -> Result<Signature, SubmitError> {
+        let signature = *transaction.signatures.first().ok_or(SubmitError::Failed {
+            error: TransactionError::SanitizeFailure,
+            logs: Vec::new(),
+        })?;
+        if self.records.contains_key(&signature) {
+            return Err(SubmitError::AlreadyProcessed);
+        }
+        if !self.is_blockhash_valid(transaction.message.recent_blockhash()) {
+            return Err(SubmitError::BlockhashNotFound);
+        }
+        let slot = self.slot();
+        let block_time = self.env.svm.get_sysvar::<rwa_harness::solana_clock::Clock>().unix_timestamp;
+        let outcome = self.env.svm.send_transaction(transaction.clone());
+        let (meta, error): (TransactionMetadata, Option<TransactionError>) = match outcome {
+            Ok(meta) => (meta, None),
+            Err(failed) => {
+                // Failures before execution (bad signature, unknown account...) are not recorded.
+                if failed.meta.logs.is_empty() && !matches!(failed.err, TransactionError::InstructionError(..)) {
+                    return Err(SubmitError::Failed { error: failed.err, logs: failed.meta.logs });
+                }
+                (failed.meta, Some(failed.err))
+            }
+        };
+        let inner_instructions = meta
+            .inner_instructions
+            .iter()
+            .enumerate()
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(index, list)| {
+                let instructions = list
+                    .iter()
+                    .map(|inner| {
+                        (inner.instruction.program_id_index, inner.instruction.accounts.clone(), inner.instruction.data.clone(), inner.stack_height)
+                    })
+                    .collect();
+                (index as u8, instructions)
+            })
+            .collect();
+        let record = TransactionRecord {
+            slot,
+            block_time,
+            transaction,
+            error: error.clone(),
+            logs: meta.logs.clone(),
+            fee: meta.fee,
+            inner_instructions,
+            compute_units_consumed: meta.compute_units_consumed,
+        };
+        self.records.insert(signature, record);
+        self.order.push_back(signature);
+        while self.order.len() > MAX_STATUSES {
+            if let Some(old) = self.order.pop_front() {
+                self.records.remove(&old);
+            }
+        }
+        match error {
+            None => Ok(signature),
+            Some(error) => Err(SubmitError::Failed { error, logs: meta.logs }),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The embedded localnet through the standard Solana client (`solana-rpc-client`), exactly as a
+//! user's program would talk to solana-test-validator.
+
+use std::time::Duration;
+
+use anchor_spl::token::spl_token;
+use rwa_harness::solana_keypair::Keypair;
+use rwa_harness::solana_signer::Signer;
+use rwa_harness::solana_transaction::Transaction;
+use rwa_localnet::{Localnet, LocalnetConfig};
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+
+async fn start(slot_duration: Option<Duration>) -> (Localnet, RpcClient) {
+    let config = LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration };
+    let localnet = Localnet::start(config).await.unwrap();
+    let rpc = RpcClient::new_with_commitment(localnet.url(), CommitmentConfig::confirmed());
+    (localnet, rpc)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn airdrop_send_and_confirm_and_read_back() {
+    let (localnet, rpc) = start(Some(Duration::from_millis(20))).await;
+    assert!(rpc.get_version().await.is_ok());
+    let payer = Keypair::new();
+    let signature = rpc.request_airdrop(&payer.pubkey(), 5_000_000_000).await.unwrap();
+    assert!(rpc.confirm_transaction(&signature).await.unwrap(), "airdrop confirmed");
+    assert_eq!(rpc.get_balance(&payer.pubkey()).await.unwrap(), 5_000_000_000);
+
+    // create an SPL mint through the real token program, with send_and_confirm
+    let mint = Keypair::new();
+    let rent = rpc.get_minimum_balance_for_rent_exemption(82).await.unwrap();
+    let instructions = [
+        rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &mint.pubkey(), rent, 82, &spl_token::ID),
+        spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
+    ];
+    let blockhash = rpc.get_latest_blockhash().await.unwrap();
+    let transaction = Transaction::new_signed_with_payer(&instructions, Some(&payer.pubkey()), &[&payer, &mint], blockhash);
+    let signature = rpc.send_and_confirm_transaction(&transaction).await.unwrap();
+    let account = rpc.get_account(&mint.pubkey()).await.unwrap();
+    assert_eq!(account.owner, spl_token::ID);
+    assert_eq!(account.data.len(), 82);
+    let statuses = rpc.get_signature_statuses(&[signature]).await.unwrap();
+    assert!(statuses.value[0].as_ref().unwrap().err.is_none());
+
+    // the slot advances on its own; a failing transaction is refused at preflight with its logs
+    let first = rpc.get_slot().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(rpc.get_slot().await.unwrap() > first);
+    let again = Transaction::new_signed_with_payer(&instructions, Some(&payer.pubkey()), &[&payer, &mint], rpc.get_latest_blockhash().await.unwrap());
+    let error = rpc.send_and_confirm_transaction(&again).await.unwrap_err();
+    assert!(error.to_string().contains("simulation failed"), "{error}");
+    localnet.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_blockhash_and_unknown_method_are_refused() {
+    let (localnet, rpc) = start(None).await;
+    let payer = Keypair::new();
+    rpc.request_airdrop(&payer.pubkey(), 1_000_000_000).await.unwrap();
+    let stale = rpc.get_latest_blockhash().await.unwrap();
+    {
+        let mut bank = localnet.bank.lock().unwrap();
+        for _ in 0..(rwa_localnet::bank::MAX_BLOCKHASH_AGE_SLOTS + 1) {
+            bank.tick();
+        }
+    }
+    let transfer = rwa_harness::solana_instruction_compat::transfer(&payer.pubkey(), &Keypair::new().pubkey(), 100_000_000);
+    let transaction = Transaction::new_signed_with_payer(&[transfer], Some(&payer.pubkey()), &[&payer], stale);
+    let error = rpc.send_transaction(&transaction).await.unwrap_err();
+    assert!(error.to_string().contains("Blockhash not found") || error.to_string().contains("BlockhashNotFound"), "{error}");
+    let raw = reqwest_like_post(&localnet.url(), r#"{"jsonrpc":"2.0","id":7,"method":"getFancyThing","params":[]}"#).await;
+    assert!(raw.contains("-32601") && raw.contains("\"id\":7"), "{raw}");
+    localnet.shutdown().await;
+}
+
+/// A raw HTTP POST over a TcpStream, so the test sees the exact JSON-RPC envelope.
+async fn reqwest_like_post(url: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}

@@ -14,6 +14,8 @@ use solana_signature::Signature;
 
 /// Blockhashes stay valid for this many slots, as on a real cluster.
 pub const MAX_BLOCKHASH_AGE_SLOTS: usize = 150;
+/// Lamports the airdrop faucet starts with (500,000 SOL, from the runtime's own genesis funds).
+const FAUCET_LAMPORTS: u64 = 500_000 * 1_000_000_000;
 /// Statuses kept for `getSignatureStatuses` / `getTransaction`.
 const MAX_STATUSES: usize = 100_000;
 
@@ -33,6 +35,8 @@ pub struct TransactionRecord {
 
 pub struct Bank {
     pub env: TestEnv,
+    /// Funds `requestAirdrop`.
+    faucet: rwa_harness::solana_keypair::Keypair,
     recent_blockhashes: VecDeque<(Hash, u64)>,
     records: HashMap<Signature, TransactionRecord>,
     order: VecDeque<Signature>,
@@ -62,7 +66,9 @@ impl Bank {
         let slot = env.slot();
         let mut recent_blockhashes = VecDeque::new();
         recent_blockhashes.push_back((blockhash, slot));
-        Bank { env, recent_blockhashes, records: HashMap::new(), order: VecDeque::new() }
+        let faucet = rwa_harness::solana_keypair::Keypair::new();
+        env.svm.airdrop(&rwa_harness::solana_signer::Signer::pubkey(&faucet), FAUCET_LAMPORTS).expect("fund the faucet");
+        Bank { env, faucet, recent_blockhashes, records: HashMap::new(), order: VecDeque::new() }
     }
 
     pub fn slot(&self) -> u64 {
@@ -114,11 +120,18 @@ impl Bank {
         self.records.get(signature)
     }
 
+    /// Transfers from the runtime's faucet in a recorded transaction, so clients can confirm it.
     pub fn airdrop(&mut self, to: &Address, lamports: u64) -> Result<Signature, SubmitError> {
-        match self.env.svm.airdrop(to, lamports) {
-            Ok(meta) => Ok(meta.signature),
-            Err(failed) => Err(SubmitError::Failed { error: failed.err, logs: failed.meta.logs }),
-        }
+        use rwa_harness::solana_signer::Signer;
+        let faucet = &self.faucet;
+        let transfer = rwa_harness::solana_instruction_compat::transfer(&faucet.pubkey(), to, lamports);
+        let transaction = rwa_harness::solana_transaction::Transaction::new_signed_with_payer(
+            &[transfer],
+            Some(&faucet.pubkey()),
+            &[faucet],
+            self.latest_blockhash().0,
+        );
+        self.submit(VersionedTransaction::from(transaction))
     }
 
     /// Checks age and duplicates, executes, and records the outcome. A transaction that fails in

@@ -73,6 +73,12 @@ pub enum MarketError {
     NotMakerOwner, // 6033
     #[msg("Not enough liquidity across the quotes and the curve")]
     InsufficientLiquidity, // 6034
+    #[msg("Trade larger than the RuleSet's max trade size")]
+    MaxTradeSizeExceeded, // 6035
+    #[msg("Circuit breaker active: trading halted")]
+    CircuitBreakerActive, // 6036
+    #[msg("A RuleSet is already attached")]
+    RuleSetAlreadyAttached, // 6037
 }
 
 impl From<rwa_math::MathError> for MarketError {

@@ -173,3 +173,22 @@ pub struct SwapExecuted {
     pub reserve: u64,
     pub slot: u64,
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSetAttached {
+    pub market: Pubkey,
+    pub rule_set: Pubkey,
+    /// The DAO authority PDA that now holds the market authority.
+    pub authority: Pubkey,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitBreakerTripped {
+    pub market: Pubkey,
+    pub window_start_price: u128,
+    pub price: u128,
+    pub move_bps: u64,
+    pub halted_until_slot: u64,
+}

@@ -63,6 +63,10 @@ pub mod rwa_market {
         instructions::withdraw_fees::handle_withdraw_fees(ctx, amount)
     }
 
+    pub fn attach_rule_set(ctx: Context<AttachRuleSet>) -> Result<()> {
+        instructions::attach_rule_set::handle_attach_rule_set(ctx)
+    }
+
     pub fn open_maker(ctx: Context<OpenMaker>) -> Result<()> {
         instructions::open_maker::handle_open_maker(ctx)
     }

@@ -20,6 +20,8 @@ pub struct MarketAddresses {
     pub reserve_vault: Address,
     pub fee_vault: Address,
     pub oracle: Address,
+    /// The RuleSet once a rule DAO is attached (passed to trades and quote updates).
+    pub rule_set: Option<Address>,
 }
 
 pub fn event_authority() -> Address {
@@ -38,6 +40,7 @@ impl MarketAddresses {
             reserve_vault: Address::find_program_address(&[RESERVE_SEED, market.as_ref()], &program).0,
             fee_vault: Address::find_program_address(&[FEE_VAULT_SEED, market.as_ref()], &program).0,
             oracle: Address::find_program_address(&[ORACLE_SEED, market.as_ref()], &program).0,
+            rule_set: None,
         }
     }
 }
@@ -89,6 +92,7 @@ pub fn trade_accounts(addresses: &MarketAddresses, trader: &TraderAccounts) -> V
         fee_vault: addresses.fee_vault,
         oracle: addresses.oracle,
         token_program: spl_token::ID,
+        rule_set: addresses.rule_set,
         event_authority: event_authority(),
         program: rwa_market::ID,
     }
@@ -334,8 +338,26 @@ pub fn close_maker_ix(market: &MarketAddresses, maker: &MakerAddresses, owner_ac
 }
 
 fn update_quote_accounts(market: &MarketAddresses, maker: &MakerAddresses, signer: &Address) -> Vec<solana_instruction::AccountMeta> {
-    rwa_market::accounts::UpdateQuote { owner: *signer, market: market.market, maker: maker.maker, event_authority: event_authority(), program: rwa_market::ID }
-        .to_account_metas(None)
+    rwa_market::accounts::UpdateQuote {
+        owner: *signer,
+        market: market.market,
+        maker: maker.maker,
+        rule_set: market.rule_set,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    }
+    .to_account_metas(None)
+}
+
+pub fn attach_rule_set_ix(market: &MarketAddresses, authority: &Address, rule_set: &Address) -> Instruction {
+    let accounts = rwa_market::accounts::AttachRuleSet {
+        authority: *authority,
+        market: market.market,
+        rule_set: *rule_set,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data: rwa_market::instruction::AttachRuleSet {}.data() }
 }
 
 pub fn post_quote_ix(market: &MarketAddresses, maker: &MakerAddresses, quote: rwa_market::instructions::QuoteParams) -> Instruction {

@@ -22,7 +22,10 @@ pub fn handle_buy_exact_in(ctx: Context<Trade>, quote_in: u64, min_amount_out: u
     require!(amount > 0, MarketError::TradeTooSmall);
     require_gte!(amount, min_amount_out, MarketError::SlippageExceeded);
     let fee = math(fee_on(cost, market.fee_bps))?;
-    let event = ctx.accounts.settle_buy(amount, cost, fee)?;
+    let (event, tripped) = ctx.accounts.settle_buy(amount, cost, fee)?;
     emit_cpi!(event);
+    if let Some(tripped) = tripped {
+        emit_cpi!(tripped);
+    }
     Ok(())
 }

@@ -20,7 +20,10 @@ pub fn handle_buy_exact_out(ctx: Context<Trade>, amount: u64, max_quote_in: u64)
     let fee = math(fee_on(cost, market.fee_bps))?;
     let total = cost.checked_add(fee).ok_or(MarketError::MathOverflow)?;
     require_gte!(max_quote_in, total, MarketError::SlippageExceeded);
-    let event = ctx.accounts.settle_buy(amount, cost, fee)?;
+    let (event, tripped) = ctx.accounts.settle_buy(amount, cost, fee)?;
     emit_cpi!(event);
+    if let Some(tripped) = tripped {
+        emit_cpi!(tripped);
+    }
     Ok(())
 }

@@ -137,7 +137,11 @@ pub fn handle_initialize_market(ctx: Context<InitializeMarket>, args: Initialize
         name: args.name.clone(),
         symbol: args.symbol.clone(),
         uri: args.uri.clone(),
-        reserved: [0; 16],
+        rule_set: Pubkey::default(),
+        breaker_window_start_slot: 0,
+        breaker_window_start_price: 0,
+        halted_until_slot: 0,
+        reserved: [0; 8],
     });
     let initial_price = market.spot_price()?;
 

@@ -1,3 +1,4 @@
+pub mod attach_rule_set;
 pub mod buy_exact_in;
 pub mod buy_exact_out;
 pub mod cancel_quote;
@@ -20,6 +21,7 @@ pub mod update_oracle;
 pub mod withdraw_fees;
 pub mod withdraw_inventory;
 
+pub use attach_rule_set::*;
 pub use buy_exact_in::*;
 pub use buy_exact_out::*;
 pub use cancel_quote::*;

@@ -23,6 +23,9 @@ pub struct UpdateQuote<'info> {
         has_one = owner @ MarketError::NotMakerOwner,
     )]
     pub maker: Box<Account<'info, Maker>>,
+    /// The market's RuleSet, required once a rule DAO is attached (it bounds quote lifetimes).
+    /// CHECK: owner, discriminator and address verified by `rwa_rules::load_rule_set`.
+    pub rule_set: Option<UncheckedAccount<'info>>,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +55,12 @@ impl UpdateQuote<'_> {
             require_gt!(quote.ask_price, quote.bid_price, MarketError::CrossedQuote);
         }
         require_gte!(quote.expiry_slot, slot, MarketError::QuoteExpiryInPast);
-        require_gte!(slot.saturating_add(MAX_QUOTE_LIFETIME_SLOTS), quote.expiry_slot, MarketError::QuoteExpiryTooFar);
+        let rules = rwa_rules::rules_for(&self.market.rule_set, self.rule_set.as_ref().map(|account| account.as_ref()))?;
+        let lifetime = match rules {
+            Some(rules) if rules.max_quote_lifetime_slots > 0 => rules.max_quote_lifetime_slots.min(MAX_QUOTE_LIFETIME_SLOTS),
+            _ => MAX_QUOTE_LIFETIME_SLOTS,
+        };
+        require_gte!(slot.saturating_add(lifetime), quote.expiry_slot, MarketError::QuoteExpiryTooFar);
         require_gte!(maker.rwa_inventory, quote.ask_size, MarketError::QuoteExceedsInventory);
         let bid_notional =
             notional(quote.bid_size, Decimal::from_raw(quote.bid_price), self.market.rwa_decimals, self.market.quote_decimals, Rounding::Up)

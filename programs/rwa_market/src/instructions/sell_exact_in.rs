@@ -18,7 +18,10 @@ pub fn handle_sell_exact_in(ctx: Context<Trade>, amount: u64, min_quote_out: u64
     let fee = math(fee_on(proceeds, market.fee_bps))?;
     let net = proceeds - fee;
     require_gte!(net, min_quote_out, MarketError::SlippageExceeded);
-    let event = ctx.accounts.settle_sell(amount, proceeds, fee)?;
+    let (event, tripped) = ctx.accounts.settle_sell(amount, proceeds, fee)?;
     emit_cpi!(event);
+    if let Some(tripped) = tripped {
+        emit_cpi!(tripped);
+    }
     Ok(())
 }

@@ -18,7 +18,10 @@ pub fn handle_sell_exact_out(ctx: Context<Trade>, quote_out: u64, max_amount_in:
         math(ctx.accounts.curve()?.sell_amount_for_quote(market.supply, gross))?.ok_or(MarketError::InsufficientSupply)?;
     require_gte!(max_amount_in, amount, MarketError::SlippageExceeded);
     let fee = math(fee_on(proceeds, market.fee_bps))?;
-    let event = ctx.accounts.settle_sell(amount, proceeds, fee)?;
+    let (event, tripped) = ctx.accounts.settle_sell(amount, proceeds, fee)?;
     emit_cpi!(event);
+    if let Some(tripped) = tripped {
+        emit_cpi!(tripped);
+    }
     Ok(())
 }

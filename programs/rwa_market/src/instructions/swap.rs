@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 use rwa_math::route::{route_buy, route_sell, Level, Route, Target, MAX_ROUTE_MAKERS};
 
 use crate::errors::{MarketError, MathResultExt};
-use crate::events::{QuoteFilled, SwapExecuted, TradeSide};
+use crate::events::{CircuitBreakerTripped, QuoteFilled, SwapExecuted, TradeSide};
 use crate::instructions::maker_inventory::maker_transfer;
 use crate::instructions::trade::Trade;
 use crate::state::Maker;
@@ -61,8 +61,9 @@ pub fn execute<'info>(
     side: TradeSide,
     route: &Route,
     fee: u64,
-) -> Result<(Vec<QuoteFilled>, SwapExecuted)> {
+) -> Result<(Vec<QuoteFilled>, SwapExecuted, Option<CircuitBreakerTripped>)> {
     require!(route.total_amount > 0, MarketError::TradeTooSmall);
+    let price_before = trade.market.spot_price()?;
     let mut fills = Vec::with_capacity(route.maker_fills.len());
     for fill in &route.maker_fills {
         let slot = &mut makers[fill.maker];
@@ -106,7 +107,7 @@ pub fn execute<'info>(
         TradeSide::Sell => trade.curve_sell_leg(route.curve_amount, route.curve_quote)?,
     }
     trade.pay_fee(fee)?;
-    let slot = trade.finish(fee, route.last_price)?;
+    let (slot, tripped) = trade.finish(fee, route.total_amount, price_before, route.last_price)?;
     let summary = SwapExecuted {
         market: trade.market.key(),
         taker: trade.trader.key(),
@@ -122,5 +123,5 @@ pub fn execute<'info>(
         reserve: trade.market.reserve,
         slot,
     };
-    Ok((fills, summary))
+    Ok((fills, summary, tripped))
 }

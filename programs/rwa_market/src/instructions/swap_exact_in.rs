@@ -32,10 +32,13 @@ pub fn handle_swap_exact_in<'info>(ctx: Context<'info, Trade<'info>>, side: Trad
             require_gte!(route.total_quote - fee, min_amount_out, MarketError::SlippageExceeded);
         }
     }
-    let (fills, summary) = execute(ctx.accounts, &mut makers, side, &route, fee)?;
+    let (fills, summary, tripped) = execute(ctx.accounts, &mut makers, side, &route, fee)?;
     for fill in fills {
         emit_cpi!(fill);
     }
     emit_cpi!(summary);
+    if let Some(tripped) = tripped {
+        emit_cpi!(tripped);
+    }
     Ok(())
 }

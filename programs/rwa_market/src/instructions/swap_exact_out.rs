@@ -36,10 +36,13 @@ pub fn handle_swap_exact_out<'info>(ctx: Context<'info, Trade<'info>>, side: Tra
             require_gte!(max_amount_in, route.total_amount, MarketError::SlippageExceeded);
         }
     }
-    let (fills, summary) = execute(ctx.accounts, &mut makers, side, &route, fee)?;
+    let (fills, summary, tripped) = execute(ctx.accounts, &mut makers, side, &route, fee)?;
     for fill in fills {
         emit_cpi!(fill);
     }
     emit_cpi!(summary);
+    if let Some(tripped) = tripped {
+        emit_cpi!(tripped);
+    }
     Ok(())
 }

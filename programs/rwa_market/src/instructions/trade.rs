@@ -6,7 +6,7 @@ use anchor_spl::token::{self, Burn, Mint, MintTo, Token, TokenAccount, Transfer}
 
 use crate::constants::MARKET_SEED;
 use crate::errors::{MarketError, MathResultExt};
-use crate::events::{TradeExecuted, TradeSide};
+use crate::events::{CircuitBreakerTripped, TradeExecuted, TradeSide};
 use crate::state::{Market, PriceOracle};
 
 #[event_cpi]
@@ -38,14 +38,30 @@ pub struct Trade<'info> {
     #[account(mut)]
     pub oracle: AccountLoader<'info, PriceOracle>,
     pub token_program: Program<'info, Token>,
+    /// The market's RuleSet, required once a rule DAO is attached.
+    /// CHECK: owner, discriminator and address verified by `rwa_rules::load_rule_set`.
+    pub rule_set: Option<UncheckedAccount<'info>>,
 }
 
+/// What a settled trade reports: the slot and, if this trade tripped it, the circuit breaker.
+pub type Settlement = (u64, Option<CircuitBreakerTripped>);
+
 impl<'info> Trade<'info> {
-    /// Checks shared by every trade: market live and a non-zero amount requested.
+    /// Checks shared by every trade: market live, not halted by the circuit breaker, and a
+    /// non-zero amount requested.
     pub fn validate_trade(&self, requested: u64) -> Result<()> {
         self.market.require_active()?;
         require!(requested > 0, MarketError::ZeroAmount);
+        if self.market.is_governed() {
+            self.rules()?;
+            require_gte!(Clock::get()?.slot, self.market.halted_until_slot, MarketError::CircuitBreakerActive);
+        }
         Ok(())
+    }
+
+    /// The RuleSet in force, if the market is governed (and the right account was passed).
+    pub fn rules(&self) -> Result<Option<rwa_rules::RuleValues>> {
+        rwa_rules::rules_for(&self.market.rule_set, self.rule_set.as_ref().map(|account| account.as_ref()))
     }
 
     /// Quote tokens from the trader (who signs) to `to`.
@@ -135,38 +151,56 @@ impl<'info> Trade<'info> {
     }
 
     /// Buy of `amount` RWA base units from the curve for `cost` plus `fee` quote base units.
-    pub fn settle_buy(&mut self, amount: u64, cost: u64, fee: u64) -> Result<TradeExecuted> {
+    pub fn settle_buy(&mut self, amount: u64, cost: u64, fee: u64) -> Result<(TradeExecuted, Option<CircuitBreakerTripped>)> {
         require!(amount > 0, MarketError::TradeTooSmall);
         let price_before = self.market.spot_price()?;
         self.curve_buy_leg(amount, cost)?;
         self.pay_fee(fee)?;
         let price_after = self.market.spot_price()?;
-        let slot = self.finish(fee, price_after)?;
-        Ok(self.trade_event(TradeSide::Buy, amount, cost, fee, price_before.raw(), price_after.raw(), slot))
+        let (slot, tripped) = self.finish(fee, amount, price_before, price_after)?;
+        Ok((self.trade_event(TradeSide::Buy, amount, cost, fee, price_before.raw(), price_after.raw(), slot), tripped))
     }
 
     /// Sale of `amount` RWA base units to the curve for `proceeds`, of which `fee` goes to the fee vault.
-    pub fn settle_sell(&mut self, amount: u64, proceeds: u64, fee: u64) -> Result<TradeExecuted> {
+    pub fn settle_sell(&mut self, amount: u64, proceeds: u64, fee: u64) -> Result<(TradeExecuted, Option<CircuitBreakerTripped>)> {
         require!(amount > 0, MarketError::TradeTooSmall);
         let price_before = self.market.spot_price()?;
         self.curve_sell_leg(amount, proceeds)?;
         self.pay_fee(fee)?;
         let price_after = self.market.spot_price()?;
-        let slot = self.finish(fee, price_after)?;
-        Ok(self.trade_event(TradeSide::Sell, amount, proceeds, fee, price_before.raw(), price_after.raw(), slot))
+        let (slot, tripped) = self.finish(fee, amount, price_before, price_after)?;
+        Ok((self.trade_event(TradeSide::Sell, amount, proceeds, fee, price_before.raw(), price_after.raw(), slot), tripped))
     }
 
-    /// Book-keeping after any trade: fees, counters, solvency, and the oracle observation at the
-    /// price where the last unit traded. Returns the slot.
-    pub fn finish(&mut self, fee: u64, observed_price: rwa_math::Decimal) -> Result<u64> {
+    /// Book-keeping after any trade: the RuleSet's size limit and circuit breaker, fees,
+    /// counters, solvency, and the oracle observation at the price where the last unit traded
+    /// (`observed_price`; `price_before` is where the trade started).
+    pub fn finish(&mut self, fee: u64, amount: u64, price_before: rwa_math::Decimal, observed_price: rwa_math::Decimal) -> Result<Settlement> {
         let slot = Clock::get()?.slot;
+        let rules = self.rules()?;
+        let market_key = self.market.key();
         let market = &mut self.market;
+        let mut tripped = None;
+        if let Some(rules) = rules {
+            if rules.max_trade_amount > 0 {
+                require_gte!(rules.max_trade_amount, amount, MarketError::MaxTradeSizeExceeded);
+            }
+            if let Some((window_start_price, move_bps)) = market.apply_circuit_breaker(&rules, slot, price_before.raw(), observed_price.raw()) {
+                tripped = Some(CircuitBreakerTripped {
+                    market: market_key,
+                    window_start_price,
+                    price: observed_price.raw(),
+                    move_bps,
+                    halted_until_slot: market.halted_until_slot,
+                });
+            }
+        }
         market.total_fees = market.total_fees.checked_add(fee).ok_or(MarketError::MathOverflow)?;
         market.trade_count = market.trade_count.saturating_add(1);
         market.last_trade_slot = slot;
         market.check_solvency()?;
         self.oracle.load_mut()?.record(slot, observed_price)?;
-        Ok(slot)
+        Ok((slot, tripped))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -45,8 +45,15 @@ pub struct Market {
     pub symbol: String,
     #[max_len(MAX_URI_LEN)]
     pub uri: String,
+    /// The rule DAO's RuleSet this market obeys (default: none attached).
+    pub rule_set: Pubkey,
+    /// Circuit breaker: the window's first slot and the price it started from.
+    pub breaker_window_start_slot: u64,
+    pub breaker_window_start_price: u128,
+    /// Trading is halted until (excluding) this slot.
+    pub halted_until_slot: u64,
     /// Room for fields added by later versions without a realloc.
-    pub reserved: [u64; 16],
+    pub reserved: [u64; 8],
 }
 
 pub fn curve_kind_from_u8(kind: u8) -> Result<CurveKind> {
@@ -82,5 +89,34 @@ impl Market {
     pub fn require_active(&self) -> Result<()> {
         require!(!self.paused, MarketError::MarketPaused);
         Ok(())
+    }
+
+    pub fn is_governed(&self) -> bool {
+        self.rule_set != Pubkey::default()
+    }
+
+    /// Circuit breaker bookkeeping after a trade that moved the price from `price_before` to
+    /// `price_after` in `slot`. The trade that crosses the band still settles (a failed
+    /// transaction could not record the halt); trading then halts for the configured slots.
+    /// Returns the trip event when it trips.
+    pub fn apply_circuit_breaker(&mut self, rules: &rwa_rules::RuleValues, slot: u64, price_before: u128, price_after: u128) -> Option<(u128, u64)> {
+        if rules.circuit_breaker_bps == 0 || rules.circuit_breaker_window_slots == 0 {
+            return None;
+        }
+        if self.breaker_window_start_price == 0 || slot >= self.breaker_window_start_slot.saturating_add(rules.circuit_breaker_window_slots) {
+            self.breaker_window_start_slot = slot;
+            self.breaker_window_start_price = price_before;
+        }
+        let start = self.breaker_window_start_price;
+        if start == 0 {
+            return None;
+        }
+        let moved = price_after.abs_diff(start);
+        let move_bps = rwa_math::wide::mul_div(moved, 10_000, start, rwa_math::Rounding::Down).unwrap_or(u128::MAX);
+        if move_bps > rules.circuit_breaker_bps as u128 {
+            self.halted_until_slot = slot.saturating_add(rules.circuit_breaker_halt_slots).saturating_add(1);
+            return Some((start, u64::try_from(move_bps).unwrap_or(u64::MAX)));
+        }
+        None
     }
 }

@@ -1,0 +1,88 @@
+use anchor_lang::prelude::*;
+use rwa_math::governance::tally;
+
+use crate::constants::*;
+use crate::errors::DaoError;
+use crate::events::{ConfigUpdated, ProposalStateChanged, RulesUpdated};
+use crate::state::{Dao, Proposal, ProposalKind, ProposalState, RuleSet};
+
+/// Permissionless once voting has ended, the proposal passed (quorum and supermajority) and the
+/// hold-up has elapsed without a veto. For `MarketParams`, the remaining accounts are the market,
+/// its oracle, rwa_market's event authority and the rwa_market program.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ExecuteProposal<'info> {
+    pub executor: Signer<'info>,
+    #[account(mut, seeds = [DAO_SEED, dao.stake_mint.as_ref(), &dao.id.to_le_bytes()], bump = dao.bump, has_one = rule_set)]
+    pub dao: Box<Account<'info, Dao>>,
+    #[account(mut, seeds = [RULE_SET_SEED, dao.key().as_ref()], bump = rule_set.bump)]
+    pub rule_set: Box<Account<'info, RuleSet>>,
+    #[account(mut, seeds = [PROPOSAL_SEED, dao.key().as_ref(), &proposal.index.to_le_bytes()], bump = proposal.bump, has_one = dao)]
+    pub proposal: Box<Account<'info, Proposal>>,
+    /// CHECK: the DAO authority PDA, signer of market calls.
+    #[account(seeds = [AUTHORITY_SEED, dao.key().as_ref()], bump = dao.authority_bump)]
+    pub authority: UncheckedAccount<'info>,
+}
+
+impl ExecuteProposal<'_> {
+    pub fn validate(&self, slot: u64) -> Result<()> {
+        let proposal = &self.proposal;
+        let dao = &self.dao;
+        require!(proposal.state == ProposalState::Voting, DaoError::InvalidProposalState);
+        require_eq!(proposal.config_version, dao.config_version, DaoError::ProposalStale);
+        require_gt!(slot, proposal.voting_ends_slot, DaoError::VotingOpen);
+        let result = tally(proposal.yes, proposal.no, proposal.abstain, proposal.total_stake_snapshot, dao.config.quorum_bps, dao.config.threshold_bps);
+        require!(result.passed(), DaoError::ProposalDefeated);
+        require_gte!(slot, proposal.voting_ends_slot.saturating_add(dao.config.hold_up_slots), DaoError::HoldUpNotElapsed);
+        if let ProposalKind::Rules { .. } = proposal.kind {
+            let cadence = self.rule_set.rules.update_cadence_slots;
+            require_gte!(slot, self.rule_set.updated_slot.saturating_add(cadence), DaoError::RuleCadence);
+        }
+        Ok(())
+    }
+}
+
+pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>>) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    ctx.accounts.validate(slot)?;
+    let dao_key = ctx.accounts.dao.key();
+    match ctx.accounts.proposal.kind.clone() {
+        ProposalKind::Rules { rules } => {
+            let rule_set = &mut ctx.accounts.rule_set;
+            rule_set.rules = rules;
+            rule_set.version += 1;
+            rule_set.updated_slot = slot;
+            let event = RulesUpdated { dao: dao_key, rule_set: rule_set.key(), version: rule_set.version, rules };
+            emit_cpi!(event);
+        }
+        ProposalKind::Config { config } => {
+            let dao = &mut ctx.accounts.dao;
+            dao.config = config;
+            dao.config_version += 1;
+            let event = ConfigUpdated { dao: dao_key, config_version: dao.config_version, config };
+            emit_cpi!(event);
+        }
+        ProposalKind::MarketParams { market, update } => {
+            let [market_account, oracle, event_authority, program] = ctx.remaining_accounts else {
+                return err!(DaoError::InvalidMarketAccounts);
+            };
+            require_keys_eq!(market_account.key(), market, DaoError::InvalidMarketAccounts);
+            require_keys_eq!(program.key(), rwa_market::ID, DaoError::InvalidMarketAccounts);
+            let seeds: &[&[u8]] = &[AUTHORITY_SEED, dao_key.as_ref(), &[ctx.accounts.dao.authority_bump]];
+            let accounts = rwa_market::cpi::accounts::SetMarketParams {
+                authority: ctx.accounts.authority.to_account_info(),
+                market: market_account.clone(),
+                oracle: oracle.clone(),
+                event_authority: event_authority.clone(),
+                program: program.clone(),
+            };
+            rwa_market::cpi::set_market_params(CpiContext::new_with_signer(rwa_market::ID, accounts, &[seeds]), update)?;
+        }
+    }
+    let proposal = &mut ctx.accounts.proposal;
+    proposal.state = ProposalState::Executed;
+    proposal.executed_slot = slot;
+    let event = ProposalStateChanged { proposal: proposal.key(), state: ProposalState::Executed, slot };
+    emit_cpi!(event);
+    Ok(())
+}

@@ -1,0 +1,21 @@
+pub mod cancel_proposal;
+pub mod cast_vote;
+pub mod create_dao;
+pub mod execute_proposal;
+pub mod propose;
+pub mod request_unstake;
+pub mod stake;
+pub mod staking;
+pub mod veto_proposal;
+pub mod withdraw_unstaked;
+
+pub use cancel_proposal::*;
+pub use cast_vote::*;
+pub use create_dao::*;
+pub use execute_proposal::*;
+pub use propose::*;
+pub use request_unstake::*;
+pub use stake::*;
+pub use staking::*;
+pub use veto_proposal::*;
+pub use withdraw_unstaked::*;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
-const PROGRAMS: &[&str] = &["rwa_market", "rule_dao"];
+const PROGRAMS: &[&str] = &["rwa_market", "rule_dao", "rwa_lending"];
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()

@@ -13,6 +13,7 @@ pub mod curve;
 pub mod decimal;
 pub mod fees;
 pub mod governance;
+pub mod lending;
 pub mod oracle;
 pub mod route;
 pub mod transcendental;

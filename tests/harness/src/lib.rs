@@ -13,6 +13,7 @@
 
 pub mod bridge;
 pub mod dao;
+pub mod lending;
 pub mod market;
 
 use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
@@ -45,6 +46,7 @@ pub mod solana_instruction_compat {
 
 native_program!(RwaMarketProgram, rwa_market::entry);
 native_program!(RuleDaoProgram, rule_dao::entry);
+native_program!(RwaLendingProgram, rwa_lending::entry);
 
 /// Lamports every new test environment gives its payer.
 pub const PAYER_LAMPORTS: u64 = 1_000_000_000_000;
@@ -119,6 +121,7 @@ impl TestEnv {
         let mut svm = LiteSVM::new().with_sigverify(true);
         svm.add_builtin(rwa_market::ID, <NativeBuiltin<RwaMarketProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
         svm.add_builtin(rule_dao::ID, <NativeBuiltin<RuleDaoProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
+        svm.add_builtin(rwa_lending::ID, <NativeBuiltin<RwaLendingProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
         let payer = Keypair::new();
         svm.airdrop(&payer.pubkey(), PAYER_LAMPORTS).expect("airdrop to payer");
         TestEnv { svm, payer }

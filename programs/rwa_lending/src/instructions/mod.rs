@@ -1,0 +1,24 @@
+pub mod add_collateral;
+pub mod admin;
+pub mod borrow;
+pub mod collateral_move;
+pub mod common;
+pub mod init_lending_market;
+pub mod init_obligation;
+pub mod liquidate;
+pub mod liquidity;
+pub mod refresh_collateral;
+pub mod refresh_obligation;
+pub mod repay;
+
+pub use add_collateral::*;
+pub use admin::*;
+pub use borrow::*;
+pub use collateral_move::*;
+pub use init_lending_market::*;
+pub use init_obligation::*;
+pub use liquidate::*;
+pub use liquidity::*;
+pub use refresh_collateral::*;
+pub use refresh_obligation::*;
+pub use repay::*;

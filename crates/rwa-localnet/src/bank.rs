@@ -33,8 +33,17 @@ pub struct TransactionRecord {
     pub compute_units_consumed: u64,
 }
 
+/// What subscribers hear about: processed transactions and new slots.
+#[derive(Clone, Debug)]
+pub enum BankEvent {
+    Transaction { signature: Signature, slot: u64, error: Option<TransactionError>, accounts: Vec<Address> },
+    Slot { slot: u64, parent: u64 },
+}
+
 pub struct Bank {
     pub env: TestEnv,
+    /// Subscribers (the websocket server) listen here; nobody listening is fine.
+    pub events: tokio::sync::broadcast::Sender<BankEvent>,
     /// Funds `requestAirdrop`.
     faucet: rwa_harness::solana_keypair::Keypair,
     recent_blockhashes: VecDeque<(Hash, u64)>,
@@ -68,7 +77,8 @@ impl Bank {
         recent_blockhashes.push_back((blockhash, slot));
         let faucet = rwa_harness::solana_keypair::Keypair::new();
         env.svm.airdrop(&rwa_harness::solana_signer::Signer::pubkey(&faucet), FAUCET_LAMPORTS).expect("fund the faucet");
-        Bank { env, faucet, recent_blockhashes, records: HashMap::new(), order: VecDeque::new() }
+        let (events, _) = tokio::sync::broadcast::channel(4_096);
+        Bank { env, events, faucet, recent_blockhashes, records: HashMap::new(), order: VecDeque::new() }
     }
 
     pub fn slot(&self) -> u64 {
@@ -81,7 +91,9 @@ impl Bank {
 
     /// Advances one slot: new blockhash, clock forward ~400 ms.
     pub fn tick(&mut self) {
+        let parent = self.slot();
         self.env.advance_slots(1);
+        let _ = self.events.send(BankEvent::Slot { slot: self.slot(), parent });
         self.env.svm.expire_blockhash();
         let entry = (self.env.svm.latest_blockhash(), self.slot());
         self.recent_blockhashes.push_back(entry);
@@ -185,6 +197,8 @@ impl Bank {
             inner_instructions,
             compute_units_consumed: meta.compute_units_consumed,
         };
+        let accounts = record.transaction.message.static_account_keys().to_vec();
+        let _ = self.events.send(BankEvent::Transaction { signature, slot, error: record.error.clone(), accounts });
         self.records.insert(signature, record);
         self.order.push_back(signature);
         while self.order.len() > MAX_STATUSES {

@@ -9,6 +9,7 @@
 
 pub mod bank;
 pub mod rpc;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -43,6 +44,8 @@ impl Default for LocalnetConfig {
 pub struct Localnet {
     pub bank: SharedBank,
     pub address: SocketAddr,
+    /// Websocket subscriptions (RPC port + 1, or a free port when the RPC port was 0).
+    pub ws_address: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -57,6 +60,9 @@ impl Localnet {
         let bank: SharedBank = Arc::new(Mutex::new(bank));
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr()?;
+        let ws_listen = if config.listen.port() == 0 { SocketAddr::new(config.listen.ip(), 0) } else { SocketAddr::new(config.listen.ip(), address.port() + 1) };
+        let ws_listener = tokio::net::TcpListener::bind(ws_listen).await.with_context(|| format!("binding websocket {ws_listen}"))?;
+        let ws_address = ws_listener.local_addr()?;
         let (shutdown, mut stop) = tokio::sync::watch::channel(false);
         let router = Router::new()
             .route("/", post(handle_rpc))
@@ -71,7 +77,17 @@ impl Localnet {
                 eprintln!("localnet RPC server stopped: {error}");
             }
         });
-        let mut tasks = vec![server];
+        let ws_router = Router::new().route("/", get(ws::upgrade)).with_state(bank.clone());
+        let mut ws_stop = stop.clone();
+        let ws_server = tokio::spawn(async move {
+            let served = axum::serve(ws_listener, ws_router).with_graceful_shutdown(async move {
+                let _ = ws_stop.wait_for(|stopped| *stopped).await;
+            });
+            if let Err(error) = served.await {
+                eprintln!("localnet websocket server stopped: {error}");
+            }
+        });
+        let mut tasks = vec![server, ws_server];
         if let Some(period) = config.slot_duration {
             let ticker_bank = bank.clone();
             tasks.push(tokio::spawn(async move {
@@ -89,11 +105,15 @@ impl Localnet {
                 }
             }));
         }
-        Ok(Localnet { bank, address, shutdown, tasks })
+        Ok(Localnet { bank, address, ws_address, shutdown, tasks })
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws_address)
     }
 
     /// Stops the ticker and the server and waits for both.

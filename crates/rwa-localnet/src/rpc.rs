@@ -131,6 +131,15 @@ fn bincode_deserialize(bytes: &[u8]) -> Option<VersionedTransaction> {
     bincode::deserialize(bytes).ok()
 }
 
+/// An account as the RPC encodes it (base64).
+pub fn encode_account_json(account: &Account) -> Value {
+    encode_account(account, None)
+}
+
+pub fn transaction_error_value(error: &TransactionError) -> Value {
+    transaction_error_json(error)
+}
+
 fn transaction_error_json(error: &TransactionError) -> Value {
     serde_json::to_value(error).unwrap_or_else(|_| json!(format!("{error:?}")))
 }

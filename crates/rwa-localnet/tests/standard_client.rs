@@ -88,3 +88,30 @@ async fn reqwest_like_post(url: &str, body: &str) -> String {
     stream.read_to_string(&mut response).await.unwrap();
     response
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_subscriptions_notify_accounts_signatures_and_slots() {
+    use futures_util::StreamExt;
+    use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
+    let (localnet, rpc) = start(Some(Duration::from_millis(20))).await;
+    let pubsub = PubsubClient::new(&localnet.ws_url()).await.unwrap();
+    let watched = Keypair::new();
+    let (mut account_updates, account_unsubscribe) = pubsub.account_subscribe(&watched.pubkey(), None).await.unwrap();
+    let (mut slots, slot_unsubscribe) = pubsub.slot_subscribe().await.unwrap();
+    let signature = rpc.request_airdrop(&watched.pubkey(), 3_000_000_000).await.unwrap();
+    let update = tokio::time::timeout(Duration::from_secs(5), account_updates.next()).await.unwrap().unwrap();
+    assert_eq!(update.value.lamports, 3_000_000_000);
+    let slot = tokio::time::timeout(Duration::from_secs(5), slots.next()).await.unwrap().unwrap();
+    assert!(slot.slot > slot.parent);
+    // a signature already processed is answered at once
+    let (mut statuses, signature_unsubscribe) = pubsub.signature_subscribe(&signature, None).await.unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(5), statuses.next()).await.unwrap().unwrap();
+    assert!(matches!(status.value, solana_rpc_client_api::response::RpcSignatureResult::ProcessedSignature(ref r) if r.err.is_none()), "{:?}", status.value);
+    drop(statuses);
+    signature_unsubscribe().await;
+    account_unsubscribe().await;
+    slot_unsubscribe().await;
+    drop((account_updates, slots));
+    pubsub.shutdown().await.unwrap();
+    localnet.shutdown().await;
+}

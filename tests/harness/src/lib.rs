@@ -44,6 +44,11 @@ pub mod solana_instruction_compat {
     pub use solana_system_interface::instruction::{create_account, transfer};
 }
 
+/// Instruction errors, for matching refusals.
+pub mod solana_instruction_compat_error {
+    pub use solana_instruction::error::InstructionError;
+}
+
 native_program!(RwaMarketProgram, rwa_market::entry);
 native_program!(RuleDaoProgram, rule_dao::entry);
 native_program!(RwaLendingProgram, rwa_lending::entry);

@@ -1,0 +1,218 @@
+//! The cluster the end-to-end stories run against, reached only through JSON-RPC and websocket.
+//!
+//! With `ANCHOR_PROVIDER_URL` and `ANCHOR_WALLET` set (as `anchor test` sets them) the stories use
+//! that cluster, the program ids of Anchor.toml (the `declare_id!`s) and that wallet; otherwise they
+//! start the embedded localnet and fund a fresh payer from its faucet.
+
+use std::time::Duration;
+
+use anchor_lang::{AnchorDeserialize, Discriminator};
+use anyhow::{anyhow, bail, Context, Result};
+use rwa_harness::solana_address::Address;
+use rwa_harness::solana_instruction_compat::transfer;
+use rwa_harness::solana_keypair::Keypair;
+use rwa_harness::solana_signer::Signer;
+use rwa_harness::solana_transaction::Transaction;
+use rwa_harness::SolInstruction as Instruction;
+use rwa_localnet::{Localnet, LocalnetConfig};
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::config::RpcTransactionConfig;
+use solana_signature::Signature;
+use solana_transaction_status_client_types::{option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding};
+
+pub use rwa_harness;
+
+/// Compute budget for every transaction (on SBF clusters the lending refreshes need more than
+/// the 200k default; the native localnet does not meter).
+const COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
+
+pub struct Cluster {
+    pub rpc: RpcClient,
+    pub payer: Keypair,
+    pub ws_url: String,
+    localnet: Option<Localnet>,
+}
+
+/// What a landed transaction left: its signature and the program events in it.
+pub struct Landed {
+    pub signature: Signature,
+    pub inner: Vec<(Address, Vec<u8>)>,
+    pub logs: Vec<String>,
+}
+
+impl Landed {
+    pub fn events<E: AnchorDeserialize + Discriminator>(&self, program: &Address) -> Vec<E> {
+        rwa_harness::decode_events(&self.inner, program)
+    }
+}
+
+fn compute_budget(units: u32) -> Instruction {
+    let mut data = vec![2u8];
+    data.extend_from_slice(&units.to_le_bytes());
+    Instruction { program_id: "ComputeBudget111111111111111111111111111111".parse().expect("compute budget id"), accounts: vec![], data }
+}
+
+impl Cluster {
+    pub async fn connect() -> Result<Cluster> {
+        match (std::env::var("ANCHOR_PROVIDER_URL"), std::env::var("ANCHOR_WALLET")) {
+            (Ok(url), Ok(wallet)) => {
+                let bytes: Vec<u8> = serde_json::from_str(&std::fs::read_to_string(&wallet).with_context(|| format!("reading wallet {wallet}"))?)?;
+                let payer = Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow!("wallet {wallet}: {e}"))?;
+                let ws_url = url.replace("http", "ws").replace(":8899", ":8900");
+                Ok(Cluster { rpc: RpcClient::new_with_commitment(url, CommitmentConfig::confirmed()), payer, ws_url, localnet: None })
+            }
+            _ => {
+                let config = LocalnetConfig { listen: "127.0.0.1:0".parse()?, slot_duration: Some(Duration::from_millis(40)) };
+                let localnet = Localnet::start(config).await?;
+                let rpc = RpcClient::new_with_commitment(localnet.url(), CommitmentConfig::confirmed());
+                let payer = Keypair::new();
+                let signature = rpc.request_airdrop(&payer.pubkey(), 500_000_000_000).await?;
+                rpc.poll_for_signature(&signature).await?;
+                let ws_url = localnet.ws_url();
+                Ok(Cluster { rpc, payer, ws_url, localnet: Some(localnet) })
+            }
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.localnet.is_some()
+    }
+
+    pub async fn shutdown(self) {
+        if let Some(localnet) = self.localnet {
+            localnet.shutdown().await;
+        }
+    }
+
+    /// Signs with the payer and `signers`, sends with preflight, confirms, and reads the events back
+    /// from `getTransaction`.
+    pub async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Landed> {
+        let mut all = vec![compute_budget(COMPUTE_UNIT_LIMIT)];
+        all.extend_from_slice(instructions);
+        let mut keys: Vec<&Keypair> = vec![&self.payer];
+        keys.extend(signers.iter().filter(|k| k.pubkey() != self.payer.pubkey()));
+        let blockhash = self.rpc.get_latest_blockhash().await?;
+        let transaction = Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
+        let signature = self.rpc.send_and_confirm_transaction(&transaction).await?;
+        self.landed(signature).await
+    }
+
+    /// The custom error code a refused transaction fails with (from preflight).
+    pub async fn refused(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<u32> {
+        match self.send(instructions, signers).await {
+            Ok(_) => bail!("transaction succeeded; expected a refusal"),
+            Err(error) => {
+                let client_error = error.downcast_ref::<solana_rpc_client_api::client_error::Error>().ok_or_else(|| anyhow!("{error:#}"))?;
+                match client_error.get_transaction_error() {
+                    Some(rwa_harness::solana_transaction_error::TransactionError::InstructionError(_, rwa_harness::solana_instruction_compat_error::InstructionError::Custom(code))) => Ok(code),
+                    other => bail!("refused without a custom code: {other:?} ({error:#})"),
+                }
+            }
+        }
+    }
+
+    async fn landed(&self, signature: Signature) -> Result<Landed> {
+        let config = RpcTransactionConfig { encoding: Some(UiTransactionEncoding::Base64), commitment: Some(CommitmentConfig::confirmed()), max_supported_transaction_version: Some(0) };
+        let mut attempt = 0;
+        let confirmed = loop {
+            match self.rpc.get_transaction_with_config(&signature, config).await {
+                Ok(transaction) => break transaction,
+                Err(error) if attempt < 20 => {
+                    attempt += 1;
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
+        let transaction = confirmed.transaction.transaction.decode().ok_or_else(|| anyhow!("undecodable transaction {signature}"))?;
+        let keys = transaction.message.static_account_keys().to_vec();
+        let meta = confirmed.transaction.meta.ok_or_else(|| anyhow!("no meta for {signature}"))?;
+        let mut inner = Vec::new();
+        if let OptionSerializer::Some(groups) = meta.inner_instructions {
+            for group in groups {
+                for instruction in group.instructions {
+                    if let UiInstruction::Compiled(compiled) = instruction {
+                        let data = bs58::decode(&compiled.data).into_vec()?;
+                        inner.push((keys[compiled.program_id_index as usize], data));
+                    }
+                }
+            }
+        }
+        let logs = match meta.log_messages {
+            OptionSerializer::Some(logs) => logs,
+            _ => Vec::new(),
+        };
+        Ok(Landed { signature, inner, logs })
+    }
+
+    pub async fn account<T: anchor_lang::AccountDeserialize>(&self, address: &Address) -> Result<T> {
+        let account = self.rpc.get_account(address).await.with_context(|| format!("fetching {address}"))?;
+        T::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("decoding {address}: {e}"))
+    }
+
+    pub async fn token_balance(&self, address: &Address) -> Result<u64> {
+        use rwa_harness::solana_program_pack::Pack;
+        let account = self.rpc.get_account(address).await.with_context(|| format!("fetching token account {address}"))?;
+        Ok(anchor_spl::token::spl_token::state::Account::unpack(&account.data)?.amount)
+    }
+
+    pub async fn slot(&self) -> Result<u64> {
+        Ok(self.rpc.get_slot().await?)
+    }
+
+    /// Waits until the cluster's slot reaches `target`.
+    pub async fn wait_for_slot(&self, target: u64) -> Result<()> {
+        for _ in 0..3_000 {
+            if self.slot().await? >= target {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        bail!("slot {target} not reached")
+    }
+
+    /// A fresh keypair funded with SOL from the payer.
+    pub async fn funded_keypair(&self, lamports: u64) -> Result<Keypair> {
+        let keypair = Keypair::new();
+        self.send(&[transfer(&self.payer.pubkey(), &keypair.pubkey(), lamports)], &[]).await?;
+        Ok(keypair)
+    }
+
+    pub async fn create_mint(&self, decimals: u8) -> Result<Address> {
+        use rwa_harness::solana_program_pack::Pack;
+        let mint = Keypair::new();
+        let space = anchor_spl::token::spl_token::state::Mint::LEN;
+        let rent = self.rpc.get_minimum_balance_for_rent_exemption(space).await?;
+        let instructions = [
+            rwa_harness::solana_instruction_compat::create_account(&self.payer.pubkey(), &mint.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
+            anchor_spl::token::spl_token::instruction::initialize_mint2(&anchor_spl::token::spl_token::ID, &mint.pubkey(), &self.payer.pubkey(), None, decimals)?,
+        ];
+        self.send(&instructions, &[&mint]).await?;
+        Ok(mint.pubkey())
+    }
+
+    pub async fn create_token_account(&self, mint: &Address, owner: &Address) -> Result<Address> {
+        use rwa_harness::solana_program_pack::Pack;
+        let account = Keypair::new();
+        let space = anchor_spl::token::spl_token::state::Account::LEN;
+        let rent = self.rpc.get_minimum_balance_for_rent_exemption(space).await?;
+        let instructions = [
+            rwa_harness::solana_instruction_compat::create_account(&self.payer.pubkey(), &account.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
+            anchor_spl::token::spl_token::instruction::initialize_account3(&anchor_spl::token::spl_token::ID, &account.pubkey(), mint, owner)?,
+        ];
+        self.send(&instructions, &[&account]).await?;
+        Ok(account.pubkey())
+    }
+
+    pub async fn mint_to(&self, mint: &Address, destination: &Address, amount: u64) -> Result<()> {
+        let instruction = anchor_spl::token::spl_token::instruction::mint_to(&anchor_spl::token::spl_token::ID, mint, destination, &self.payer.pubkey(), &[], amount)?;
+        self.send(&[instruction], &[]).await.map(|_| ())
+    }
+}
+
+/// Anchor's code for one of a program's own errors.
+pub fn program_error(code: u32) -> u32 {
+    anchor_lang::error::ERROR_CODE_OFFSET + code
+}

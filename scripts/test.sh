@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: unit and property tests of the math, the programs inside a real
-# Solana runtime (native harness), the CLI, and the check that the committed IDLs match the code.
-# Needs only a Rust toolchain (rustc >= 1.95); idempotent.
+# Solana runtime (native harness), the end-to-end stories over JSON-RPC against the embedded
+# localnet, the standard Anchor TypeScript client against our IDLs, the CLI, and the check that
+# the committed IDLs match the code. Needs a Rust toolchain (rustc >= 1.95) and Node.js >= 18
+# (installed from Debian's packages when missing and running as root); idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,9 +11,21 @@ if ! command -v cargo >/dev/null 2>&1; then
     echo "error: cargo not found; install Rust 1.95 or newer (https://rustup.rs)" >&2
     exit 1
 fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing Node.js (Debian packages)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+        echo "error: node and npm not found; install Node.js 18 or newer" >&2
+        exit 1
+    fi
+fi
 
 start=$(date +%s)
-echo "==> building the workspace (one shared target dir; the first build of the Agave crates takes a while)"
+echo "==> installing the TypeScript client check's packages (clients/ts, from package-lock.json)"
+npm ci --prefix clients/ts --no-audit --no-fund --loglevel=error
+
+echo "==> building the workspace (one shared target dir)"
 cargo build --workspace --all-targets --locked
 
 echo "==> running all tests"

@@ -1,0 +1,111 @@
+//! The standard Anchor TypeScript client against our IDLs and accounts: this test builds the chain
+//! state over JSON-RPC, then runs clients/ts/check.ts (installed by scripts/test.sh with `npm ci`),
+//! which decodes a market, a maker quote, a lending market and obligation and a RuleSet and sends a
+//! buy through `program.methods`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use rwa_e2e::rwa_harness::dao::*;
+use rwa_e2e::rwa_harness::lending::*;
+use rwa_e2e::rwa_harness::market::*;
+use rwa_e2e::rwa_harness::solana_keypair::Keypair;
+use rwa_e2e::rwa_harness::solana_signer::Signer;
+use rwa_e2e::Cluster;
+use rwa_market::instructions::QuoteParams;
+use rwa_math::{Curve, Decimal};
+
+const TOKEN: u64 = 1_000_000;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> {
+    let tsx = repo_root().join("clients/ts/node_modules/.bin/tsx");
+    if !tsx.exists() {
+        bail!("{} missing: run `npm ci --prefix clients/ts` (scripts/test.sh does)", tsx.display());
+    }
+    let cluster = Cluster::connect().await?;
+    let d = |text: &str| text.parse::<Decimal>().unwrap();
+    let quote_mint = cluster.create_mint(6).await?;
+
+    // a market with a trader
+    let rwa_mint = Keypair::new();
+    let authority = Keypair::new();
+    let m = MarketAddresses::derive(rwa_mint.pubkey(), quote_mint);
+    let mut args = market_args(Curve::Linear { slope: d("0.001"), intercept: d("1") }, 6, 1_000_000 * TOKEN);
+    args.symbol = "TSCHECK".into();
+    cluster.send(&[initialize_market_ix(&cluster.payer.pubkey(), &authority.pubkey(), &m, args)], &[&rwa_mint, &authority]).await?;
+    let trader = cluster.funded_keypair(2_000_000_000).await?;
+    let trader_rwa = cluster.create_token_account(&m.rwa_mint, &trader.pubkey()).await?;
+    let trader_quote = cluster.create_token_account(&quote_mint, &trader.pubkey()).await?;
+    cluster.mint_to(&quote_mint, &trader_quote, 1_000_000 * TOKEN).await?;
+    let accounts = TraderAccounts { trader: trader.pubkey(), rwa_account: trader_rwa, quote_account: trader_quote };
+    cluster.send(&[trade_ix(&m, &accounts, TradeKind::BuyExactOut { amount: 50 * TOKEN, max_quote_in: u64::MAX })], &[&trader]).await?;
+
+    // a maker quoting 30 tokens
+    let maker = MakerAddresses::derive(&m.market, &trader.pubkey());
+    cluster.send(&[open_maker_ix(&m, &maker), maker_inventory_ix(&m, &maker, &accounts, true, 30 * TOKEN, 0)], &[&trader]).await?;
+    let slot = cluster.slot().await?;
+    let quote = QuoteParams { bid_price: 0, bid_size: 0, ask_price: d("1.2").raw(), ask_size: 30 * TOKEN, expiry_slot: slot + 5_000, sequence: 1 };
+    cluster.send(&[post_quote_ix(&m, &maker, quote)], &[&trader]).await?;
+
+    // a lending market with a deposit and an obligation holding 10 tokens
+    let l = LendingAddresses::derive(quote_mint, 3);
+    let params = rwa_lending::instructions::LendingMarketParams { reserve_factor_bps: 1_000, sigma_p_cap: 0, slots_per_year: 78_840_000, risk_authority: trader.pubkey() };
+    cluster.send(&[init_lending_market_ix(&trader.pubkey(), &l, 3, params)], &[&trader]).await?;
+    cluster.send(&[add_collateral_ix(&trader.pubkey(), &l, &m, default_collateral_params())], &[&trader]).await?;
+    let shares = cluster.create_token_account(&l.share_mint, &trader.pubkey()).await?;
+    cluster.send(&[liquidity_ix(&l, &trader.pubkey(), &trader_quote, &shares, true, 5_000 * TOKEN)], &[&trader]).await?;
+    cluster
+        .send(&[init_obligation_ix(&trader.pubkey(), &l), deposit_collateral_ix(&l, &trader.pubkey(), &m, &trader_rwa, 10 * TOKEN)], &[&trader])
+        .await?;
+
+    // a DAO whose RuleSet caps trades at 77 tokens
+    let stake_mint = cluster.create_mint(6).await?;
+    let dao = DaoAddresses::derive(stake_mint, 5);
+    let rules = rwa_rules::RuleValues { max_trade_amount: 77 * TOKEN, ..Default::default() };
+    cluster.send(&[create_dao_ix(&cluster.payer.pubkey(), &dao, 5, default_config(), rules, trader.pubkey())], &[]).await?;
+
+    let (ws, rpc) = (cluster.ws_url.clone(), cluster.rpc.url());
+    let fixture = serde_json::json!({
+        "rpc": rpc,
+        "ws": ws,
+        "trader_keypair": trader.to_bytes().to_vec(),
+        "market": {
+            "market": m.market.to_string(), "rwa_mint": m.rwa_mint.to_string(), "quote_mint": m.quote_mint.to_string(),
+            "reserve_vault": m.reserve_vault.to_string(), "fee_vault": m.fee_vault.to_string(), "oracle": m.oracle.to_string(),
+        },
+        "trader": { "rwa_account": trader_rwa.to_string(), "quote_account": trader_quote.to_string() },
+        "maker": maker.maker.to_string(),
+        "lending_market": l.lending_market.to_string(),
+        "obligation": l.obligation(&trader.pubkey()).to_string(),
+        "rule_set": dao.rule_set.to_string(),
+        "buy_amount": 2 * TOKEN,
+        "expected": { "symbol": "TSCHECK", "supply": 50 * TOKEN, "ask_size": 30 * TOKEN, "total_shares": 5_000 * TOKEN, "obligation_collateral": 10 * TOKEN, "max_trade_amount": 77 * TOKEN },
+    });
+    let path = std::env::temp_dir().join(format!("rwa-ts-fixture-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_vec(&fixture)?)?;
+    let output = tokio::task::spawn_blocking({
+        let (tsx, path) = (tsx.clone(), path.clone());
+        move || Command::new(tsx).arg(repo_root().join("clients/ts/check.ts")).arg(&path).current_dir(repo_root().join("clients/ts")).output()
+    })
+    .await?
+    .context("running the TypeScript check")?;
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("TypeScript check failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())?;
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["supply_after"], (52 * TOKEN).to_string());
+    // and the chain agrees with what the TypeScript client did
+    let market: rwa_market::state::Market = cluster.account(&m.market).await?;
+    assert_eq!(market.supply, 52 * TOKEN);
+    cluster.shutdown().await;
+    Ok(())
+}

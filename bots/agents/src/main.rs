@@ -3,11 +3,13 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bootstrap;
 mod chain;
 mod curve_spec;
 mod demo;
 mod market_view;
 mod quote;
+mod wallet;
 
 #[derive(Parser)]
 #[command(name = "rwa-agents", version, about = "Agents and operator tools for the RWA agent economy on Solana")]
@@ -30,14 +32,33 @@ enum Command {
         #[command(subcommand)]
         command: MarketCommand,
     },
-    /// Run an embedded local cluster (the project's programs, SPL Token, JSON-RPC) on loopback.
+    /// Run an embedded local cluster (the project's programs, SPL Token, JSON-RPC, websocket) on loopback.
     Localnet {
-        /// Port for JSON-RPC on 127.0.0.1.
+        /// Port for JSON-RPC on 127.0.0.1 (websocket on port + 1).
         #[arg(long, default_value_t = 8899)]
         port: u16,
         /// Slot length in milliseconds.
         #[arg(long, default_value_t = 400)]
         slot_ms: u64,
+        /// Bootstrap markets, lending and DAO from this TOML once the cluster is up.
+        #[arg(long)]
+        bootstrap: Option<std::path::PathBuf>,
+        /// Where the bootstrap writes what it created.
+        #[arg(long, default_value = "bootstrap-state.json")]
+        out: std::path::PathBuf,
+    },
+    /// Create the markets, lending market and rule DAO of a TOML config on a cluster (idempotent).
+    Bootstrap {
+        #[arg(long, short = 'u', env = "RWA_CLUSTER", default_value = "localnet")]
+        cluster: String,
+        /// Payer keypair; defaults to the Solana CLI's.
+        #[arg(long, short = 'k', env = "RWA_KEYPAIR")]
+        keypair: Option<std::path::PathBuf>,
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// State file: what was created, and the keypairs needed to resume an interrupted run.
+        #[arg(long, default_value = "bootstrap-state.json")]
+        out: std::path::PathBuf,
     },
 }
 
@@ -114,7 +135,15 @@ fn main() -> Result<()> {
         }
         Command::Demo => demo::run(),
         Command::Market { command } => runtime()?.block_on(market_command(command)),
-        Command::Localnet { port, slot_ms } => runtime()?.block_on(run_localnet(port, slot_ms)),
+        Command::Localnet { port, slot_ms, bootstrap, out } => runtime()?.block_on(run_localnet(port, slot_ms, bootstrap, out)),
+        Command::Bootstrap { cluster, keypair, config, out } => runtime()?.block_on(async move {
+            let config = bootstrap::load_config(&config)?;
+            let payer = wallet::load(keypair.as_deref())?;
+            let rpc = chain::client(&cluster)?;
+            let state = bootstrap::run(&rpc, &payer, &config, &out).await?;
+            println!("bootstrap complete: {} market(s); state in {}", state.markets.len(), out.display());
+            Ok(())
+        }),
     }
 }
 
@@ -169,13 +198,29 @@ async fn market_command(command: MarketCommand) -> Result<()> {
     Ok(())
 }
 
-async fn run_localnet(port: u16, slot_ms: u64) -> Result<()> {
+async fn run_localnet(port: u16, slot_ms: u64, bootstrap_config: Option<std::path::PathBuf>, out: std::path::PathBuf) -> Result<()> {
     let config = rwa_localnet::LocalnetConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         slot_duration: Some(std::time::Duration::from_millis(slot_ms.max(1))),
     };
     let localnet = rwa_localnet::Localnet::start(config).await?;
-    println!("localnet JSON-RPC on {}  (programs: rwa_market {})", localnet.url(), rwa_market::ID);
+    println!(
+        "localnet JSON-RPC on {}, websocket on {}  (rwa_market {}, rwa_lending {}, rule_dao {})",
+        localnet.url(),
+        localnet.ws_url(),
+        rwa_market::ID,
+        rwa_lending::ID,
+        rule_dao::ID
+    );
+    if let Some(path) = bootstrap_config {
+        let config = bootstrap::load_config(&path)?;
+        let rpc = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(localnet.url(), solana_commitment_config::CommitmentConfig::confirmed());
+        let payer = rwa_harness::solana_keypair::Keypair::new();
+        let signature = rpc.request_airdrop(&rwa_harness::solana_signer::Signer::pubkey(&payer), 1_000_000_000_000).await?;
+        rpc.poll_for_signature(&signature).await?;
+        let state = bootstrap::run(&rpc, &payer, &config, &out).await?;
+        println!("bootstrapped {} market(s); state in {}", state.markets.len(), out.display());
+    }
     println!("press Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
     localnet.shutdown().await;

@@ -1,0 +1,458 @@
+//! `rwa-agents bootstrap`: creates the markets, the lending market and the rule DAO described in a
+//! TOML file on any cluster (after `anchor deploy`, or on the embedded localnet). Idempotent and
+//! crash-safe: every keypair a step needs is written to the state file before the step is sent, and
+//! each step is skipped when its account already exists, so a rerun neither duplicates nor loses
+//! anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use rwa_harness::dao::*;
+use rwa_harness::lending::*;
+use rwa_harness::market::*;
+use rwa_harness::solana_address::Address;
+use rwa_harness::solana_keypair::Keypair;
+use rwa_harness::solana_signer::Signer;
+use rwa_harness::solana_transaction::Transaction;
+use rwa_harness::SolInstruction as Instruction;
+use rwa_math::Decimal;
+use serde::{Deserialize, Serialize};
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+
+use crate::curve_spec::parse_curve;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapConfig {
+    pub quote: QuoteConfig,
+    #[serde(default, rename = "market")]
+    pub markets: Vec<MarketConfig>,
+    pub lending: Option<LendingConfig>,
+    pub dao: Option<DaoConfigFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteConfig {
+    /// An existing quote mint; when absent one is created with the payer as mint authority.
+    pub mint: Option<String>,
+    #[serde(default = "six")]
+    pub decimals: u8,
+    /// Minted to the payer when the mint is created here.
+    #[serde(default)]
+    pub mint_to_payer: u64,
+}
+
+fn six() -> u8 {
+    6
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketConfig {
+    pub symbol: String,
+    pub name: String,
+    #[serde(default)]
+    pub uri: String,
+    /// Curve JSON as in `curve quote` (numbers as strings).
+    pub curve: toml::Value,
+    #[serde(default = "six")]
+    pub rwa_decimals: u8,
+    pub max_supply: u64,
+    #[serde(default)]
+    pub fee_bps: u16,
+    #[serde(default = "default_window")]
+    pub twap_window_slots: u64,
+    #[serde(default = "default_lambda")]
+    pub ewma_lambda_bps: u16,
+    /// RWA base units the payer buys on the curve after creation (seed supply, gives a price history).
+    #[serde(default)]
+    pub seed_buy: u64,
+}
+
+fn default_window() -> u64 {
+    150
+}
+fn default_lambda() -> u16 {
+    9_400
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LendingConfig {
+    pub id: u64,
+    pub reserve_factor_bps: u16,
+    /// Annualised portfolio volatility cap, decimal string ("0" disables).
+    pub sigma_p_cap: String,
+    #[serde(default)]
+    pub initial_liquidity: u64,
+    pub collateral: CollateralConfigFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollateralConfigFile {
+    pub r0: String,
+    pub beta: String,
+    pub gamma: String,
+    pub cr_min_bps: u16,
+    pub liquidation_cr_bps: u16,
+    pub liquidation_bonus_bps: u16,
+    pub close_factor_bps: u16,
+    pub max_staleness_slots: u64,
+    pub max_confidence_bps: u16,
+    #[serde(default = "default_divergence")]
+    pub max_divergence_bps: u16,
+    #[serde(default = "default_pyth_age")]
+    pub pyth_max_age_secs: u64,
+}
+
+fn default_divergence() -> u16 {
+    500
+}
+fn default_pyth_age() -> u64 {
+    60
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaoConfigFile {
+    pub id: u64,
+    /// Symbol of the market whose RWA token is staked.
+    pub stake_market: String,
+    pub voting_period_slots: u64,
+    pub hold_up_slots: u64,
+    pub unstake_cooldown_slots: u64,
+    pub quorum_bps: u16,
+    pub threshold_bps: u16,
+    pub min_proposal_stake: u64,
+    /// Defaults to the payer.
+    pub veto_authority: Option<String>,
+    #[serde(default)]
+    pub attach_markets: bool,
+    #[serde(default)]
+    pub attach_lending: bool,
+    #[serde(default)]
+    pub rules: RulesFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    #[serde(default)]
+    pub max_trade_amount: u64,
+    #[serde(default)]
+    pub circuit_breaker_bps: u16,
+    #[serde(default)]
+    pub circuit_breaker_window_slots: u64,
+    #[serde(default)]
+    pub circuit_breaker_halt_slots: u64,
+    /// Per sqrt(slot), decimal string.
+    #[serde(default)]
+    pub volatility_limit: Option<String>,
+    #[serde(default)]
+    pub min_collateral_ratio_bps: u16,
+    #[serde(default)]
+    pub max_quote_lifetime_slots: u64,
+    pub covariance_authority: Option<String>,
+    #[serde(default)]
+    pub update_cadence_slots: u64,
+}
+
+/// Everything created, with the keypairs needed to finish an interrupted run.
+#[derive(Debug, Default, Serialize, Deserialize, Clone)]
+pub struct BootstrapState {
+    pub quote_mint: Option<String>,
+    pub quote_mint_keypair: Option<Vec<u8>>,
+    pub markets: BTreeMap<String, MarketState>,
+    pub lending_market: Option<String>,
+    pub dao: Option<String>,
+    pub rule_set: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, Clone)]
+pub struct MarketState {
+    pub market: String,
+    pub rwa_mint: String,
+    pub oracle: String,
+    pub rwa_mint_keypair: Vec<u8>,
+    pub authority_keypair: Vec<u8>,
+    pub attached: bool,
+}
+
+fn parse_address(text: &str, what: &str) -> Result<Address> {
+    text.parse::<Address>().map_err(|_| anyhow!("{what} {text:?} is not a base58 address"))
+}
+
+fn decimal(text: &str, what: &str) -> Result<Decimal> {
+    text.parse::<Decimal>().map_err(|e| anyhow!("{what} {text:?}: {e}"))
+}
+
+fn keypair(bytes: &[u8]) -> Result<Keypair> {
+    Keypair::try_from(bytes).map_err(|e| anyhow!("stored keypair is invalid: {e}"))
+}
+
+pub fn load_config(path: &Path) -> Result<BootstrapConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+struct Session<'a> {
+    rpc: &'a RpcClient,
+    payer: &'a Keypair,
+    state_path: PathBuf,
+    state: BootstrapState,
+}
+
+impl Session<'_> {
+    fn save(&self) -> Result<()> {
+        let temporary = self.state_path.with_extension("tmp");
+        std::fs::write(&temporary, serde_json::to_vec_pretty(&self.state)?).with_context(|| format!("writing {}", temporary.display()))?;
+        std::fs::rename(&temporary, &self.state_path).with_context(|| format!("writing {}", self.state_path.display()))
+    }
+
+    async fn exists(&self, address: &Address) -> Result<bool> {
+        Ok(self.rpc.get_account_with_commitment(address, self.rpc.commitment()).await?.value.is_some())
+    }
+
+    async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<()> {
+        let mut keys: Vec<&Keypair> = vec![self.payer];
+        keys.extend(signers.iter().filter(|k| k.pubkey() != self.payer.pubkey()));
+        let blockhash = self.rpc.get_latest_blockhash().await?;
+        let transaction = Transaction::new_signed_with_payer(instructions, Some(&self.payer.pubkey()), &keys, blockhash);
+        self.rpc.send_and_confirm_transaction(&transaction).await.map(|_| ()).map_err(|e| anyhow!("{e}"))
+    }
+
+    async fn token_account(&self, mint: &Address, owner: &Address) -> Result<Address> {
+        use rwa_harness::solana_program_pack::Pack;
+        let account = Keypair::new();
+        let space = anchor_spl::token::spl_token::state::Account::LEN;
+        let rent = self.rpc.get_minimum_balance_for_rent_exemption(space).await?;
+        let instructions = [
+            rwa_harness::solana_instruction_compat::create_account(&self.payer.pubkey(), &account.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
+            anchor_spl::token::spl_token::instruction::initialize_account3(&anchor_spl::token::spl_token::ID, &account.pubkey(), mint, owner)?,
+        ];
+        self.send(&instructions, &[&account]).await?;
+        Ok(account.pubkey())
+    }
+}
+
+/// Runs the bootstrap; returns the state (also written to `state_path`).
+pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, state_path: &Path) -> Result<BootstrapState> {
+    let state = match std::fs::read(state_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is not a bootstrap state file", state_path.display()))?,
+        Err(_) => BootstrapState::default(),
+    };
+    let mut session = Session { rpc, payer, state_path: state_path.to_path_buf(), state };
+
+    // quote mint
+    let quote_mint = match (&config.quote.mint, &session.state.quote_mint) {
+        (Some(mint), _) => parse_address(mint, "quote.mint")?,
+        (None, Some(mint)) if session.exists(&parse_address(mint, "quote mint")?).await? => parse_address(mint, "quote mint")?,
+        (None, _) => {
+            let mint = match &session.state.quote_mint_keypair {
+                Some(bytes) => keypair(bytes)?,
+                None => {
+                    let mint = Keypair::new();
+                    session.state.quote_mint_keypair = Some(mint.to_bytes().to_vec());
+                    session.state.quote_mint = Some(mint.pubkey().to_string());
+                    session.save()?;
+                    mint
+                }
+            };
+            if !session.exists(&mint.pubkey()).await? {
+                use rwa_harness::solana_program_pack::Pack;
+                let space = anchor_spl::token::spl_token::state::Mint::LEN;
+                let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
+                let spl = anchor_spl::token::spl_token::ID;
+                session
+                    .send(
+                        &[
+                            rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &mint.pubkey(), rent, space as u64, &spl),
+                            anchor_spl::token::spl_token::instruction::initialize_mint2(&spl, &mint.pubkey(), &payer.pubkey(), None, config.quote.decimals)?,
+                        ],
+                        &[&mint],
+                    )
+                    .await?;
+                println!("created quote mint {}", mint.pubkey());
+            }
+            mint.pubkey()
+        }
+    };
+    session.state.quote_mint = Some(quote_mint.to_string());
+    session.save()?;
+    let payer_quote = if config.quote.mint.is_none() && config.quote.mint_to_payer > 0 {
+        let account = session.token_account(&quote_mint, &payer.pubkey()).await?;
+        let spl = anchor_spl::token::spl_token::ID;
+        session.send(&[anchor_spl::token::spl_token::instruction::mint_to(&spl, &quote_mint, &account, &payer.pubkey(), &[], config.quote.mint_to_payer)?], &[]).await?;
+        Some(account)
+    } else {
+        None
+    };
+
+    // markets
+    let mut market_addresses: BTreeMap<String, MarketAddresses> = BTreeMap::new();
+    for market in &config.markets {
+        let curve = parse_curve(&serde_json::to_string(&market.curve)?).with_context(|| format!("market {}", market.symbol))?;
+        let entry = match session.state.markets.get(&market.symbol) {
+            Some(entry) => entry.clone(),
+            None => {
+                let (rwa_mint, authority) = (Keypair::new(), Keypair::new());
+                let addresses = MarketAddresses::derive(rwa_mint.pubkey(), quote_mint);
+                let entry = MarketState {
+                    market: addresses.market.to_string(),
+                    rwa_mint: rwa_mint.pubkey().to_string(),
+                    oracle: addresses.oracle.to_string(),
+                    rwa_mint_keypair: rwa_mint.to_bytes().to_vec(),
+                    authority_keypair: authority.to_bytes().to_vec(),
+                    attached: false,
+                };
+                session.state.markets.insert(market.symbol.clone(), entry.clone());
+                session.save()?;
+                entry
+            }
+        };
+        let rwa_mint = keypair(&entry.rwa_mint_keypair)?;
+        let authority = keypair(&entry.authority_keypair)?;
+        let addresses = MarketAddresses::derive(rwa_mint.pubkey(), quote_mint);
+        if !session.exists(&addresses.market).await? {
+            let mut args = market_args(curve, market.rwa_decimals, market.max_supply);
+            args.fee_bps = market.fee_bps;
+            args.twap_window_slots = market.twap_window_slots;
+            args.ewma_lambda_bps = market.ewma_lambda_bps;
+            args.name = market.name.clone();
+            args.symbol = market.symbol.clone();
+            args.uri = market.uri.clone();
+            session.send(&[initialize_market_ix(&payer.pubkey(), &authority.pubkey(), &addresses, args)], &[&rwa_mint, &authority]).await?;
+            println!("created market {} {}", market.symbol, addresses.market);
+            if market.seed_buy > 0 {
+                let payer_quote = payer_quote.ok_or_else(|| anyhow!("seed_buy needs quote tokens: set quote.mint_to_payer (a mint created here)"))?;
+                let rwa_account = session.token_account(&addresses.rwa_mint, &payer.pubkey()).await?;
+                let trader = TraderAccounts { trader: payer.pubkey(), rwa_account, quote_account: payer_quote };
+                session.send(&[trade_ix(&addresses, &trader, TradeKind::BuyExactOut { amount: market.seed_buy, max_quote_in: u64::MAX })], &[]).await?;
+            }
+        } else {
+            println!("market {} exists: {}", market.symbol, addresses.market);
+        }
+        market_addresses.insert(market.symbol.clone(), addresses);
+    }
+
+    // lending
+    if let Some(lending) = &config.lending {
+        let a = LendingAddresses::derive(quote_mint, lending.id);
+        if !session.exists(&a.lending_market).await? {
+            let params = rwa_lending::instructions::LendingMarketParams {
+                reserve_factor_bps: lending.reserve_factor_bps,
+                sigma_p_cap: decimal(&lending.sigma_p_cap, "lending.sigma_p_cap")?.raw(),
+                slots_per_year: rwa_math::lending::DEFAULT_SLOTS_PER_YEAR,
+                risk_authority: payer.pubkey(),
+            };
+            session.send(&[init_lending_market_ix(&payer.pubkey(), &a, lending.id, params)], &[]).await?;
+            println!("created lending market {}", a.lending_market);
+            if lending.initial_liquidity > 0 {
+                let payer_quote = payer_quote.ok_or_else(|| anyhow!("initial_liquidity needs quote tokens: set quote.mint_to_payer"))?;
+                let shares = session.token_account(&a.share_mint, &payer.pubkey()).await?;
+                session.send(&[liquidity_ix(&a, &payer.pubkey(), &payer_quote, &shares, true, lending.initial_liquidity)], &[]).await?;
+            }
+        }
+        let c = &lending.collateral;
+        let params = rwa_lending::state::CollateralParams {
+            r0: decimal(&c.r0, "collateral.r0")?.raw(),
+            beta: decimal(&c.beta, "collateral.beta")?.raw(),
+            gamma: decimal(&c.gamma, "collateral.gamma")?.raw(),
+            cr_min_bps: c.cr_min_bps,
+            liquidation_cr_bps: c.liquidation_cr_bps,
+            liquidation_bonus_bps: c.liquidation_bonus_bps,
+            close_factor_bps: c.close_factor_bps,
+            max_staleness_slots: c.max_staleness_slots,
+            max_confidence_bps: c.max_confidence_bps,
+            pyth_feed_id: [0; 32],
+            pyth_max_age_secs: c.pyth_max_age_secs,
+            max_divergence_bps: c.max_divergence_bps,
+        };
+        for (symbol, m) in &market_addresses {
+            if !session.exists(&a.collateral(&m.market).config).await? {
+                session.send(&[add_collateral_ix(&payer.pubkey(), &a, m, params)], &[]).await?;
+                println!("accepted {symbol} as collateral");
+            }
+        }
+        session.state.lending_market = Some(a.lending_market.to_string());
+        session.save()?;
+    }
+
+    // rule DAO
+    if let Some(dao) = &config.dao {
+        let stake = market_addresses.get(&dao.stake_market).ok_or_else(|| anyhow!("dao.stake_market {:?} is not one of the markets", dao.stake_market))?;
+        let addresses = DaoAddresses::derive(stake.rwa_mint, dao.id);
+        if !session.exists(&addresses.dao).await? {
+            let r = &dao.rules;
+            let rules = rwa_rules::RuleValues {
+                max_trade_amount: r.max_trade_amount,
+                circuit_breaker_bps: r.circuit_breaker_bps,
+                circuit_breaker_window_slots: r.circuit_breaker_window_slots,
+                circuit_breaker_halt_slots: r.circuit_breaker_halt_slots,
+                volatility_limit: match &r.volatility_limit {
+                    Some(text) => decimal(text, "dao.rules.volatility_limit")?.raw(),
+                    None => 0,
+                },
+                min_collateral_ratio_bps: r.min_collateral_ratio_bps,
+                max_quote_lifetime_slots: r.max_quote_lifetime_slots,
+                covariance_authority: match &r.covariance_authority {
+                    Some(text) => parse_address(text, "dao.rules.covariance_authority")?,
+                    None => payer.pubkey(),
+                },
+                update_cadence_slots: r.update_cadence_slots,
+            };
+            let config = rule_dao::state::DaoConfig {
+                voting_period_slots: dao.voting_period_slots,
+                hold_up_slots: dao.hold_up_slots,
+                unstake_cooldown_slots: dao.unstake_cooldown_slots,
+                quorum_bps: dao.quorum_bps,
+                threshold_bps: dao.threshold_bps,
+                min_proposal_stake: dao.min_proposal_stake,
+            };
+            let veto = match &dao.veto_authority {
+                Some(text) => parse_address(text, "dao.veto_authority")?,
+                None => payer.pubkey(),
+            };
+            session.send(&[create_dao_ix(&payer.pubkey(), &addresses, dao.id, config, rules, veto)], &[]).await?;
+            println!("created rule DAO {} (RuleSet {})", addresses.dao, addresses.rule_set);
+        }
+        session.state.dao = Some(addresses.dao.to_string());
+        session.state.rule_set = Some(addresses.rule_set.to_string());
+        session.save()?;
+        if dao.attach_markets {
+            for (symbol, m) in &market_addresses {
+                let entry = session.state.markets.get(symbol).cloned().ok_or_else(|| anyhow!("market {symbol} missing from state"))?;
+                let market: rwa_market::state::Market = {
+                    let account = rpc.get_account(&m.market).await?;
+                    anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("{e}"))?
+                };
+                if market.rule_set == Address::default() {
+                    let authority = keypair(&entry.authority_keypair)?;
+                    session.send(&[attach_rule_set_ix(m, &authority.pubkey(), &addresses.rule_set)], &[&authority]).await?;
+                    println!("market {symbol} now obeys the DAO");
+                }
+                if let Some(state) = session.state.markets.get_mut(symbol) {
+                    state.attached = true;
+                }
+                session.save()?;
+            }
+        }
+        if dao.attach_lending {
+            let lending = config.lending.as_ref().ok_or_else(|| anyhow!("dao.attach_lending needs a [lending] section"))?;
+            let a = LendingAddresses::derive(quote_mint, lending.id);
+            let account = rpc.get_account(&a.lending_market).await?;
+            let market: rwa_lending::state::LendingMarket = anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("{e}"))?;
+            if market.rule_set == Address::default() {
+                session.send(&[attach_lending_rule_set_ix(&a, &payer.pubkey(), &addresses.rule_set)], &[]).await?;
+                println!("lending market now obeys the DAO");
+            }
+        }
+    }
+    if config.markets.is_empty() && config.lending.is_none() && config.dao.is_none() {
+        bail!("nothing to bootstrap: the config has no [[market]], [lending] or [dao]");
+    }
+    Ok(session.state)
+}

@@ -22,8 +22,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 
 start=$(date +%s)
-echo "==> installing the TypeScript client check's packages (clients/ts, from package-lock.json)"
-npm ci --prefix clients/ts --no-audit --no-fund --loglevel=error
+echo "==> installing the TypeScript packages (Anchor client check, migrate script) from package-lock.json"
+npm ci --no-audit --no-fund --loglevel=error
 
 echo "==> building the workspace (one shared target dir)"
 cargo build --workspace --all-targets --locked

@@ -24,9 +24,9 @@ fn repo_root() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> {
-    let tsx = repo_root().join("clients/ts/node_modules/.bin/tsx");
+    let tsx = repo_root().join("node_modules/.bin/tsx");
     if !tsx.exists() {
-        bail!("{} missing: run `npm ci --prefix clients/ts` (scripts/test.sh does)", tsx.display());
+        bail!("{} missing: run `npm ci` at the repository root (scripts/test.sh does)", tsx.display());
     }
     let cluster = Cluster::connect().await?;
     let d = |text: &str| text.parse::<Decimal>().unwrap();
@@ -91,7 +91,7 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
     std::fs::write(&path, serde_json::to_vec(&fixture)?)?;
     let output = tokio::task::spawn_blocking({
         let (tsx, path) = (tsx.clone(), path.clone());
-        move || Command::new(tsx).arg(repo_root().join("clients/ts/check.ts")).arg(&path).current_dir(repo_root().join("clients/ts")).output()
+        move || Command::new(tsx).arg(repo_root().join("clients/ts/check.ts")).arg(&path).current_dir(repo_root()).output()
     })
     .await?
     .context("running the TypeScript check")?;
@@ -106,6 +106,55 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
     // and the chain agrees with what the TypeScript client did
     let market: rwa_market::state::Market = cluster.account(&m.market).await?;
     assert_eq!(market.supply, 52 * TOKEN);
+    cluster.shutdown().await;
+    Ok(())
+}
+
+/// migrations/deploy.ts (what `anchor migrate` runs) bootstraps the economy of
+/// migrations/bootstrap.toml with the Anchor TypeScript client, and a rerun creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anchor_migrate_script_bootstraps_idempotently() -> Result<()> {
+    let tsx = repo_root().join("node_modules/.bin/tsx");
+    if !tsx.exists() {
+        bail!("{} missing: run `npm ci` at the repository root (scripts/test.sh does)", tsx.display());
+    }
+    let cluster = Cluster::connect().await?;
+    let payer = cluster.funded_keypair(200_000_000_000).await?;
+    let directory = std::env::temp_dir().join(format!("rwa-migrate-{}", std::process::id()));
+    std::fs::create_dir_all(&directory)?;
+    let wallet = directory.join("wallet.json");
+    std::fs::write(&wallet, serde_json::to_string(&payer.to_bytes().to_vec())?)?;
+    let state = directory.join("state.json");
+    let run = || {
+        let (tsx, wallet, state, rpc, ws) = (tsx.clone(), wallet.clone(), state.clone(), cluster.rpc.url(), cluster.ws_url.clone());
+        move || {
+            Command::new(tsx)
+                .arg(repo_root().join("migrations/deploy.ts"))
+                .arg(repo_root().join("migrations/bootstrap.toml"))
+                .arg(&state)
+                .env("ANCHOR_PROVIDER_URL", rpc)
+                .env("ANCHOR_WS_URL", ws)
+                .env("ANCHOR_WALLET", wallet)
+                .current_dir(repo_root())
+                .output()
+        }
+    };
+    let first = tokio::task::spawn_blocking(run()).await??;
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    if !first.status.success() {
+        bail!("deploy.ts failed:\n{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    }
+    assert_eq!(stdout.matches("created market").count(), 3, "{stdout}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state)?)?;
+    let tbill: rwa_e2e::rwa_harness::solana_address::Address = saved["markets"]["TBILL27"]["market"].as_str().unwrap().parse().unwrap();
+    let market: rwa_market::state::Market = cluster.account(&tbill).await?;
+    assert_eq!(market.symbol, "TBILL27");
+    assert_eq!(market.supply, 5_000_000_000, "seed buy");
+    assert_eq!(market.rule_set.to_string(), saved["rule_set"].as_str().unwrap(), "attached to the DAO");
+    let second = tokio::task::spawn_blocking(run()).await??;
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success() && !stdout.contains("created"), "rerun:\n{stdout}\n{}", String::from_utf8_lossy(&second.stderr));
+    let _ = std::fs::remove_dir_all(&directory);
     cluster.shutdown().await;
     Ok(())
 }

@@ -9,6 +9,7 @@ mod curve_spec;
 mod demo;
 mod market_view;
 mod quote;
+mod risk;
 mod wallet;
 
 #[derive(Parser)]
@@ -27,6 +28,11 @@ enum Command {
     },
     /// Run the programs in the in-process Solana runtime: markets for each curve kind and a few trades.
     Demo,
+    /// Portfolio risk tools.
+    Risk {
+        #[command(subcommand)]
+        command: RiskCommand,
+    },
     /// Read markets from a cluster.
     Market {
         #[command(subcommand)]
@@ -59,6 +65,22 @@ enum Command {
         /// State file: what was created, and the keypairs needed to resume an interrupted run.
         #[arg(long, default_value = "bootstrap-state.json")]
         out: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RiskCommand {
+    /// Equal (or budgeted) risk contribution weights by damped Newton, as JSON.
+    Erc {
+        /// Covariance matrix file: one row per line, numbers separated by commas or spaces.
+        #[arg(long)]
+        cov: std::path::PathBuf,
+        /// Risk budgets file (one number per asset; normalised); default: equal.
+        #[arg(long)]
+        budgets: Option<std::path::PathBuf>,
+        /// Solve this many times and report the median time.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
     },
 }
 
@@ -134,6 +156,16 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Demo => demo::run(),
+        Command::Risk { command: RiskCommand::Erc { cov, budgets, repeat } } => {
+            let cov_text = std::fs::read_to_string(&cov).map_err(|e| anyhow::anyhow!("reading {}: {e}", cov.display()))?;
+            let budgets_text = match &budgets {
+                Some(path) => Some(std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?),
+                None => None,
+            };
+            let output = risk::erc(&cov_text, budgets_text.as_deref(), repeat)?;
+            println!("{}", serde_json::to_string_pretty(&output)?);
+            Ok(())
+        }
         Command::Market { command } => runtime()?.block_on(market_command(command)),
         Command::Localnet { port, slot_ms, bootstrap, out } => runtime()?.block_on(run_localnet(port, slot_ms, bootstrap, out)),
         Command::Bootstrap { cluster, keypair, config, out } => runtime()?.block_on(async move {

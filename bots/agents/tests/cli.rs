@@ -77,3 +77,32 @@ fn demo_runs_and_reports_solvency() {
     }
     assert!(stdout.contains("Every reserve covers"));
 }
+
+#[test]
+fn risk_erc_equalises_risk_contributions() {
+    let directory = std::env::temp_dir().join(format!("rwa-erc-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let cov = directory.join("cov.csv");
+    std::fs::write(&cov, "# three RWAs\n0.04, 0.006, -0.002\n0.006, 0.01, 0.001\n-0.002, 0.001, 0.02\n").unwrap();
+    let output = rwa_agents(&["risk", "erc", "--cov", cov.to_str().unwrap(), "--repeat", "5"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rc: Vec<f64> = json["risk_contributions"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let weights: Vec<f64> = json["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!((weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!(rc.iter().all(|r| (r - rc[0]).abs() < 1e-9 * rc[0]));
+    assert!(json["iterations"].as_u64().unwrap() > 0 && json["solve_us"].as_f64().unwrap() >= 0.0);
+    // budgets 2:1:1
+    let budgets = directory.join("budgets.csv");
+    std::fs::write(&budgets, "2 1 1\n").unwrap();
+    let output = rwa_agents(&["risk", "erc", "--cov", cov.to_str().unwrap(), "--budgets", budgets.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rc: Vec<f64> = json["risk_contributions"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!((rc[0] / rc[1] - 2.0).abs() < 1e-8);
+    // an asymmetric matrix is refused with a reason
+    std::fs::write(&cov, "0.04 0.01\n0.02 0.01\n").unwrap();
+    let output = rwa_agents(&["risk", "erc", "--cov", cov.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("symmetric"));
+    let _ = std::fs::remove_dir_all(&directory);
+}

@@ -1,0 +1,9 @@
+//! Pure agent logic: models (covariance, ERC risk parity) and strategies that map an observed
+//! [`view::MarketView`] to [`intent::Intent`]s. No I/O, no clocks, no randomness: the daemon and
+//! the simulator feed the same inputs and get the same decisions.
+
+pub mod covariance;
+pub mod erc;
+pub mod intent;
+pub mod strategies;
+pub mod view;

@@ -1,0 +1,2 @@
+pub mod arbitrage;
+pub mod market_maker;

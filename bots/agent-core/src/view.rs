@@ -1,0 +1,67 @@
+//! What a strategy sees: one snapshot of a market, built by the I/O shell from chain state.
+
+use rwa_math::CurveMarket;
+
+/// A live maker quote on the market (the strategy's own included).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuoteView {
+    /// Index of the maker in the view's maker list (stable within one snapshot).
+    pub maker: usize,
+    pub own: bool,
+    pub bid_price: f64,
+    pub bid_size: u64,
+    pub ask_price: f64,
+    pub ask_size: u64,
+    pub expiry_slot: u64,
+}
+
+/// The agent's own state on this market.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Position {
+    /// RWA base units held (wallet plus maker escrow).
+    pub rwa: u64,
+    /// Quote base units held.
+    pub quote: u64,
+    /// The agent's current quote sequence (0 before the first).
+    pub sequence: u64,
+    /// The agent's resting quote mid, if it has one live.
+    pub resting_mid: Option<f64>,
+}
+
+/// Rules in force (zero: no limit), as read from the RuleSet.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct RulesView {
+    pub max_trade_amount: u64,
+    pub max_quote_lifetime_slots: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarketView {
+    pub slot: u64,
+    pub curve: CurveMarket,
+    pub supply: u64,
+    pub max_supply: u64,
+    pub fee_bps: u16,
+    /// Spot price of the curve (quote tokens per whole token).
+    pub spot: f64,
+    pub twap: f64,
+    /// EWMA volatility per sqrt(slot).
+    pub volatility: f64,
+    pub quotes: Vec<QuoteView>,
+    pub position: Position,
+    pub rules: RulesView,
+}
+
+impl MarketView {
+    pub fn token_unit(&self) -> f64 {
+        10f64.powi(self.curve.decimals as i32)
+    }
+
+    pub fn quote_unit(&self) -> f64 {
+        10f64.powi(self.curve.quote_decimals as i32)
+    }
+
+    pub fn live_quotes(&self) -> impl Iterator<Item = &QuoteView> {
+        self.quotes.iter().filter(move |q| q.expiry_slot >= self.slot)
+    }
+}

@@ -169,6 +169,9 @@ pub struct BootstrapState {
     pub lending_market: Option<String>,
     pub dao: Option<String>,
     pub rule_set: Option<String>,
+    /// The payer's quote token account holding `mint_to_payer` (when the mint was created here).
+    #[serde(default)]
+    pub payer_quote_account: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, Clone)]
@@ -282,13 +285,17 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
     };
     session.state.quote_mint = Some(quote_mint.to_string());
     session.save()?;
-    let payer_quote = if config.quote.mint.is_none() && config.quote.mint_to_payer > 0 {
-        let account = session.token_account(&quote_mint, &payer.pubkey()).await?;
-        let spl = anchor_spl::token::spl_token::ID;
-        session.send(&[anchor_spl::token::spl_token::instruction::mint_to(&spl, &quote_mint, &account, &payer.pubkey(), &[], config.quote.mint_to_payer)?], &[]).await?;
-        Some(account)
-    } else {
-        None
+    let payer_quote = match &session.state.payer_quote_account {
+        Some(existing) => Some(parse_address(existing, "payer quote account")?),
+        None if config.quote.mint.is_none() && config.quote.mint_to_payer > 0 => {
+            let account = session.token_account(&quote_mint, &payer.pubkey()).await?;
+            let spl = anchor_spl::token::spl_token::ID;
+            session.send(&[anchor_spl::token::spl_token::instruction::mint_to(&spl, &quote_mint, &account, &payer.pubkey(), &[], config.quote.mint_to_payer)?], &[]).await?;
+            session.state.payer_quote_account = Some(account.to_string());
+            session.save()?;
+            Some(account)
+        }
+        None => None,
     };
 
     // markets

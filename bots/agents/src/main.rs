@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod bootstrap;
 mod chain;
 mod curve_spec;
+mod daemon;
 mod demo;
 mod market_view;
 mod quote;
@@ -28,6 +29,11 @@ enum Command {
     },
     /// Run the programs in the in-process Solana runtime: markets for each curve kind and a few trades.
     Demo,
+    /// Run the agent daemon: the strategies of a TOML config, until SIGINT/SIGTERM or the kill switch.
+    Run {
+        #[arg(long)]
+        config: std::path::PathBuf,
+    },
     /// Portfolio risk tools.
     Risk {
         #[command(subcommand)]
@@ -156,6 +162,26 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Demo => demo::run(),
+        Command::Run { config } => runtime()?.block_on(async move {
+            let config = daemon::load_config(&config)?;
+            let payer = wallet::load(config.keypair.as_deref())?;
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let signal_stop = stop.clone();
+            tokio::spawn(async move {
+                let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = async { match terminate.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {}
+                }
+                signal_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            let metrics = daemon::run(config, payer, stop).await?;
+            print!("{}", metrics.render());
+            if metrics.killed.load(std::sync::atomic::Ordering::Relaxed) {
+                anyhow::bail!("stopped by the kill switch");
+            }
+            Ok(())
+        }),
         Command::Risk { command: RiskCommand::Erc { cov, budgets, repeat } } => {
             let cov_text = std::fs::read_to_string(&cov).map_err(|e| anyhow::anyhow!("reading {}: {e}", cov.display()))?;
             let budgets_text = match &budgets {

@@ -158,6 +158,8 @@ pub fn call(bank: &mut Bank, method: &str, params: &Value) -> RpcResult {
         "getHealth" => Ok(json!("ok")),
         "getVersion" => Ok(json!({ "solana-core": SOLANA_CORE_VERSION, "feature-set": 0 })),
         "getSlot" => Ok(json!(bank.slot())),
+        // No fee market locally: every recent slot paid no priority fee.
+        "getRecentPrioritizationFees" => Ok(json!([{ "slot": bank.slot(), "prioritizationFee": 0 }])),
         "getBlockHeight" => Ok(json!(bank.block_height())),
         "getGenesisHash" => Ok(json!(Hash::default().to_string())),
         "getEpochInfo" => Ok(json!({ "absoluteSlot": bank.slot(), "blockHeight": bank.block_height(), "epoch": 0, "slotIndex": bank.slot(), "slotsInEpoch": 432_000, "transactionCount": 0 })),

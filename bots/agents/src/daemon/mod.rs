@@ -1,0 +1,468 @@
+//! `rwa-agents run --config agents.toml`: several strategies in one process. Each tick reads a
+//! snapshot of each market in one batched `getMultipleAccounts` (plus the maker list), asks the
+//! pure strategy for intents, journals each intent, and sends it through the pipeline. Serves
+//! /health and Prometheus /metrics; on SIGINT/SIGTERM (or the kill switch) it cancels its resting
+//! quotes before exiting.
+
+pub mod journal;
+pub mod pipeline;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::AccountDeserialize;
+use anyhow::{anyhow, bail, Context, Result};
+use axum::routing::get;
+use axum::Router;
+use rwa_agent_core::intent::{Intent, Side};
+use rwa_agent_core::strategies::{arbitrage, market_maker};
+use rwa_agent_core::view::{MarketView, Position, QuoteView, RulesView};
+use rwa_harness::market::*;
+use rwa_harness::solana_address::Address;
+use rwa_harness::solana_keypair::Keypair;
+use rwa_harness::solana_signer::Signer;
+use rwa_harness::SolInstruction as Instruction;
+use rwa_market::events::TradeSide;
+use rwa_market::instructions::QuoteParams;
+use rwa_market::state::{Maker, Market};
+use rwa_math::Decimal;
+use serde::Deserialize;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+
+use journal::{Entry, Journal, Status};
+use pipeline::{Outcome, PipelineConfig};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsConfig {
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    pub keypair: Option<PathBuf>,
+    /// Journal and state live here.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// 0 disables /health and /metrics.
+    #[serde(default)]
+    pub metrics_port: u16,
+    #[serde(default = "default_tick")]
+    pub tick_ms: u64,
+    /// Stop after this many ticks (0: run until a signal).
+    #[serde(default)]
+    pub max_ticks: u64,
+    #[serde(default)]
+    pub risk: RiskLimits,
+    #[serde(rename = "strategy")]
+    pub strategies: Vec<StrategyConfig>,
+}
+
+fn default_cluster() -> String {
+    "localnet".into()
+}
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("agent-state")
+}
+fn default_tick() -> u64 {
+    1_000
+}
+
+/// Kill switch: stop all strategies when mark-to-market PnL (quote base units) falls below
+/// `-max_loss`, or more than `max_drawdown` below its peak.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct RiskLimits {
+    pub max_loss: i64,
+    pub max_drawdown: i64,
+}
+
+impl Default for RiskLimits {
+    fn default() -> Self {
+        RiskLimits { max_loss: i64::MAX, max_drawdown: i64::MAX }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// "market_maker" or "arbitrage".
+    pub kind: String,
+    /// Name used in the journal and metrics.
+    pub name: String,
+    pub market: String,
+    /// Market maker: inventory escrowed when its maker account is first opened.
+    #[serde(default)]
+    pub escrow_rwa: u64,
+    #[serde(default)]
+    pub escrow_quote: u64,
+    #[serde(default)]
+    pub quote_size: Option<u64>,
+    #[serde(default)]
+    pub base_half_spread: Option<f64>,
+    #[serde(default)]
+    pub transaction_cost: Option<u64>,
+    /// The payer's quote token account to trade from (default: a new, empty one per strategy).
+    #[serde(default)]
+    pub quote_account: Option<String>,
+}
+
+pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut config: AgentsConfig = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    // Environment overrides, for daemons run under systemd.
+    if let Ok(cluster) = std::env::var("RWA_CLUSTER") {
+        config.cluster = cluster;
+    }
+    if let Ok(keypair) = std::env::var("RWA_KEYPAIR") {
+        config.keypair = Some(PathBuf::from(keypair));
+    }
+    if config.strategies.is_empty() {
+        bail!("{}: no [[strategy]] configured", path.display());
+    }
+    for strategy in &config.strategies {
+        if strategy.kind != "market_maker" && strategy.kind != "arbitrage" {
+            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage)", strategy.name, strategy.kind);
+        }
+    }
+    Ok(config)
+}
+
+/// Counters and gauges behind /metrics.
+#[derive(Default)]
+pub struct Metrics {
+    pub ticks: AtomicU64,
+    pub intents: AtomicU64,
+    pub tx_sent: AtomicU64,
+    pub tx_landed: AtomicU64,
+    pub tx_failed: AtomicU64,
+    pub quotes_live: AtomicU64,
+    pub pnl: AtomicI64,
+    pub inventory: AtomicU64,
+    pub last_latency_us: AtomicU64,
+    pub killed: AtomicBool,
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let gauge = |name: &str, help: &str, value: String| format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
+        let counter = |name: &str, help: &str, value: u64| format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+        [
+            counter("rwa_agent_ticks_total", "Strategy ticks run", self.ticks.load(Ordering::Relaxed)),
+            counter("rwa_agent_intents_total", "Intents produced", self.intents.load(Ordering::Relaxed)),
+            counter("rwa_agent_tx_sent_total", "Transactions sent", self.tx_sent.load(Ordering::Relaxed)),
+            counter("rwa_agent_tx_landed_total", "Transactions landed", self.tx_landed.load(Ordering::Relaxed)),
+            counter("rwa_agent_tx_failed_total", "Transactions refused or not landed", self.tx_failed.load(Ordering::Relaxed)),
+            gauge("rwa_agent_quotes_live", "Live maker quotes of this agent", self.quotes_live.load(Ordering::Relaxed).to_string()),
+            gauge("rwa_agent_pnl_quote_units", "Mark-to-market PnL since start, quote base units", self.pnl.load(Ordering::Relaxed).to_string()),
+            gauge("rwa_agent_inventory_base_units", "RWA held across strategies, base units", self.inventory.load(Ordering::Relaxed).to_string()),
+            gauge("rwa_agent_tick_to_landed_us", "Latency of the last landed transaction from its tick", self.last_latency_us.load(Ordering::Relaxed).to_string()),
+            gauge("rwa_agent_killed", "1 once the kill switch fired", (self.killed.load(Ordering::Relaxed) as u8).to_string()),
+        ]
+        .concat()
+    }
+}
+
+struct Running {
+    config: StrategyConfig,
+    market: MarketAddresses,
+    accounts: TraderAccounts,
+    maker: Option<MakerAddresses>,
+    mm: market_maker::MarketMakerParams,
+    arb: arbitrage::ArbitrageParams,
+    resting_mid: Option<f64>,
+    start_value: Option<i64>,
+}
+
+async fn account<T: AccountDeserialize>(rpc: &RpcClient, address: &Address) -> Result<T> {
+    let account = rpc.get_account(address).await.with_context(|| format!("fetching {address}"))?;
+    T::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("decoding {address}: {e}"))
+}
+
+async fn token_balance(rpc: &RpcClient, address: &Address) -> u64 {
+    use rwa_harness::solana_program_pack::Pack;
+    match rpc.get_account(address).await {
+        Ok(account) => anchor_spl::token::spl_token::state::Account::unpack(&account.data).map(|a| a.amount).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// One batched read: market, oracle, the agent's maker; then the maker list and balances.
+async fn snapshot(rpc: &RpcClient, running: &Running) -> Result<(MarketView, Vec<MakerAddresses>)> {
+    let own_maker = running.maker.map(|m| m.maker).unwrap_or_default();
+    let accounts = rpc.get_multiple_accounts(&[running.market.market, running.market.oracle, own_maker]).await?;
+    let market: Market = Market::try_deserialize(&mut accounts[0].as_ref().ok_or_else(|| anyhow!("market missing"))?.data.as_slice()).map_err(|e| anyhow!("{e}"))?;
+    let oracle_data = &accounts[1].as_ref().ok_or_else(|| anyhow!("oracle missing"))?.data;
+    let oracle = crate::chain::decode_oracle(oracle_data, &running.market.oracle)?;
+    let own: Option<Maker> = accounts[2].as_ref().and_then(|a| Maker::try_deserialize(&mut a.data.as_slice()).ok());
+    let slot = rpc.get_slot().await?;
+    let makers = crate::chain::fetch_market(rpc, &running.market.market).await?.makers;
+    let curve = market.curve_market().map_err(|e| anyhow!("{e}"))?;
+    let spot = market.spot_price().map_err(|e| anyhow!("{e}"))?.to_f64();
+    let twap = oracle.twap(slot).map_err(|e| anyhow!("{e}"))?.map(|p| p.to_f64()).unwrap_or(spot);
+    let volatility = oracle.volatility_per_slot().map_err(|e| anyhow!("{e}"))?.to_f64();
+    let mut quotes = Vec::new();
+    let mut maker_addresses = Vec::new();
+    for (index, (address, maker)) in makers.iter().enumerate() {
+        quotes.push(QuoteView {
+            maker: index,
+            own: *address == own_maker,
+            bid_price: Decimal::from_raw(maker.bid_price).to_f64(),
+            bid_size: maker.bid_size,
+            ask_price: Decimal::from_raw(maker.ask_price).to_f64(),
+            ask_size: maker.ask_size,
+            expiry_slot: if maker.is_live(slot) { maker.expiry_slot } else { 0 },
+        });
+        maker_addresses.push(MakerAddresses::derive(&running.market.market, &maker.owner));
+    }
+    let wallet_rwa = token_balance(rpc, &running.accounts.rwa_account).await;
+    let wallet_quote = token_balance(rpc, &running.accounts.quote_account).await;
+    let (rwa, quote, sequence) = match &own {
+        Some(maker) => (maker.rwa_inventory, maker.quote_inventory, maker.sequence),
+        None => (wallet_rwa, wallet_quote, 0),
+    };
+    let view = MarketView {
+        slot,
+        curve,
+        supply: market.supply,
+        max_supply: market.max_supply,
+        fee_bps: market.fee_bps,
+        spot,
+        twap,
+        volatility,
+        quotes,
+        position: Position { rwa, quote, sequence, resting_mid: running.resting_mid },
+        rules: RulesView::default(),
+    };
+    Ok((view, maker_addresses))
+}
+
+fn price_raw(price: f64) -> u128 {
+    Decimal::from_f64(price).map(|d| d.raw()).unwrap_or(0)
+}
+
+fn instructions_for(intent: &Intent, running: &Running, makers: &[MakerAddresses]) -> Vec<Instruction> {
+    let a = &running.market;
+    match intent {
+        Intent::PostQuote { bid_price, bid_size, ask_price, ask_size, expiry_slot, sequence } => {
+            let Some(maker) = running.maker else { return vec![] };
+            let quote = QuoteParams { bid_price: price_raw(*bid_price), bid_size: *bid_size, ask_price: price_raw(*ask_price), ask_size: *ask_size, expiry_slot: *expiry_slot, sequence: *sequence };
+            vec![post_quote_ix(a, &maker, quote)]
+        }
+        Intent::CancelQuote => running.maker.map(|maker| vec![cancel_quote_ix(a, &maker)]).unwrap_or_default(),
+        Intent::Arbitrage { buy_amount, max_quote_in, min_quote_out, .. } => {
+            let others: Vec<MakerAddresses> = makers.iter().filter(|m| Some(m.maker) != running.maker.map(|x| x.maker)).copied().take(8).collect();
+            vec![
+                swap_ix(a, &running.accounts, TradeSide::Buy, SwapKind::ExactOut { amount_out: *buy_amount, max_amount_in: *max_quote_in }, &others),
+                swap_ix(a, &running.accounts, TradeSide::Sell, SwapKind::ExactIn { amount_in: *buy_amount, min_amount_out: *min_quote_out }, &others),
+            ]
+        }
+        Intent::Swap { side, amount, limit_quote } => {
+            let side = if *side == Side::Buy { TradeSide::Buy } else { TradeSide::Sell };
+            let kind = match side {
+                TradeSide::Buy => SwapKind::ExactOut { amount_out: *amount, max_amount_in: *limit_quote },
+                TradeSide::Sell => SwapKind::ExactIn { amount_in: *amount, min_amount_out: *limit_quote },
+            };
+            vec![swap_ix(a, &running.accounts, side, kind, makers)]
+        }
+        Intent::UpdateOracle => vec![update_oracle_ix(a)],
+    }
+}
+
+async fn token_account_for(rpc: &RpcClient, payer: &Keypair, mint: &Address, state_dir: &std::path::Path, name: &str) -> Result<Address> {
+    // One token account per (strategy, mint), remembered in the state dir so restarts reuse it.
+    let path = state_dir.join(format!("{name}-{mint}.account"));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(address) = text.trim().parse::<Address>() {
+            if rpc.get_account(&address).await.is_ok() {
+                return Ok(address);
+            }
+        }
+    }
+    use rwa_harness::solana_program_pack::Pack;
+    let account = Keypair::new();
+    let space = anchor_spl::token::spl_token::state::Account::LEN;
+    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
+    let instructions = [
+        rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &account.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
+        anchor_spl::token::spl_token::instruction::initialize_account3(&anchor_spl::token::spl_token::ID, &account.pubkey(), mint, &payer.pubkey())?,
+    ];
+    match pipeline::send(rpc, payer, &[&account], &instructions, &PipelineConfig::default()).await? {
+        Outcome::Landed(_) => {}
+        Outcome::Refused(reason) => bail!("creating a token account for {mint}: {reason}"),
+    }
+    std::fs::write(&path, account.pubkey().to_string())?;
+    Ok(account.pubkey())
+}
+
+async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, state_dir: &std::path::Path) -> Result<Running> {
+    let market_address = crate::chain::parse_address(&config.market, "strategy market")?;
+    let market: Market = account(rpc, &market_address).await?;
+    let mut addresses = MarketAddresses::derive(market.rwa_mint, market.quote_mint);
+    if addresses.market != market_address {
+        bail!("{market_address} is not a canonical rwa_market market");
+    }
+    if market.rule_set != Address::default() {
+        addresses.rule_set = Some(market.rule_set);
+    }
+    let rwa_account = token_account_for(rpc, payer, &market.rwa_mint, state_dir, &config.name).await?;
+    let quote_account = match &config.quote_account {
+        Some(text) => crate::chain::parse_address(text, "strategy quote_account")?,
+        None => token_account_for(rpc, payer, &market.quote_mint, state_dir, &config.name).await?,
+    };
+    let accounts = TraderAccounts { trader: payer.pubkey(), rwa_account, quote_account };
+    let mut mm = market_maker::MarketMakerParams::default();
+    if let Some(size) = config.quote_size {
+        mm.quote_size = size;
+    }
+    if let Some(spread) = config.base_half_spread {
+        mm.base_half_spread = spread;
+    }
+    mm.target_inventory = config.escrow_rwa / 2;
+    mm.max_inventory = config.escrow_rwa.saturating_mul(2).max(mm.quote_size);
+    let mut arb = arbitrage::ArbitrageParams::default();
+    if let Some(cost) = config.transaction_cost {
+        arb.transaction_cost = cost;
+    }
+    let maker = if config.kind == "market_maker" {
+        let maker = MakerAddresses::derive(&market_address, &payer.pubkey());
+        if rpc.get_account(&maker.maker).await.is_err() {
+            // Buy the inventory on the market, then open the maker and escrow it.
+            let mut instructions = Vec::new();
+            if config.escrow_rwa > 0 {
+                instructions.push(swap_ix(&addresses, &accounts, TradeSide::Buy, SwapKind::ExactOut { amount_out: config.escrow_rwa, max_amount_in: u64::MAX }, &[]));
+            }
+            instructions.push(open_maker_ix(&addresses, &maker));
+            instructions.push(maker_inventory_ix(&addresses, &maker, &accounts, true, config.escrow_rwa, config.escrow_quote));
+            match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await? {
+                Outcome::Landed(_) => {}
+                Outcome::Refused(reason) => bail!("opening the maker for {}: {reason}", config.name),
+            }
+        }
+        Some(maker)
+    } else {
+        None
+    };
+    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, resting_mid: None, start_value: None })
+}
+
+async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics) -> Result<()> {
+    let started = std::time::Instant::now();
+    let (view, makers) = snapshot(rpc, running).await?;
+    let intents = match running.config.kind.as_str() {
+        "market_maker" => market_maker::step(&view, &running.mm),
+        _ => arbitrage::step(&view, &running.arb),
+    };
+    // Mark-to-market at the TWAP for the kill switch.
+    let value = view.position.quote as i64 + (view.position.rwa as f64 / view.token_unit() * view.twap * view.quote_unit()) as i64;
+    let start = *running.start_value.get_or_insert(value);
+    metrics.pnl.store(value - start, Ordering::Relaxed);
+    metrics.inventory.store(view.position.rwa, Ordering::Relaxed);
+    metrics.quotes_live.store(view.live_quotes().filter(|q| q.own).count() as u64, Ordering::Relaxed);
+    for (index, intent) in intents.iter().enumerate() {
+        let id = format!("{}:{}:{}:{}", running.config.name, view.slot, index, serde_json::to_string(intent)?);
+        if journal.get(&id).is_some() {
+            continue; // already sent by an earlier run: never twice
+        }
+        let instructions = instructions_for(intent, running, &makers);
+        if instructions.is_empty() {
+            continue;
+        }
+        metrics.intents.fetch_add(1, Ordering::Relaxed);
+        let entry = Entry { id: id.clone(), strategy: running.config.name.clone(), intent: serde_json::to_value(intent)?, status: Status::Pending };
+        journal.record(entry.clone())?;
+        metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
+        match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await {
+            Ok(Outcome::Landed(signature)) => {
+                journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
+                metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
+                metrics.last_latency_us.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+                if let Intent::PostQuote { bid_price, ask_price, .. } = intent {
+                    running.resting_mid = Some((bid_price + ask_price) / 2.0);
+                }
+                if let Intent::CancelQuote = intent {
+                    running.resting_mid = None;
+                }
+            }
+            Ok(Outcome::Refused(reason)) => {
+                journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
+                metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                journal.record(Entry { status: Status::Failed { reason: format!("{error:#}") }, ..entry })?;
+                metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the configured strategies until `stop` is set, `max_ticks` is reached or the kill switch
+/// fires; then cancels resting quotes. Returns the metrics.
+pub async fn run(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) -> Result<Arc<Metrics>> {
+    let rpc = crate::chain::client(&config.cluster)?;
+    std::fs::create_dir_all(&config.state_dir).with_context(|| format!("creating {}", config.state_dir.display()))?;
+    let mut journal = Journal::open(&config.state_dir.join("intents.jsonl"))?;
+    let metrics = Arc::new(Metrics::default());
+    if config.metrics_port != 0 {
+        let served = metrics.clone();
+        let router = Router::new()
+            .route("/health", get(|| async { "ok" }))
+            .route("/metrics", get(move || {
+                let served = served.clone();
+                async move { served.render() }
+            }));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.metrics_port)).await.with_context(|| format!("binding metrics port {}", config.metrics_port))?;
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+    }
+    // Intents a previous run left in flight: settle their status instead of sending again.
+    for entry in journal.in_flight() {
+        let status = match &entry.status {
+            Status::Sent { signature } | Status::Landed { signature } => {
+                let parsed = signature.parse().map_err(|_| anyhow!("bad signature in journal"))?;
+                match rpc.get_signature_statuses(&[parsed]).await?.value.first().cloned().flatten() {
+                    Some(status) if status.err.is_none() => Status::Landed { signature: signature.clone() },
+                    _ => Status::Failed { reason: "not landed before restart".into() },
+                }
+            }
+            _ => Status::Failed { reason: "interrupted before sending; superseded by fresh intents".into() },
+        };
+        journal.record(Entry { status, ..entry })?;
+    }
+    let mut running = Vec::new();
+    for strategy in &config.strategies {
+        running.push(prepare(&rpc, &payer, strategy, &config.state_dir).await?);
+    }
+    let mut peak = 0i64;
+    let mut ticks = 0u64;
+    while !stop.load(Ordering::Relaxed) && (config.max_ticks == 0 || ticks < config.max_ticks) {
+        ticks += 1;
+        metrics.ticks.fetch_add(1, Ordering::Relaxed);
+        let mut total_pnl = 0i64;
+        for strategy in running.iter_mut() {
+            match tick(&rpc, &payer, strategy, &mut journal, &metrics).await {
+                Ok(_) => total_pnl += metrics.pnl.load(Ordering::Relaxed),
+                Err(error) => eprintln!("strategy {}: tick failed: {error:#}", strategy.config.name),
+            }
+        }
+        peak = peak.max(total_pnl);
+        if total_pnl < -config.risk.max_loss || peak - total_pnl > config.risk.max_drawdown {
+            eprintln!("kill switch: PnL {total_pnl} (peak {peak}) breaches the limits; stopping");
+            metrics.killed.store(true, Ordering::Relaxed);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(config.tick_ms)).await;
+    }
+    // Graceful shutdown: no quote is left resting.
+    for strategy in &running {
+        if let Some(maker) = strategy.maker {
+            if let Ok(state) = account::<Maker>(&rpc, &maker.maker).await {
+                if state.bid_size > 0 || state.ask_size > 0 {
+                    let _ = pipeline::send(&rpc, &payer, &[], &[cancel_quote_ix(&strategy.market, &maker)], &PipelineConfig::default()).await;
+                }
+            }
+        }
+    }
+    Ok(metrics)
+}

@@ -1,0 +1,135 @@
+//! The agent daemon against the embedded localnet, as an operator runs it: bootstrap a market,
+//! run a market maker and an arbitrageur for a few ticks, restart without duplicating intents,
+//! and trip the kill switch. Quotes never stay resting after the daemon stops.
+
+use std::process::{Command, Output};
+
+use rwa_harness::solana_keypair::Keypair;
+use rwa_harness::solana_signer::Signer;
+use rwa_localnet::{Localnet, LocalnetConfig};
+
+fn rwa_agents(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rwa-agents")).args(args).output().expect("run rwa-agents")
+}
+
+const BOOTSTRAP: &str = r#"
+[quote]
+decimals = 6
+mint_to_payer = 1_000_000_000_000
+
+[[market]]
+symbol = "TBILL"
+name = "Treasury Bill"
+curve = { kind = "linear", slope = "0.001", intercept = "1" }
+max_supply = 1_000_000_000_000
+fee_bps = 10
+twap_window_slots = 20
+seed_buy = 200_000_000
+"#;
+
+fn agents_toml(url: &str, keypair: &str, state_dir: &str, market: &str, quote_account: &str, ticks: u64, max_loss: i64) -> String {
+    format!(
+        r#"
+cluster = "{url}"
+keypair = "{keypair}"
+state_dir = "{state_dir}"
+tick_ms = 100
+max_ticks = {ticks}
+
+[risk]
+max_loss = {max_loss}
+max_drawdown = 1_000_000_000_000
+
+[[strategy]]
+kind = "market_maker"
+name = "mm"
+market = "{market}"
+escrow_rwa = 50_000_000
+escrow_quote = 100_000_000
+quote_size = 5_000_000
+quote_account = "{quote_account}"
+
+[[strategy]]
+kind = "arbitrage"
+name = "arb"
+market = "{market}"
+quote_account = "{quote_account}"
+"#
+    )
+}
+
+fn journal_ids(path: &std::path::Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|entry| (entry["id"].as_str().unwrap().to_string(), entry["status"].to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
+    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let directory = std::env::temp_dir().join(format!("rwa-daemon-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    let payer = Keypair::new();
+    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    let keypair = directory.join("payer.json");
+    std::fs::write(&keypair, serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(directory.join("bootstrap.toml"), BOOTSTRAP).unwrap();
+    let url = localnet.url();
+    let dir = directory.clone();
+    let run = move |args: Vec<String>| {
+        let dir = dir.clone();
+        async move {
+            let _ = &dir;
+            tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap()
+        }
+    };
+    let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
+    let bootstrap = run(vec!["bootstrap".into(), "--cluster".into(), url.clone(), "--keypair".into(), path("payer.json"), "--config".into(), path("bootstrap.toml"), "--out".into(), path("state.json")]).await;
+    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(directory.join("state.json")).unwrap()).unwrap();
+    let market = state["markets"]["TBILL"]["market"].as_str().unwrap().to_string();
+    let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
+
+    // first run: the maker opens, escrows, quotes; at the end its quote is cancelled
+    let config = agents_toml(&url, &path("payer.json"), &path("agents"), &market, &quote_account, 6, i64::MAX);
+    std::fs::write(directory.join("agents.toml"), &config).unwrap();
+    let first = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    let landed: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_tx_landed_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
+    assert!(landed >= 1, "the maker landed quotes:\n{stdout}");
+    let show = run(vec!["market".into(), "show".into(), "--cluster".into(), url.clone(), "--market".into(), market.clone(), "--json".into()]).await;
+    let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let quotes = view["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 1, "one maker");
+    assert!(quotes[0]["sequence"].as_u64().unwrap() >= 1);
+    assert_eq!((quotes[0]["bid_size"].as_u64(), quotes[0]["ask_size"].as_u64()), (Some(0), Some(0)), "quote cancelled on shutdown");
+    let sequence_after_first = quotes[0]["sequence"].as_u64().unwrap();
+
+    // restart: resumes, never reuses an intent id, sequence keeps increasing
+    let second = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let entries = journal_ids(&directory.join("agents/intents.jsonl"));
+    let mut sent: Vec<&String> = entries.iter().filter(|(_, status)| status.contains("Pending")).map(|(id, _)| id).collect();
+    let total = sent.len();
+    sent.sort();
+    sent.dedup();
+    assert_eq!(sent.len(), total, "an intent was sent twice");
+    let show = run(vec!["market".into(), "show".into(), "--cluster".into(), url.clone(), "--market".into(), market.clone(), "--json".into()]).await;
+    let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert!(view["quotes"][0]["sequence"].as_u64().unwrap() > sequence_after_first);
+
+    // kill switch: a loss limit below zero fires on the first tick; the daemon exits non-zero
+    let config = agents_toml(&url, &path("payer.json"), &path("agents"), &market, &quote_account, 50, -1);
+    std::fs::write(directory.join("agents.toml"), &config).unwrap();
+    let killed = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
+    assert!(!killed.status.success());
+    assert!(String::from_utf8_lossy(&killed.stderr).contains("kill switch"), "{}", String::from_utf8_lossy(&killed.stderr));
+    assert!(String::from_utf8_lossy(&killed.stdout).contains("rwa_agent_killed 1"));
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
+}

@@ -1,144 +1,144 @@
-//! `rwa-agents demo`: the programs running in the in-process Solana runtime. Creates one market per
-//! curve kind, lets three traders trade across a few dozen slots, and prints each trade with the
-//! price it moved to, the oracle TWAP and the reserve, then a solvency summary per market.
+//! `rwa-agents demo`: the agent economy on an embedded local cluster, no validator needed.
+//!
+//! Starts the embedded localnet (the programs in the Agave runtime behind JSON-RPC/websocket),
+//! bootstraps the example economy (three RWA markets on the three curve kinds, a lending market, a
+//! rule DAO the markets obey), runs a market maker, an arbitrageur, a noise trader and an oracle
+//! keeper on every market through the same daemon users run (`rwa-agents run`) for a bounded
+//! number of ticks, then prints what each agent did and what the markets look like.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
-use rwa_harness::market::{market_args, trade_ix, update_oracle_ix, MarketAddresses, TradeKind, TraderAccounts};
 use rwa_harness::solana_keypair::Keypair;
-use rwa_harness::TestEnv;
-use rwa_market::events::{TradeExecuted, TradeSide};
-use rwa_math::{Curve, Decimal};
+use rwa_harness::solana_signer::Signer;
+use rwa_localnet::{Localnet, LocalnetConfig};
+use rwa_math::Decimal;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 
-const USDC: u64 = 1_000_000;
-const TOKEN: u64 = 1_000_000;
+use crate::daemon::{AgentsConfig, RiskLimits, StrategyConfig};
 
-struct DemoMarket {
-    symbol: &'static str,
-    addresses: MarketAddresses,
-}
-
-fn d(text: &str) -> Decimal {
-    text.parse().expect("demo constants are valid decimals")
-}
-
-fn fmt_units(units: u64, decimals: u32) -> String {
-    let scale = 10u64.pow(decimals);
-    format!("{}.{:0width$}", units / scale, units % scale, width = decimals as usize)
-}
-
-fn fmt_price(raw: u128) -> String {
-    format!("{:.6}", Decimal::from_raw(raw).to_f64())
-}
-
-pub fn run() -> Result<()> {
-    let mut env = TestEnv::new();
-    let usdc = env.create_mint(6);
-    let specs: [(&str, &str, Curve, u64); 3] = [
-        ("TBILL27", "US Treasury Bill 2027", Curve::Linear { slope: d("0.00001"), intercept: d("98.5") }, 1_000_000 * TOKEN),
-        ("SOLAR", "Solar Farm Revenue Note", Curve::Exponential { a: d("10"), k: d("0.0001") }, 100_000 * TOKEN),
-        ("NYREIT", "Manhattan Office REIT", Curve::Sigmoid { max_price: d("250"), k: d("0.0002"), midpoint: d("20000") }, 200_000 * TOKEN),
+/// A quote token account for `agent`, funded from the bootstrap payer's.
+async fn fund_agent(rpc: &RpcClient, payer: &Keypair, agent: &Keypair, mint: &rwa_harness::solana_address::Address, from: &rwa_harness::solana_address::Address, amount: u64) -> Result<rwa_harness::solana_address::Address> {
+    use rwa_harness::solana_program_pack::Pack;
+    let account = Keypair::new();
+    let space = anchor_spl::token::spl_token::state::Account::LEN;
+    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
+    let spl = anchor_spl::token::spl_token::ID;
+    let instructions = [
+        rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &account.pubkey(), rent, space as u64, &spl),
+        anchor_spl::token::spl_token::instruction::initialize_account3(&spl, &account.pubkey(), mint, &agent.pubkey())?,
+        anchor_spl::token::spl_token::instruction::transfer(&spl, from, &account.pubkey(), &payer.pubkey(), &[], amount)?,
     ];
-    println!("rwa-agents demo: rwa_market running natively inside the Solana runtime (LiteSVM + Agave 4.2)\n");
-    let mut markets = Vec::new();
-    for (symbol, name, curve, max_supply) in specs {
-        let mut args = market_args(curve, 6, max_supply);
-        args.name = name.to_string();
-        args.symbol = symbol.to_string();
-        args.twap_window_slots = 20;
-        let (fixture, _) = env.create_market(Some(usdc), args).map_err(|e| anyhow!("create market {symbol}: {e}"))?;
-        let price = env.market_state(&fixture.addresses).spot_price().map_err(|e| anyhow!("{e:?}"))?;
-        println!("created {symbol:<7} {name:<26} {:<12} start price {:>10} USDC  market {}", kind_name(&curve), fmt_price(price.raw()), fixture.addresses.market);
-        markets.push(DemoMarket { symbol, addresses: fixture.addresses });
+    match crate::daemon::pipeline::send(rpc, payer, &[&account], &instructions, &Default::default()).await? {
+        crate::daemon::pipeline::Outcome::Landed(_) => Ok(account.pubkey()),
+        crate::daemon::pipeline::Outcome::Refused(reason) => Err(anyhow!("funding agent {}: {reason}", agent.pubkey())),
     }
+}
 
-    let names = ["alice", "bob", "carol"];
-    let mut traders: Vec<(Keypair, Vec<TraderAccounts>)> = Vec::new();
-    for _ in names {
-        let keypair = env.new_funded_keypair(10_000_000_000);
-        let quote = env.create_token_account(&usdc, &rwa_harness::solana_signer::Signer::pubkey(&keypair));
-        env.mint_to(&usdc, &quote, 1_000_000 * USDC);
-        let mut per_market = Vec::new();
-        for market in &markets {
-            let rwa = env.create_token_account(&market.addresses.rwa_mint, &rwa_harness::solana_signer::Signer::pubkey(&keypair));
-            per_market.push(TraderAccounts { trader: rwa_harness::solana_signer::Signer::pubkey(&keypair), rwa_account: rwa, quote_account: quote });
-        }
-        traders.push((keypair, per_market));
-    }
+const EXAMPLE: &str = include_str!("../configs/bootstrap.example.toml");
 
-    // (slots to advance, trader, market, trade)
-    let script: Vec<(u64, usize, usize, TradeKind)> = vec![
-        (1, 0, 0, TradeKind::BuyExactOut { amount: 1_000 * TOKEN, max_quote_in: 110_000 * USDC }),
-        (0, 1, 1, TradeKind::BuyExactIn { quote_in: 20_000 * USDC, min_amount_out: 1_000 * TOKEN }),
-        (3, 2, 2, TradeKind::BuyExactOut { amount: 500 * TOKEN, max_quote_in: 10_000 * USDC }),
-        (2, 0, 1, TradeKind::BuyExactOut { amount: 2_000 * TOKEN, max_quote_in: 50_000 * USDC }),
-        (4, 1, 0, TradeKind::BuyExactIn { quote_in: 250_000 * USDC, min_amount_out: 2_000 * TOKEN }),
-        (2, 2, 2, TradeKind::BuyExactIn { quote_in: 100_000 * USDC, min_amount_out: 1_000 * TOKEN }),
-        (5, 0, 0, TradeKind::SellExactIn { amount: 400 * TOKEN, min_quote_out: 35_000 * USDC }),
-        (1, 1, 1, TradeKind::SellExactOut { quote_out: 5_000 * USDC, max_amount_in: 1_000 * TOKEN }),
-        (3, 2, 2, TradeKind::SellExactIn { amount: 200 * TOKEN, min_quote_out: 1 }),
-        (2, 0, 2, TradeKind::BuyExactOut { amount: 300 * TOKEN, max_quote_in: 50_000 * USDC }),
-    ];
-    println!("\n{:>10}  {:<6} {:<7} {:<4} {:>14} {:>16} {:>11} {:>12} {:>12} {:>18}", "slot", "trader", "market", "side", "amount", "quote", "fee", "price", "twap", "reserve");
-    for (advance, trader, market, kind) in script {
-        env.advance_slots(advance);
-        let (keypair, accounts) = &traders[trader];
-        let addresses = markets[market].addresses;
-        let result = env.send(&[trade_ix(&addresses, &accounts[market], kind)], &[keypair]).map_err(|e| anyhow!("trade failed: {e}"))?;
-        let event = result
-            .events::<TradeExecuted>(&rwa_market::ID)
-            .into_iter()
-            .next()
-            .ok_or_else(|| anyhow!("trade emitted no TradeExecuted event"))?;
-        let twap = env.oracle_state(&addresses).twap(env.slot()).map_err(|e| anyhow!("{e:?}"))?.map(|p| p.raw()).unwrap_or(0);
-        println!(
-            "{:>10}  {:<6} {:<7} {:<4} {:>14} {:>16} {:>11} {:>12} {:>12} {:>18}",
-            event.slot,
-            names[trader],
-            markets[market].symbol,
-            if event.side == TradeSide::Buy { "buy" } else { "sell" },
-            fmt_units(event.amount, 6),
-            fmt_units(event.quote_amount, 6),
-            fmt_units(event.fee, 6),
-            fmt_price(event.price_after),
-            fmt_price(twap),
-            fmt_units(event.reserve, 6),
-        );
-    }
-    env.advance_slots(10);
-    for market in &markets {
-        env.send(&[update_oracle_ix(&market.addresses)], &[]).map_err(|e| anyhow!("update_oracle: {e}"))?;
-    }
+fn usdc(units: i64) -> String {
+    format!("{}{}.{:02}", if units < 0 { "-" } else { "" }, units.unsigned_abs() / 1_000_000, (units.unsigned_abs() % 1_000_000) / 10_000)
+}
 
-    println!("\n{:<7} {:>14} {:>18} {:>18} {:>9} {:>12} {:>12} {:>12}", "market", "supply", "reserve", "sell-back value", "covered", "spot", "twap", "vol/slot");
-    for market in &markets {
-        let state = env.market_state(&market.addresses);
-        let oracle = env.oracle_state(&market.addresses);
-        let curve = state.curve_market().map_err(|e| anyhow!("{e:?}"))?;
-        let sell_back = curve.sell_proceeds(state.supply, state.supply).map_err(|e| anyhow!("{e}"))?;
-        let coverage = if sell_back == 0 { f64::INFINITY } else { state.reserve as f64 / sell_back as f64 };
-        println!(
-            "{:<7} {:>14} {:>18} {:>18} {:>8.6}x {:>12} {:>12} {:>12.6}",
-            market.symbol,
-            fmt_units(state.supply, 6),
-            fmt_units(state.reserve, 6),
-            fmt_units(sell_back, 6),
-            coverage,
-            fmt_price(state.spot_price().map_err(|e| anyhow!("{e:?}"))?.raw()),
-            fmt_price(oracle.twap(env.slot()).map_err(|e| anyhow!("{e:?}"))?.map(|p| p.raw()).unwrap_or(0)),
-            oracle.volatility_per_slot().map_err(|e| anyhow!("{e:?}"))?.to_f64(),
-        );
-        if state.reserve < sell_back {
-            return Err(anyhow!("{}: reserve below the sell-back value", market.symbol));
+fn strategy(kind: &str, symbol: &str, market: &str, quote_account: &str, escrow_rwa: u64) -> StrategyConfig {
+    StrategyConfig {
+        kind: kind.to_string(),
+        name: format!("{kind}-{symbol}"),
+        market: market.to_string(),
+        escrow_rwa,
+        escrow_quote: if kind == "market_maker" { 20_000_000_000 } else { 0 },
+        quote_size: Some((escrow_rwa / 6).max(1)),
+        base_half_spread: Some(0.003),
+        transaction_cost: Some(5_000),
+        quote_account: Some(quote_account.to_string()),
+        seed: Some(symbol.bytes().map(|b| b as u64).sum()),
+        max_oracle_age_slots: Some(10),
+    }
+}
+
+pub async fn run(ticks: u64) -> Result<()> {
+    let started = Instant::now();
+    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse()?, slot_duration: Some(Duration::from_millis(40)) }).await?;
+    println!("rwa-agents demo: embedded localnet on {} (websocket {}), programs running in the Agave runtime", localnet.url(), localnet.ws_url());
+    let rpc = RpcClient::new_with_commitment(localnet.url(), CommitmentConfig::confirmed());
+    let payer = Keypair::new();
+    let signature = rpc.request_airdrop(&payer.pubkey(), 1_000_000_000_000).await?;
+    rpc.poll_for_signature(&signature).await?;
+
+    let directory = std::env::temp_dir().join(format!("rwa-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&directory)?;
+    let config: crate::bootstrap::BootstrapConfig = toml::from_str(EXAMPLE)?;
+    let state = crate::bootstrap::run(&rpc, &payer, &config, &directory.join("bootstrap-state.json")).await?;
+    let quote_account = state.payer_quote_account.clone().ok_or_else(|| anyhow!("bootstrap funded no quote account"))?;
+    println!("bootstrapped {} markets, lending market {}, rule DAO {}", state.markets.len(), state.lending_market.as_deref().unwrap_or("-"), state.dao.as_deref().unwrap_or("-"));
+
+    // One wallet per agent, so each agent's PnL is its own: SOL from the faucet, 200k USDC from the
+    // bootstrap payer.
+    let escrow = |symbol: &str| match symbol {
+        "TBILL27" => 60_000_000,
+        "SOLAR" => 300_000_000,
+        _ => 400_000_000,
+    };
+    let quote_mint = crate::chain::parse_address(state.quote_mint.as_deref().unwrap_or_default(), "quote mint")?;
+    let payer_quote = crate::chain::parse_address(&quote_account, "payer quote account")?;
+    let mut runs = Vec::new();
+    for (symbol, market) in &state.markets {
+        for kind in ["market_maker", "noise", "arbitrage", "keeper"] {
+            let agent = Keypair::new();
+            let airdrop = rpc.request_airdrop(&agent.pubkey(), 20_000_000_000).await?;
+            rpc.poll_for_signature(&airdrop).await?;
+            let wallet = fund_agent(&rpc, &payer, &agent, &quote_mint, &payer_quote, 200_000 * 1_000_000).await?;
+            let config = AgentsConfig {
+                cluster: localnet.url(),
+                keypair: None,
+                state_dir: directory.join(format!("{kind}-{symbol}")),
+                metrics_port: 0,
+                tick_ms: 50,
+                max_ticks: ticks,
+                risk: RiskLimits::default(),
+                strategies: vec![strategy(kind, symbol, &market.market, &wallet.to_string(), escrow(symbol))],
+            };
+            runs.push(crate::daemon::run_with_summary(config, agent, Arc::new(AtomicBool::new(false))));
         }
     }
-    println!("\nEvery reserve covers selling its whole supply back down the curve (rounding favours the pool).");
+    println!("running {} agents for {ticks} ticks each (market makers, arbitrageurs, noise traders, oracle keepers)\n", runs.len());
+    let results = futures_util::future::join_all(runs).await;
+    let (mut landed, mut failed) = (0u64, 0u64);
+    println!("{:<22} {:>8} {:>9} {:>14} {:>26}", "agent", "landed", "refused", "PnL (USDC)", "last quote (bid / ask)");
+    for result in results {
+        let (metrics, summary) = result?;
+        landed += metrics.tx_landed.load(std::sync::atomic::Ordering::Relaxed);
+        failed += metrics.tx_failed.load(std::sync::atomic::Ordering::Relaxed);
+        for s in summary {
+            let quote = s.last_quote.map(|(b, a)| format!("{b:.4} / {a:.4}")).unwrap_or_else(|| "-".into());
+            println!("{:<22} {:>8} {:>9} {:>14} {:>26}", s.name, s.landed, s.refused, usdc(s.pnl), quote);
+        }
+    }
+    println!("\n{:<8} {:>7} {:>14} {:>11} {:>11} {:>11}", "market", "trades", "supply", "spot", "twap", "vol/slot");
+    let mut markets: Vec<_> = state.markets.iter().collect();
+    markets.sort_by(|a, b| a.0.cmp(b.0));
+    for (symbol, entry) in markets {
+        let address = crate::chain::parse_address(&entry.market, "market")?;
+        let snapshot = crate::chain::fetch_market(&rpc, &address).await?;
+        let view = crate::market_view::view(&snapshot)?;
+        let number = |text: &Option<String>| text.as_deref().and_then(|t| t.parse::<Decimal>().ok()).map(|d| d.to_f64());
+        let show = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "-".into());
+        println!(
+            "{:<8} {:>7} {:>14} {:>11} {:>11} {:>11}",
+            symbol,
+            snapshot.market.trade_count,
+            format!("{:.2}", snapshot.market.supply as f64 / 1e6),
+            show(view.spot_price.parse::<Decimal>().ok().map(|d| d.to_f64())),
+            show(number(&view.twap)),
+            format!("{:.6}", view.volatility_per_slot.parse::<Decimal>().map(|d| d.to_f64()).unwrap_or(0.0)),
+        );
+    }
+    println!("\n{landed} transactions landed, {failed} refused or not landed, in {:.1}s; every resting quote was cancelled at shutdown.", started.elapsed().as_secs_f64());
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
     Ok(())
-}
-
-fn kind_name(curve: &Curve) -> &'static str {
-    match curve {
-        Curve::Linear { .. } => "linear",
-        Curve::Exponential { .. } => "exponential",
-        Curve::Sigmoid { .. } => "sigmoid",
-    }
 }

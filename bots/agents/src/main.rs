@@ -27,8 +27,12 @@ enum Command {
         #[command(subcommand)]
         command: CurveCommand,
     },
-    /// Run the programs in the in-process Solana runtime: markets for each curve kind and a few trades.
-    Demo,
+    /// The agent economy on an embedded local cluster: markets, lending, DAO, and agents trading for a while.
+    Demo {
+        /// Agent ticks to run.
+        #[arg(long, default_value_t = 30)]
+        ticks: u64,
+    },
     /// Run the agent daemon: the strategies of a TOML config, until SIGINT/SIGTERM or the kill switch.
     Run {
         #[arg(long)]
@@ -161,7 +165,7 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(())
         }
-        Command::Demo => demo::run(),
+        Command::Demo { ticks } => runtime()?.block_on(demo::run(ticks)),
         Command::Run { config } => runtime()?.block_on(async move {
             let config = daemon::load_config(&config)?;
             let payer = wallet::load(config.keypair.as_deref())?;

@@ -68,14 +68,16 @@ fn bad_input_exits_non_zero_with_a_reason() {
 }
 
 #[test]
-fn demo_runs_and_reports_solvency() {
-    let output = rwa_agents(&["demo"]);
+fn demo_runs_the_agent_economy() {
+    let output = rwa_agents(&["demo", "--ticks", "12"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    for symbol in ["TBILL27", "SOLAR", "NYREIT"] {
-        assert!(stdout.matches(symbol).count() >= 3, "{symbol} missing from\n{stdout}");
+    for agent in ["market_maker-TBILL27", "noise-SOLAR", "arbitrage-NYREIT", "keeper-TBILL27"] {
+        assert!(stdout.contains(agent), "{agent} missing from\n{stdout}");
     }
-    assert!(stdout.contains("Every reserve covers"));
+    let landed: u64 = stdout.lines().find_map(|l| l.split(" transactions landed").next().filter(|_| l.contains("transactions landed"))).unwrap().trim().parse().unwrap();
+    assert!(landed > 12, "agents landed only {landed} transactions:\n{stdout}");
+    assert!(stdout.contains("every resting quote was cancelled"));
 }
 
 #[test]

@@ -133,3 +133,11 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }
+
+#[test]
+fn example_agents_config_parses() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/agents.example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let value: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(value["strategy"].as_array().unwrap().len(), 3);
+}

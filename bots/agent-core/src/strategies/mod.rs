@@ -1,2 +1,3 @@
 pub mod arbitrage;
 pub mod market_maker;
+pub mod noise;

@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use axum::routing::get;
 use axum::Router;
 use rwa_agent_core::intent::{Intent, Side};
-use rwa_agent_core::strategies::{arbitrage, market_maker};
+use rwa_agent_core::strategies::{arbitrage, market_maker, noise};
 use rwa_agent_core::view::{MarketView, Position, QuoteView, RulesView};
 use rwa_harness::market::*;
 use rwa_harness::solana_address::Address;
@@ -85,7 +85,7 @@ impl Default for RiskLimits {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
-    /// "market_maker" or "arbitrage".
+    /// "market_maker", "arbitrage", "noise" (order flow for demos) or "keeper" (keeps the oracle fresh).
     pub kind: String,
     /// Name used in the journal and metrics.
     pub name: String,
@@ -104,6 +104,12 @@ pub struct StrategyConfig {
     /// The payer's quote token account to trade from (default: a new, empty one per strategy).
     #[serde(default)]
     pub quote_account: Option<String>,
+    /// Noise trader seed (deterministic order flow).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Keeper: refresh the oracle when its last observation is older than this (slots).
+    #[serde(default)]
+    pub max_oracle_age_slots: Option<u64>,
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
@@ -120,8 +126,8 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
         bail!("{}: no [[strategy]] configured", path.display());
     }
     for strategy in &config.strategies {
-        if strategy.kind != "market_maker" && strategy.kind != "arbitrage" {
-            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage)", strategy.name, strategy.kind);
+        if !["market_maker", "arbitrage", "noise", "keeper"].contains(&strategy.kind.as_str()) {
+            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage, noise, keeper)", strategy.name, strategy.kind);
         }
     }
     Ok(config)
@@ -169,8 +175,16 @@ struct Running {
     maker: Option<MakerAddresses>,
     mm: market_maker::MarketMakerParams,
     arb: arbitrage::ArbitrageParams,
+    noise: noise::NoiseParams,
     resting_mid: Option<f64>,
     start_value: Option<i64>,
+    /// Mark-to-market PnL of this strategy since start, quote base units.
+    pub pnl: i64,
+    /// The last quote this strategy posted (bid, ask).
+    last_quote: Option<(f64, f64)>,
+    pub landed: u64,
+    pub refused: u64,
+    oracle_age: u64,
 }
 
 async fn account<T: AccountDeserialize>(rpc: &RpcClient, address: &Address) -> Result<T> {
@@ -187,7 +201,7 @@ async fn token_balance(rpc: &RpcClient, address: &Address) -> u64 {
 }
 
 /// One batched read: market, oracle, the agent's maker; then the maker list and balances.
-async fn snapshot(rpc: &RpcClient, running: &Running) -> Result<(MarketView, Vec<MakerAddresses>)> {
+async fn snapshot(rpc: &RpcClient, running: &mut Running) -> Result<(MarketView, Vec<MakerAddresses>)> {
     let own_maker = running.maker.map(|m| m.maker).unwrap_or_default();
     let accounts = rpc.get_multiple_accounts(&[running.market.market, running.market.oracle, own_maker]).await?;
     let market: Market = Market::try_deserialize(&mut accounts[0].as_ref().ok_or_else(|| anyhow!("market missing"))?.data.as_slice()).map_err(|e| anyhow!("{e}"))?;
@@ -200,6 +214,7 @@ async fn snapshot(rpc: &RpcClient, running: &Running) -> Result<(MarketView, Vec
     let spot = market.spot_price().map_err(|e| anyhow!("{e}"))?.to_f64();
     let twap = oracle.twap(slot).map_err(|e| anyhow!("{e}"))?.map(|p| p.to_f64()).unwrap_or(spot);
     let volatility = oracle.volatility_per_slot().map_err(|e| anyhow!("{e}"))?.to_f64();
+    running.oracle_age = oracle.latest().map(|o| slot.saturating_sub(o.slot)).unwrap_or(u64::MAX);
     let mut quotes = Vec::new();
     let mut maker_addresses = Vec::new();
     for (index, (address, maker)) in makers.iter().enumerate() {
@@ -342,7 +357,8 @@ async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, stat
     } else {
         None
     };
-    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, resting_mid: None, start_value: None })
+    let noise = noise::NoiseParams { seed: config.seed.unwrap_or(7), ..noise::NoiseParams::default() };
+    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, noise, resting_mid: None, start_value: None, pnl: 0, last_quote: None, landed: 0, refused: 0, oracle_age: 0 })
 }
 
 async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics) -> Result<()> {
@@ -350,11 +366,17 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
     let (view, makers) = snapshot(rpc, running).await?;
     let intents = match running.config.kind.as_str() {
         "market_maker" => market_maker::step(&view, &running.mm),
+        "noise" => noise::step(&view, &running.noise),
+        "keeper" => {
+            let limit = running.config.max_oracle_age_slots.unwrap_or(150);
+            if running.oracle_age > limit { vec![Intent::UpdateOracle] } else { vec![] }
+        }
         _ => arbitrage::step(&view, &running.arb),
     };
     // Mark-to-market at the TWAP for the kill switch.
     let value = view.position.quote as i64 + (view.position.rwa as f64 / view.token_unit() * view.twap * view.quote_unit()) as i64;
     let start = *running.start_value.get_or_insert(value);
+    running.pnl = value - start;
     metrics.pnl.store(value - start, Ordering::Relaxed);
     metrics.inventory.store(view.position.rwa, Ordering::Relaxed);
     metrics.quotes_live.store(view.live_quotes().filter(|q| q.own).count() as u64, Ordering::Relaxed);
@@ -375,9 +397,11 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
             Ok(Outcome::Landed(signature)) => {
                 journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
+                running.landed += 1;
                 metrics.last_latency_us.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
                 if let Intent::PostQuote { bid_price, ask_price, .. } = intent {
                     running.resting_mid = Some((bid_price + ask_price) / 2.0);
+                    running.last_quote = Some((*bid_price, *ask_price));
                 }
                 if let Intent::CancelQuote = intent {
                     running.resting_mid = None;
@@ -386,10 +410,12 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
             Ok(Outcome::Refused(reason)) => {
                 journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+                running.refused += 1;
             }
             Err(error) => {
                 journal.record(Entry { status: Status::Failed { reason: format!("{error:#}") }, ..entry })?;
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+                running.refused += 1;
             }
         }
     }
@@ -398,7 +424,22 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
 
 /// Runs the configured strategies until `stop` is set, `max_ticks` is reached or the kill switch
 /// fires; then cancels resting quotes. Returns the metrics.
+/// Per-strategy results of a run.
+#[derive(Clone, Debug)]
+pub struct StrategySummary {
+    pub name: String,
+    pub landed: u64,
+    pub refused: u64,
+    pub pnl: i64,
+    /// The last (bid, ask) a market maker posted.
+    pub last_quote: Option<(f64, f64)>,
+}
+
 pub async fn run(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) -> Result<Arc<Metrics>> {
+    run_with_summary(config, payer, stop).await.map(|(metrics, _)| metrics)
+}
+
+pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) -> Result<(Arc<Metrics>, Vec<StrategySummary>)> {
     let rpc = crate::chain::client(&config.cluster)?;
     std::fs::create_dir_all(&config.state_dir).with_context(|| format!("creating {}", config.state_dir.display()))?;
     let mut journal = Journal::open(&config.state_dir.join("intents.jsonl"))?;
@@ -439,13 +480,13 @@ pub async fn run(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) ->
     while !stop.load(Ordering::Relaxed) && (config.max_ticks == 0 || ticks < config.max_ticks) {
         ticks += 1;
         metrics.ticks.fetch_add(1, Ordering::Relaxed);
-        let mut total_pnl = 0i64;
         for strategy in running.iter_mut() {
-            match tick(&rpc, &payer, strategy, &mut journal, &metrics).await {
-                Ok(_) => total_pnl += metrics.pnl.load(Ordering::Relaxed),
-                Err(error) => eprintln!("strategy {}: tick failed: {error:#}", strategy.config.name),
+            if let Err(error) = tick(&rpc, &payer, strategy, &mut journal, &metrics).await {
+                eprintln!("strategy {}: tick failed: {error:#}", strategy.config.name);
             }
         }
+        let total_pnl: i64 = running.iter().map(|s| s.pnl).sum();
+        metrics.pnl.store(total_pnl, Ordering::Relaxed);
         peak = peak.max(total_pnl);
         if total_pnl < -config.risk.max_loss || peak - total_pnl > config.risk.max_drawdown {
             eprintln!("kill switch: PnL {total_pnl} (peak {peak}) breaches the limits; stopping");
@@ -464,5 +505,9 @@ pub async fn run(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) ->
             }
         }
     }
-    Ok(metrics)
+    let summary = running
+        .iter()
+        .map(|s| StrategySummary { name: s.config.name.clone(), landed: s.landed, refused: s.refused, pnl: s.pnl, last_quote: s.last_quote })
+        .collect();
+    Ok((metrics, summary))
 }

@@ -1,10 +1,14 @@
 //! ERC solve time and accuracy for n = 10, 100, 300: damped Newton (the solver the agents use)
-//! against cyclical coordinate descent (the baseline) measured in the same run.
+//! against cyclical coordinate descent (the baseline) measured in the same run; then strategy tick
+//! times (view in, intents out).
 //! Run: cargo bench -p rwa-agent-core --bench erc
 
 use std::time::{Duration, Instant};
 
 use rwa_agent_core::erc::{risk_contributions, solve, solve_ccd};
+use rwa_agent_core::strategies::{arbitrage, market_maker};
+use rwa_agent_core::view::{MarketView, Position, QuoteView, RulesView};
+use rwa_math::{Curve, CurveMarket, Decimal};
 
 /// Deterministic pseudo-random SPD matrix: a factor model B B' + D with mixed-sign loadings.
 fn matrix(n: usize, seed: u64) -> Vec<Vec<f64>> {
@@ -61,5 +65,36 @@ fn main() {
             sweeps,
             theirs.as_secs_f64() / ours.as_secs_f64()
         );
+    }
+
+    let curve = CurveMarket::new(Curve::Linear { slope: Decimal::from_raw(1_000_000_000_000_000), intercept: Decimal::ONE }, 6, 6).expect("curve");
+    let quotes: Vec<QuoteView> = (0..8)
+        .map(|i| QuoteView { maker: i, own: false, bid_price: 1.09 - i as f64 * 0.001, bid_size: 5_000_000, ask_price: 1.095 + i as f64 * 0.001, ask_size: 5_000_000, expiry_slot: 2_000 })
+        .collect();
+    let view = MarketView {
+        slot: 1_000,
+        curve,
+        supply: 100_000_000,
+        max_supply: 1_000_000_000_000,
+        fee_bps: 30,
+        spot: 1.1,
+        twap: 1.1,
+        volatility: 0.0005,
+        quotes,
+        position: Position { rwa: 50_000_000, quote: 100_000_000_000, sequence: 3, resting_mid: Some(1.0) },
+        rules: RulesView::default(),
+    };
+    println!("\nstrategy tick (market view with 8 maker quotes in, intents out)");
+    for (name, run) in [
+        ("market_maker", Box::new(|| market_maker::step(&view, &market_maker::MarketMakerParams::default()).len()) as Box<dyn Fn() -> usize>),
+        ("arbitrage (16 candidate sizes)", Box::new(|| arbitrage::step(&view, &arbitrage::ArbitrageParams::default()).len())),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..501 {
+            let start = Instant::now();
+            std::hint::black_box(run());
+            times.push(start.elapsed());
+        }
+        println!("{:<32} {:>10.2}us median", name, median(times).as_secs_f64() * 1e6);
     }
 }

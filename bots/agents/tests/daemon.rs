@@ -101,7 +101,7 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
     assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
     let landed: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_tx_landed_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
-    assert!(landed >= 1, "the maker landed quotes:\n{stdout}");
+    assert!(landed >= 1, "the maker landed quotes:\n{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
     let show = run(vec!["market".into(), "show".into(), "--cluster".into(), url.clone(), "--market".into(), market.clone(), "--json".into()]).await;
     let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let quotes = view["quotes"].as_array().unwrap();

@@ -66,10 +66,16 @@ pub fn desired_quote(view: &MarketView, p: &MarketMakerParams) -> Option<(f64, u
     let reservation = view.twap * (1.0 - inventory_skew * p.risk_aversion * sigma * sigma);
     let depth_tokens: f64 = view.live_quotes().filter(|q| !q.own).map(|q| (q.bid_size + q.ask_size) as f64 / unit).sum::<f64>() + 1.0;
     let half = (p.base_half_spread + p.volatility_factor * sigma + p.depth_factor / depth_tokens).min(p.max_half_spread);
-    let lower = view.twap * (1.0 - p.max_deviation);
-    let upper = view.twap * (1.0 + p.max_deviation);
-    let bid = (reservation * (1.0 - half)).clamp(lower, upper);
-    let ask = (reservation * (1.0 + half)).clamp(lower, upper);
+    // Keep the whole quote inside the TWAP band: clamp the reservation price so that both sides fit,
+    // rather than clamping each side (which could cross them).
+    let lowest = view.twap * (1.0 - p.max_deviation) / (1.0 - half);
+    let highest = view.twap * (1.0 + p.max_deviation) / (1.0 + half);
+    if !(half < 1.0) || lowest > highest {
+        return None;
+    }
+    let reservation = reservation.clamp(lowest, highest);
+    let bid = reservation * (1.0 - half);
+    let ask = reservation * (1.0 + half);
     if !(bid > 0.0) || bid >= ask {
         return None;
     }

@@ -27,7 +27,77 @@ pub fn cluster_url(cluster: &str) -> Result<String> {
 }
 
 pub fn client(cluster: &str) -> Result<RpcClient> {
-    Ok(RpcClient::new_with_commitment(cluster_url(cluster)?, CommitmentConfig::confirmed()))
+    client_with_rate(cluster, DEFAULT_MAX_REQUESTS_PER_SECOND)
+}
+
+pub fn client_with_rate(cluster: &str, max_requests_per_second: f64) -> Result<RpcClient> {
+    let sender = ResilientSender::new(cluster_url(cluster)?, max_requests_per_second);
+    Ok(RpcClient::new_sender(sender, solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(CommitmentConfig::confirmed())))
+}
+
+/// Public RPC endpoints throttle around 10-40 requests per second; stay polite by default.
+pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 40.0;
+
+/// The HTTP sender behind every client: rate limited, and retrying transport failures (dropped
+/// connections, HTTP 429/5xx) with exponential backoff and jitter. JSON-RPC errors (a refused
+/// transaction, a bad request) are answers, not failures, and pass straight through.
+pub struct ResilientSender {
+    inner: solana_rpc_client::http_sender::HttpSender,
+    min_interval: std::time::Duration,
+    next_slot: tokio::sync::Mutex<tokio::time::Instant>,
+    retries: u32,
+}
+
+impl ResilientSender {
+    pub fn new(url: String, max_requests_per_second: f64) -> Self {
+        ResilientSender {
+            inner: solana_rpc_client::http_sender::HttpSender::new(url),
+            min_interval: std::time::Duration::from_secs_f64(1.0 / max_requests_per_second.max(0.001)),
+            next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            retries: 6,
+        }
+    }
+
+    async fn pace(&self) {
+        let wait_until = {
+            let mut next = self.next_slot.lock().await;
+            let now = tokio::time::Instant::now();
+            let at = (*next).max(now);
+            *next = at + self.min_interval;
+            at
+        };
+        tokio::time::sleep_until(wait_until).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
+    async fn send(&self, request: solana_rpc_client_api::request::RpcRequest, params: serde_json::Value) -> solana_rpc_client_api::client_error::Result<serde_json::Value> {
+        use solana_rpc_client_api::client_error::ErrorKind;
+        let mut delay = std::time::Duration::from_millis(50);
+        let mut attempt = 0;
+        loop {
+            self.pace().await;
+            match self.inner.send(request, params.clone()).await {
+                Err(error) if attempt < self.retries && matches!(error.kind(), ErrorKind::Io(_) | ErrorKind::Reqwest(_)) => {
+                    attempt += 1;
+                    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos() as u64).unwrap_or(0);
+                    let jitter = std::time::Duration::from_nanos(nanos % (delay.as_nanos() as u64 / 2 + 1));
+                    tokio::time::sleep(delay + jitter).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn get_transport_stats(&self) -> solana_rpc_client::rpc_sender::RpcTransportStats {
+        self.inner.get_transport_stats()
+    }
+
+    fn url(&self) -> String {
+        self.inner.url()
+    }
 }
 
 pub fn parse_address(text: &str, what: &str) -> Result<Address> {

@@ -98,6 +98,8 @@ pub async fn run(ticks: u64) -> Result<()> {
                 state_dir: directory.join(format!("{kind}-{symbol}")),
                 metrics_port: 0,
                 tick_ms: 50,
+                // The local cluster has no rate limit to respect.
+                max_requests_per_second: 5_000.0,
                 max_ticks: ticks,
                 risk: RiskLimits::default(),
                 strategies: vec![strategy(kind, symbol, &market.market, &wallet.to_string(), escrow(symbol))],

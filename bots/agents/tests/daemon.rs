@@ -141,3 +141,75 @@ fn example_agents_config_parses() {
     let value: toml::Value = toml::from_str(&text).unwrap();
     assert_eq!(value["strategy"].as_array().unwrap().len(), 3);
 }
+
+/// A JSON-RPC proxy that answers every third request with HTTP 503 and forwards the rest.
+async fn flaky_proxy(target: String) -> String {
+    use axum::http::StatusCode;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let counter = Arc::new(AtomicU64::new(0));
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::post(move |body: String| {
+            let (counter, target) = (counter.clone(), target.clone());
+            async move {
+                if counter.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
+                    return (StatusCode::SERVICE_UNAVAILABLE, "overloaded".to_string());
+                }
+                let address = target.trim_start_matches("http://").to_string();
+                let Ok(mut stream) = tokio::net::TcpStream::connect(&address).await else { return (StatusCode::BAD_GATEWAY, String::new()) };
+                let request = format!("POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                if stream.write_all(request.as_bytes()).await.is_err() {
+                    return (StatusCode::BAD_GATEWAY, String::new());
+                }
+                let mut response = String::new();
+                let _ = stream.read_to_string(&mut response).await;
+                let payload = response.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+                (StatusCode::OK, payload)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
+    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let directory = std::env::temp_dir().join(format!("rwa-flaky-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    let payer = Keypair::new();
+    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
+    std::fs::write(&keypair, serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(directory.join("bootstrap.toml"), BOOTSTRAP).unwrap();
+    let url = localnet.url();
+    let state_path = directory.join("state.json").to_str().unwrap().to_string();
+    let bootstrap_path = directory.join("bootstrap.toml").to_str().unwrap().to_string();
+    let (u, k, s) = (url.clone(), keypair.clone(), state_path.clone());
+    let bootstrap = tokio::task::spawn_blocking(move || rwa_agents(&["bootstrap", "--cluster", &u, "--keypair", &k, "--config", &bootstrap_path, "--out", &s])).await.unwrap();
+    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    let market = state["markets"]["TBILL"]["market"].as_str().unwrap().to_string();
+    let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
+
+    let proxy = flaky_proxy(url.clone()).await;
+    let agents_dir = directory.join("agents").to_str().unwrap().to_string();
+    let config = agents_toml(&proxy, &keypair, &agents_dir, &market, &quote_account, 6, i64::MAX);
+    let config_path = directory.join("agents.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let config_path = config_path.to_str().unwrap().to_string();
+    let run = tokio::task::spawn_blocking(move || rwa_agents(&["run", "--config", &config_path])).await.unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let landed: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_tx_landed_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
+    assert!(landed >= 1, "nothing landed through the flaky endpoint:\n{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
+}

@@ -48,6 +48,9 @@ pub struct AgentsConfig {
     pub metrics_port: u16,
     #[serde(default = "default_tick")]
     pub tick_ms: u64,
+    /// RPC rate limit (requests per second) for this process.
+    #[serde(default = "default_rate")]
+    pub max_requests_per_second: f64,
     /// Stop after this many ticks (0: run until a signal).
     #[serde(default)]
     pub max_ticks: u64,
@@ -65,6 +68,9 @@ fn default_state_dir() -> PathBuf {
 }
 fn default_tick() -> u64 {
     1_000
+}
+fn default_rate() -> f64 {
+    crate::chain::DEFAULT_MAX_REQUESTS_PER_SECOND
 }
 
 /// Kill switch: stop all strategies when mark-to-market PnL (quote base units) falls below
@@ -440,7 +446,7 @@ pub async fn run(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) ->
 }
 
 pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) -> Result<(Arc<Metrics>, Vec<StrategySummary>)> {
-    let rpc = crate::chain::client(&config.cluster)?;
+    let rpc = crate::chain::client_with_rate(&config.cluster, config.max_requests_per_second)?;
     std::fs::create_dir_all(&config.state_dir).with_context(|| format!("creating {}", config.state_dir.display()))?;
     let mut journal = Journal::open(&config.state_dir.join("intents.jsonl"))?;
     let metrics = Arc::new(Metrics::default());

@@ -41,6 +41,9 @@ pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 40.0;
 /// The HTTP sender behind every client: rate limited, and retrying transport failures (dropped
 /// connections, HTTP 429/5xx) with exponential backoff and jitter. JSON-RPC errors (a refused
 /// transaction, a bad request) are answers, not failures, and pass straight through.
+/// Requests sent by every client of this process (for "RPC requests per tick").
+pub static RPC_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 pub struct ResilientSender {
     inner: solana_rpc_client::http_sender::HttpSender,
     min_interval: std::time::Duration,
@@ -78,6 +81,7 @@ impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
         let mut attempt = 0;
         loop {
             self.pace().await;
+            RPC_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match self.inner.send(request, params.clone()).await {
                 Err(error) if attempt < self.retries && matches!(error.kind(), ErrorKind::Io(_) | ErrorKind::Reqwest(_)) => {
                     attempt += 1;

@@ -108,13 +108,18 @@ pub async fn run(ticks: u64) -> Result<()> {
         }
     }
     println!("running {} agents for {ticks} ticks each (market makers, arbitrageurs, noise traders, oracle keepers)\n", runs.len());
+    let requests_before = crate::chain::RPC_REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
     let results = futures_util::future::join_all(runs).await;
-    let (mut landed, mut failed) = (0u64, 0u64);
+    let requests = crate::chain::RPC_REQUESTS.load(std::sync::atomic::Ordering::Relaxed) - requests_before;
+    let (mut landed, mut failed, mut agent_ticks) = (0u64, 0u64, 0u64);
+    let mut latencies = Vec::new();
     println!("{:<22} {:>8} {:>9} {:>14} {:>26}", "agent", "landed", "refused", "PnL (USDC)", "last quote (bid / ask)");
     for result in results {
         let (metrics, summary) = result?;
         landed += metrics.tx_landed.load(std::sync::atomic::Ordering::Relaxed);
         failed += metrics.tx_failed.load(std::sync::atomic::Ordering::Relaxed);
+        agent_ticks += metrics.ticks.load(std::sync::atomic::Ordering::Relaxed);
+        latencies.extend(metrics.latencies_us.lock().map(|l| l.clone()).unwrap_or_default());
         for s in summary {
             let quote = s.last_quote.map(|(b, a)| format!("{b:.4} / {a:.4}")).unwrap_or_else(|| "-".into());
             println!("{:<22} {:>8} {:>9} {:>14} {:>26}", s.name, s.landed, s.refused, usdc(s.pnl), quote);
@@ -140,6 +145,17 @@ pub async fn run(ticks: u64) -> Result<()> {
         );
     }
     println!("\n{landed} transactions landed, {failed} refused or not landed, in {:.1}s; every resting quote was cancelled at shutdown.", started.elapsed().as_secs_f64());
+    latencies.sort_unstable();
+    if !latencies.is_empty() {
+        let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize] as f64 / 1_000.0;
+        println!(
+            "tick to transaction landed: p50 {:.1} ms, p99 {:.1} ms over {} transactions; {:.1} RPC requests per agent tick",
+            at(0.5),
+            at(0.99),
+            latencies.len(),
+            requests as f64 / agent_ticks.max(1) as f64
+        );
+    }
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
     Ok(())

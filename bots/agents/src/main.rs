@@ -181,6 +181,9 @@ fn main() -> Result<()> {
             });
             let metrics = daemon::run(config, payer, stop).await?;
             print!("{}", metrics.render());
+            if let Some((p50, p99)) = metrics.latency_percentiles() {
+                eprintln!("tick to transaction landed: p50 {:.1} ms, p99 {:.1} ms", p50 as f64 / 1e3, p99 as f64 / 1e3);
+            }
             if metrics.killed.load(std::sync::atomic::Ordering::Relaxed) {
                 anyhow::bail!("stopped by the kill switch");
             }

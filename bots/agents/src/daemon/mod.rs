@@ -152,6 +152,21 @@ pub struct Metrics {
     pub inventory: AtomicU64,
     pub last_latency_us: AtomicU64,
     pub killed: AtomicBool,
+    /// Tick start to transaction landed, microseconds, every landed transaction.
+    pub latencies_us: std::sync::Mutex<Vec<u64>>,
+}
+
+impl Metrics {
+    /// (p50, p99) of tick-to-landed latency in microseconds.
+    pub fn latency_percentiles(&self) -> Option<(u64, u64)> {
+        let mut latencies = self.latencies_us.lock().ok()?.clone();
+        if latencies.is_empty() {
+            return None;
+        }
+        latencies.sort_unstable();
+        let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+        Some((at(0.50), at(0.99)))
+    }
 }
 
 impl Metrics {
@@ -404,7 +419,11 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
                 journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
                 running.landed += 1;
-                metrics.last_latency_us.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+                let latency = started.elapsed().as_micros() as u64;
+                metrics.last_latency_us.store(latency, Ordering::Relaxed);
+                if let Ok(mut latencies) = metrics.latencies_us.lock() {
+                    latencies.push(latency);
+                }
                 if let Intent::PostQuote { bid_price, ask_price, .. } = intent {
                     running.resting_mid = Some((bid_price + ask_price) / 2.0);
                     running.last_quote = Some((*bid_price, *ask_price));

@@ -1,3 +1,5 @@
 pub mod arbitrage;
+pub mod governance;
 pub mod market_maker;
 pub mod noise;
+pub mod risk_parity;

@@ -1,6 +1,6 @@
 //! Risk parity across RWA markets: target weights from ERC on the shrunk covariance of recent
 //! returns, capped per asset by liquidity; rebalance on a schedule or when weights drift past a
-//! band, and skip any trade whose cost exceeds the tracking-risk reduction it buys.
+//! band, and skip the rebalance when its cost exceeds the tracking-risk reduction it buys.
 
 use crate::covariance::{ledoit_wolf, log_returns};
 use crate::erc::{apply_caps, solve};
@@ -51,7 +51,7 @@ pub struct RebalancePlan {
     pub targets: Vec<f64>,
     pub current: Vec<f64>,
     pub trades: Vec<RebalanceTrade>,
-    /// Trades skipped because their cost exceeded their risk benefit.
+    /// Legs skipped because the rebalance cost more than its risk benefit.
     pub skipped: Vec<usize>,
 }
 
@@ -86,24 +86,21 @@ pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan>
     if !(due || drifted) {
         return None;
     }
+    // The rebalance is one self-financing trade: worth doing only if the tracking risk it removes
+    // is worth more than what all its legs cost together.
     let gap: Vec<f64> = current.iter().zip(&targets).map(|(c, t)| c - t).collect();
-    let before = tracking_volatility(&cov, &gap);
+    let benefit = tracking_volatility(&cov, &gap) * total * p.risk_value;
+    let legs: Vec<usize> = (0..n).filter(|&i| (targets[i] - current[i]).abs() >= 1e-9).collect();
+    let cost: f64 = legs.iter().map(|&i| (targets[i] - current[i]).abs() * total * view.costs[i]).sum();
     let mut trades = Vec::new();
     let mut skipped = Vec::new();
-    for i in 0..n {
+    for i in legs {
         let delta_weight = targets[i] - current[i];
-        if delta_weight.abs() < 1e-9 {
-            continue;
-        }
-        let notional = delta_weight.abs() * total;
-        let cost = notional * view.costs[i];
-        let mut after_gap = gap.clone();
-        after_gap[i] = 0.0;
-        let benefit = (before - tracking_volatility(&cov, &after_gap)) * total * p.risk_value;
         if cost > benefit {
             skipped.push(i);
             continue;
         }
+        let notional = delta_weight.abs() * total;
         trades.push(RebalanceTrade { asset: i, side: if delta_weight > 0.0 { Side::Buy } else { Side::Sell }, amount: notional / view.prices[i], notional });
     }
     Some(RebalancePlan { targets, current, trades, skipped })

@@ -38,6 +38,11 @@ enum Command {
         #[arg(long)]
         config: std::path::PathBuf,
     },
+    /// What a daemon's strategies hold and quote, and its intent journal totals, as JSON.
+    Status {
+        #[arg(long)]
+        config: std::path::PathBuf,
+    },
     /// Portfolio risk tools.
     Risk {
         #[command(subcommand)]
@@ -165,6 +170,12 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(())
         }
+        Command::Status { config } => runtime()?.block_on(async move {
+            let config = daemon::load_config(&config)?;
+            let owner = rwa_harness::solana_signer::Signer::pubkey(&wallet::load(config.keypair.as_deref())?);
+            println!("{}", serde_json::to_string_pretty(&daemon::status(&config, &owner).await?)?);
+            Ok(())
+        }),
         Command::Demo { ticks } => runtime()?.block_on(demo::run(ticks)),
         Command::Run { config } => runtime()?.block_on(async move {
             let config = daemon::load_config(&config)?;

@@ -110,6 +110,14 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
     assert_eq!((quotes[0]["bid_size"].as_u64(), quotes[0]["ask_size"].as_u64()), (Some(0), Some(0)), "quote cancelled on shutdown");
     let sequence_after_first = quotes[0]["sequence"].as_u64().unwrap();
 
+    // status reports the maker and the journal
+    let status = run(vec!["status".into(), "--config".into(), path("agents.toml")]).await;
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(report["journal"]["landed"].as_u64().unwrap() >= 1);
+    assert_eq!(report["strategies"][0]["maker"]["sequence"].as_u64().unwrap(), sequence_after_first);
+    assert_eq!(report["strategies"][0]["maker"]["live"], false);
+
     // restart: resumes, never reuses an intent id, sequence keeps increasing
     let second = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));

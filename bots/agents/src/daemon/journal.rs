@@ -64,6 +64,19 @@ impl Journal {
         Ok(())
     }
 
+    /// (landed, failed, in flight) counts.
+    pub fn totals(&self) -> (usize, usize, usize) {
+        let mut totals = (0, 0, 0);
+        for entry in self.latest.values() {
+            match entry.status {
+                Status::Landed { .. } => totals.0 += 1,
+                Status::Failed { .. } => totals.1 += 1,
+                _ => totals.2 += 1,
+            }
+        }
+        totals
+    }
+
     /// Intents sent but not known to have landed or failed (to check after a restart).
     pub fn in_flight(&self) -> Vec<Entry> {
         self.latest.values().filter(|e| matches!(e.status, Status::Pending | Status::Sent { .. })).cloned().collect()

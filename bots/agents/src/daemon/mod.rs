@@ -536,3 +536,42 @@ pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<At
         .collect();
     Ok((metrics, summary))
 }
+
+/// `rwa-agents status`: each strategy's market, maker quote and inventory, and the journal totals.
+pub async fn status(config: &AgentsConfig, owner: &Address) -> Result<serde_json::Value> {
+    let rpc = crate::chain::client_with_rate(&config.cluster, config.max_requests_per_second)?;
+    let journal = Journal::open(&config.state_dir.join("intents.jsonl"))?;
+    let (landed, failed, in_flight) = journal.totals();
+    let slot = rpc.get_slot().await?;
+    let mut strategies = Vec::new();
+    for strategy in &config.strategies {
+        let market_address = crate::chain::parse_address(&strategy.market, "strategy market")?;
+        let market: Market = account(&rpc, &market_address).await?;
+        let maker = MakerAddresses::derive(&market_address, owner);
+        let maker_state = account::<Maker>(&rpc, &maker.maker).await.ok();
+        strategies.push(serde_json::json!({
+            "name": strategy.name,
+            "kind": strategy.kind,
+            "market": strategy.market,
+            "symbol": market.symbol,
+            "spot_price": market.spot_price().map(|p| p.to_string()).unwrap_or_default(),
+            "maker": maker_state.as_ref().map(|m| serde_json::json!({
+                "address": maker.maker.to_string(),
+                "live": m.is_live(slot),
+                "sequence": m.sequence,
+                "bid": Decimal::from_raw(m.bid_price).to_string(),
+                "bid_size": m.bid_size,
+                "ask": Decimal::from_raw(m.ask_price).to_string(),
+                "ask_size": m.ask_size,
+                "rwa_inventory": m.rwa_inventory,
+                "quote_inventory": m.quote_inventory,
+            })),
+        }));
+    }
+    Ok(serde_json::json!({
+        "slot": slot,
+        "owner": owner.to_string(),
+        "journal": { "landed": landed, "failed": failed, "in_flight": in_flight },
+        "strategies": strategies,
+    }))
+}

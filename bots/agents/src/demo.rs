@@ -98,6 +98,7 @@ pub async fn run(ticks: u64) -> Result<()> {
                 state_dir: directory.join(format!("{kind}-{symbol}")),
                 metrics_port: 0,
                 tick_ms: 50,
+                ws_url: Some(localnet.ws_url()),
                 // The local cluster has no rate limit to respect.
                 max_requests_per_second: 5_000.0,
                 max_ticks: ticks,

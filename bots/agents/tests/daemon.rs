@@ -28,8 +28,15 @@ seed_buy = 200_000_000
 "#;
 
 fn agents_toml(url: &str, keypair: &str, state_dir: &str, market: &str, quote_account: &str, ticks: u64, max_loss: i64) -> String {
+    agents_toml_ws(url, None, keypair, state_dir, market, quote_account, ticks, max_loss)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn agents_toml_ws(url: &str, ws: Option<&str>, keypair: &str, state_dir: &str, market: &str, quote_account: &str, ticks: u64, max_loss: i64) -> String {
+    let ws_line = ws.map(|w| format!("ws_url = \"{w}\"")).unwrap_or_default();
     format!(
         r#"
+{ws_line}
 cluster = "{url}"
 keypair = "{keypair}"
 state_dir = "{state_dir}"
@@ -95,13 +102,15 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
     let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
 
     // first run: the maker opens, escrows, quotes; at the end its quote is cancelled
-    let config = agents_toml(&url, &path("payer.json"), &path("agents"), &market, &quote_account, 6, i64::MAX);
+    let config = agents_toml_ws(&url, Some(&localnet.ws_url()), &path("payer.json"), &path("agents"), &market, &quote_account, 6, i64::MAX);
     std::fs::write(directory.join("agents.toml"), &config).unwrap();
     let first = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
     assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
     let landed: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_tx_landed_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
     assert!(landed >= 1, "the maker landed quotes:\n{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    let ws_updates: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_ws_updates_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
+    assert!(ws_updates >= 1, "no account notification over the websocket:\n{stdout}");
     let show = run(vec!["market".into(), "show".into(), "--cluster".into(), url.clone(), "--market".into(), market.clone(), "--json".into()]).await;
     let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let quotes = view["quotes"].as_array().unwrap();

@@ -44,7 +44,7 @@ impl Default for LocalnetConfig {
 pub struct Localnet {
     pub bank: SharedBank,
     pub address: SocketAddr,
-    /// Websocket subscriptions (RPC port + 1, or a free port when the RPC port was 0).
+    /// Websocket subscriptions (RPC port + 1 when free; see `ws_url`).
     pub ws_address: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -60,8 +60,14 @@ impl Localnet {
         let bank: SharedBank = Arc::new(Mutex::new(bank));
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr()?;
-        let ws_listen = if config.listen.port() == 0 { SocketAddr::new(config.listen.ip(), 0) } else { SocketAddr::new(config.listen.ip(), address.port() + 1) };
-        let ws_listener = tokio::net::TcpListener::bind(ws_listen).await.with_context(|| format!("binding websocket {ws_listen}"))?;
+        // Websocket on the RPC port + 1, as validators serve it; with an ephemeral RPC port that
+        // neighbour may be taken, so fall back to any free port (clients then need `ws_url()`).
+        let next_port = SocketAddr::new(config.listen.ip(), address.port().wrapping_add(1));
+        let ws_listener = match tokio::net::TcpListener::bind(next_port).await {
+            Ok(listener) => listener,
+            Err(_) if config.listen.port() == 0 => tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0)).await.context("binding websocket")?,
+            Err(error) => return Err(error).with_context(|| format!("binding websocket {next_port}")),
+        };
         let ws_address = ws_listener.local_addr()?;
         let (shutdown, mut stop) = tokio::sync::watch::channel(false);
         let router = Router::new()

@@ -48,6 +48,10 @@ pub struct AgentsConfig {
     pub metrics_port: u16,
     #[serde(default = "default_tick")]
     pub tick_ms: u64,
+    /// Websocket endpoint for account subscriptions (default: the RPC URL with ws/wss and, for
+    /// localhost, port + 1). Ticks run on every change of a watched account, and on the timer.
+    #[serde(default)]
+    pub ws_url: Option<String>,
     /// RPC rate limit (requests per second) for this process.
     #[serde(default = "default_rate")]
     pub max_requests_per_second: f64,
@@ -152,6 +156,8 @@ pub struct Metrics {
     pub inventory: AtomicU64,
     pub last_latency_us: AtomicU64,
     pub killed: AtomicBool,
+    /// Account notifications received over the websocket.
+    pub ws_updates: AtomicU64,
     /// Tick start to transaction landed, microseconds, every landed transaction.
     pub latencies_us: std::sync::Mutex<Vec<u64>>,
 }
@@ -184,6 +190,7 @@ impl Metrics {
             gauge("rwa_agent_inventory_base_units", "RWA held across strategies, base units", self.inventory.load(Ordering::Relaxed).to_string()),
             gauge("rwa_agent_tick_to_landed_us", "Latency of the last landed transaction from its tick", self.last_latency_us.load(Ordering::Relaxed).to_string()),
             gauge("rwa_agent_killed", "1 once the kill switch fired", (self.killed.load(Ordering::Relaxed) as u8).to_string()),
+            counter("rwa_agent_ws_updates_total", "Account notifications received over the websocket", self.ws_updates.load(Ordering::Relaxed)),
         ]
         .concat()
     }
@@ -500,6 +507,21 @@ pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<At
     for strategy in &config.strategies {
         running.push(prepare(&rpc, &payer, strategy, &config.state_dir).await?);
     }
+    // Watch the strategies' markets, oracles and makers: a change wakes the loop before the timer.
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let mut watched: Vec<Address> = Vec::new();
+    for strategy in &running {
+        watched.push(strategy.market.market);
+        watched.push(strategy.market.oracle);
+        if let Some(maker) = strategy.maker {
+            watched.push(maker.maker);
+        }
+    }
+    let ws_url = match &config.ws_url {
+        Some(url) => url.clone(),
+        None => websocket_url(&crate::chain::cluster_url(&config.cluster)?),
+    };
+    let subscriber = tokio::spawn(watch(ws_url, watched, wake.clone(), metrics.clone()));
     let mut peak = 0i64;
     let mut ticks = 0u64;
     while !stop.load(Ordering::Relaxed) && (config.max_ticks == 0 || ticks < config.max_ticks) {
@@ -518,8 +540,15 @@ pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<At
             metrics.killed.store(true, Ordering::Relaxed);
             break;
         }
-        tokio::time::sleep(Duration::from_millis(config.tick_ms)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(config.tick_ms)) => {}
+            _ = wake.notified() => {
+                // Coalesce bursts: a change wakes us early, but not more often than every tick/5.
+                tokio::time::sleep(Duration::from_millis(config.tick_ms / 5)).await;
+            }
+        }
     }
+    subscriber.abort();
     // Graceful shutdown: no quote is left resting.
     for strategy in &running {
         if let Some(maker) = strategy.maker {
@@ -574,4 +603,43 @@ pub async fn status(config: &AgentsConfig, owner: &Address) -> Result<serde_json
         "journal": { "landed": landed, "failed": failed, "in_flight": in_flight },
         "strategies": strategies,
     }))
+}
+
+/// The websocket URL a validator serves next to `rpc_url`.
+pub fn websocket_url(rpc_url: &str) -> String {
+    let ws = rpc_url.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    // Local validators (and the embedded localnet) serve websocket on the RPC port + 1.
+    if let Some((prefix, port)) = ws.rsplit_once(':') {
+        if let Ok(port) = port.trim_end_matches('/').parse::<u16>() {
+            if prefix.contains("127.0.0.1") || prefix.contains("localhost") {
+                return format!("{prefix}:{}", port + 1);
+            }
+        }
+    }
+    ws
+}
+
+/// Subscribes to `accounts` and wakes the loop on every change; without a websocket the daemon
+/// still runs on its timer.
+async fn watch(ws_url: String, accounts: Vec<Address>, wake: Arc<tokio::sync::Notify>, metrics: Arc<Metrics>) {
+    use futures_util::StreamExt;
+    let client = match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(&ws_url).await {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("websocket {ws_url} unavailable ({error}); ticking on the timer only");
+            return;
+        }
+    };
+    let mut streams = Vec::new();
+    for account in &accounts {
+        match client.account_subscribe(account, None).await {
+            Ok((stream, _unsubscribe)) => streams.push(stream),
+            Err(error) => eprintln!("accountSubscribe {account}: {error}"),
+        }
+    }
+    let mut merged = futures_util::stream::select_all(streams);
+    while merged.next().await.is_some() {
+        metrics.ws_updates.fetch_add(1, Ordering::Relaxed);
+        wake.notify_one();
+    }
 }

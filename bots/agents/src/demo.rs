@@ -57,6 +57,7 @@ fn strategy(kind: &str, symbol: &str, market: &str, quote_account: &str, escrow_
         quote_account: Some(quote_account.to_string()),
         seed: Some(symbol.bytes().map(|b| b as u64).sum()),
         max_oracle_age_slots: Some(10),
+        lending_market: None,
     }
 }
 

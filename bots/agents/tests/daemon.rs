@@ -230,3 +230,144 @@ async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }
+
+const LENDING_BOOTSTRAP: &str = r#"
+[quote]
+decimals = 6
+mint_to_payer = 100_000_000_000_000
+
+[[market]]
+symbol = "RWA"
+name = "Crashing RWA"
+curve = { kind = "linear", slope = "0.001", intercept = "0" }
+max_supply = 10_000_000_000_000
+fee_bps = 0
+twap_window_slots = 1
+ewma_lambda_bps = 9_999
+seed_buy = 100_000_000_000
+
+[lending]
+id = 1
+reserve_factor_bps = 1_000
+sigma_p_cap = "0"
+initial_liquidity = 1_000_000_000_000
+
+[lending.collateral]
+r0 = "0.02"
+beta = "0.5"
+gamma = "0"
+cr_min_bps = 15_000
+liquidation_cr_bps = 12_000
+liquidation_bonus_bps = 500
+close_factor_bps = 5_000
+max_staleness_slots = 1_000
+max_confidence_bps = 5_000
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeper_liquidates_an_obligation_after_a_crash() {
+    use rwa_harness::lending::*;
+    use rwa_harness::market::*;
+    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let directory = std::env::temp_dir().join(format!("rwa-keeper-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    let payer = Keypair::new();
+    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("payer.json"), serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(path("bootstrap.toml"), LENDING_BOOTSTRAP).unwrap();
+    let url = localnet.url();
+    let args: Vec<String> = vec!["bootstrap".into(), "--cluster".into(), url.clone(), "--keypair".into(), path("payer.json"), "--config".into(), path("bootstrap.toml"), "--out".into(), path("state.json")];
+    let bootstrap = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
+    let market: rwa_harness::solana_address::Address = state["markets"]["RWA"]["market"].as_str().unwrap().parse().unwrap();
+    let lending_market = state["lending_market"].as_str().unwrap().to_string();
+    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"].as_str().unwrap().parse().unwrap();
+    let quote_mint: rwa_harness::solana_address::Address = state["quote_mint"].as_str().unwrap().parse().unwrap();
+
+    // a borrower at 160% and a whale who will crash the price, set up directly in the bank
+    let owner = {
+        let mut bank = localnet.bank.lock().unwrap();
+        let env = &mut bank.env;
+        let m: rwa_market::state::Market = env.anchor_account(&market);
+        let mut a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+        a.rule_set = None;
+        let l = LendingAddresses::derive(quote_mint, 1);
+        let fund = |env: &mut rwa_harness::TestEnv, owner: &Keypair, amount: u64| {
+            let quote = env.create_token_account(&quote_mint, &owner.pubkey());
+            let transfer = anchor_spl::token::spl_token::instruction::transfer(&anchor_spl::token::spl_token::ID, &payer_quote, &quote, &payer.pubkey(), &[], amount).unwrap();
+            env.send(&[transfer], &[&payer]).unwrap();
+            quote
+        };
+        let borrower = env.new_funded_keypair(10_000_000_000);
+        let quote = fund(env, &borrower, 20_000_000_000);
+        let rwa = env.create_token_account(&a.rwa_mint, &borrower.pubkey());
+        let accounts = TraderAccounts { trader: borrower.pubkey(), rwa_account: rwa, quote_account: quote };
+        env.send(&[trade_ix(&a, &accounts, TradeKind::BuyExactOut { amount: 100_000_000, max_quote_in: u64::MAX })], &[&borrower]).unwrap();
+        env.send(&[init_obligation_ix(&borrower.pubkey(), &l), deposit_collateral_ix(&l, &borrower.pubkey(), &a, &rwa, 100_000_000)], &[&borrower]).unwrap();
+        env.advance_slots(2);
+        env.send(&[update_oracle_ix(&a)], &[]).unwrap();
+        env.advance_slots(1);
+        let mut borrow = refresh_all(&l, &borrower.pubkey(), &[a]);
+        borrow.push(borrow_ix(&l, &borrower.pubkey(), &quote, 6_250_000_000, &[a]));
+        env.send(&borrow, &[&borrower]).unwrap_or_else(|e| panic!("{e}"));
+        // crash: the bootstrap payer dumps 40% of the supply from its seed tokens
+        let _ = fund;
+        let _ = (TraderAccounts { trader: payer.pubkey(), rwa_account: rwa, quote_account: quote },);
+        borrower.pubkey()
+    };
+    {
+        use rwa_harness::solana_program_pack::Pack;
+        let mut bank = localnet.bank.lock().unwrap();
+        let m: rwa_market::state::Market = bank.env.anchor_account(&market);
+        let a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+        let seed_account = bank
+            .program_accounts(&anchor_spl::token::spl_token::ID)
+            .into_iter()
+            .find(|(_, account)| {
+                anchor_spl::token::spl_token::state::Account::unpack(&account.data).is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey())
+            })
+            .map(|(address, _)| address)
+            .expect("the payer's seed RWA account");
+        let dumper = TraderAccounts { trader: payer.pubkey(), rwa_account: seed_account, quote_account: payer_quote };
+        let supply = bank.env.market_state(&a).supply;
+        bank.env.send(&[trade_ix(&a, &dumper, TradeKind::SellExactIn { amount: supply * 40 / 100, min_quote_out: 0 })], &[&payer]).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    let config = format!(
+        r#"
+cluster = "{url}"
+ws_url = "{ws}"
+keypair = "{keypair}"
+state_dir = "{state_dir}"
+tick_ms = 100
+max_ticks = 6
+
+[[strategy]]
+kind = "keeper"
+name = "keeper"
+market = "{market}"
+lending_market = "{lending_market}"
+quote_account = "{payer_quote}"
+max_oracle_age_slots = 2
+"#,
+        ws = localnet.ws_url(),
+        keypair = path("payer.json"),
+        state_dir = path("agents"),
+    );
+    std::fs::write(path("agents.toml"), config).unwrap();
+    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
+    let run = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let obligation: rwa_lending::state::Obligation = {
+        let bank = localnet.bank.lock().unwrap();
+        let l = LendingAddresses::derive(quote_mint, 1);
+        bank.env.anchor_account(&l.obligation(&owner))
+    };
+    assert!(obligation.debt < 6_250_000_000, "the keeper did not liquidate (debt {}):\n{stdout}\n{}", obligation.debt, String::from_utf8_lossy(&run.stderr));
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
+}

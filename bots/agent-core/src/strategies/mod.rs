@@ -1,5 +1,6 @@
 pub mod arbitrage;
 pub mod governance;
+pub mod keeper;
 pub mod market_maker;
 pub mod noise;
 pub mod risk_parity;

@@ -120,6 +120,9 @@ pub struct StrategyConfig {
     /// Keeper: refresh the oracle when its last observation is older than this (slots).
     #[serde(default)]
     pub max_oracle_age_slots: Option<u64>,
+    /// Keeper: also liquidate unhealthy obligations of this rwa_lending market when profitable.
+    #[serde(default)]
+    pub lending_market: Option<String>,
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
@@ -213,6 +216,7 @@ struct Running {
     pub landed: u64,
     pub refused: u64,
     oracle_age: u64,
+    state_dir: PathBuf,
 }
 
 async fn account<T: AccountDeserialize>(rpc: &RpcClient, address: &Address) -> Result<T> {
@@ -386,7 +390,7 @@ async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, stat
         None
     };
     let noise = noise::NoiseParams { seed: config.seed.unwrap_or(7), ..noise::NoiseParams::default() };
-    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, noise, resting_mid: None, start_value: None, pnl: 0, last_quote: None, landed: 0, refused: 0, oracle_age: 0 })
+    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, noise, resting_mid: None, start_value: None, pnl: 0, last_quote: None, landed: 0, refused: 0, oracle_age: 0, state_dir: state_dir.to_path_buf() })
 }
 
 async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics) -> Result<()> {
@@ -401,6 +405,13 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
         }
         _ => arbitrage::step(&view, &running.arb),
     };
+    if running.config.kind == "keeper" {
+        if let Some(lending_market) = running.config.lending_market.clone() {
+            if let Err(error) = keeper_liquidations(rpc, payer, running, journal, metrics, &lending_market, view.slot).await {
+                eprintln!("keeper {}: liquidation scan failed: {error:#}", running.config.name);
+            }
+        }
+    }
     // Mark-to-market at the TWAP for the kill switch.
     let value = view.position.quote as i64 + (view.position.rwa as f64 / view.token_unit() * view.twap * view.quote_unit()) as i64;
     let start = *running.start_value.get_or_insert(value);
@@ -642,4 +653,121 @@ async fn watch(ws_url: String, accounts: Vec<Address>, wake: Arc<tokio::sync::No
         metrics.ws_updates.fetch_add(1, Ordering::Relaxed);
         wake.notify_one();
     }
+}
+
+/// rwa_lending accounts of `discriminator` whose `lending_market` field (at `offset`) matches.
+async fn lending_accounts<T: AccountDeserialize>(rpc: &RpcClient, discriminator: &[u8], offset: usize, lending_market: &Address) -> Result<Vec<(Address, T)>> {
+    use solana_account_decoder_client_types::UiAccountEncoding;
+    use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+    use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+    let config = RpcProgramAccountsConfig {
+        filters: Some(vec![
+            RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, discriminator)),
+            RpcFilterType::Memcmp(Memcmp::new_base58_encoded(offset, lending_market.as_ref())),
+        ]),
+        account_config: RpcAccountInfoConfig { encoding: Some(UiAccountEncoding::Base64), ..Default::default() },
+        with_context: None,
+        sort_results: None,
+    };
+    let accounts = rpc.get_program_ui_accounts_with_config(&rwa_lending::ID, config).await?;
+    let mut decoded = Vec::new();
+    for (address, account) in accounts {
+        let data = account.data.decode().ok_or_else(|| anyhow!("{address}: undecodable"))?;
+        decoded.push((address, T::try_deserialize(&mut data.as_slice()).map_err(|e| anyhow!("{address}: {e}"))?));
+    }
+    Ok(decoded)
+}
+
+/// The keeper's liquidation pass: scan obligations, plan with the pure keeper, and send
+/// refresh + liquidate for each candidate (simulation refuses the ones healthy at fresh prices).
+async fn keeper_liquidations(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics, lending_market: &str, slot: u64) -> Result<()> {
+    use anchor_lang::Discriminator;
+    use rwa_agent_core::strategies::keeper;
+    use rwa_harness::lending::{liquidate_ix, refresh_all, LendingAddresses};
+    use rwa_lending::state::{CollateralConfig, LendingMarket, Obligation};
+    let lending_address = crate::chain::parse_address(lending_market, "keeper lending_market")?;
+    let lending: LendingMarket = account(rpc, &lending_address).await?;
+    let mut addresses = LendingAddresses::derive(lending.quote_mint, lending.id);
+    if addresses.lending_market != lending_address {
+        bail!("{lending_address} is not a canonical rwa_lending market");
+    }
+    if lending.rule_set != Address::default() {
+        addresses.rule_set = Some(lending.rule_set);
+    }
+    // CollateralConfig: discriminator, three one-byte fields, then lending_market.
+    let configs: Vec<(Address, CollateralConfig)> = lending_accounts(rpc, CollateralConfig::DISCRIMINATOR, 8 + 3, &lending_address).await?;
+    // Obligation: discriminator, bump, then lending_market.
+    let obligations: Vec<(Address, Obligation)> = lending_accounts(rpc, Obligation::DISCRIMINATOR, 8 + 1, &lending_address).await?;
+    let mut infos: Vec<keeper::CollateralInfo> = Vec::with_capacity(configs.len());
+    for (_, c) in &configs {
+        // Price now: the collateral market's oracle TWAP (the config's price is from its last refresh).
+        let price = match rpc.get_account(&c.oracle).await {
+            Ok(oracle) => crate::chain::decode_oracle(&oracle.data, &c.oracle)
+                .ok()
+                .and_then(|o| o.twap(slot).ok().flatten())
+                .map(|p| p.to_f64())
+                .unwrap_or(Decimal::from_raw(c.price).to_f64()),
+            Err(_) => Decimal::from_raw(c.price).to_f64(),
+        };
+        infos.push(keeper::CollateralInfo {
+            price,
+            decimals: c.rwa_decimals,
+            liquidation_cr_bps: c.params.liquidation_cr_bps,
+            liquidation_bonus_bps: c.params.liquidation_bonus_bps,
+            close_factor_bps: c.params.close_factor_bps,
+        });
+    }
+    let views: Vec<keeper::ObligationView> = obligations
+        .iter()
+        .map(|(_, o)| keeper::ObligationView {
+            debt: o.debt,
+            liquidation_limit: o.liquidation_limit,
+            collaterals: o.active().filter_map(|entry| configs.iter().position(|(address, _)| *address == entry.config).map(|i| (i, entry.amount))).collect(),
+        })
+        .collect();
+    let available = token_balance(rpc, &running.accounts.quote_account).await;
+    let params = keeper::KeeperParams { transaction_cost: running.arb.transaction_cost, ..keeper::KeeperParams::default() };
+    let market_of = |config: &CollateralConfig| MarketAddresses {
+        market: config.rwa_market,
+        rwa_mint: config.rwa_mint,
+        quote_mint: lending.quote_mint,
+        reserve_vault: Address::default(),
+        fee_vault: Address::default(),
+        oracle: config.oracle,
+        rule_set: None,
+    };
+    for plan in keeper::liquidations(&views, &infos, lending.quote_decimals, available, &params) {
+        let (obligation_address, obligation) = &obligations[plan.obligation];
+        let id = format!("{}:liquidate:{obligation_address}:{slot}", running.config.name);
+        if journal.get(&id).is_some() {
+            continue;
+        }
+        let held: Vec<MarketAddresses> = obligation
+            .active()
+            .filter_map(|entry| configs.iter().find(|(address, _)| *address == entry.config).map(|(_, c)| market_of(c)))
+            .collect();
+        let (_, seized_config) = &configs[plan.collateral];
+        let seized_market = market_of(seized_config);
+        let rwa_account = token_account_for(rpc, payer, &seized_config.rwa_mint, &running.state_dir.clone(), &format!("{}-liq", running.config.name)).await?;
+        let mut instructions = refresh_all(&addresses, &obligation.owner, &held);
+        instructions.push(liquidate_ix(&addresses, &payer.pubkey(), &obligation.owner, &seized_market, &running.accounts.quote_account, &rwa_account, plan.repay, 1, &held));
+        let entry = Entry { id: id.clone(), strategy: running.config.name.clone(), intent: serde_json::json!({ "Liquidate": { "obligation": obligation_address.to_string(), "repay": plan.repay, "expected_profit": plan.expected_profit } }), status: Status::Pending };
+        journal.record(entry.clone())?;
+        metrics.intents.fetch_add(1, Ordering::Relaxed);
+        metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
+        match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await? {
+            Outcome::Landed(signature) => {
+                journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
+                metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
+                running.landed += 1;
+            }
+            Outcome::Refused(reason) => {
+                // Healthy at fresh prices (or outbid): nothing was spent.
+                journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
+                metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+                running.refused += 1;
+            }
+        }
+    }
+    Ok(())
 }

@@ -58,6 +58,12 @@ fn strategy(kind: &str, symbol: &str, market: &str, quote_account: &str, escrow_
         seed: Some(symbol.bytes().map(|b| b as u64).sum()),
         max_oracle_age_slots: Some(10),
         lending_market: None,
+        dao: None,
+        stake_account: None,
+        stake_amount: None,
+        tighten_above: None,
+        relax_below: None,
+        baseline_breaker_bps: None,
     }
 }
 

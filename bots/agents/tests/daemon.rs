@@ -42,6 +42,7 @@ keypair = "{keypair}"
 state_dir = "{state_dir}"
 tick_ms = 100
 max_ticks = {ticks}
+max_requests_per_second = 2_000
 
 [risk]
 max_loss = {max_loss}
@@ -344,6 +345,7 @@ keypair = "{keypair}"
 state_dir = "{state_dir}"
 tick_ms = 100
 max_ticks = 6
+max_requests_per_second = 2_000
 
 [[strategy]]
 kind = "keeper"
@@ -368,6 +370,118 @@ max_oracle_age_slots = 2
         bank.env.anchor_account(&l.obligation(&owner))
     };
     assert!(obligation.debt < 6_250_000_000, "the keeper did not liquidate (debt {}):\n{stdout}\n{}", obligation.debt, String::from_utf8_lossy(&run.stderr));
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
+}
+
+const GOVERNANCE_BOOTSTRAP: &str = r#"
+[quote]
+decimals = 6
+mint_to_payer = 100_000_000_000_000
+
+[[market]]
+symbol = "GOV"
+name = "Governed RWA"
+curve = { kind = "linear", slope = "0.001", intercept = "1" }
+max_supply = 10_000_000_000_000
+twap_window_slots = 5
+seed_buy = 10_000_000_000
+
+[dao]
+id = 1
+stake_market = "GOV"
+voting_period_slots = 30
+hold_up_slots = 4
+unstake_cooldown_slots = 2
+quorum_bps = 2_000
+threshold_bps = 6_667
+min_proposal_stake = 1
+attach_markets = true
+
+[dao.rules]
+circuit_breaker_bps = 1_500
+circuit_breaker_window_slots = 150
+circuit_breaker_halt_slots = 300
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
+    use rwa_harness::market::*;
+    use rwa_harness::solana_program_pack::Pack;
+    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let directory = std::env::temp_dir().join(format!("rwa-governance-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    let payer = Keypair::new();
+    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("payer.json"), serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(path("bootstrap.toml"), GOVERNANCE_BOOTSTRAP).unwrap();
+    let url = localnet.url();
+    let args: Vec<String> = vec!["bootstrap".into(), "--cluster".into(), url.clone(), "--keypair".into(), path("payer.json"), "--config".into(), path("bootstrap.toml"), "--out".into(), path("state.json")];
+    let bootstrap = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
+    let market: rwa_harness::solana_address::Address = state["markets"]["GOV"]["market"].as_str().unwrap().parse().unwrap();
+    let dao = state["dao"].as_str().unwrap().to_string();
+    let rule_set: rwa_harness::solana_address::Address = state["rule_set"].as_str().unwrap().parse().unwrap();
+    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"].as_str().unwrap().parse().unwrap();
+    // some price history (volatility for the forecast), and the payer's seed tokens to stake
+    let seed_account = {
+        let mut bank = localnet.bank.lock().unwrap();
+        let m: rwa_market::state::Market = bank.env.anchor_account(&market);
+        let mut a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+        a.rule_set = Some(rule_set);
+        let seed_account = bank
+            .program_accounts(&anchor_spl::token::spl_token::ID)
+            .into_iter()
+            .find(|(_, account)| anchor_spl::token::spl_token::state::Account::unpack(&account.data).is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey()))
+            .map(|(address, _)| address)
+            .unwrap();
+        let trader = TraderAccounts { trader: payer.pubkey(), rwa_account: seed_account, quote_account: payer_quote };
+        for amount in [300_000_000u64, 400_000_000, 200_000_000] {
+            bank.env.advance_slots(3);
+            bank.env.send(&[trade_ix(&a, &trader, TradeKind::BuyExactOut { amount, max_quote_in: u64::MAX })], &[&payer]).unwrap_or_else(|e| panic!("{e}"));
+        }
+        seed_account
+    };
+    let config = format!(
+        r#"
+cluster = "{url}"
+ws_url = "{ws}"
+keypair = "{keypair}"
+state_dir = "{state_dir}"
+tick_ms = 100
+max_ticks = 40
+max_requests_per_second = 2_000
+
+[[strategy]]
+kind = "governance"
+name = "governor"
+market = "{market}"
+dao = "{dao}"
+stake_account = "{seed_account}"
+stake_amount = 1_000_000_000
+tighten_above = 0.000000001
+
+[[strategy]]
+kind = "keeper"
+name = "keeper"
+market = "{market}"
+max_oracle_age_slots = 2
+"#,
+        ws = localnet.ws_url(),
+        keypair = path("payer.json"),
+        state_dir = path("agents"),
+    );
+    std::fs::write(path("agents.toml"), config).unwrap();
+    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
+    let run = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let rules: rule_dao::state::RuleSet = localnet.bank.lock().unwrap().env.anchor_account(&rule_set);
+    let journal = std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap_or_default();
+    assert!(rules.version >= 2 && rules.rules.circuit_breaker_bps == 750, "RuleSet v{} with {} bps; journal:\n{journal}\n{}", rules.version, rules.rules.circuit_breaker_bps, String::from_utf8_lossy(&run.stderr));
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }

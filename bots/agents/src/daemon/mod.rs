@@ -123,6 +123,23 @@ pub struct StrategyConfig {
     /// Keeper: also liquidate unhealthy obligations of this rwa_lending market when profitable.
     #[serde(default)]
     pub lending_market: Option<String>,
+    /// Governance: the rule DAO to take part in, the stake-mint token account to stake from and
+    /// how much to keep staked.
+    #[serde(default)]
+    pub dao: Option<String>,
+    #[serde(default)]
+    pub stake_account: Option<String>,
+    #[serde(default)]
+    pub stake_amount: Option<u64>,
+    /// Governance: propose tighter rules above this volatility forecast (per sqrt(slot)), looser
+    /// below `relax_below`.
+    #[serde(default)]
+    pub tighten_above: Option<f64>,
+    #[serde(default)]
+    pub relax_below: Option<f64>,
+    /// Governance: the circuit-breaker band (bps) the agent considers normal.
+    #[serde(default)]
+    pub baseline_breaker_bps: Option<u16>,
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
@@ -139,8 +156,11 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
         bail!("{}: no [[strategy]] configured", path.display());
     }
     for strategy in &config.strategies {
-        if !["market_maker", "arbitrage", "noise", "keeper"].contains(&strategy.kind.as_str()) {
-            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage, noise, keeper)", strategy.name, strategy.kind);
+        if !["market_maker", "arbitrage", "noise", "keeper", "governance"].contains(&strategy.kind.as_str()) {
+            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage, noise, keeper, governance)", strategy.name, strategy.kind);
+        }
+        if strategy.kind == "governance" && strategy.dao.is_none() {
+            bail!("strategy {:?}: governance needs `dao`", strategy.name);
         }
     }
     Ok(config)
@@ -217,6 +237,8 @@ struct Running {
     pub refused: u64,
     oracle_age: u64,
     state_dir: PathBuf,
+    /// Governance: EWMA volatility forecast.
+    forecast: f64,
 }
 
 async fn account<T: AccountDeserialize>(rpc: &RpcClient, address: &Address) -> Result<T> {
@@ -389,8 +411,11 @@ async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, stat
     } else {
         None
     };
+    if config.kind == "governance" {
+        ensure_stake(rpc, payer, config).await?;
+    }
     let noise = noise::NoiseParams { seed: config.seed.unwrap_or(7), ..noise::NoiseParams::default() };
-    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, noise, resting_mid: None, start_value: None, pnl: 0, last_quote: None, landed: 0, refused: 0, oracle_age: 0, state_dir: state_dir.to_path_buf() })
+    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, noise, resting_mid: None, start_value: None, pnl: 0, last_quote: None, landed: 0, refused: 0, oracle_age: 0, state_dir: state_dir.to_path_buf(), forecast: 0.0 })
 }
 
 async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics) -> Result<()> {
@@ -399,12 +424,18 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
     let intents = match running.config.kind.as_str() {
         "market_maker" => market_maker::step(&view, &running.mm),
         "noise" => noise::step(&view, &running.noise),
+        "governance" => vec![],
         "keeper" => {
             let limit = running.config.max_oracle_age_slots.unwrap_or(150);
             if running.oracle_age > limit { vec![Intent::UpdateOracle] } else { vec![] }
         }
         _ => arbitrage::step(&view, &running.arb),
     };
+    if running.config.kind == "governance" {
+        if let Err(error) = govern(rpc, payer, running, journal, metrics, view.volatility, view.slot).await {
+            eprintln!("governance {}: {error:#}", running.config.name);
+        }
+    }
     if running.config.kind == "keeper" {
         if let Some(lending_market) = running.config.lending_market.clone() {
             if let Err(error) = keeper_liquidations(rpc, payer, running, journal, metrics, &lending_market, view.slot).await {
@@ -766,6 +797,150 @@ async fn keeper_liquidations(rpc: &RpcClient, payer: &Keypair, running: &mut Run
                 journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
                 running.refused += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn send_recorded(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics, id: String, intent: serde_json::Value, instructions: &[Instruction]) -> Result<bool> {
+    if journal.get(&id).is_some() {
+        return Ok(false);
+    }
+    let entry = Entry { id, strategy: running.config.name.clone(), intent, status: Status::Pending };
+    journal.record(entry.clone())?;
+    metrics.intents.fetch_add(1, Ordering::Relaxed);
+    metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
+    match pipeline::send(rpc, payer, &[], instructions, &PipelineConfig::default()).await? {
+        Outcome::Landed(signature) => {
+            journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
+            metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
+            running.landed += 1;
+            Ok(true)
+        }
+        Outcome::Refused(reason) => {
+            journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
+            metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+            running.refused += 1;
+            Ok(false)
+        }
+    }
+}
+
+fn dao_addresses(dao: &rule_dao::state::Dao) -> rwa_harness::dao::DaoAddresses {
+    rwa_harness::dao::DaoAddresses::derive(dao.stake_mint, dao.id)
+}
+
+/// Keeps `stake_amount` staked in the DAO (stake is locked; only increases happen here).
+async fn ensure_stake(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig) -> Result<()> {
+    let dao_address = crate::chain::parse_address(config.dao.as_deref().unwrap_or_default(), "governance dao")?;
+    let dao: rule_dao::state::Dao = account(rpc, &dao_address).await?;
+    let addresses = dao_addresses(&dao);
+    let wanted = config.stake_amount.unwrap_or(0);
+    let staked = account::<rule_dao::state::StakePosition>(rpc, &addresses.position(&payer.pubkey())).await.map(|p| p.amount).unwrap_or(0);
+    if wanted > staked {
+        let from = crate::chain::parse_address(config.stake_account.as_deref().ok_or_else(|| anyhow!("governance needs `stake_account` to stake from"))?, "stake_account")?;
+        let stake = rwa_harness::dao::staking_ix(&addresses, &payer.pubkey(), &from, rwa_harness::dao::StakeAction::Stake(wanted - staked));
+        match pipeline::send(rpc, payer, &[], &[stake], &PipelineConfig::default()).await? {
+            Outcome::Landed(_) => {}
+            Outcome::Refused(reason) => bail!("staking in {dao_address}: {reason}"),
+        }
+    }
+    Ok(())
+}
+
+/// One governance step: forecast volatility, execute what passed, vote on what is open (by
+/// reward), propose tighter or looser rules when the forecast crosses a threshold.
+async fn govern(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics, volatility: f64, slot: u64) -> Result<()> {
+    use rule_dao::state::{Dao, Proposal, ProposalKind, ProposalState, RuleSet, VoteChoice};
+    use rwa_agent_core::strategies::governance;
+    let params = governance::GovernanceParams {
+        tighten_above: running.config.tighten_above.unwrap_or(governance::GovernanceParams::default().tighten_above),
+        relax_below: running.config.relax_below.unwrap_or(governance::GovernanceParams::default().relax_below),
+        ..governance::GovernanceParams::default()
+    };
+    running.forecast = governance::forecast(running.forecast, volatility, params.lambda);
+    let dao_address = crate::chain::parse_address(running.config.dao.as_deref().unwrap_or_default(), "governance dao")?;
+    let dao: Dao = account(rpc, &dao_address).await?;
+    let addresses = dao_addresses(&dao);
+    let rule_set: RuleSet = account(rpc, &dao.rule_set).await?;
+    let proposals: Vec<(Address, Proposal)> = {
+        use anchor_lang::Discriminator;
+        use solana_account_decoder_client_types::UiAccountEncoding;
+        use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+        use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![
+                RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, Proposal::DISCRIMINATOR)),
+                RpcFilterType::Memcmp(Memcmp::new_base58_encoded(8 + 1, dao_address.as_ref())),
+            ]),
+            account_config: RpcAccountInfoConfig { encoding: Some(UiAccountEncoding::Base64), ..Default::default() },
+            with_context: None,
+            sort_results: None,
+        };
+        let mut decoded = Vec::new();
+        for (address, ui) in rpc.get_program_ui_accounts_with_config(&rule_dao::ID, config).await? {
+            if let Some(data) = ui.data.decode() {
+                if let Ok(proposal) = Proposal::try_deserialize(&mut data.as_slice()) {
+                    decoded.push((address, proposal));
+                }
+            }
+        }
+        decoded
+    };
+    let baseline = running.config.baseline_breaker_bps.unwrap_or(1_500);
+    let tight = rule_set.rules.circuit_breaker_bps != 0 && rule_set.rules.circuit_breaker_bps < baseline;
+    let mut open = false;
+    for (address, proposal) in &proposals {
+        if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version {
+            continue;
+        }
+        if slot > proposal.voting_ends_slot {
+            if slot >= proposal.voting_ends_slot + dao.config.hold_up_slots {
+                let id = format!("{}:execute:{address}", running.config.name);
+                let execute = rwa_harness::dao::execute_ix(&addresses, &payer.pubkey(), proposal.index, None);
+                send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Execute": address.to_string() }), &[execute]).await?;
+            }
+            continue;
+        }
+        open = true;
+        let ProposalKind::Rules { rules } = &proposal.kind else { continue };
+        let position = addresses.position(&payer.pubkey());
+        if rpc.get_account(&addresses.vote_record(address, &position)).await.is_ok() {
+            continue;
+        }
+        // Tighter rules: a little less profit for the agent, less volatility for the system.
+        let tightening = rules.circuit_breaker_bps != 0 && (rule_set.rules.circuit_breaker_bps == 0 || rules.circuit_breaker_bps < rule_set.rules.circuit_breaker_bps);
+        // (profit as a fraction of capital: a tighter band costs a market participant a little)
+        let (profit_after, sigma_after) = if tightening { (-0.0001, running.forecast * 0.7) } else { (0.0001, running.forecast * 1.3) };
+        let choice = match governance::vote(&params, 0.0, profit_after, running.forecast, sigma_after, 1e-9) {
+            governance::Vote::Yes => VoteChoice::Yes,
+            governance::Vote::No => VoteChoice::No,
+            governance::Vote::Abstain => VoteChoice::Abstain,
+        };
+        let id = format!("{}:vote:{address}", running.config.name);
+        let vote = rwa_harness::dao::vote_ix(&addresses, &payer.pubkey(), proposal.index, choice);
+        send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": address.to_string(), "choice": format!("{choice:?}") } }), &[vote]).await?;
+    }
+    if !open {
+        if let Some(proposal) = governance::propose(running.forecast, tight, &params) {
+            let mut rules = rule_set.rules;
+            match proposal {
+                governance::RuleProposal::Tighten => {
+                    rules.circuit_breaker_bps = baseline / 2;
+                    rules.circuit_breaker_window_slots = rules.circuit_breaker_window_slots.max(150);
+                    rules.circuit_breaker_halt_slots = rules.circuit_breaker_halt_slots.max(300);
+                }
+                governance::RuleProposal::Relax => rules.circuit_breaker_bps = baseline,
+            }
+            let id = format!("{}:propose:{}", running.config.name, dao.proposal_count);
+            let propose = rwa_harness::dao::propose_ix(&addresses, &payer.pubkey(), dao.proposal_count, ProposalKind::Rules { rules }, "rwa-agents://governance/volatility-forecast");
+            if send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Propose": format!("{proposal:?}") }), &[propose]).await? {
+                // The proposer backs its own proposal right away (it proposed because its reward says so).
+                let proposal_address = addresses.proposal(dao.proposal_count);
+                let id = format!("{}:vote:{proposal_address}", running.config.name);
+                let vote = rwa_harness::dao::vote_ix(&addresses, &payer.pubkey(), dao.proposal_count, VoteChoice::Yes);
+                send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": proposal_address.to_string(), "choice": "Yes" } }), &[vote]).await?;
             }
         }
     }

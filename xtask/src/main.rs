@@ -10,7 +10,10 @@ use anyhow::{bail, Context, Result};
 const PROGRAMS: &[&str] = &["rwa_market", "rule_dao", "rwa_lending"];
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn build_idl(root: &Path, program: &str) -> Result<String> {
@@ -30,7 +33,12 @@ fn build_idl(root: &Path, program: &str) -> Result<String> {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let check = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let check = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["idl"] => false,
         ["idl", "--check"] => true,
         _ => bail!("usage: cargo run -p xtask -- idl [--check]"),
@@ -51,7 +59,10 @@ fn run() -> Result<()> {
         }
     }
     if !stale.is_empty() {
-        bail!("{} out of date with the program code; run `cargo run -p xtask -- idl` and commit", stale.join(", "));
+        bail!(
+            "{} out of date with the program code; run `cargo run -p xtask -- idl` and commit",
+            stale.join(", ")
+        );
     }
     Ok(())
 }

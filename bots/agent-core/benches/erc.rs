@@ -14,13 +14,30 @@ use rwa_math::{Curve, CurveMarket, Decimal};
 fn matrix(n: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut state = seed;
     let mut next = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     };
     let factors = 5;
-    let loadings: Vec<Vec<f64>> = (0..n).map(|_| (0..factors).map(|_| next() * 0.1).collect()).collect();
+    let loadings: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..factors).map(|_| next() * 0.1).collect())
+        .collect();
     (0..n)
-        .map(|i| (0..n).map(|j| (0..factors).map(|k| loadings[i][k] * loadings[j][k]).sum::<f64>() + if i == j { 0.0004 + 0.0004 * next().abs() } else { 0.0 }).collect())
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    (0..factors)
+                        .map(|k| loadings[i][k] * loadings[j][k])
+                        .sum::<f64>()
+                        + if i == j {
+                            0.0004 + 0.0004 * next().abs()
+                        } else {
+                            0.0
+                        }
+                })
+                .collect()
+        })
         .collect()
 }
 
@@ -31,7 +48,10 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn main() {
     println!("ERC, tolerance 1e-8 on risk-contribution shares; factor-model covariance (5 factors, mixed signs)");
-    println!("{:>5} {:>12} {:>6} {:>12} {:>14} {:>8} {:>9}", "n", "newton", "iters", "max RC err", "ccd baseline", "sweeps", "speedup");
+    println!(
+        "{:>5} {:>12} {:>6} {:>12} {:>14} {:>8} {:>9}",
+        "n", "newton", "iters", "max RC err", "ccd baseline", "sweeps", "speedup"
+    );
     for (n, repeats) in [(10usize, 201), (100, 31), (300, 7)] {
         let cov = matrix(n, 42 + n as u64);
         let mut times = Vec::new();
@@ -45,7 +65,10 @@ fn main() {
         let s = solution.expect("ran");
         let (rc, sigma) = risk_contributions(&cov, &s.weights);
         let target = sigma / n as f64;
-        let error = rc.iter().map(|r| (r - target).abs() / target).fold(0.0, f64::max);
+        let error = rc
+            .iter()
+            .map(|r| (r - target).abs() / target)
+            .fold(0.0, f64::max);
         let mut baseline_times = Vec::new();
         let mut sweeps = 0;
         for _ in 0..3 {
@@ -67,9 +90,25 @@ fn main() {
         );
     }
 
-    let curve = CurveMarket::new(Curve::Linear { slope: Decimal::from_raw(1_000_000_000_000_000), intercept: Decimal::ONE }, 6, 6).expect("curve");
+    let curve = CurveMarket::new(
+        Curve::Linear {
+            slope: Decimal::from_raw(1_000_000_000_000_000),
+            intercept: Decimal::ONE,
+        },
+        6,
+        6,
+    )
+    .expect("curve");
     let quotes: Vec<QuoteView> = (0..8)
-        .map(|i| QuoteView { maker: i, own: false, bid_price: 1.09 - i as f64 * 0.001, bid_size: 5_000_000, ask_price: 1.095 + i as f64 * 0.001, ask_size: 5_000_000, expiry_slot: 2_000 })
+        .map(|i| QuoteView {
+            maker: i,
+            own: false,
+            bid_price: 1.09 - i as f64 * 0.001,
+            bid_size: 5_000_000,
+            ask_price: 1.095 + i as f64 * 0.001,
+            ask_size: 5_000_000,
+            expiry_slot: 2_000,
+        })
         .collect();
     let view = MarketView {
         slot: 1_000,
@@ -81,13 +120,26 @@ fn main() {
         twap: 1.1,
         volatility: 0.0005,
         quotes,
-        position: Position { rwa: 50_000_000, quote: 100_000_000_000, sequence: 3, resting_mid: Some(1.0) },
+        position: Position {
+            rwa: 50_000_000,
+            quote: 100_000_000_000,
+            sequence: 3,
+            resting_mid: Some(1.0),
+        },
         rules: RulesView::default(),
     };
     println!("\nstrategy tick (market view with 8 maker quotes in, intents out)");
     for (name, run) in [
-        ("market_maker", Box::new(|| market_maker::step(&view, &market_maker::MarketMakerParams::default()).len()) as Box<dyn Fn() -> usize>),
-        ("arbitrage (16 candidate sizes)", Box::new(|| arbitrage::step(&view, &arbitrage::ArbitrageParams::default()).len())),
+        (
+            "market_maker",
+            Box::new(|| {
+                market_maker::step(&view, &market_maker::MarketMakerParams::default()).len()
+            }) as Box<dyn Fn() -> usize>,
+        ),
+        (
+            "arbitrage (16 candidate sizes)",
+            Box::new(|| arbitrage::step(&view, &arbitrage::ArbitrageParams::default()).len()),
+        ),
     ] {
         let mut times = Vec::new();
         for _ in 0..501 {
@@ -95,6 +147,10 @@ fn main() {
             std::hint::black_box(run());
             times.push(start.elapsed());
         }
-        println!("{:<32} {:>10.2}us median", name, median(times).as_secs_f64() * 1e6);
+        println!(
+            "{:<32} {:>10.2}us median",
+            name,
+            median(times).as_secs_f64() * 1e6
+        );
     }
 }

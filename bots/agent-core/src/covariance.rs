@@ -3,7 +3,10 @@
 
 /// Log returns of each asset's price series (all series the same length, prices > 0).
 pub fn log_returns(prices: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    prices.iter().map(|series| series.windows(2).map(|w| (w[1] / w[0]).ln()).collect()).collect()
+    prices
+        .iter()
+        .map(|series| series.windows(2).map(|w| (w[1] / w[0]).ln()).collect())
+        .collect()
 }
 
 /// Sample covariance (divisor T) of returns given per asset.
@@ -13,11 +16,17 @@ pub fn sample_covariance(returns: &[Vec<f64>]) -> Vec<Vec<f64>> {
     if t == 0 {
         return vec![vec![0.0; n]; n];
     }
-    let means: Vec<f64> = returns.iter().map(|r| r.iter().sum::<f64>() / t as f64).collect();
+    let means: Vec<f64> = returns
+        .iter()
+        .map(|r| r.iter().sum::<f64>() / t as f64)
+        .collect();
     let mut cov = vec![vec![0.0; n]; n];
     for i in 0..n {
         for j in i..n {
-            let c = (0..t).map(|k| (returns[i][k] - means[i]) * (returns[j][k] - means[j])).sum::<f64>() / t as f64;
+            let c = (0..t)
+                .map(|k| (returns[i][k] - means[i]) * (returns[j][k] - means[j]))
+                .sum::<f64>()
+                / t as f64;
             cov[i][j] = c;
             cov[j][i] = c;
         }
@@ -34,7 +43,10 @@ pub fn ledoit_wolf(returns: &[Vec<f64>]) -> (Vec<Vec<f64>>, f64) {
     if n == 0 || t < 2 {
         return (sample, 0.0);
     }
-    let means: Vec<f64> = returns.iter().map(|r| r.iter().sum::<f64>() / t as f64).collect();
+    let means: Vec<f64> = returns
+        .iter()
+        .map(|r| r.iter().sum::<f64>() / t as f64)
+        .collect();
     let m = (0..n).map(|i| sample[i][i]).sum::<f64>() / n as f64;
     let mut d2 = 0.0;
     for i in 0..n {
@@ -74,13 +86,21 @@ mod tests {
     fn sample_covariance_of_known_series() {
         let returns = vec![vec![1.0, -1.0, 1.0, -1.0], vec![2.0, -2.0, 2.0, -2.0]];
         let cov = sample_covariance(&returns);
-        assert!((cov[0][0] - 1.0).abs() < 1e-12 && (cov[1][1] - 4.0).abs() < 1e-12 && (cov[0][1] - 2.0).abs() < 1e-12);
+        assert!(
+            (cov[0][0] - 1.0).abs() < 1e-12
+                && (cov[1][1] - 4.0).abs() < 1e-12
+                && (cov[0][1] - 2.0).abs() < 1e-12
+        );
     }
 
     #[test]
     fn shrinkage_pulls_towards_identity_and_stays_symmetric() {
         // three assets, five observations: the sample is singular, the shrunk matrix is not
-        let returns = vec![vec![0.01, -0.02, 0.015, 0.0, -0.01], vec![0.02, -0.01, 0.01, 0.005, -0.02], vec![-0.01, 0.0, 0.02, -0.01, 0.01]];
+        let returns = vec![
+            vec![0.01, -0.02, 0.015, 0.0, -0.01],
+            vec![0.02, -0.01, 0.01, 0.005, -0.02],
+            vec![-0.01, 0.0, 0.02, -0.01, 0.01],
+        ];
         let (shrunk, intensity) = ledoit_wolf(&returns);
         assert!((0.0..=1.0).contains(&intensity) && intensity > 0.0);
         for i in 0..3 {

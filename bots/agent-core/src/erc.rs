@@ -48,10 +48,17 @@ impl std::error::Error for ErcError {}
 
 /// Risk contributions of `weights` under `cov`.
 pub fn risk_contributions(cov: &[Vec<f64>], weights: &[f64]) -> (Vec<f64>, f64) {
-    let marginal: Vec<f64> = cov.iter().map(|row| row.iter().zip(weights).map(|(c, w)| c * w).sum()).collect();
+    let marginal: Vec<f64> = cov
+        .iter()
+        .map(|row| row.iter().zip(weights).map(|(c, w)| c * w).sum())
+        .collect();
     let variance: f64 = weights.iter().zip(&marginal).map(|(w, m)| w * m).sum();
     let sigma = variance.max(0.0).sqrt();
-    let contributions = weights.iter().zip(&marginal).map(|(w, m)| if sigma > 0.0 { w * m / sigma } else { 0.0 }).collect();
+    let contributions = weights
+        .iter()
+        .zip(&marginal)
+        .map(|(w, m)| if sigma > 0.0 { w * m / sigma } else { 0.0 })
+        .collect();
     (contributions, sigma)
 }
 
@@ -78,18 +85,35 @@ fn check(cov: &[Vec<f64>], budgets: Option<&[f64]>) -> Result<Vec<f64>, ErcError
 
 fn share_error(x: &[f64], sx: &[f64], budgets: &[f64]) -> f64 {
     let total: f64 = x.iter().zip(sx).map(|(a, b)| a * b).sum();
-    (0..x.len()).map(|i| ((x[i] * sx[i] / total) - budgets[i]).abs() / budgets[i]).fold(0.0, f64::max)
+    (0..x.len())
+        .map(|i| ((x[i] * sx[i] / total) - budgets[i]).abs() / budgets[i])
+        .fold(0.0, f64::max)
 }
 
-fn finish(cov: &[Vec<f64>], x: &[f64], iterations: usize, error: f64, tolerance: f64) -> ErcSolution {
+fn finish(
+    cov: &[Vec<f64>],
+    x: &[f64],
+    iterations: usize,
+    error: f64,
+    tolerance: f64,
+) -> ErcSolution {
     let sum: f64 = x.iter().sum();
     let weights: Vec<f64> = x.iter().map(|v| v / sum).collect();
     let (risk_contributions, portfolio_volatility) = risk_contributions(cov, &weights);
-    ErcSolution { weights, risk_contributions, portfolio_volatility, iterations, max_relative_error: error, converged: error <= tolerance }
+    ErcSolution {
+        weights,
+        risk_contributions,
+        portfolio_volatility,
+        iterations,
+        max_relative_error: error,
+        converged: error <= tolerance,
+    }
 }
 
 fn mat_vec(cov: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
-    cov.iter().map(|row| row.iter().zip(x).map(|(c, v)| c * v).sum()).collect()
+    cov.iter()
+        .map(|row| row.iter().zip(x).map(|(c, v)| c * v).sum())
+        .collect()
 }
 
 /// Solves H d = r for symmetric positive definite H (Cholesky); None if H is not SPD numerically.
@@ -134,11 +158,21 @@ fn cholesky_solve(h: &mut [Vec<f64>], r: &[f64]) -> Option<Vec<f64>> {
 
 /// ERC weights for `cov` with risk `budgets` (None: equal), to relative tolerance `tolerance`
 /// on the risk-contribution shares, by damped Newton.
-pub fn solve(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_iterations: usize) -> Result<ErcSolution, ErcError> {
+pub fn solve(
+    cov: &[Vec<f64>],
+    budgets: Option<&[f64]>,
+    tolerance: f64,
+    max_iterations: usize,
+) -> Result<ErcSolution, ErcError> {
     let budgets = check(cov, budgets)?;
     let n = cov.len();
-    let objective = |x: &[f64], sx: &[f64]| 0.5 * x.iter().zip(sx).map(|(a, b)| a * b).sum::<f64>() - x.iter().zip(&budgets).map(|(v, b)| b * v.ln()).sum::<f64>();
-    let mut x: Vec<f64> = (0..n).map(|i| budgets[i].sqrt() / cov[i][i].sqrt()).collect();
+    let objective = |x: &[f64], sx: &[f64]| {
+        0.5 * x.iter().zip(sx).map(|(a, b)| a * b).sum::<f64>()
+            - x.iter().zip(&budgets).map(|(v, b)| b * v.ln()).sum::<f64>()
+    };
+    let mut x: Vec<f64> = (0..n)
+        .map(|i| budgets[i].sqrt() / cov[i][i].sqrt())
+        .collect();
     let mut sx = mat_vec(cov, &x);
     let mut error = share_error(&x, &sx, &budgets);
     let mut iterations = 0;
@@ -151,13 +185,19 @@ pub fn solve(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_iter
             hessian[i][i] += budgets[i] / (x[i] * x[i]);
         }
         let minus_gradient: Vec<f64> = gradient.iter().map(|g| -g).collect();
-        let Some(direction) = cholesky_solve(&mut hessian, &minus_gradient) else { break };
+        let Some(direction) = cholesky_solve(&mut hessian, &minus_gradient) else {
+            break;
+        };
         let slope: f64 = gradient.iter().zip(&direction).map(|(g, d)| g * d).sum();
         let current = objective(&x, &sx);
         let mut step = 1.0;
         let mut moved = false;
         while step >= 1e-10 {
-            let candidate: Vec<f64> = x.iter().zip(&direction).map(|(v, d)| v + step * d).collect();
+            let candidate: Vec<f64> = x
+                .iter()
+                .zip(&direction)
+                .map(|(v, d)| v + step * d)
+                .collect();
             if candidate.iter().all(|&v| v > 0.0) {
                 let candidate_sx = mat_vec(cov, &candidate);
                 if objective(&candidate, &candidate_sx) <= current + 1e-4 * step * slope {
@@ -171,7 +211,11 @@ pub fn solve(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_iter
         }
         let previous = error;
         error = share_error(&x, &sx, &budgets);
-        stalled = if error < previous * 0.9 { 0 } else { stalled + 1 };
+        stalled = if error < previous * 0.9 {
+            0
+        } else {
+            stalled + 1
+        };
         if !moved {
             // At the limit of floating-point precision: no further decrease is possible.
             break;
@@ -181,7 +225,12 @@ pub fn solve(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_iter
 }
 
 /// ERC by cyclical coordinate descent (the benchmark baseline; same optimum as [`solve`]).
-pub fn solve_ccd(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_sweeps: usize) -> Result<ErcSolution, ErcError> {
+pub fn solve_ccd(
+    cov: &[Vec<f64>],
+    budgets: Option<&[f64]>,
+    tolerance: f64,
+    max_sweeps: usize,
+) -> Result<ErcSolution, ErcError> {
     let n = cov.len();
     if n == 0 {
         return Err(ErcError::Empty);
@@ -201,8 +250,13 @@ pub fn solve_ccd(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_
         None => vec![1.0 / n as f64; n],
     };
     // Start from inverse-volatility weights scaled near the optimum.
-    let mut x: Vec<f64> = (0..n).map(|i| budgets[i].sqrt() / cov[i][i].sqrt()).collect();
-    let mut sx: Vec<f64> = cov.iter().map(|row| row.iter().zip(&x).map(|(c, v)| c * v).sum()).collect();
+    let mut x: Vec<f64> = (0..n)
+        .map(|i| budgets[i].sqrt() / cov[i][i].sqrt())
+        .collect();
+    let mut sx: Vec<f64> = cov
+        .iter()
+        .map(|row| row.iter().zip(&x).map(|(c, v)| c * v).sum())
+        .collect();
     let mut iterations = 0;
     let mut error = f64::INFINITY;
     while iterations < max_sweeps {
@@ -221,7 +275,9 @@ pub fn solve_ccd(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_
         // x_i (Sx)_i = b_i at the optimum; the total normalises it.
         let products: Vec<f64> = (0..n).map(|i| x[i] * sx[i]).collect();
         let total: f64 = products.iter().sum();
-        error = (0..n).map(|i| ((products[i] / total) - budgets[i]).abs() / budgets[i]).fold(0.0, f64::max);
+        error = (0..n)
+            .map(|i| ((products[i] / total) - budgets[i]).abs() / budgets[i])
+            .fold(0.0, f64::max);
         if error <= tolerance {
             break;
         }
@@ -229,7 +285,14 @@ pub fn solve_ccd(cov: &[Vec<f64>], budgets: Option<&[f64]>, tolerance: f64, max_
     let sum: f64 = x.iter().sum();
     let weights: Vec<f64> = x.iter().map(|v| v / sum).collect();
     let (risk_contributions, portfolio_volatility) = risk_contributions(cov, &weights);
-    Ok(ErcSolution { weights, risk_contributions, portfolio_volatility, iterations, max_relative_error: error, converged: error <= tolerance })
+    Ok(ErcSolution {
+        weights,
+        risk_contributions,
+        portfolio_volatility,
+        iterations,
+        max_relative_error: error,
+        converged: error <= tolerance,
+    })
 }
 
 /// Applies per-asset weight caps (liquidity limits), moving the excess to uncapped assets in
@@ -247,7 +310,12 @@ pub fn apply_caps(weights: &[f64], caps: &[f64]) -> Option<Vec<f64>> {
         for (value, cap) in w.iter_mut().zip(caps) {
             *value = value.min(*cap);
         }
-        let free: f64 = w.iter().zip(caps).filter(|(w, c)| *w < *c).map(|(w, _)| *w).sum();
+        let free: f64 = w
+            .iter()
+            .zip(caps)
+            .filter(|(w, c)| *w < *c)
+            .map(|(w, _)| *w)
+            .sum();
         if free <= 0.0 {
             return None;
         }
@@ -267,7 +335,11 @@ mod tests {
 
     #[test]
     fn ccd_and_newton_agree() {
-        let cov = vec![vec![0.04, 0.006, -0.002], vec![0.006, 0.01, 0.001], vec![-0.002, 0.001, 0.02]];
+        let cov = vec![
+            vec![0.04, 0.006, -0.002],
+            vec![0.006, 0.01, 0.001],
+            vec![-0.002, 0.001, 0.02],
+        ];
         let newton = solve(&cov, None, 1e-12, 100).unwrap();
         let ccd = solve_ccd(&cov, None, 1e-12, 100_000).unwrap();
         for (a, b) in newton.weights.iter().zip(&ccd.weights) {
@@ -280,7 +352,11 @@ mod tests {
     fn diagonal_matrix_gives_inverse_volatility_weights() {
         let cov = vec![vec![0.04, 0.0], vec![0.0, 0.01]];
         let s = solve(&cov, None, 1e-10, 1_000).unwrap();
-        assert!((s.weights[0] - 1.0 / 3.0).abs() < 1e-8 && (s.weights[1] - 2.0 / 3.0).abs() < 1e-8, "{:?}", s.weights);
+        assert!(
+            (s.weights[0] - 1.0 / 3.0).abs() < 1e-8 && (s.weights[1] - 2.0 / 3.0).abs() < 1e-8,
+            "{:?}",
+            s.weights
+        );
         assert!((s.risk_contributions[0] - s.risk_contributions[1]).abs() < 1e-9);
         assert!(s.converged);
     }
@@ -288,9 +364,18 @@ mod tests {
     #[test]
     fn refuses_bad_input() {
         assert_eq!(solve(&[], None, 1e-8, 10), Err(ErcError::Empty));
-        assert_eq!(solve(&[vec![1.0, 0.0]], None, 1e-8, 10), Err(ErcError::NotSquare));
-        assert_eq!(solve(&[vec![0.0]], None, 1e-8, 10), Err(ErcError::NonPositiveVariance(0)));
-        assert_eq!(solve(&[vec![1.0]], Some(&[0.0]), 1e-8, 10), Err(ErcError::BadBudgets));
+        assert_eq!(
+            solve(&[vec![1.0, 0.0]], None, 1e-8, 10),
+            Err(ErcError::NotSquare)
+        );
+        assert_eq!(
+            solve(&[vec![0.0]], None, 1e-8, 10),
+            Err(ErcError::NonPositiveVariance(0))
+        );
+        assert_eq!(
+            solve(&[vec![1.0]], Some(&[0.0]), 1e-8, 10),
+            Err(ErcError::BadBudgets)
+        );
     }
 
     #[test]
@@ -305,8 +390,23 @@ mod tests {
     /// A random SPD matrix: A A' + eps I with A's entries in [-1, 1] (negative correlations
     /// included); eps small makes it near-singular.
     fn spd(n: usize, entries: &[f64], epsilon: f64) -> Vec<Vec<f64>> {
-        let a: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| entries[(i * n + j) % entries.len()]).collect()).collect();
-        (0..n).map(|i| (0..n).map(|j| (0..n).map(|k| a[i][k] * a[j][k]).sum::<f64>() + if i == j { epsilon } else { 0.0 }).collect()).collect()
+        let a: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| entries[(i * n + j) % entries.len()])
+                    .collect()
+            })
+            .collect();
+        (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        (0..n).map(|k| a[i][k] * a[j][k]).sum::<f64>()
+                            + if i == j { epsilon } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     proptest! {

@@ -62,6 +62,8 @@ impl MarketView {
     }
 
     pub fn live_quotes(&self) -> impl Iterator<Item = &QuoteView> {
-        self.quotes.iter().filter(move |q| q.expiry_slot >= self.slot)
+        self.quotes
+            .iter()
+            .filter(move |q| q.expiry_slot >= self.slot)
     }
 }

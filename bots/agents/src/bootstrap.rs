@@ -185,11 +185,13 @@ pub struct MarketState {
 }
 
 fn parse_address(text: &str, what: &str) -> Result<Address> {
-    text.parse::<Address>().map_err(|_| anyhow!("{what} {text:?} is not a base58 address"))
+    text.parse::<Address>()
+        .map_err(|_| anyhow!("{what} {text:?} is not a base58 address"))
 }
 
 fn decimal(text: &str, what: &str) -> Result<Decimal> {
-    text.parse::<Decimal>().map_err(|e| anyhow!("{what} {text:?}: {e}"))
+    text.parse::<Decimal>()
+        .map_err(|e| anyhow!("{what} {text:?}: {e}"))
 }
 
 fn keypair(bytes: &[u8]) -> Result<Keypair> {
@@ -197,7 +199,8 @@ fn keypair(bytes: &[u8]) -> Result<Keypair> {
 }
 
 pub fn load_config(path: &Path) -> Result<BootstrapConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -211,30 +214,60 @@ struct Session<'a> {
 impl Session<'_> {
     fn save(&self) -> Result<()> {
         let temporary = self.state_path.with_extension("tmp");
-        std::fs::write(&temporary, serde_json::to_vec_pretty(&self.state)?).with_context(|| format!("writing {}", temporary.display()))?;
-        std::fs::rename(&temporary, &self.state_path).with_context(|| format!("writing {}", self.state_path.display()))
+        std::fs::write(&temporary, serde_json::to_vec_pretty(&self.state)?)
+            .with_context(|| format!("writing {}", temporary.display()))?;
+        std::fs::rename(&temporary, &self.state_path)
+            .with_context(|| format!("writing {}", self.state_path.display()))
     }
 
     async fn exists(&self, address: &Address) -> Result<bool> {
-        Ok(self.rpc.get_account_with_commitment(address, self.rpc.commitment()).await?.value.is_some())
+        Ok(self
+            .rpc
+            .get_account_with_commitment(address, self.rpc.commitment())
+            .await?
+            .value
+            .is_some())
     }
 
     async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<()> {
         let mut keys: Vec<&Keypair> = vec![self.payer];
         keys.extend(signers.iter().filter(|k| k.pubkey() != self.payer.pubkey()));
         let blockhash = self.rpc.get_latest_blockhash().await?;
-        let transaction = Transaction::new_signed_with_payer(instructions, Some(&self.payer.pubkey()), &keys, blockhash);
-        self.rpc.send_and_confirm_transaction(&transaction).await.map(|_| ()).map_err(|e| anyhow!("{e}"))
+        let transaction = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&self.payer.pubkey()),
+            &keys,
+            blockhash,
+        );
+        self.rpc
+            .send_and_confirm_transaction(&transaction)
+            .await
+            .map(|_| ())
+            .map_err(|e| anyhow!("{e}"))
     }
 
     async fn token_account(&self, mint: &Address, owner: &Address) -> Result<Address> {
         use rwa_harness::solana_program_pack::Pack;
         let account = Keypair::new();
         let space = anchor_spl::token::spl_token::state::Account::LEN;
-        let rent = self.rpc.get_minimum_balance_for_rent_exemption(space).await?;
+        let rent = self
+            .rpc
+            .get_minimum_balance_for_rent_exemption(space)
+            .await?;
         let instructions = [
-            rwa_harness::solana_instruction_compat::create_account(&self.payer.pubkey(), &account.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
-            anchor_spl::token::spl_token::instruction::initialize_account3(&anchor_spl::token::spl_token::ID, &account.pubkey(), mint, owner)?,
+            rwa_harness::solana_instruction_compat::create_account(
+                &self.payer.pubkey(),
+                &account.pubkey(),
+                rent,
+                space as u64,
+                &anchor_spl::token::spl_token::ID,
+            ),
+            anchor_spl::token::spl_token::instruction::initialize_account3(
+                &anchor_spl::token::spl_token::ID,
+                &account.pubkey(),
+                mint,
+                owner,
+            )?,
         ];
         self.send(&instructions, &[&account]).await?;
         Ok(account.pubkey())
@@ -242,17 +275,30 @@ impl Session<'_> {
 }
 
 /// Runs the bootstrap; returns the state (also written to `state_path`).
-pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, state_path: &Path) -> Result<BootstrapState> {
+pub async fn run(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    config: &BootstrapConfig,
+    state_path: &Path,
+) -> Result<BootstrapState> {
     let state = match std::fs::read(state_path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is not a bootstrap state file", state_path.display()))?,
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a bootstrap state file", state_path.display()))?,
         Err(_) => BootstrapState::default(),
     };
-    let mut session = Session { rpc, payer, state_path: state_path.to_path_buf(), state };
+    let mut session = Session {
+        rpc,
+        payer,
+        state_path: state_path.to_path_buf(),
+        state,
+    };
 
     // quote mint
     let quote_mint = match (&config.quote.mint, &session.state.quote_mint) {
         (Some(mint), _) => parse_address(mint, "quote.mint")?,
-        (None, Some(mint)) if session.exists(&parse_address(mint, "quote mint")?).await? => parse_address(mint, "quote mint")?,
+        (None, Some(mint)) if session.exists(&parse_address(mint, "quote mint")?).await? => {
+            parse_address(mint, "quote mint")?
+        }
         (None, _) => {
             let mint = match &session.state.quote_mint_keypair {
                 Some(bytes) => keypair(bytes)?,
@@ -272,8 +318,20 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
                 session
                     .send(
                         &[
-                            rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &mint.pubkey(), rent, space as u64, &spl),
-                            anchor_spl::token::spl_token::instruction::initialize_mint2(&spl, &mint.pubkey(), &payer.pubkey(), None, config.quote.decimals)?,
+                            rwa_harness::solana_instruction_compat::create_account(
+                                &payer.pubkey(),
+                                &mint.pubkey(),
+                                rent,
+                                space as u64,
+                                &spl,
+                            ),
+                            anchor_spl::token::spl_token::instruction::initialize_mint2(
+                                &spl,
+                                &mint.pubkey(),
+                                &payer.pubkey(),
+                                None,
+                                config.quote.decimals,
+                            )?,
                         ],
                         &[&mint],
                     )
@@ -290,7 +348,19 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
         None if config.quote.mint.is_none() && config.quote.mint_to_payer > 0 => {
             let account = session.token_account(&quote_mint, &payer.pubkey()).await?;
             let spl = anchor_spl::token::spl_token::ID;
-            session.send(&[anchor_spl::token::spl_token::instruction::mint_to(&spl, &quote_mint, &account, &payer.pubkey(), &[], config.quote.mint_to_payer)?], &[]).await?;
+            session
+                .send(
+                    &[anchor_spl::token::spl_token::instruction::mint_to(
+                        &spl,
+                        &quote_mint,
+                        &account,
+                        &payer.pubkey(),
+                        &[],
+                        config.quote.mint_to_payer,
+                    )?],
+                    &[],
+                )
+                .await?;
             session.state.payer_quote_account = Some(account.to_string());
             session.save()?;
             Some(account)
@@ -301,7 +371,8 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
     // markets
     let mut market_addresses: BTreeMap<String, MarketAddresses> = BTreeMap::new();
     for market in &config.markets {
-        let curve = parse_curve(&serde_json::to_string(&market.curve)?).with_context(|| format!("market {}", market.symbol))?;
+        let curve = parse_curve(&serde_json::to_string(&market.curve)?)
+            .with_context(|| format!("market {}", market.symbol))?;
         let entry = match session.state.markets.get(&market.symbol) {
             Some(entry) => entry.clone(),
             None => {
@@ -315,7 +386,10 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
                     authority_keypair: authority.to_bytes().to_vec(),
                     attached: false,
                 };
-                session.state.markets.insert(market.symbol.clone(), entry.clone());
+                session
+                    .state
+                    .markets
+                    .insert(market.symbol.clone(), entry.clone());
                 session.save()?;
                 entry
             }
@@ -331,13 +405,41 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
             args.name = market.name.clone();
             args.symbol = market.symbol.clone();
             args.uri = market.uri.clone();
-            session.send(&[initialize_market_ix(&payer.pubkey(), &authority.pubkey(), &addresses, args)], &[&rwa_mint, &authority]).await?;
+            session
+                .send(
+                    &[initialize_market_ix(
+                        &payer.pubkey(),
+                        &authority.pubkey(),
+                        &addresses,
+                        args,
+                    )],
+                    &[&rwa_mint, &authority],
+                )
+                .await?;
             println!("created market {} {}", market.symbol, addresses.market);
             if market.seed_buy > 0 {
                 let payer_quote = payer_quote.ok_or_else(|| anyhow!("seed_buy needs quote tokens: set quote.mint_to_payer (a mint created here)"))?;
-                let rwa_account = session.token_account(&addresses.rwa_mint, &payer.pubkey()).await?;
-                let trader = TraderAccounts { trader: payer.pubkey(), rwa_account, quote_account: payer_quote };
-                session.send(&[trade_ix(&addresses, &trader, TradeKind::BuyExactOut { amount: market.seed_buy, max_quote_in: u64::MAX })], &[]).await?;
+                let rwa_account = session
+                    .token_account(&addresses.rwa_mint, &payer.pubkey())
+                    .await?;
+                let trader = TraderAccounts {
+                    trader: payer.pubkey(),
+                    rwa_account,
+                    quote_account: payer_quote,
+                };
+                session
+                    .send(
+                        &[trade_ix(
+                            &addresses,
+                            &trader,
+                            TradeKind::BuyExactOut {
+                                amount: market.seed_buy,
+                                max_quote_in: u64::MAX,
+                            },
+                        )],
+                        &[],
+                    )
+                    .await?;
             }
         } else {
             println!("market {} exists: {}", market.symbol, addresses.market);
@@ -355,12 +457,38 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
                 slots_per_year: rwa_math::lending::DEFAULT_SLOTS_PER_YEAR,
                 risk_authority: payer.pubkey(),
             };
-            session.send(&[init_lending_market_ix(&payer.pubkey(), &a, lending.id, params)], &[]).await?;
+            session
+                .send(
+                    &[init_lending_market_ix(
+                        &payer.pubkey(),
+                        &a,
+                        lending.id,
+                        params,
+                    )],
+                    &[],
+                )
+                .await?;
             println!("created lending market {}", a.lending_market);
             if lending.initial_liquidity > 0 {
-                let payer_quote = payer_quote.ok_or_else(|| anyhow!("initial_liquidity needs quote tokens: set quote.mint_to_payer"))?;
-                let shares = session.token_account(&a.share_mint, &payer.pubkey()).await?;
-                session.send(&[liquidity_ix(&a, &payer.pubkey(), &payer_quote, &shares, true, lending.initial_liquidity)], &[]).await?;
+                let payer_quote = payer_quote.ok_or_else(|| {
+                    anyhow!("initial_liquidity needs quote tokens: set quote.mint_to_payer")
+                })?;
+                let shares = session
+                    .token_account(&a.share_mint, &payer.pubkey())
+                    .await?;
+                session
+                    .send(
+                        &[liquidity_ix(
+                            &a,
+                            &payer.pubkey(),
+                            &payer_quote,
+                            &shares,
+                            true,
+                            lending.initial_liquidity,
+                        )],
+                        &[],
+                    )
+                    .await?;
             }
         }
         let c = &lending.collateral;
@@ -380,7 +508,9 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
         };
         for (symbol, m) in &market_addresses {
             if !session.exists(&a.collateral(&m.market).config).await? {
-                session.send(&[add_collateral_ix(&payer.pubkey(), &a, m, params)], &[]).await?;
+                session
+                    .send(&[add_collateral_ix(&payer.pubkey(), &a, m, params)], &[])
+                    .await?;
                 println!("accepted {symbol} as collateral");
             }
         }
@@ -390,7 +520,12 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
 
     // rule DAO
     if let Some(dao) = &config.dao {
-        let stake = market_addresses.get(&dao.stake_market).ok_or_else(|| anyhow!("dao.stake_market {:?} is not one of the markets", dao.stake_market))?;
+        let stake = market_addresses.get(&dao.stake_market).ok_or_else(|| {
+            anyhow!(
+                "dao.stake_market {:?} is not one of the markets",
+                dao.stake_market
+            )
+        })?;
         let addresses = DaoAddresses::derive(stake.rwa_mint, dao.id);
         if !session.exists(&addresses.dao).await? {
             let r = &dao.rules;
@@ -423,22 +558,52 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
                 Some(text) => parse_address(text, "dao.veto_authority")?,
                 None => payer.pubkey(),
             };
-            session.send(&[create_dao_ix(&payer.pubkey(), &addresses, dao.id, config, rules, veto)], &[]).await?;
-            println!("created rule DAO {} (RuleSet {})", addresses.dao, addresses.rule_set);
+            session
+                .send(
+                    &[create_dao_ix(
+                        &payer.pubkey(),
+                        &addresses,
+                        dao.id,
+                        config,
+                        rules,
+                        veto,
+                    )],
+                    &[],
+                )
+                .await?;
+            println!(
+                "created rule DAO {} (RuleSet {})",
+                addresses.dao, addresses.rule_set
+            );
         }
         session.state.dao = Some(addresses.dao.to_string());
         session.state.rule_set = Some(addresses.rule_set.to_string());
         session.save()?;
         if dao.attach_markets {
             for (symbol, m) in &market_addresses {
-                let entry = session.state.markets.get(symbol).cloned().ok_or_else(|| anyhow!("market {symbol} missing from state"))?;
+                let entry = session
+                    .state
+                    .markets
+                    .get(symbol)
+                    .cloned()
+                    .ok_or_else(|| anyhow!("market {symbol} missing from state"))?;
                 let market: rwa_market::state::Market = {
                     let account = rpc.get_account(&m.market).await?;
-                    anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("{e}"))?
+                    anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice())
+                        .map_err(|e| anyhow!("{e}"))?
                 };
                 if market.rule_set == Address::default() {
                     let authority = keypair(&entry.authority_keypair)?;
-                    session.send(&[attach_rule_set_ix(m, &authority.pubkey(), &addresses.rule_set)], &[&authority]).await?;
+                    session
+                        .send(
+                            &[attach_rule_set_ix(
+                                m,
+                                &authority.pubkey(),
+                                &addresses.rule_set,
+                            )],
+                            &[&authority],
+                        )
+                        .await?;
                     println!("market {symbol} now obeys the DAO");
                 }
                 if let Some(state) = session.state.markets.get_mut(symbol) {
@@ -448,12 +613,26 @@ pub async fn run(rpc: &RpcClient, payer: &Keypair, config: &BootstrapConfig, sta
             }
         }
         if dao.attach_lending {
-            let lending = config.lending.as_ref().ok_or_else(|| anyhow!("dao.attach_lending needs a [lending] section"))?;
+            let lending = config
+                .lending
+                .as_ref()
+                .ok_or_else(|| anyhow!("dao.attach_lending needs a [lending] section"))?;
             let a = LendingAddresses::derive(quote_mint, lending.id);
             let account = rpc.get_account(&a.lending_market).await?;
-            let market: rwa_lending::state::LendingMarket = anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("{e}"))?;
+            let market: rwa_lending::state::LendingMarket =
+                anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice())
+                    .map_err(|e| anyhow!("{e}"))?;
             if market.rule_set == Address::default() {
-                session.send(&[attach_lending_rule_set_ix(&a, &payer.pubkey(), &addresses.rule_set)], &[]).await?;
+                session
+                    .send(
+                        &[attach_lending_rule_set_ix(
+                            &a,
+                            &payer.pubkey(),
+                            &addresses.rule_set,
+                        )],
+                        &[],
+                    )
+                    .await?;
                 println!("lending market now obeys the DAO");
             }
         }

@@ -3,8 +3,8 @@
 
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{anyhow, bail, Context, Result};
-use rwa_market::state::{Maker, Market, PriceOracle};
 use rwa_harness::solana_address::Address;
+use rwa_market::state::{Maker, Market, PriceOracle};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -32,7 +32,12 @@ pub fn client(cluster: &str) -> Result<RpcClient> {
 
 pub fn client_with_rate(cluster: &str, max_requests_per_second: f64) -> Result<RpcClient> {
     let sender = ResilientSender::new(cluster_url(cluster)?, max_requests_per_second);
-    Ok(RpcClient::new_sender(sender, solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(CommitmentConfig::confirmed())))
+    Ok(RpcClient::new_sender(
+        sender,
+        solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(
+            CommitmentConfig::confirmed(),
+        ),
+    ))
 }
 
 /// Public RPC endpoints throttle around 10-40 requests per second; stay polite by default.
@@ -55,7 +60,9 @@ impl ResilientSender {
     pub fn new(url: String, max_requests_per_second: f64) -> Self {
         ResilientSender {
             inner: solana_rpc_client::http_sender::HttpSender::new(url),
-            min_interval: std::time::Duration::from_secs_f64(1.0 / max_requests_per_second.max(0.001)),
+            min_interval: std::time::Duration::from_secs_f64(
+                1.0 / max_requests_per_second.max(0.001),
+            ),
             next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
             retries: 6,
         }
@@ -75,7 +82,11 @@ impl ResilientSender {
 
 #[async_trait::async_trait]
 impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
-    async fn send(&self, request: solana_rpc_client_api::request::RpcRequest, params: serde_json::Value) -> solana_rpc_client_api::client_error::Result<serde_json::Value> {
+    async fn send(
+        &self,
+        request: solana_rpc_client_api::request::RpcRequest,
+        params: serde_json::Value,
+    ) -> solana_rpc_client_api::client_error::Result<serde_json::Value> {
         use solana_rpc_client_api::client_error::ErrorKind;
         let mut delay = std::time::Duration::from_millis(50);
         let mut attempt = 0;
@@ -83,10 +94,17 @@ impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
             self.pace().await;
             RPC_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match self.inner.send(request, params.clone()).await {
-                Err(error) if attempt < self.retries && matches!(error.kind(), ErrorKind::Io(_) | ErrorKind::Reqwest(_)) => {
+                Err(error)
+                    if attempt < self.retries
+                        && matches!(error.kind(), ErrorKind::Io(_) | ErrorKind::Reqwest(_)) =>
+                {
                     attempt += 1;
-                    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos() as u64).unwrap_or(0);
-                    let jitter = std::time::Duration::from_nanos(nanos % (delay.as_nanos() as u64 / 2 + 1));
+                    let nanos = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.subsec_nanos() as u64)
+                        .unwrap_or(0);
+                    let jitter =
+                        std::time::Duration::from_nanos(nanos % (delay.as_nanos() as u64 / 2 + 1));
                     tokio::time::sleep(delay + jitter).await;
                     delay = (delay * 2).min(std::time::Duration::from_secs(5));
                 }
@@ -105,11 +123,13 @@ impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
 }
 
 pub fn parse_address(text: &str, what: &str) -> Result<Address> {
-    text.parse::<Address>().map_err(|_| anyhow!("{what} {text:?} is not a base58 address"))
+    text.parse::<Address>()
+        .map_err(|_| anyhow!("{what} {text:?} is not a base58 address"))
 }
 
 fn decode_anchor<T: AccountDeserialize>(data: &[u8], what: &str, address: &Address) -> Result<T> {
-    T::try_deserialize(&mut &data[..]).map_err(|e| anyhow!("{address} is not a {what} account: {e}"))
+    T::try_deserialize(&mut &data[..])
+        .map_err(|e| anyhow!("{address} is not a {what} account: {e}"))
 }
 
 pub fn decode_oracle(data: &[u8], address: &Address) -> Result<PriceOracle> {
@@ -131,52 +151,101 @@ pub struct MarketSnapshot {
 
 pub async fn fetch_market(rpc: &RpcClient, address: &Address) -> Result<MarketSnapshot> {
     let slot = rpc.get_slot().await.context("getSlot")?;
-    let account = rpc.get_account(address).await.with_context(|| format!("fetching market {address}"))?;
+    let account = rpc
+        .get_account(address)
+        .await
+        .with_context(|| format!("fetching market {address}"))?;
     if account.owner != rwa_market::ID {
-        bail!("{address} is owned by {}, not the rwa_market program {}", account.owner, rwa_market::ID);
+        bail!(
+            "{address} is owned by {}, not the rwa_market program {}",
+            account.owner,
+            rwa_market::ID
+        );
     }
     let market: Market = decode_anchor(&account.data, "Market", address)?;
-    let oracle_account = rpc.get_account(&market.oracle).await.with_context(|| format!("fetching oracle {}", market.oracle))?;
+    let oracle_account = rpc
+        .get_account(&market.oracle)
+        .await
+        .with_context(|| format!("fetching oracle {}", market.oracle))?;
     if oracle_account.owner != rwa_market::ID {
-        bail!("oracle {} is not owned by the rwa_market program", market.oracle);
+        bail!(
+            "oracle {} is not owned by the rwa_market program",
+            market.oracle
+        );
     }
     let oracle = decode_oracle(&oracle_account.data, &market.oracle)?;
     let config = RpcProgramAccountsConfig {
         filters: Some(vec![
             RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, &Maker::DISCRIMINATOR)),
-            RpcFilterType::Memcmp(Memcmp::new_base58_encoded(MAKER_MARKET_OFFSET, address.as_ref())),
+            RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+                MAKER_MARKET_OFFSET,
+                address.as_ref(),
+            )),
         ]),
-        account_config: RpcAccountInfoConfig { encoding: Some(UiAccountEncoding::Base64), ..Default::default() },
+        account_config: RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            ..Default::default()
+        },
         with_context: None,
         sort_results: None,
     };
-    let accounts = program_accounts(rpc, config).await.context("listing makers")?;
+    let accounts = program_accounts(rpc, config)
+        .await
+        .context("listing makers")?;
     let mut makers = Vec::new();
     for (maker_address, data) in accounts {
-        makers.push((maker_address, decode_anchor::<Maker>(&data, "Maker", &maker_address)?));
+        makers.push((
+            maker_address,
+            decode_anchor::<Maker>(&data, "Maker", &maker_address)?,
+        ));
     }
-    Ok(MarketSnapshot { slot, address: *address, market, oracle, makers })
+    Ok(MarketSnapshot {
+        slot,
+        address: *address,
+        market,
+        oracle,
+        makers,
+    })
 }
 
 /// Every market of the program.
 pub async fn list_markets(rpc: &RpcClient) -> Result<Vec<(Address, Market)>> {
     let config = RpcProgramAccountsConfig {
-        filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, &Market::DISCRIMINATOR))]),
-        account_config: RpcAccountInfoConfig { encoding: Some(UiAccountEncoding::Base64), ..Default::default() },
+        filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+            0,
+            &Market::DISCRIMINATOR,
+        ))]),
+        account_config: RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            ..Default::default()
+        },
         with_context: None,
         sort_results: None,
     };
-    let accounts = program_accounts(rpc, config).await.context("listing markets")?;
-    accounts.into_iter().map(|(address, data)| Ok((address, decode_anchor::<Market>(&data, "Market", &address)?))).collect()
+    let accounts = program_accounts(rpc, config)
+        .await
+        .context("listing markets")?;
+    accounts
+        .into_iter()
+        .map(|(address, data)| Ok((address, decode_anchor::<Market>(&data, "Market", &address)?)))
+        .collect()
 }
 
 /// rwa_market accounts matching `config`, with their data decoded.
-async fn program_accounts(rpc: &RpcClient, config: RpcProgramAccountsConfig) -> Result<Vec<(Address, Vec<u8>)>> {
-    let accounts = rpc.get_program_ui_accounts_with_config(&rwa_market::ID, config).await?;
+async fn program_accounts(
+    rpc: &RpcClient,
+    config: RpcProgramAccountsConfig,
+) -> Result<Vec<(Address, Vec<u8>)>> {
+    let accounts = rpc
+        .get_program_ui_accounts_with_config(&rwa_market::ID, config)
+        .await?;
     accounts
         .into_iter()
         .map(|(address, account)| {
-            let data = account.data.decode().ok_or_else(|| anyhow!("account {address}: undecodable data encoding"))?;
+            let data = account
+                .data
+                .decode()
+                .ok_or_else(|| anyhow!("account {address}: undecodable data encoding"))?;
             Ok((address, data))
         })
         .collect()

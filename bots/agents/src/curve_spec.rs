@@ -11,13 +11,24 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 enum CurveSpec {
-    Linear { slope: String, intercept: String },
-    Exponential { a: String, k: String },
-    Sigmoid { max_price: String, k: String, midpoint: String },
+    Linear {
+        slope: String,
+        intercept: String,
+    },
+    Exponential {
+        a: String,
+        k: String,
+    },
+    Sigmoid {
+        max_price: String,
+        k: String,
+        midpoint: String,
+    },
 }
 
 fn decimal(field: &str, text: &str) -> Result<Decimal> {
-    text.parse::<Decimal>().map_err(|e| anyhow!("curve field `{field}` = {text:?}: {e}"))
+    text.parse::<Decimal>()
+        .map_err(|e| anyhow!("curve field `{field}` = {text:?}: {e}"))
 }
 
 /// Parses and validates a curve JSON document.
@@ -30,9 +41,19 @@ pub fn parse_curve(json: &str) -> Result<Curve> {
         )
     })?;
     Ok(match spec {
-        CurveSpec::Linear { slope, intercept } => Curve::Linear { slope: decimal("slope", &slope)?, intercept: decimal("intercept", &intercept)? },
-        CurveSpec::Exponential { a, k } => Curve::Exponential { a: decimal("a", &a)?, k: decimal("k", &k)? },
-        CurveSpec::Sigmoid { max_price, k, midpoint } => Curve::Sigmoid {
+        CurveSpec::Linear { slope, intercept } => Curve::Linear {
+            slope: decimal("slope", &slope)?,
+            intercept: decimal("intercept", &intercept)?,
+        },
+        CurveSpec::Exponential { a, k } => Curve::Exponential {
+            a: decimal("a", &a)?,
+            k: decimal("k", &k)?,
+        },
+        CurveSpec::Sigmoid {
+            max_price,
+            k,
+            midpoint,
+        } => Curve::Sigmoid {
             max_price: decimal("max_price", &max_price)?,
             k: decimal("k", &k)?,
             midpoint: decimal("midpoint", &midpoint)?,
@@ -44,9 +65,17 @@ pub fn parse_curve(json: &str) -> Result<Curve> {
 #[cfg(test)]
 pub fn curve_json(curve: &Curve) -> serde_json::Value {
     match *curve {
-        Curve::Linear { slope, intercept } => serde_json::json!({"kind": "linear", "slope": slope.to_string(), "intercept": intercept.to_string()}),
-        Curve::Exponential { a, k } => serde_json::json!({"kind": "exponential", "a": a.to_string(), "k": k.to_string()}),
-        Curve::Sigmoid { max_price, k, midpoint } => serde_json::json!({
+        Curve::Linear { slope, intercept } => {
+            serde_json::json!({"kind": "linear", "slope": slope.to_string(), "intercept": intercept.to_string()})
+        }
+        Curve::Exponential { a, k } => {
+            serde_json::json!({"kind": "exponential", "a": a.to_string(), "k": k.to_string()})
+        }
+        Curve::Sigmoid {
+            max_price,
+            k,
+            midpoint,
+        } => serde_json::json!({
             "kind": "sigmoid", "max_price": max_price.to_string(), "k": k.to_string(), "midpoint": midpoint.to_string()
         }),
     }
@@ -74,8 +103,12 @@ mod tests {
         assert!(message(r#"{"kind":"cubic"}"#).contains("invalid curve JSON"));
         assert!(message(r#"{"kind":"linear","slope":"1"}"#).contains("intercept"));
         assert!(message(r#"{"kind":"linear","slope":"-1","intercept":"1"}"#).contains("`slope`"));
-        assert!(message(r#"{"kind":"linear","slope":1,"intercept":"1"}"#).contains("invalid curve JSON"));
-        assert!(message(r#"{"kind":"linear","slope":"1","intercept":"1","extra":"2"}"#).contains("invalid curve JSON"));
+        assert!(message(r#"{"kind":"linear","slope":1,"intercept":"1"}"#)
+            .contains("invalid curve JSON"));
+        assert!(
+            message(r#"{"kind":"linear","slope":"1","intercept":"1","extra":"2"}"#)
+                .contains("invalid curve JSON")
+        );
         assert!(message("not json").contains("invalid curve JSON"));
     }
 }

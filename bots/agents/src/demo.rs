@@ -21,36 +21,80 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use crate::daemon::{AgentsConfig, RiskLimits, StrategyConfig};
 
 /// A quote token account for `agent`, funded from the bootstrap payer's.
-async fn fund_agent(rpc: &RpcClient, payer: &Keypair, agent: &Keypair, mint: &rwa_harness::solana_address::Address, from: &rwa_harness::solana_address::Address, amount: u64) -> Result<rwa_harness::solana_address::Address> {
+async fn fund_agent(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    agent: &Keypair,
+    mint: &rwa_harness::solana_address::Address,
+    from: &rwa_harness::solana_address::Address,
+    amount: u64,
+) -> Result<rwa_harness::solana_address::Address> {
     use rwa_harness::solana_program_pack::Pack;
     let account = Keypair::new();
     let space = anchor_spl::token::spl_token::state::Account::LEN;
     let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
     let spl = anchor_spl::token::spl_token::ID;
     let instructions = [
-        rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &account.pubkey(), rent, space as u64, &spl),
-        anchor_spl::token::spl_token::instruction::initialize_account3(&spl, &account.pubkey(), mint, &agent.pubkey())?,
-        anchor_spl::token::spl_token::instruction::transfer(&spl, from, &account.pubkey(), &payer.pubkey(), &[], amount)?,
+        rwa_harness::solana_instruction_compat::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
+            rent,
+            space as u64,
+            &spl,
+        ),
+        anchor_spl::token::spl_token::instruction::initialize_account3(
+            &spl,
+            &account.pubkey(),
+            mint,
+            &agent.pubkey(),
+        )?,
+        anchor_spl::token::spl_token::instruction::transfer(
+            &spl,
+            from,
+            &account.pubkey(),
+            &payer.pubkey(),
+            &[],
+            amount,
+        )?,
     ];
-    match crate::daemon::pipeline::send(rpc, payer, &[&account], &instructions, &Default::default()).await? {
+    match crate::daemon::pipeline::send(rpc, payer, &[&account], &instructions, &Default::default())
+        .await?
+    {
         crate::daemon::pipeline::Outcome::Landed(_) => Ok(account.pubkey()),
-        crate::daemon::pipeline::Outcome::Refused(reason) => Err(anyhow!("funding agent {}: {reason}", agent.pubkey())),
+        crate::daemon::pipeline::Outcome::Refused(reason) => {
+            Err(anyhow!("funding agent {}: {reason}", agent.pubkey()))
+        }
     }
 }
 
 const EXAMPLE: &str = include_str!("../configs/bootstrap.example.toml");
 
 fn usdc(units: i64) -> String {
-    format!("{}{}.{:02}", if units < 0 { "-" } else { "" }, units.unsigned_abs() / 1_000_000, (units.unsigned_abs() % 1_000_000) / 10_000)
+    format!(
+        "{}{}.{:02}",
+        if units < 0 { "-" } else { "" },
+        units.unsigned_abs() / 1_000_000,
+        (units.unsigned_abs() % 1_000_000) / 10_000
+    )
 }
 
-fn strategy(kind: &str, symbol: &str, market: &str, quote_account: &str, escrow_rwa: u64) -> StrategyConfig {
+fn strategy(
+    kind: &str,
+    symbol: &str,
+    market: &str,
+    quote_account: &str,
+    escrow_rwa: u64,
+) -> StrategyConfig {
     StrategyConfig {
         kind: kind.to_string(),
         name: format!("{kind}-{symbol}"),
         market: market.to_string(),
         escrow_rwa,
-        escrow_quote: if kind == "market_maker" { 20_000_000_000 } else { 0 },
+        escrow_quote: if kind == "market_maker" {
+            20_000_000_000
+        } else {
+            0
+        },
         quote_size: Some((escrow_rwa / 6).max(1)),
         base_half_spread: Some(0.003),
         transaction_cost: Some(5_000),
@@ -64,24 +108,49 @@ fn strategy(kind: &str, symbol: &str, market: &str, quote_account: &str, escrow_
         tighten_above: None,
         relax_below: None,
         baseline_breaker_bps: None,
+        markets: None,
+        caps: None,
+        capital: None,
+        drift_band: None,
+        rebalance_every_slots: None,
     }
 }
 
 pub async fn run(ticks: u64) -> Result<()> {
     let started = Instant::now();
-    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse()?, slot_duration: Some(Duration::from_millis(40)) }).await?;
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse()?,
+        slot_duration: Some(Duration::from_millis(40)),
+    })
+    .await?;
     println!("rwa-agents demo: embedded localnet on {} (websocket {}), programs running in the Agave runtime", localnet.url(), localnet.ws_url());
     let rpc = RpcClient::new_with_commitment(localnet.url(), CommitmentConfig::confirmed());
     let payer = Keypair::new();
-    let signature = rpc.request_airdrop(&payer.pubkey(), 1_000_000_000_000).await?;
+    let signature = rpc
+        .request_airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .await?;
     rpc.poll_for_signature(&signature).await?;
 
     let directory = std::env::temp_dir().join(format!("rwa-demo-{}", std::process::id()));
     std::fs::create_dir_all(&directory)?;
     let config: crate::bootstrap::BootstrapConfig = toml::from_str(EXAMPLE)?;
-    let state = crate::bootstrap::run(&rpc, &payer, &config, &directory.join("bootstrap-state.json")).await?;
-    let quote_account = state.payer_quote_account.clone().ok_or_else(|| anyhow!("bootstrap funded no quote account"))?;
-    println!("bootstrapped {} markets, lending market {}, rule DAO {}", state.markets.len(), state.lending_market.as_deref().unwrap_or("-"), state.dao.as_deref().unwrap_or("-"));
+    let state = crate::bootstrap::run(
+        &rpc,
+        &payer,
+        &config,
+        &directory.join("bootstrap-state.json"),
+    )
+    .await?;
+    let quote_account = state
+        .payer_quote_account
+        .clone()
+        .ok_or_else(|| anyhow!("bootstrap funded no quote account"))?;
+    println!(
+        "bootstrapped {} markets, lending market {}, rule DAO {}",
+        state.markets.len(),
+        state.lending_market.as_deref().unwrap_or("-"),
+        state.dao.as_deref().unwrap_or("-")
+    );
 
     // One wallet per agent, so each agent's PnL is its own: SOL from the faucet, 200k USDC from the
     // bootstrap payer.
@@ -90,7 +159,10 @@ pub async fn run(ticks: u64) -> Result<()> {
         "SOLAR" => 300_000_000,
         _ => 400_000_000,
     };
-    let quote_mint = crate::chain::parse_address(state.quote_mint.as_deref().unwrap_or_default(), "quote mint")?;
+    let quote_mint = crate::chain::parse_address(
+        state.quote_mint.as_deref().unwrap_or_default(),
+        "quote mint",
+    )?;
     let payer_quote = crate::chain::parse_address(&quote_account, "payer quote account")?;
     let mut runs = Vec::new();
     for (symbol, market) in &state.markets {
@@ -98,7 +170,15 @@ pub async fn run(ticks: u64) -> Result<()> {
             let agent = Keypair::new();
             let airdrop = rpc.request_airdrop(&agent.pubkey(), 20_000_000_000).await?;
             rpc.poll_for_signature(&airdrop).await?;
-            let wallet = fund_agent(&rpc, &payer, &agent, &quote_mint, &payer_quote, 200_000 * 1_000_000).await?;
+            let wallet = fund_agent(
+                &rpc,
+                &payer,
+                &agent,
+                &quote_mint,
+                &payer_quote,
+                200_000 * 1_000_000,
+            )
+            .await?;
             let config = AgentsConfig {
                 cluster: localnet.url(),
                 keypair: None,
@@ -110,37 +190,74 @@ pub async fn run(ticks: u64) -> Result<()> {
                 max_requests_per_second: 5_000.0,
                 max_ticks: ticks,
                 risk: RiskLimits::default(),
-                strategies: vec![strategy(kind, symbol, &market.market, &wallet.to_string(), escrow(symbol))],
+                strategies: vec![strategy(
+                    kind,
+                    symbol,
+                    &market.market,
+                    &wallet.to_string(),
+                    escrow(symbol),
+                )],
             };
-            runs.push(crate::daemon::run_with_summary(config, agent, Arc::new(AtomicBool::new(false))));
+            runs.push(crate::daemon::run_with_summary(
+                config,
+                agent,
+                Arc::new(AtomicBool::new(false)),
+            ));
         }
     }
     println!("running {} agents for {ticks} ticks each (market makers, arbitrageurs, noise traders, oracle keepers)\n", runs.len());
     let requests_before = crate::chain::RPC_REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
     let results = futures_util::future::join_all(runs).await;
-    let requests = crate::chain::RPC_REQUESTS.load(std::sync::atomic::Ordering::Relaxed) - requests_before;
+    let requests =
+        crate::chain::RPC_REQUESTS.load(std::sync::atomic::Ordering::Relaxed) - requests_before;
     let (mut landed, mut failed, mut agent_ticks) = (0u64, 0u64, 0u64);
     let mut latencies = Vec::new();
-    println!("{:<22} {:>8} {:>9} {:>14} {:>26}", "agent", "landed", "refused", "PnL (USDC)", "last quote (bid / ask)");
+    println!(
+        "{:<22} {:>8} {:>9} {:>14} {:>26}",
+        "agent", "landed", "refused", "PnL (USDC)", "last quote (bid / ask)"
+    );
     for result in results {
         let (metrics, summary) = result?;
         landed += metrics.tx_landed.load(std::sync::atomic::Ordering::Relaxed);
         failed += metrics.tx_failed.load(std::sync::atomic::Ordering::Relaxed);
         agent_ticks += metrics.ticks.load(std::sync::atomic::Ordering::Relaxed);
-        latencies.extend(metrics.latencies_us.lock().map(|l| l.clone()).unwrap_or_default());
+        latencies.extend(
+            metrics
+                .latencies_us
+                .lock()
+                .map(|l| l.clone())
+                .unwrap_or_default(),
+        );
         for s in summary {
-            let quote = s.last_quote.map(|(b, a)| format!("{b:.4} / {a:.4}")).unwrap_or_else(|| "-".into());
-            println!("{:<22} {:>8} {:>9} {:>14} {:>26}", s.name, s.landed, s.refused, usdc(s.pnl), quote);
+            let quote = s
+                .last_quote
+                .map(|(b, a)| format!("{b:.4} / {a:.4}"))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{:<22} {:>8} {:>9} {:>14} {:>26}",
+                s.name,
+                s.landed,
+                s.refused,
+                usdc(s.pnl),
+                quote
+            );
         }
     }
-    println!("\n{:<8} {:>7} {:>14} {:>11} {:>11} {:>11}", "market", "trades", "supply", "spot", "twap", "vol/slot");
+    println!(
+        "\n{:<8} {:>7} {:>14} {:>11} {:>11} {:>11}",
+        "market", "trades", "supply", "spot", "twap", "vol/slot"
+    );
     let mut markets: Vec<_> = state.markets.iter().collect();
     markets.sort_by(|a, b| a.0.cmp(b.0));
     for (symbol, entry) in markets {
         let address = crate::chain::parse_address(&entry.market, "market")?;
         let snapshot = crate::chain::fetch_market(&rpc, &address).await?;
         let view = crate::market_view::view(&snapshot)?;
-        let number = |text: &Option<String>| text.as_deref().and_then(|t| t.parse::<Decimal>().ok()).map(|d| d.to_f64());
+        let number = |text: &Option<String>| {
+            text.as_deref()
+                .and_then(|t| t.parse::<Decimal>().ok())
+                .map(|d| d.to_f64())
+        };
         let show = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "-".into());
         println!(
             "{:<8} {:>7} {:>14} {:>11} {:>11} {:>11}",
@@ -149,13 +266,21 @@ pub async fn run(ticks: u64) -> Result<()> {
             format!("{:.2}", snapshot.market.supply as f64 / 1e6),
             show(view.spot_price.parse::<Decimal>().ok().map(|d| d.to_f64())),
             show(number(&view.twap)),
-            format!("{:.6}", view.volatility_per_slot.parse::<Decimal>().map(|d| d.to_f64()).unwrap_or(0.0)),
+            format!(
+                "{:.6}",
+                view.volatility_per_slot
+                    .parse::<Decimal>()
+                    .map(|d| d.to_f64())
+                    .unwrap_or(0.0)
+            ),
         );
     }
     println!("\n{landed} transactions landed, {failed} refused or not landed, in {:.1}s; every resting quote was cancelled at shutdown.", started.elapsed().as_secs_f64());
     latencies.sort_unstable();
     if !latencies.is_empty() {
-        let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize] as f64 / 1_000.0;
+        let at = |q: f64| {
+            latencies[((latencies.len() - 1) as f64 * q).round() as usize] as f64 / 1_000.0
+        };
         println!(
             "tick to transaction landed: p50 {:.1} ms, p99 {:.1} ms over {} transactions; {:.1} RPC requests per agent tick",
             at(0.5),

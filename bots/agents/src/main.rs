@@ -14,7 +14,11 @@ mod risk;
 mod wallet;
 
 #[derive(Parser)]
-#[command(name = "rwa-agents", version, about = "Agents and operator tools for the RWA agent economy on Solana")]
+#[command(
+    name = "rwa-agents",
+    version,
+    about = "Agents and operator tools for the RWA agent economy on Solana"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -154,7 +158,11 @@ enum CurveCommand {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
     match cli.command {
         Command::Curve { command: CurveCommand::Quote { curve, supply, amount, side, decimals, quote_decimals, fee_bps, max_supply } } => {
             let output = quote::quote(&quote::QuoteRequest {
@@ -225,7 +233,11 @@ fn main() -> Result<()> {
 
 async fn market_command(command: MarketCommand) -> Result<()> {
     match command {
-        MarketCommand::Show { cluster, market, json } => {
+        MarketCommand::Show {
+            cluster,
+            market,
+            json,
+        } => {
             let rpc = chain::client(&cluster)?;
             let address = chain::parse_address(&market, "market")?;
             let snapshot = chain::fetch_market(&rpc, &address).await?;
@@ -233,7 +245,14 @@ async fn market_command(command: MarketCommand) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {
-                print!("{}", market_view::render_table(&view, snapshot.market.rwa_decimals, snapshot.market.quote_decimals));
+                print!(
+                    "{}",
+                    market_view::render_table(
+                        &view,
+                        snapshot.market.rwa_decimals,
+                        snapshot.market.quote_decimals
+                    )
+                );
             }
         }
         MarketCommand::List { cluster, json } => {
@@ -257,7 +276,10 @@ async fn market_command(command: MarketCommand) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                println!("{:<44} {:<10} {:>20} {:>20} {:>24}", "market", "symbol", "supply", "reserve", "spot price");
+                println!(
+                    "{:<44} {:<10} {:>20} {:>20} {:>24}",
+                    "market", "symbol", "supply", "reserve", "spot price"
+                );
                 for row in rows {
                     println!(
                         "{:<44} {:<10} {:>20} {:>20} {:>24}",
@@ -274,7 +296,12 @@ async fn market_command(command: MarketCommand) -> Result<()> {
     Ok(())
 }
 
-async fn run_localnet(port: u16, slot_ms: u64, bootstrap_config: Option<std::path::PathBuf>, out: std::path::PathBuf) -> Result<()> {
+async fn run_localnet(
+    port: u16,
+    slot_ms: u64,
+    bootstrap_config: Option<std::path::PathBuf>,
+    out: std::path::PathBuf,
+) -> Result<()> {
     let config = rwa_localnet::LocalnetConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         slot_duration: Some(std::time::Duration::from_millis(slot_ms.max(1))),
@@ -290,12 +317,24 @@ async fn run_localnet(port: u16, slot_ms: u64, bootstrap_config: Option<std::pat
     );
     if let Some(path) = bootstrap_config {
         let config = bootstrap::load_config(&path)?;
-        let rpc = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(localnet.url(), solana_commitment_config::CommitmentConfig::confirmed());
+        let rpc = solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+            localnet.url(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        );
         let payer = rwa_harness::solana_keypair::Keypair::new();
-        let signature = rpc.request_airdrop(&rwa_harness::solana_signer::Signer::pubkey(&payer), 1_000_000_000_000).await?;
+        let signature = rpc
+            .request_airdrop(
+                &rwa_harness::solana_signer::Signer::pubkey(&payer),
+                1_000_000_000_000,
+            )
+            .await?;
         rpc.poll_for_signature(&signature).await?;
         let state = bootstrap::run(&rpc, &payer, &config, &out).await?;
-        println!("bootstrapped {} market(s); state in {}", state.markets.len(), out.display());
+        println!(
+            "bootstrapped {} market(s); state in {}",
+            state.markets.len(),
+            out.display()
+        );
     }
     println!("press Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;

@@ -46,9 +46,17 @@ pub struct MarketView {
 
 fn curve_json(curve: &rwa_math::Curve) -> serde_json::Value {
     match *curve {
-        rwa_math::Curve::Linear { slope, intercept } => serde_json::json!({"kind": "linear", "slope": slope.to_string(), "intercept": intercept.to_string()}),
-        rwa_math::Curve::Exponential { a, k } => serde_json::json!({"kind": "exponential", "a": a.to_string(), "k": k.to_string()}),
-        rwa_math::Curve::Sigmoid { max_price, k, midpoint } => {
+        rwa_math::Curve::Linear { slope, intercept } => {
+            serde_json::json!({"kind": "linear", "slope": slope.to_string(), "intercept": intercept.to_string()})
+        }
+        rwa_math::Curve::Exponential { a, k } => {
+            serde_json::json!({"kind": "exponential", "a": a.to_string(), "k": k.to_string()})
+        }
+        rwa_math::Curve::Sigmoid {
+            max_price,
+            k,
+            midpoint,
+        } => {
             serde_json::json!({"kind": "sigmoid", "max_price": max_price.to_string(), "k": k.to_string(), "midpoint": midpoint.to_string()})
         }
     }
@@ -58,8 +66,14 @@ pub fn view(snapshot: &MarketSnapshot) -> Result<MarketView> {
     let market = &snapshot.market;
     let curve = market.curve().map_err(|e| anyhow::anyhow!("{e}"))?;
     let spot = market.spot_price().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let twap = snapshot.oracle.twap(snapshot.slot).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let volatility = snapshot.oracle.volatility_per_slot().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let twap = snapshot
+        .oracle
+        .twap(snapshot.slot)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let volatility = snapshot
+        .oracle
+        .volatility_per_slot()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut quotes: Vec<QuoteView> = snapshot
         .makers
         .iter()
@@ -78,9 +92,19 @@ pub fn view(snapshot: &MarketSnapshot) -> Result<MarketView> {
         })
         .collect();
     quotes.sort_by(|a, b| b.live.cmp(&a.live).then(a.maker.cmp(&b.maker)));
-    let live = snapshot.makers.iter().filter(|(_, m)| m.is_live(snapshot.slot));
-    let best_bid = live.clone().filter(|(_, m)| m.bid_size > 0).map(|(_, m)| m.bid_price).max();
-    let best_ask = live.filter(|(_, m)| m.ask_size > 0).map(|(_, m)| m.ask_price).min();
+    let live = snapshot
+        .makers
+        .iter()
+        .filter(|(_, m)| m.is_live(snapshot.slot));
+    let best_bid = live
+        .clone()
+        .filter(|(_, m)| m.bid_size > 0)
+        .map(|(_, m)| m.bid_price)
+        .max();
+    let best_ask = live
+        .filter(|(_, m)| m.ask_size > 0)
+        .map(|(_, m)| m.ask_price)
+        .min();
     Ok(MarketView {
         slot: snapshot.slot,
         market: snapshot.address.to_string(),
@@ -105,7 +129,9 @@ pub fn view(snapshot: &MarketSnapshot) -> Result<MarketView> {
 }
 
 fn units(amount: u64, decimals: u8) -> String {
-    Decimal::from_base_units(amount, decimals).map(|d| d.to_string()).unwrap_or_else(|_| amount.to_string())
+    Decimal::from_base_units(amount, decimals)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| amount.to_string())
 }
 
 fn short_price(text: &str) -> String {
@@ -119,20 +145,56 @@ fn short_price(text: &str) -> String {
 /// A readable table for operators.
 pub fn render_table(view: &MarketView, decimals: u8, quote_decimals: u8) -> String {
     let mut out = String::new();
-    out.push_str(&format!("{} ({})  market {}  slot {}\n", view.name, view.symbol, view.market, view.slot));
+    out.push_str(&format!(
+        "{} ({})  market {}  slot {}\n",
+        view.name, view.symbol, view.market, view.slot
+    ));
     out.push_str(&format!("  curve        {}\n", view.curve));
-    out.push_str(&format!("  status       {}   fee {} bps\n", if view.paused { "PAUSED" } else { "trading" }, view.fee_bps));
-    out.push_str(&format!("  supply       {} / {}\n", units(view.supply, decimals), units(view.max_supply, decimals)));
-    out.push_str(&format!("  reserve      {}\n", units(view.reserve, quote_decimals)));
-    out.push_str(&format!("  spot price   {}\n", short_price(&view.spot_price)));
-    out.push_str(&format!("  twap         {} (window {} slots)\n", view.twap.as_deref().map(short_price).unwrap_or_else(|| "-".into()), view.twap_window_slots));
-    out.push_str(&format!("  volatility   {} per sqrt(slot)\n", short_price(&view.volatility_per_slot)));
+    out.push_str(&format!(
+        "  status       {}   fee {} bps\n",
+        if view.paused { "PAUSED" } else { "trading" },
+        view.fee_bps
+    ));
+    out.push_str(&format!(
+        "  supply       {} / {}\n",
+        units(view.supply, decimals),
+        units(view.max_supply, decimals)
+    ));
+    out.push_str(&format!(
+        "  reserve      {}\n",
+        units(view.reserve, quote_decimals)
+    ));
+    out.push_str(&format!(
+        "  spot price   {}\n",
+        short_price(&view.spot_price)
+    ));
+    out.push_str(&format!(
+        "  twap         {} (window {} slots)\n",
+        view.twap
+            .as_deref()
+            .map(short_price)
+            .unwrap_or_else(|| "-".into()),
+        view.twap_window_slots
+    ));
+    out.push_str(&format!(
+        "  volatility   {} per sqrt(slot)\n",
+        short_price(&view.volatility_per_slot)
+    ));
     out.push_str(&format!(
         "  best bid/ask {} / {}\n",
-        view.best_bid.as_deref().map(short_price).unwrap_or_else(|| "-".into()),
-        view.best_ask.as_deref().map(short_price).unwrap_or_else(|| "-".into())
+        view.best_bid
+            .as_deref()
+            .map(short_price)
+            .unwrap_or_else(|| "-".into()),
+        view.best_ask
+            .as_deref()
+            .map(short_price)
+            .unwrap_or_else(|| "-".into())
     ));
-    out.push_str(&format!("\n  {:<44} {:>5} {:>14} {:>14} {:>14} {:>14} {:>12} {:>8}\n", "maker", "live", "bid", "bid size", "ask", "ask size", "expiry", "seq"));
+    out.push_str(&format!(
+        "\n  {:<44} {:>5} {:>14} {:>14} {:>14} {:>14} {:>12} {:>8}\n",
+        "maker", "live", "bid", "bid size", "ask", "ask size", "expiry", "seq"
+    ));
     if view.quotes.is_empty() {
         out.push_str("  (no makers)\n");
     }

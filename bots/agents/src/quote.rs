@@ -43,39 +43,75 @@ pub struct QuoteRequest<'a> {
 
 pub fn quote(request: &QuoteRequest) -> Result<QuoteOutput> {
     let curve = parse_curve(request.curve_json)?;
-    let market = CurveMarket::new(curve, request.decimals, request.quote_decimals)
-        .map_err(|e| anyhow!("{e} (decimals and quote decimals must be at most {})", rwa_math::curve::MAX_TOKEN_DECIMALS))?;
+    let market =
+        CurveMarket::new(curve, request.decimals, request.quote_decimals).map_err(|e| {
+            anyhow!(
+                "{e} (decimals and quote decimals must be at most {})",
+                rwa_math::curve::MAX_TOKEN_DECIMALS
+            )
+        })?;
     let max_supply = request.max_supply.unwrap_or(match request.side {
-        Side::Buy => request.supply.checked_add(request.amount).ok_or_else(|| anyhow!("supply + amount overflows u64"))?,
+        Side::Buy => request
+            .supply
+            .checked_add(request.amount)
+            .ok_or_else(|| anyhow!("supply + amount overflows u64"))?,
         Side::Sell => request.supply,
     });
-    market.validate(max_supply.max(1)).map_err(|e| anyhow!("curve rejected: {e}"))?;
+    market
+        .validate(max_supply.max(1))
+        .map_err(|e| anyhow!("curve rejected: {e}"))?;
     if request.amount == 0 {
         bail!("--amount must be greater than zero");
     }
     let (quote_amount, supply_after) = match request.side {
         Side::Buy => {
-            let after = request.supply.checked_add(request.amount).ok_or_else(|| anyhow!("supply + amount overflows u64"))?;
+            let after = request
+                .supply
+                .checked_add(request.amount)
+                .ok_or_else(|| anyhow!("supply + amount overflows u64"))?;
             if after > max_supply {
-                bail!("buying {} would take supply to {after}, above max supply {max_supply}", request.amount);
+                bail!(
+                    "buying {} would take supply to {after}, above max supply {max_supply}",
+                    request.amount
+                );
             }
-            (market.buy_cost(request.supply, request.amount).map_err(|e| anyhow!("cannot price the buy: {e}"))?, after)
+            (
+                market
+                    .buy_cost(request.supply, request.amount)
+                    .map_err(|e| anyhow!("cannot price the buy: {e}"))?,
+                after,
+            )
         }
         Side::Sell => {
             if request.amount > request.supply {
-                bail!("cannot sell {} base units: supply is only {}", request.amount, request.supply);
+                bail!(
+                    "cannot sell {} base units: supply is only {}",
+                    request.amount,
+                    request.supply
+                );
             }
-            (market.sell_proceeds(request.supply, request.amount).map_err(|e| anyhow!("cannot price the sale: {e}"))?, request.supply - request.amount)
+            (
+                market
+                    .sell_proceeds(request.supply, request.amount)
+                    .map_err(|e| anyhow!("cannot price the sale: {e}"))?,
+                request.supply - request.amount,
+            )
         }
     };
     let fee = fee_on(quote_amount, request.fee_bps).map_err(|e| anyhow!("--fee-bps: {e}"))?;
     let trader_total = match request.side {
-        Side::Buy => quote_amount.checked_add(fee).ok_or_else(|| anyhow!("total overflows u64"))?,
+        Side::Buy => quote_amount
+            .checked_add(fee)
+            .ok_or_else(|| anyhow!("total overflows u64"))?,
         Side::Sell => quote_amount - fee,
     };
-    let tokens = Decimal::from_base_units(request.amount, request.decimals).map_err(|e| anyhow!("{e}"))?;
-    let quote_tokens = Decimal::from_base_units(quote_amount, request.quote_decimals).map_err(|e| anyhow!("{e}"))?;
-    let average = quote_tokens.div(tokens, rwa_math::Rounding::Down).map_err(|e| anyhow!("{e}"))?;
+    let tokens =
+        Decimal::from_base_units(request.amount, request.decimals).map_err(|e| anyhow!("{e}"))?;
+    let quote_tokens = Decimal::from_base_units(quote_amount, request.quote_decimals)
+        .map_err(|e| anyhow!("{e}"))?;
+    let average = quote_tokens
+        .div(tokens, rwa_math::Rounding::Down)
+        .map_err(|e| anyhow!("{e}"))?;
     Ok(QuoteOutput {
         side: match request.side {
             Side::Buy => "buy",
@@ -87,8 +123,14 @@ pub fn quote(request: &QuoteRequest) -> Result<QuoteOutput> {
         trader_total,
         supply_before: request.supply,
         supply_after,
-        price_before: market.spot_price(request.supply).map_err(|e| anyhow!("{e}"))?.to_string(),
-        price_after: market.spot_price(supply_after).map_err(|e| anyhow!("{e}"))?.to_string(),
+        price_before: market
+            .spot_price(request.supply)
+            .map_err(|e| anyhow!("{e}"))?
+            .to_string(),
+        price_after: market
+            .spot_price(supply_after)
+            .map_err(|e| anyhow!("{e}"))?
+            .to_string(),
         average_price: average.to_string(),
         rounding: match request.side {
             Side::Buy => "ceil (pool-favouring)",

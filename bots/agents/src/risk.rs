@@ -29,7 +29,10 @@ pub fn parse_matrix(text: &str) -> Result<Vec<Vec<f64>>> {
         let row: Result<Vec<f64>> = line
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|cell| !cell.is_empty())
-            .map(|cell| cell.parse::<f64>().map_err(|_| anyhow!("line {}: {cell:?} is not a number", number + 1)))
+            .map(|cell| {
+                cell.parse::<f64>()
+                    .map_err(|_| anyhow!("line {}: {cell:?} is not a number", number + 1))
+            })
             .collect();
         rows.push(row?);
     }
@@ -47,13 +50,25 @@ pub fn erc(cov_csv: &str, budgets_csv: Option<&str>, repeats: usize) -> Result<E
     }
     for i in 0..n {
         for j in 0..i {
-            if (cov[i][j] - cov[j][i]).abs() > 1e-12 * (cov[i][j].abs() + cov[j][i].abs()).max(1e-300) {
-                bail!("covariance must be symmetric: entry ({i},{j}) = {} but ({j},{i}) = {}", cov[i][j], cov[j][i]);
+            if (cov[i][j] - cov[j][i]).abs()
+                > 1e-12 * (cov[i][j].abs() + cov[j][i].abs()).max(1e-300)
+            {
+                bail!(
+                    "covariance must be symmetric: entry ({i},{j}) = {} but ({j},{i}) = {}",
+                    cov[i][j],
+                    cov[j][i]
+                );
             }
         }
     }
     let budgets = match budgets_csv {
-        Some(text) => Some(parse_matrix(text).context("budgets")?.into_iter().flatten().collect::<Vec<f64>>()),
+        Some(text) => Some(
+            parse_matrix(text)
+                .context("budgets")?
+                .into_iter()
+                .flatten()
+                .collect::<Vec<f64>>(),
+        ),
         None => None,
     };
     let repeats = repeats.max(1);
@@ -61,7 +76,8 @@ pub fn erc(cov_csv: &str, budgets_csv: Option<&str>, repeats: usize) -> Result<E
     let mut solution = None;
     for _ in 0..repeats {
         let start = Instant::now();
-        let solved = rwa_agent_core::erc::solve(&cov, budgets.as_deref(), 1e-10, 200).map_err(|e| anyhow!("{e}"))?;
+        let solved = rwa_agent_core::erc::solve(&cov, budgets.as_deref(), 1e-10, 200)
+            .map_err(|e| anyhow!("{e}"))?;
         times.push(start.elapsed().as_secs_f64() * 1e6);
         solution = Some(solved);
     }

@@ -7,7 +7,9 @@ use anyhow::{anyhow, Context, Result};
 use rwa_harness::solana_keypair::Keypair;
 
 fn home() -> Result<PathBuf> {
-    std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| anyhow!("HOME is not set; pass --keypair"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow!("HOME is not set; pass --keypair"))
 }
 
 /// The keypair path the Solana CLI would use.
@@ -28,9 +30,12 @@ pub fn default_keypair_path() -> Result<PathBuf> {
 
 /// Reads a Solana CLI keypair file (a JSON array of 64 bytes).
 pub fn read_keypair(path: &Path) -> Result<Keypair> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading keypair {}", path.display()))?;
-    let bytes: Vec<u8> = serde_json::from_str(&text).with_context(|| format!("{} is not a JSON byte array keypair", path.display()))?;
-    Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow!("{}: not a valid keypair: {e}", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading keypair {}", path.display()))?;
+    let bytes: Vec<u8> = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a JSON byte array keypair", path.display()))?;
+    Keypair::try_from(bytes.as_slice())
+        .map_err(|e| anyhow!("{}: not a valid keypair: {e}", path.display()))
 }
 
 pub fn load(path: Option<&Path>) -> Result<Keypair> {

@@ -9,7 +9,10 @@ use rwa_harness::solana_signer::Signer;
 use rwa_localnet::{Localnet, LocalnetConfig};
 
 fn rwa_agents(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rwa-agents")).args(args).output().expect("run rwa-agents")
+    Command::new(env!("CARGO_BIN_EXE_rwa-agents"))
+        .args(args)
+        .output()
+        .expect("run rwa-agents")
 }
 
 const BOOTSTRAP: &str = r#"
@@ -27,12 +30,38 @@ twap_window_slots = 20
 seed_buy = 200_000_000
 "#;
 
-fn agents_toml(url: &str, keypair: &str, state_dir: &str, market: &str, quote_account: &str, ticks: u64, max_loss: i64) -> String {
-    agents_toml_ws(url, None, keypair, state_dir, market, quote_account, ticks, max_loss)
+fn agents_toml(
+    url: &str,
+    keypair: &str,
+    state_dir: &str,
+    market: &str,
+    quote_account: &str,
+    ticks: u64,
+    max_loss: i64,
+) -> String {
+    agents_toml_ws(
+        url,
+        None,
+        keypair,
+        state_dir,
+        market,
+        quote_account,
+        ticks,
+        max_loss,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
-fn agents_toml_ws(url: &str, ws: Option<&str>, keypair: &str, state_dir: &str, market: &str, quote_account: &str, ticks: u64, max_loss: i64) -> String {
+fn agents_toml_ws(
+    url: &str,
+    ws: Option<&str>,
+    keypair: &str,
+    state_dir: &str,
+    market: &str,
+    quote_account: &str,
+    ticks: u64,
+    max_loss: i64,
+) -> String {
     let ws_line = ws.map(|w| format!("ws_url = \"{w}\"")).unwrap_or_default();
     format!(
         r#"
@@ -71,20 +100,39 @@ fn journal_ids(path: &std::path::Path) -> Vec<(String, String)> {
         .unwrap_or_default()
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .map(|entry| (entry["id"].as_str().unwrap().to_string(), entry["status"].to_string()))
+        .map(|entry| {
+            (
+                entry["id"].as_str().unwrap().to_string(),
+                entry["status"].to_string(),
+            )
+        })
         .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
-    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    })
+    .await
+    .unwrap();
     let directory = std::env::temp_dir().join(format!("rwa-daemon-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     let payer = Keypair::new();
-    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
     let keypair = directory.join("payer.json");
-    std::fs::write(&keypair, serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(
+        &keypair,
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
     std::fs::write(directory.join("bootstrap.toml"), BOOTSTRAP).unwrap();
     let url = localnet.url();
     let dir = directory.clone();
@@ -92,61 +140,175 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
         let dir = dir.clone();
         async move {
             let _ = &dir;
-            tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap()
+            tokio::task::spawn_blocking(move || {
+                rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .await
+            .unwrap()
         }
     };
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    let bootstrap = run(vec!["bootstrap".into(), "--cluster".into(), url.clone(), "--keypair".into(), path("payer.json"), "--config".into(), path("bootstrap.toml"), "--out".into(), path("state.json")]).await;
-    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(directory.join("state.json")).unwrap()).unwrap();
-    let market = state["markets"]["TBILL"]["market"].as_str().unwrap().to_string();
+    let bootstrap = run(vec![
+        "bootstrap".into(),
+        "--cluster".into(),
+        url.clone(),
+        "--keypair".into(),
+        path("payer.json"),
+        "--config".into(),
+        path("bootstrap.toml"),
+        "--out".into(),
+        path("state.json"),
+    ])
+    .await;
+    assert!(
+        bootstrap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bootstrap.stderr)
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(directory.join("state.json")).unwrap()).unwrap();
+    let market = state["markets"]["TBILL"]["market"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
 
     // first run: the maker opens, escrows, quotes; at the end its quote is cancelled
-    let config = agents_toml_ws(&url, Some(&localnet.ws_url()), &path("payer.json"), &path("agents"), &market, &quote_account, 6, i64::MAX);
+    let config = agents_toml_ws(
+        &url,
+        Some(&localnet.ws_url()),
+        &path("payer.json"),
+        &path("agents"),
+        &market,
+        &quote_account,
+        6,
+        i64::MAX,
+    );
     std::fs::write(directory.join("agents.toml"), &config).unwrap();
     let first = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
-    assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
-    let landed: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_tx_landed_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
-    assert!(landed >= 1, "the maker landed quotes:\n{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
-    let ws_updates: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_ws_updates_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
-    assert!(ws_updates >= 1, "no account notification over the websocket:\n{stdout}");
-    let show = run(vec!["market".into(), "show".into(), "--cluster".into(), url.clone(), "--market".into(), market.clone(), "--json".into()]).await;
+    assert!(
+        first.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let landed: u64 = stdout
+        .lines()
+        .find(|l| l.starts_with("rwa_agent_tx_landed_total"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        landed >= 1,
+        "the maker landed quotes:\n{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let ws_updates: u64 = stdout
+        .lines()
+        .find(|l| l.starts_with("rwa_agent_ws_updates_total"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        ws_updates >= 1,
+        "no account notification over the websocket:\n{stdout}"
+    );
+    let show = run(vec![
+        "market".into(),
+        "show".into(),
+        "--cluster".into(),
+        url.clone(),
+        "--market".into(),
+        market.clone(),
+        "--json".into(),
+    ])
+    .await;
     let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let quotes = view["quotes"].as_array().unwrap();
     assert_eq!(quotes.len(), 1, "one maker");
     assert!(quotes[0]["sequence"].as_u64().unwrap() >= 1);
-    assert_eq!((quotes[0]["bid_size"].as_u64(), quotes[0]["ask_size"].as_u64()), (Some(0), Some(0)), "quote cancelled on shutdown");
+    assert_eq!(
+        (
+            quotes[0]["bid_size"].as_u64(),
+            quotes[0]["ask_size"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "quote cancelled on shutdown"
+    );
     let sequence_after_first = quotes[0]["sequence"].as_u64().unwrap();
 
     // status reports the maker and the journal
-    let status = run(vec!["status".into(), "--config".into(), path("agents.toml")]).await;
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let status = run(vec![
+        "status".into(),
+        "--config".into(),
+        path("agents.toml"),
+    ])
+    .await;
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert!(report["journal"]["landed"].as_u64().unwrap() >= 1);
-    assert_eq!(report["strategies"][0]["maker"]["sequence"].as_u64().unwrap(), sequence_after_first);
+    assert_eq!(
+        report["strategies"][0]["maker"]["sequence"]
+            .as_u64()
+            .unwrap(),
+        sequence_after_first
+    );
     assert_eq!(report["strategies"][0]["maker"]["live"], false);
 
     // restart: resumes, never reuses an intent id, sequence keeps increasing
     let second = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let entries = journal_ids(&directory.join("agents/intents.jsonl"));
-    let mut sent: Vec<&String> = entries.iter().filter(|(_, status)| status.contains("Pending")).map(|(id, _)| id).collect();
+    let mut sent: Vec<&String> = entries
+        .iter()
+        .filter(|(_, status)| status.contains("Pending"))
+        .map(|(id, _)| id)
+        .collect();
     let total = sent.len();
     sent.sort();
     sent.dedup();
     assert_eq!(sent.len(), total, "an intent was sent twice");
-    let show = run(vec!["market".into(), "show".into(), "--cluster".into(), url.clone(), "--market".into(), market.clone(), "--json".into()]).await;
+    let show = run(vec![
+        "market".into(),
+        "show".into(),
+        "--cluster".into(),
+        url.clone(),
+        "--market".into(),
+        market.clone(),
+        "--json".into(),
+    ])
+    .await;
     let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     assert!(view["quotes"][0]["sequence"].as_u64().unwrap() > sequence_after_first);
 
     // kill switch: a loss limit below zero fires on the first tick; the daemon exits non-zero
-    let config = agents_toml(&url, &path("payer.json"), &path("agents"), &market, &quote_account, 50, -1);
+    let config = agents_toml(
+        &url,
+        &path("payer.json"),
+        &path("agents"),
+        &market,
+        &quote_account,
+        50,
+        -1,
+    );
     std::fs::write(directory.join("agents.toml"), &config).unwrap();
     let killed = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
     assert!(!killed.status.success());
-    assert!(String::from_utf8_lossy(&killed.stderr).contains("kill switch"), "{}", String::from_utf8_lossy(&killed.stderr));
+    assert!(
+        String::from_utf8_lossy(&killed.stderr).contains("kill switch"),
+        "{}",
+        String::from_utf8_lossy(&killed.stderr)
+    );
     assert!(String::from_utf8_lossy(&killed.stdout).contains("rwa_agent_killed 1"));
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
@@ -198,36 +360,100 @@ async fn flaky_proxy(target: String) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
-    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    })
+    .await
+    .unwrap();
     let directory = std::env::temp_dir().join(format!("rwa-flaky-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     let payer = Keypair::new();
-    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
     let keypair = directory.join("payer.json").to_str().unwrap().to_string();
-    std::fs::write(&keypair, serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(
+        &keypair,
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
     std::fs::write(directory.join("bootstrap.toml"), BOOTSTRAP).unwrap();
     let url = localnet.url();
     let state_path = directory.join("state.json").to_str().unwrap().to_string();
-    let bootstrap_path = directory.join("bootstrap.toml").to_str().unwrap().to_string();
+    let bootstrap_path = directory
+        .join("bootstrap.toml")
+        .to_str()
+        .unwrap()
+        .to_string();
     let (u, k, s) = (url.clone(), keypair.clone(), state_path.clone());
-    let bootstrap = tokio::task::spawn_blocking(move || rwa_agents(&["bootstrap", "--cluster", &u, "--keypair", &k, "--config", &bootstrap_path, "--out", &s])).await.unwrap();
-    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
-    let market = state["markets"]["TBILL"]["market"].as_str().unwrap().to_string();
+    let bootstrap = tokio::task::spawn_blocking(move || {
+        rwa_agents(&[
+            "bootstrap",
+            "--cluster",
+            &u,
+            "--keypair",
+            &k,
+            "--config",
+            &bootstrap_path,
+            "--out",
+            &s,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(
+        bootstrap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bootstrap.stderr)
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    let market = state["markets"]["TBILL"]["market"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
 
     let proxy = flaky_proxy(url.clone()).await;
     let agents_dir = directory.join("agents").to_str().unwrap().to_string();
-    let config = agents_toml(&proxy, &keypair, &agents_dir, &market, &quote_account, 6, i64::MAX);
+    let config = agents_toml(
+        &proxy,
+        &keypair,
+        &agents_dir,
+        &market,
+        &quote_account,
+        6,
+        i64::MAX,
+    );
     let config_path = directory.join("agents.toml");
     std::fs::write(&config_path, config).unwrap();
     let config_path = config_path.to_str().unwrap().to_string();
-    let run = tokio::task::spawn_blocking(move || rwa_agents(&["run", "--config", &config_path])).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || rwa_agents(&["run", "--config", &config_path]))
+        .await
+        .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout).to_string();
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
-    let landed: u64 = stdout.lines().find(|l| l.starts_with("rwa_agent_tx_landed_total")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
-    assert!(landed >= 1, "nothing landed through the flaky endpoint:\n{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let landed: u64 = stdout
+        .lines()
+        .find(|l| l.starts_with("rwa_agent_tx_landed_total"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        landed >= 1,
+        "nothing landed through the flaky endpoint:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }
@@ -269,24 +495,66 @@ max_confidence_bps = 5_000
 async fn keeper_liquidates_an_obligation_after_a_crash() {
     use rwa_harness::lending::*;
     use rwa_harness::market::*;
-    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    })
+    .await
+    .unwrap();
     let directory = std::env::temp_dir().join(format!("rwa-keeper-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     let payer = Keypair::new();
-    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    std::fs::write(path("payer.json"), serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(
+        path("payer.json"),
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
     std::fs::write(path("bootstrap.toml"), LENDING_BOOTSTRAP).unwrap();
     let url = localnet.url();
-    let args: Vec<String> = vec!["bootstrap".into(), "--cluster".into(), url.clone(), "--keypair".into(), path("payer.json"), "--config".into(), path("bootstrap.toml"), "--out".into(), path("state.json")];
-    let bootstrap = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
-    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
-    let market: rwa_harness::solana_address::Address = state["markets"]["RWA"]["market"].as_str().unwrap().parse().unwrap();
+    let args: Vec<String> = vec![
+        "bootstrap".into(),
+        "--cluster".into(),
+        url.clone(),
+        "--keypair".into(),
+        path("payer.json"),
+        "--config".into(),
+        path("bootstrap.toml"),
+        "--out".into(),
+        path("state.json"),
+    ];
+    let bootstrap = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert!(
+        bootstrap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bootstrap.stderr)
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
+    let market: rwa_harness::solana_address::Address = state["markets"]["RWA"]["market"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let lending_market = state["lending_market"].as_str().unwrap().to_string();
-    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"].as_str().unwrap().parse().unwrap();
-    let quote_mint: rwa_harness::solana_address::Address = state["quote_mint"].as_str().unwrap().parse().unwrap();
+    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let quote_mint: rwa_harness::solana_address::Address =
+        state["quote_mint"].as_str().unwrap().parse().unwrap();
 
     // a borrower at 160% and a whale who will crash the price, set up directly in the bank
     let owner = {
@@ -298,25 +566,66 @@ async fn keeper_liquidates_an_obligation_after_a_crash() {
         let l = LendingAddresses::derive(quote_mint, 1);
         let fund = |env: &mut rwa_harness::TestEnv, owner: &Keypair, amount: u64| {
             let quote = env.create_token_account(&quote_mint, &owner.pubkey());
-            let transfer = anchor_spl::token::spl_token::instruction::transfer(&anchor_spl::token::spl_token::ID, &payer_quote, &quote, &payer.pubkey(), &[], amount).unwrap();
+            let transfer = anchor_spl::token::spl_token::instruction::transfer(
+                &anchor_spl::token::spl_token::ID,
+                &payer_quote,
+                &quote,
+                &payer.pubkey(),
+                &[],
+                amount,
+            )
+            .unwrap();
             env.send(&[transfer], &[&payer]).unwrap();
             quote
         };
         let borrower = env.new_funded_keypair(10_000_000_000);
         let quote = fund(env, &borrower, 20_000_000_000);
         let rwa = env.create_token_account(&a.rwa_mint, &borrower.pubkey());
-        let accounts = TraderAccounts { trader: borrower.pubkey(), rwa_account: rwa, quote_account: quote };
-        env.send(&[trade_ix(&a, &accounts, TradeKind::BuyExactOut { amount: 100_000_000, max_quote_in: u64::MAX })], &[&borrower]).unwrap();
-        env.send(&[init_obligation_ix(&borrower.pubkey(), &l), deposit_collateral_ix(&l, &borrower.pubkey(), &a, &rwa, 100_000_000)], &[&borrower]).unwrap();
+        let accounts = TraderAccounts {
+            trader: borrower.pubkey(),
+            rwa_account: rwa,
+            quote_account: quote,
+        };
+        env.send(
+            &[trade_ix(
+                &a,
+                &accounts,
+                TradeKind::BuyExactOut {
+                    amount: 100_000_000,
+                    max_quote_in: u64::MAX,
+                },
+            )],
+            &[&borrower],
+        )
+        .unwrap();
+        env.send(
+            &[
+                init_obligation_ix(&borrower.pubkey(), &l),
+                deposit_collateral_ix(&l, &borrower.pubkey(), &a, &rwa, 100_000_000),
+            ],
+            &[&borrower],
+        )
+        .unwrap();
         env.advance_slots(2);
         env.send(&[update_oracle_ix(&a)], &[]).unwrap();
         env.advance_slots(1);
         let mut borrow = refresh_all(&l, &borrower.pubkey(), &[a]);
-        borrow.push(borrow_ix(&l, &borrower.pubkey(), &quote, 6_250_000_000, &[a]));
-        env.send(&borrow, &[&borrower]).unwrap_or_else(|e| panic!("{e}"));
+        borrow.push(borrow_ix(
+            &l,
+            &borrower.pubkey(),
+            &quote,
+            6_250_000_000,
+            &[a],
+        ));
+        env.send(&borrow, &[&borrower])
+            .unwrap_or_else(|e| panic!("{e}"));
         // crash: the bootstrap payer dumps 40% of the supply from its seed tokens
         let _ = fund;
-        let _ = (TraderAccounts { trader: payer.pubkey(), rwa_account: rwa, quote_account: quote },);
+        let _ = (TraderAccounts {
+            trader: payer.pubkey(),
+            rwa_account: rwa,
+            quote_account: quote,
+        },);
         borrower.pubkey()
     };
     {
@@ -328,13 +637,30 @@ async fn keeper_liquidates_an_obligation_after_a_crash() {
             .program_accounts(&anchor_spl::token::spl_token::ID)
             .into_iter()
             .find(|(_, account)| {
-                anchor_spl::token::spl_token::state::Account::unpack(&account.data).is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey())
+                anchor_spl::token::spl_token::state::Account::unpack(&account.data)
+                    .is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey())
             })
             .map(|(address, _)| address)
             .expect("the payer's seed RWA account");
-        let dumper = TraderAccounts { trader: payer.pubkey(), rwa_account: seed_account, quote_account: payer_quote };
+        let dumper = TraderAccounts {
+            trader: payer.pubkey(),
+            rwa_account: seed_account,
+            quote_account: payer_quote,
+        };
         let supply = bank.env.market_state(&a).supply;
-        bank.env.send(&[trade_ix(&a, &dumper, TradeKind::SellExactIn { amount: supply * 40 / 100, min_quote_out: 0 })], &[&payer]).unwrap_or_else(|e| panic!("{e}"));
+        bank.env
+            .send(
+                &[trade_ix(
+                    &a,
+                    &dumper,
+                    TradeKind::SellExactIn {
+                        amount: supply * 40 / 100,
+                        min_quote_out: 0,
+                    },
+                )],
+                &[&payer],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     let config = format!(
@@ -361,15 +687,28 @@ max_oracle_age_slots = 2
     );
     std::fs::write(path("agents.toml"), config).unwrap();
     let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
-    let run = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout).to_string();
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let obligation: rwa_lending::state::Obligation = {
         let bank = localnet.bank.lock().unwrap();
         let l = LendingAddresses::derive(quote_mint, 1);
         bank.env.anchor_account(&l.obligation(&owner))
     };
-    assert!(obligation.debt < 6_250_000_000, "the keeper did not liquidate (debt {}):\n{stdout}\n{}", obligation.debt, String::from_utf8_lossy(&run.stderr));
+    assert!(
+        obligation.debt < 6_250_000_000,
+        "the keeper did not liquidate (debt {}):\n{stdout}\n{}",
+        obligation.debt,
+        String::from_utf8_lossy(&run.stderr)
+    );
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }
@@ -408,24 +747,66 @@ circuit_breaker_halt_slots = 300
 async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
     use rwa_harness::market::*;
     use rwa_harness::solana_program_pack::Pack;
-    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: Some(std::time::Duration::from_millis(40)) }).await.unwrap();
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    })
+    .await
+    .unwrap();
     let directory = std::env::temp_dir().join(format!("rwa-governance-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     let payer = Keypair::new();
-    localnet.bank.lock().unwrap().airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    std::fs::write(path("payer.json"), serde_json::to_string(&payer.to_bytes().to_vec()).unwrap()).unwrap();
+    std::fs::write(
+        path("payer.json"),
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
     std::fs::write(path("bootstrap.toml"), GOVERNANCE_BOOTSTRAP).unwrap();
     let url = localnet.url();
-    let args: Vec<String> = vec!["bootstrap".into(), "--cluster".into(), url.clone(), "--keypair".into(), path("payer.json"), "--config".into(), path("bootstrap.toml"), "--out".into(), path("state.json")];
-    let bootstrap = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
-    assert!(bootstrap.status.success(), "{}", String::from_utf8_lossy(&bootstrap.stderr));
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
-    let market: rwa_harness::solana_address::Address = state["markets"]["GOV"]["market"].as_str().unwrap().parse().unwrap();
+    let args: Vec<String> = vec![
+        "bootstrap".into(),
+        "--cluster".into(),
+        url.clone(),
+        "--keypair".into(),
+        path("payer.json"),
+        "--config".into(),
+        path("bootstrap.toml"),
+        "--out".into(),
+        path("state.json"),
+    ];
+    let bootstrap = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert!(
+        bootstrap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bootstrap.stderr)
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
+    let market: rwa_harness::solana_address::Address = state["markets"]["GOV"]["market"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let dao = state["dao"].as_str().unwrap().to_string();
-    let rule_set: rwa_harness::solana_address::Address = state["rule_set"].as_str().unwrap().parse().unwrap();
-    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"].as_str().unwrap().parse().unwrap();
+    let rule_set: rwa_harness::solana_address::Address =
+        state["rule_set"].as_str().unwrap().parse().unwrap();
+    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     // some price history (volatility for the forecast), and the payer's seed tokens to stake
     let seed_account = {
         let mut bank = localnet.bank.lock().unwrap();
@@ -435,13 +816,32 @@ async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
         let seed_account = bank
             .program_accounts(&anchor_spl::token::spl_token::ID)
             .into_iter()
-            .find(|(_, account)| anchor_spl::token::spl_token::state::Account::unpack(&account.data).is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey()))
+            .find(|(_, account)| {
+                anchor_spl::token::spl_token::state::Account::unpack(&account.data)
+                    .is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey())
+            })
             .map(|(address, _)| address)
             .unwrap();
-        let trader = TraderAccounts { trader: payer.pubkey(), rwa_account: seed_account, quote_account: payer_quote };
+        let trader = TraderAccounts {
+            trader: payer.pubkey(),
+            rwa_account: seed_account,
+            quote_account: payer_quote,
+        };
         for amount in [300_000_000u64, 400_000_000, 200_000_000] {
             bank.env.advance_slots(3);
-            bank.env.send(&[trade_ix(&a, &trader, TradeKind::BuyExactOut { amount, max_quote_in: u64::MAX })], &[&payer]).unwrap_or_else(|e| panic!("{e}"));
+            bank.env
+                .send(
+                    &[trade_ix(
+                        &a,
+                        &trader,
+                        TradeKind::BuyExactOut {
+                            amount,
+                            max_quote_in: u64::MAX,
+                        },
+                    )],
+                    &[&payer],
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         seed_account
     };
@@ -476,12 +876,230 @@ max_oracle_age_slots = 2
     );
     std::fs::write(path("agents.toml"), config).unwrap();
     let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
-    let run = tokio::task::spawn_blocking(move || rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout).to_string();
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
-    let rules: rule_dao::state::RuleSet = localnet.bank.lock().unwrap().env.anchor_account(&rule_set);
-    let journal = std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap_or_default();
-    assert!(rules.version >= 2 && rules.rules.circuit_breaker_bps == 750, "RuleSet v{} with {} bps; journal:\n{journal}\n{}", rules.version, rules.rules.circuit_breaker_bps, String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rules: rule_dao::state::RuleSet =
+        localnet.bank.lock().unwrap().env.anchor_account(&rule_set);
+    let journal =
+        std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap_or_default();
+    assert!(
+        rules.version >= 2 && rules.rules.circuit_breaker_bps == 750,
+        "RuleSet v{} with {} bps; journal:\n{journal}\n{}",
+        rules.version,
+        rules.rules.circuit_breaker_bps,
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
+}
+
+const PORTFOLIO_BOOTSTRAP: &str = r#"
+[quote]
+decimals = 6
+mint_to_payer = 100_000_000_000_000
+
+[[market]]
+symbol = "WILD"
+name = "Volatile RWA"
+curve = { kind = "linear", slope = "0.001", intercept = "1" }
+max_supply = 10_000_000_000_000
+twap_window_slots = 5
+seed_buy = 1_000_000_000
+
+[[market]]
+symbol = "CALM"
+name = "Calm RWA"
+curve = { kind = "linear", slope = "0.0001", intercept = "10" }
+max_supply = 10_000_000_000_000
+twap_window_slots = 5
+seed_buy = 1_000_000_000
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn risk_parity_agent_invests_more_in_the_calmer_market() {
+    use rwa_harness::market::*;
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    })
+    .await
+    .unwrap();
+    let directory = std::env::temp_dir().join(format!("rwa-parity-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    let payer = Keypair::new();
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
+    let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        path("payer.json"),
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(path("bootstrap.toml"), PORTFOLIO_BOOTSTRAP).unwrap();
+    let url = localnet.url();
+    let args: Vec<String> = vec![
+        "bootstrap".into(),
+        "--cluster".into(),
+        url.clone(),
+        "--keypair".into(),
+        path("payer.json"),
+        "--config".into(),
+        path("bootstrap.toml"),
+        "--out".into(),
+        path("state.json"),
+    ];
+    let bootstrap = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert!(
+        bootstrap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bootstrap.stderr)
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
+    let wild: rwa_harness::solana_address::Address = state["markets"]["WILD"]["market"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let calm: rwa_harness::solana_address::Address = state["markets"]["CALM"]["market"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // price histories: WILD swings 10-20% between observations, CALM well under 1%
+    {
+        let mut bank = localnet.bank.lock().unwrap();
+        let trader = bank.env.new_funded_keypair(10_000_000_000);
+        let quote = bank.env.create_token_account(
+            &state["quote_mint"].as_str().unwrap().parse().unwrap(),
+            &trader.pubkey(),
+        );
+        let transfer = anchor_spl::token::spl_token::instruction::transfer(
+            &anchor_spl::token::spl_token::ID,
+            &payer_quote,
+            &quote,
+            &payer.pubkey(),
+            &[],
+            10_000_000_000_000,
+        )
+        .unwrap();
+        bank.env.send(&[transfer], &[&payer]).unwrap();
+        for (market, sizes) in [
+            (
+                wild,
+                [300_000_000u64, 250_000_000, 350_000_000, 200_000_000],
+            ),
+            (calm, [10_000_000u64, 8_000_000, 12_000_000, 9_000_000]),
+        ] {
+            let m: rwa_market::state::Market = bank.env.anchor_account(&market);
+            let a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+            let rwa = bank.env.create_token_account(&m.rwa_mint, &trader.pubkey());
+            let accounts = TraderAccounts {
+                trader: trader.pubkey(),
+                rwa_account: rwa,
+                quote_account: quote,
+            };
+            for (i, size) in sizes.iter().enumerate() {
+                bank.env.advance_slots(2);
+                let kind = if i % 2 == 0 {
+                    TradeKind::BuyExactOut {
+                        amount: *size,
+                        max_quote_in: u64::MAX,
+                    }
+                } else {
+                    TradeKind::SellExactIn {
+                        amount: *size,
+                        min_quote_out: 0,
+                    }
+                };
+                bank.env
+                    .send(&[trade_ix(&a, &accounts, kind)], &[&trader])
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+    let config = format!(
+        r#"
+cluster = "{url}"
+ws_url = "{ws}"
+keypair = "{keypair}"
+state_dir = "{state_dir}"
+tick_ms = 100
+max_ticks = 4
+max_requests_per_second = 2_000
+
+[[strategy]]
+kind = "risk_parity"
+name = "parity"
+market = "{wild}"
+markets = ["{wild}", "{calm}"]
+quote_account = "{payer_quote}"
+capital = 1_000_000_000
+drift_band = 0.02
+"#,
+        ws = localnet.ws_url(),
+        keypair = path("payer.json"),
+        state_dir = path("agents"),
+    );
+    std::fs::write(path("agents.toml"), config).unwrap();
+    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
+    let run = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // value held in each market, at spot
+    let bank = localnet.bank.lock().unwrap();
+    let value = |market: &rwa_harness::solana_address::Address| {
+        let m: rwa_market::state::Market = bank.env.anchor_account(market);
+        let file = directory.join(format!("agents/parity-{}.account", m.rwa_mint));
+        let account: rwa_harness::solana_address::Address = std::fs::read_to_string(file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        bank.env.token_balance(&account) as f64 / 1e6 * m.spot_price().unwrap().to_f64()
+    };
+    let (wild_value, calm_value) = (value(&wild), value(&calm));
+    let journal =
+        std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap_or_default();
+    // Ledoit-Wolf shrinks hard on a short history, so the ERC targets are ~0.4 / 0.6 rather than
+    // the raw inverse-volatility split; the claim is the ordering, not the exact ratio.
+    assert!(
+        wild_value > 0.0 && calm_value > wild_value,
+        "WILD {wild_value} vs CALM {calm_value}\n{journal}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    drop(bank);
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }

@@ -12,16 +12,27 @@ fn d(text: &str) -> Decimal {
 }
 
 fn rwa_agents(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rwa-agents")).args(args).output().expect("run rwa-agents")
+    Command::new(env!("CARGO_BIN_EXE_rwa-agents"))
+        .args(args)
+        .output()
+        .expect("run rwa-agents")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
-    let localnet = Localnet::start(LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration: None }).await.unwrap();
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: None,
+    })
+    .await
+    .unwrap();
     let (market, live_maker, stale_maker) = {
         let mut bank = localnet.bank.lock().unwrap();
         let env = &mut bank.env;
-        let curve = Curve::Linear { slope: d("0.001"), intercept: d("1") };
+        let curve = Curve::Linear {
+            slope: d("0.001"),
+            intercept: d("1"),
+        };
         let mut args = market_args(curve, 6, 1_000_000_000_000);
         args.symbol = "TBILL".into();
         let (fixture, _) = env.create_market(None, args).unwrap();
@@ -37,8 +48,24 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
             expiry_slot,
             sequence: 1,
         };
-        env.send(&[post_quote_ix(&a, &maker1, quote("1.15", 200_000_000, "1.25", 50_000_000, slot + 1_000))], &[&owner1]).unwrap();
-        env.send(&[post_quote_ix(&a, &maker2, quote("0", 0, "1.21", 10_000_000, slot + 1))], &[&owner2]).unwrap();
+        env.send(
+            &[post_quote_ix(
+                &a,
+                &maker1,
+                quote("1.15", 200_000_000, "1.25", 50_000_000, slot + 1_000),
+            )],
+            &[&owner1],
+        )
+        .unwrap();
+        env.send(
+            &[post_quote_ix(
+                &a,
+                &maker2,
+                quote("0", 0, "1.21", 10_000_000, slot + 1),
+            )],
+            &[&owner2],
+        )
+        .unwrap();
         env.advance_slots(5);
         env.send(&[update_oracle_ix(&a)], &[]).unwrap();
         (a.market, maker1.maker, maker2.maker)
@@ -46,11 +73,25 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
     let url = localnet.url();
     let output = tokio::task::spawn_blocking({
         let (url, market) = (url.clone(), market.to_string());
-        move || rwa_agents(&["market", "show", "--cluster", &url, "--market", &market, "--json"])
+        move || {
+            rwa_agents(&[
+                "market",
+                "show",
+                "--cluster",
+                &url,
+                "--market",
+                &market,
+                "--json",
+            ])
+        }
     })
     .await
     .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let view: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(view["symbol"], "TBILL");
     assert_eq!(view["supply"], 200_000_000u64);
@@ -59,13 +100,18 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
     assert_eq!(view["curve"]["kind"], "linear");
     assert!(view["twap"].as_str().is_some());
     assert_eq!(view["best_bid"], "1.15");
-    assert_eq!(view["best_ask"], "1.25", "the expired 1.21 ask must not count");
+    assert_eq!(
+        view["best_ask"], "1.25",
+        "the expired 1.21 ask must not count"
+    );
     let quotes = view["quotes"].as_array().unwrap();
     assert_eq!(quotes.len(), 2);
     let live: Vec<_> = quotes.iter().filter(|q| q["live"] == true).collect();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0]["maker"], live_maker.to_string());
-    assert!(quotes.iter().any(|q| q["maker"] == stale_maker.to_string() && q["live"] == false));
+    assert!(quotes
+        .iter()
+        .any(|q| q["maker"] == stale_maker.to_string() && q["live"] == false));
 
     // the readable table carries the same facts
     let table = tokio::task::spawn_blocking({
@@ -76,7 +122,10 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
     .unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(table.status.success());
-    assert!(text.contains("spot price   1.2") && text.contains("best bid/ask 1.15 / 1.25"), "{text}");
+    assert!(
+        text.contains("spot price   1.2") && text.contains("best bid/ask 1.15 / 1.25"),
+        "{text}"
+    );
 
     let list = tokio::task::spawn_blocking({
         let url = url.clone();
@@ -90,7 +139,16 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
     // errors name the problem and exit non-zero
     let bad = tokio::task::spawn_blocking({
         let url = url.clone();
-        move || rwa_agents(&["market", "show", "--cluster", &url, "--market", "not-an-address"])
+        move || {
+            rwa_agents(&[
+                "market",
+                "show",
+                "--cluster",
+                &url,
+                "--market",
+                "not-an-address",
+            ])
+        }
     })
     .await
     .unwrap();
@@ -98,11 +156,24 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a base58 address"));
     let wrong_owner = tokio::task::spawn_blocking({
         let (url, token_program) = (url.clone(), anchor_spl::token::spl_token::ID.to_string());
-        move || rwa_agents(&["market", "show", "--cluster", &url, "--market", &token_program])
+        move || {
+            rwa_agents(&[
+                "market",
+                "show",
+                "--cluster",
+                &url,
+                "--market",
+                &token_program,
+            ])
+        }
     })
     .await
     .unwrap();
     assert!(!wrong_owner.status.success());
-    assert!(String::from_utf8_lossy(&wrong_owner.stderr).contains("not the rwa_market program"), "{}", String::from_utf8_lossy(&wrong_owner.stderr));
+    assert!(
+        String::from_utf8_lossy(&wrong_owner.stderr).contains("not the rwa_market program"),
+        "{}",
+        String::from_utf8_lossy(&wrong_owner.stderr)
+    );
     localnet.shutdown().await;
 }

@@ -36,8 +36,16 @@ pub struct TransactionRecord {
 /// What subscribers hear about: processed transactions and new slots.
 #[derive(Clone, Debug)]
 pub enum BankEvent {
-    Transaction { signature: Signature, slot: u64, error: Option<TransactionError>, accounts: Vec<Address> },
-    Slot { slot: u64, parent: u64 },
+    Transaction {
+        signature: Signature,
+        slot: u64,
+        error: Option<TransactionError>,
+        accounts: Vec<Address>,
+    },
+    Slot {
+        slot: u64,
+        parent: u64,
+    },
 }
 
 pub struct Bank {
@@ -56,7 +64,10 @@ pub struct Bank {
 pub enum SubmitError {
     BlockhashNotFound,
     AlreadyProcessed,
-    Failed { error: TransactionError, logs: Vec<String> },
+    Failed {
+        error: TransactionError,
+        logs: Vec<String>,
+    },
 }
 
 impl Default for Bank {
@@ -76,9 +87,21 @@ impl Bank {
         let mut recent_blockhashes = VecDeque::new();
         recent_blockhashes.push_back((blockhash, slot));
         let faucet = rwa_harness::solana_keypair::Keypair::new();
-        env.svm.airdrop(&rwa_harness::solana_signer::Signer::pubkey(&faucet), FAUCET_LAMPORTS).expect("fund the faucet");
+        env.svm
+            .airdrop(
+                &rwa_harness::solana_signer::Signer::pubkey(&faucet),
+                FAUCET_LAMPORTS,
+            )
+            .expect("fund the faucet");
         let (events, _) = tokio::sync::broadcast::channel(4_096);
-        Bank { env, events, faucet, recent_blockhashes, records: HashMap::new(), order: VecDeque::new() }
+        Bank {
+            env,
+            events,
+            faucet,
+            recent_blockhashes,
+            records: HashMap::new(),
+            order: VecDeque::new(),
+        }
     }
 
     pub fn slot(&self) -> u64 {
@@ -93,7 +116,10 @@ impl Bank {
     pub fn tick(&mut self) {
         let parent = self.slot();
         self.env.advance_slots(1);
-        let _ = self.events.send(BankEvent::Slot { slot: self.slot(), parent });
+        let _ = self.events.send(BankEvent::Slot {
+            slot: self.slot(),
+            parent,
+        });
         self.env.svm.expire_blockhash();
         let entry = (self.env.svm.latest_blockhash(), self.slot());
         self.recent_blockhashes.push_back(entry);
@@ -103,28 +129,48 @@ impl Bank {
     }
 
     pub fn latest_blockhash(&self) -> (Hash, u64) {
-        let (hash, slot) = *self.recent_blockhashes.back().expect("at least one blockhash");
+        let (hash, slot) = *self
+            .recent_blockhashes
+            .back()
+            .expect("at least one blockhash");
         (hash, slot + MAX_BLOCKHASH_AGE_SLOTS as u64)
     }
 
     pub fn is_blockhash_valid(&self, hash: &Hash) -> bool {
-        self.recent_blockhashes.iter().any(|(recent, _)| recent == hash)
+        self.recent_blockhashes
+            .iter()
+            .any(|(recent, _)| recent == hash)
     }
 
     pub fn account(&self, address: &Address) -> Option<rwa_harness::solana_account::Account> {
-        self.env.svm.get_account(address).filter(|account| account.lamports > 0 || !account.data.is_empty())
+        self.env
+            .svm
+            .get_account(address)
+            .filter(|account| account.lamports > 0 || !account.data.is_empty())
     }
 
     /// Every account owned by `program` (LiteSVM keeps them in one map; a scan is fine locally).
-    pub fn program_accounts(&self, program: &Address) -> Vec<(Address, rwa_harness::solana_account::Account)> {
+    pub fn program_accounts(
+        &self,
+        program: &Address,
+    ) -> Vec<(Address, rwa_harness::solana_account::Account)> {
         self.env
             .svm
             .accounts_db()
             .inner
             .iter()
-            .filter(|(_, account)| rwa_harness::solana_account::ReadableAccount::owner(*account) == program)
-            .filter(|(_, account)| rwa_harness::solana_account::ReadableAccount::lamports(*account) > 0)
-            .map(|(address, account)| (*address, rwa_harness::solana_account::Account::from(account.clone())))
+            .filter(|(_, account)| {
+                rwa_harness::solana_account::ReadableAccount::owner(*account) == program
+            })
+            .filter(|(_, account)| {
+                rwa_harness::solana_account::ReadableAccount::lamports(*account) > 0
+            })
+            .map(|(address, account)| {
+                (
+                    *address,
+                    rwa_harness::solana_account::Account::from(account.clone()),
+                )
+            })
             .collect()
     }
 
@@ -136,7 +182,8 @@ impl Bank {
     pub fn airdrop(&mut self, to: &Address, lamports: u64) -> Result<Signature, SubmitError> {
         use rwa_harness::solana_signer::Signer;
         let faucet = &self.faucet;
-        let transfer = rwa_harness::solana_instruction_compat::transfer(&faucet.pubkey(), to, lamports);
+        let transfer =
+            rwa_harness::solana_instruction_compat::transfer(&faucet.pubkey(), to, lamports);
         let transaction = rwa_harness::solana_transaction::Transaction::new_signed_with_payer(
             &[transfer],
             Some(&faucet.pubkey()),
@@ -160,14 +207,23 @@ impl Bank {
             return Err(SubmitError::BlockhashNotFound);
         }
         let slot = self.slot();
-        let block_time = self.env.svm.get_sysvar::<rwa_harness::solana_clock::Clock>().unix_timestamp;
+        let block_time = self
+            .env
+            .svm
+            .get_sysvar::<rwa_harness::solana_clock::Clock>()
+            .unix_timestamp;
         let outcome = self.env.svm.send_transaction(transaction.clone());
         let (meta, error): (TransactionMetadata, Option<TransactionError>) = match outcome {
             Ok(meta) => (meta, None),
             Err(failed) => {
                 // Failures before execution (bad signature, unknown account...) are not recorded.
-                if failed.meta.logs.is_empty() && !matches!(failed.err, TransactionError::InstructionError(..)) {
-                    return Err(SubmitError::Failed { error: failed.err, logs: failed.meta.logs });
+                if failed.meta.logs.is_empty()
+                    && !matches!(failed.err, TransactionError::InstructionError(..))
+                {
+                    return Err(SubmitError::Failed {
+                        error: failed.err,
+                        logs: failed.meta.logs,
+                    });
                 }
                 (failed.meta, Some(failed.err))
             }
@@ -181,7 +237,12 @@ impl Bank {
                 let instructions = list
                     .iter()
                     .map(|inner| {
-                        (inner.instruction.program_id_index, inner.instruction.accounts.clone(), inner.instruction.data.clone(), inner.stack_height)
+                        (
+                            inner.instruction.program_id_index,
+                            inner.instruction.accounts.clone(),
+                            inner.instruction.data.clone(),
+                            inner.stack_height,
+                        )
                     })
                     .collect();
                 (index as u8, instructions)
@@ -198,7 +259,12 @@ impl Bank {
             compute_units_consumed: meta.compute_units_consumed,
         };
         let accounts = record.transaction.message.static_account_keys().to_vec();
-        let _ = self.events.send(BankEvent::Transaction { signature, slot, error: record.error.clone(), accounts });
+        let _ = self.events.send(BankEvent::Transaction {
+            signature,
+            slot,
+            error: record.error.clone(),
+            accounts,
+        });
         self.records.insert(signature, record);
         self.order.push_back(signature);
         while self.order.len() > MAX_STATUSES {
@@ -208,7 +274,10 @@ impl Bank {
         }
         match error {
             None => Ok(signature),
-            Some(error) => Err(SubmitError::Failed { error, logs: meta.logs }),
+            Some(error) => Err(SubmitError::Failed {
+                error,
+                logs: meta.logs,
+            }),
         }
     }
 }

@@ -36,7 +36,10 @@ pub struct LocalnetConfig {
 
 impl Default for LocalnetConfig {
     fn default() -> Self {
-        LocalnetConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8899)), slot_duration: Some(Duration::from_millis(400)) }
+        LocalnetConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8899)),
+            slot_duration: Some(Duration::from_millis(400)),
+        }
     }
 }
 
@@ -58,15 +61,23 @@ impl Localnet {
 
     pub async fn start_with_bank(config: LocalnetConfig, bank: Bank) -> Result<Localnet> {
         let bank: SharedBank = Arc::new(Mutex::new(bank));
-        let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr()?;
         // Websocket on the RPC port + 1, as validators serve it; with an ephemeral RPC port that
         // neighbour may be taken, so fall back to any free port (clients then need `ws_url()`).
         let next_port = SocketAddr::new(config.listen.ip(), address.port().wrapping_add(1));
         let ws_listener = match tokio::net::TcpListener::bind(next_port).await {
             Ok(listener) => listener,
-            Err(_) if config.listen.port() == 0 => tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0)).await.context("binding websocket")?,
-            Err(error) => return Err(error).with_context(|| format!("binding websocket {next_port}")),
+            Err(_) if config.listen.port() == 0 => {
+                tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0))
+                    .await
+                    .context("binding websocket")?
+            }
+            Err(error) => {
+                return Err(error).with_context(|| format!("binding websocket {next_port}"))
+            }
         };
         let ws_address = ws_listener.local_addr()?;
         let (shutdown, mut stop) = tokio::sync::watch::channel(false);
@@ -83,7 +94,9 @@ impl Localnet {
                 eprintln!("localnet RPC server stopped: {error}");
             }
         });
-        let ws_router = Router::new().route("/", get(ws::upgrade)).with_state(bank.clone());
+        let ws_router = Router::new()
+            .route("/", get(ws::upgrade))
+            .with_state(bank.clone());
         let mut ws_stop = stop.clone();
         let ws_server = tokio::spawn(async move {
             let served = axum::serve(ws_listener, ws_router).with_graceful_shutdown(async move {
@@ -111,7 +124,13 @@ impl Localnet {
                 }
             }));
         }
-        Ok(Localnet { bank, address, ws_address, shutdown, tasks })
+        Ok(Localnet {
+            bank,
+            address,
+            ws_address,
+            shutdown,
+            tasks,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -146,7 +165,10 @@ fn answer(bank: &SharedBank, request: &Value) -> Value {
     let Some(method) = request.get("method").and_then(Value::as_str) else {
         return json!({ "jsonrpc": "2.0", "error": { "code": -32600, "message": "Invalid request: no method" }, "id": id });
     };
-    let params = request.get("params").cloned().unwrap_or(Value::Array(Vec::new()));
+    let params = request
+        .get("params")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
     let mut bank = match bank.lock() {
         Ok(bank) => bank,
         Err(poisoned) => poisoned.into_inner(),

@@ -66,43 +66,94 @@ async fn serve(mut socket: WebSocket, bank: SharedBank) {
     }
 }
 
-fn handle_request(text: &str, bank: &SharedBank, subscriptions: &mut HashMap<u64, Subscription>, next_id: &mut u64) -> Vec<Message> {
+fn handle_request(
+    text: &str,
+    bank: &SharedBank,
+    subscriptions: &mut HashMap<u64, Subscription>,
+    next_id: &mut u64,
+) -> Vec<Message> {
     let request: Value = match serde_json::from_str(text) {
         Ok(value) => value,
         Err(_) => return vec![Message::Text(json!({ "jsonrpc": "2.0", "error": { "code": -32700, "message": "Parse error" }, "id": null }).to_string().into())],
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let method = request.get("method").and_then(Value::as_str).unwrap_or_default();
-    let params = request.get("params").cloned().unwrap_or(Value::Array(Vec::new()));
-    let first = params.get(0).and_then(Value::as_str).unwrap_or_default().to_string();
-    let error = |code: i64, message: String| vec![Message::Text(json!({ "jsonrpc": "2.0", "error": { "code": code, "message": message }, "id": id }).to_string().into())];
-    let subscribe = |subscriptions: &mut HashMap<u64, Subscription>, next_id: &mut u64, subscription: Subscription| {
+    let method = request
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let params = request
+        .get("params")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
+    let first = params
+        .get(0)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let error = |code: i64, message: String| {
+        vec![Message::Text(
+            json!({ "jsonrpc": "2.0", "error": { "code": code, "message": message }, "id": id })
+                .to_string()
+                .into(),
+        )]
+    };
+    let subscribe = |subscriptions: &mut HashMap<u64, Subscription>,
+                     next_id: &mut u64,
+                     subscription: Subscription| {
         let sub_id = *next_id;
         *next_id += 1;
         subscriptions.insert(sub_id, subscription);
         sub_id
     };
-    let ok = |result: Value| Message::Text(json!({ "jsonrpc": "2.0", "result": result, "id": id }).to_string().into());
+    let ok = |result: Value| {
+        Message::Text(
+            json!({ "jsonrpc": "2.0", "result": result, "id": id })
+                .to_string()
+                .into(),
+        )
+    };
     match method {
         "accountSubscribe" | "programSubscribe" => {
-            let Ok(address) = first.parse::<Address>() else { return error(-32602, format!("invalid address {first:?}")) };
-            let subscription = if method == "accountSubscribe" { Subscription::Account(address) } else { Subscription::Program(address) };
+            let Ok(address) = first.parse::<Address>() else {
+                return error(-32602, format!("invalid address {first:?}"));
+            };
+            let subscription = if method == "accountSubscribe" {
+                Subscription::Account(address)
+            } else {
+                Subscription::Program(address)
+            };
             vec![ok(json!(subscribe(subscriptions, next_id, subscription)))]
         }
         "signatureSubscribe" => {
-            let Ok(signature) = first.parse::<Signature>() else { return error(-32602, format!("invalid signature {first:?}")) };
+            let Ok(signature) = first.parse::<Signature>() else {
+                return error(-32602, format!("invalid signature {first:?}"));
+            };
             let sub_id = subscribe(subscriptions, next_id, Subscription::Signature(signature));
             let mut replies = vec![ok(json!(sub_id))];
             // Already processed: answer now, as the validator does for confirmed signatures.
-            let known = bank.lock().ok().and_then(|bank| bank.record(&signature).map(|record| (record.slot, record.error.clone())));
+            let known = bank.lock().ok().and_then(|bank| {
+                bank.record(&signature)
+                    .map(|record| (record.slot, record.error.clone()))
+            });
             if let Some((slot, error)) = known {
                 subscriptions.remove(&sub_id);
-                replies.push(notification("signatureNotification", sub_id, signature_result(slot, &error)));
+                replies.push(notification(
+                    "signatureNotification",
+                    sub_id,
+                    signature_result(slot, &error),
+                ));
             }
             replies
         }
-        "slotSubscribe" => vec![ok(json!(subscribe(subscriptions, next_id, Subscription::Slot)))],
-        "accountUnsubscribe" | "programUnsubscribe" | "signatureUnsubscribe" | "slotUnsubscribe" => {
+        "slotSubscribe" => vec![ok(json!(subscribe(
+            subscriptions,
+            next_id,
+            Subscription::Slot
+        )))],
+        "accountUnsubscribe"
+        | "programUnsubscribe"
+        | "signatureUnsubscribe"
+        | "slotUnsubscribe" => {
             let sub_id = params.get(0).and_then(Value::as_u64).unwrap_or(0);
             vec![ok(json!(subscriptions.remove(&sub_id).is_some()))]
         }
@@ -110,38 +161,74 @@ fn handle_request(text: &str, bank: &SharedBank, subscriptions: &mut HashMap<u64
     }
 }
 
-fn signature_result(slot: u64, error: &Option<rwa_harness::solana_transaction_error::TransactionError>) -> Value {
+fn signature_result(
+    slot: u64,
+    error: &Option<rwa_harness::solana_transaction_error::TransactionError>,
+) -> Value {
     json!({ "context": { "slot": slot }, "value": { "err": error.as_ref().map(transaction_error_value).unwrap_or(Value::Null) } })
 }
 
-fn notifications(event: &BankEvent, bank: &SharedBank, subscriptions: &mut HashMap<u64, Subscription>) -> Vec<Message> {
+fn notifications(
+    event: &BankEvent,
+    bank: &SharedBank,
+    subscriptions: &mut HashMap<u64, Subscription>,
+) -> Vec<Message> {
     let mut messages = Vec::new();
     let mut finished = Vec::new();
     match event {
         BankEvent::Slot { slot, parent } => {
             for (sub_id, subscription) in subscriptions.iter() {
                 if let Subscription::Slot = subscription {
-                    messages.push(notification("slotNotification", *sub_id, json!({ "parent": parent, "root": parent, "slot": slot })));
+                    messages.push(notification(
+                        "slotNotification",
+                        *sub_id,
+                        json!({ "parent": parent, "root": parent, "slot": slot }),
+                    ));
                 }
             }
         }
-        BankEvent::Transaction { signature, slot, error, accounts } => {
-            let Ok(bank) = bank.lock() else { return messages };
+        BankEvent::Transaction {
+            signature,
+            slot,
+            error,
+            accounts,
+        } => {
+            let Ok(bank) = bank.lock() else {
+                return messages;
+            };
             for (sub_id, subscription) in subscriptions.iter() {
                 match subscription {
                     Subscription::Signature(wanted) if wanted == signature => {
-                        messages.push(notification("signatureNotification", *sub_id, signature_result(*slot, error)));
+                        messages.push(notification(
+                            "signatureNotification",
+                            *sub_id,
+                            signature_result(*slot, error),
+                        ));
                         finished.push(*sub_id);
                     }
                     Subscription::Account(address) if accounts.contains(address) => {
-                        let value = bank.account(address).map(|account| encode_account_json(&account)).unwrap_or(Value::Null);
-                        messages.push(notification("accountNotification", *sub_id, json!({ "context": { "slot": slot }, "value": value })));
+                        let value = bank
+                            .account(address)
+                            .map(|account| encode_account_json(&account))
+                            .unwrap_or(Value::Null);
+                        messages.push(notification(
+                            "accountNotification",
+                            *sub_id,
+                            json!({ "context": { "slot": slot }, "value": value }),
+                        ));
                     }
                     Subscription::Program(program) => {
                         for address in accounts {
-                            if let Some(account) = bank.account(address).filter(|account| account.owner == *program) {
+                            if let Some(account) = bank
+                                .account(address)
+                                .filter(|account| account.owner == *program)
+                            {
                                 let value = json!({ "pubkey": address.to_string(), "account": encode_account_json(&account) });
-                                messages.push(notification("programNotification", *sub_id, json!({ "context": { "slot": slot }, "value": value })));
+                                messages.push(notification(
+                                    "programNotification",
+                                    *sub_id,
+                                    json!({ "context": { "slot": slot }, "value": value }),
+                                ));
                             }
                         }
                     }

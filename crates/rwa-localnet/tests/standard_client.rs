@@ -12,7 +12,10 @@ use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 
 async fn start(slot_duration: Option<Duration>) -> (Localnet, RpcClient) {
-    let config = LocalnetConfig { listen: "127.0.0.1:0".parse().unwrap(), slot_duration };
+    let config = LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration,
+    };
     let localnet = Localnet::start(config).await.unwrap();
     let rpc = RpcClient::new_with_commitment(localnet.url(), CommitmentConfig::confirmed());
     (localnet, rpc)
@@ -23,20 +26,53 @@ async fn airdrop_send_and_confirm_and_read_back() {
     let (localnet, rpc) = start(Some(Duration::from_millis(20))).await;
     assert!(rpc.get_version().await.is_ok());
     let payer = Keypair::new();
-    let signature = rpc.request_airdrop(&payer.pubkey(), 5_000_000_000).await.unwrap();
-    assert!(rpc.confirm_transaction(&signature).await.unwrap(), "airdrop confirmed");
-    assert_eq!(rpc.get_balance(&payer.pubkey()).await.unwrap(), 5_000_000_000);
+    let signature = rpc
+        .request_airdrop(&payer.pubkey(), 5_000_000_000)
+        .await
+        .unwrap();
+    assert!(
+        rpc.confirm_transaction(&signature).await.unwrap(),
+        "airdrop confirmed"
+    );
+    assert_eq!(
+        rpc.get_balance(&payer.pubkey()).await.unwrap(),
+        5_000_000_000
+    );
 
     // create an SPL mint through the real token program, with send_and_confirm
     let mint = Keypair::new();
-    let rent = rpc.get_minimum_balance_for_rent_exemption(82).await.unwrap();
+    let rent = rpc
+        .get_minimum_balance_for_rent_exemption(82)
+        .await
+        .unwrap();
     let instructions = [
-        rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &mint.pubkey(), rent, 82, &spl_token::ID),
-        spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
+        rwa_harness::solana_instruction_compat::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            rent,
+            82,
+            &spl_token::ID,
+        ),
+        spl_token::instruction::initialize_mint2(
+            &spl_token::ID,
+            &mint.pubkey(),
+            &payer.pubkey(),
+            None,
+            6,
+        )
+        .unwrap(),
     ];
     let blockhash = rpc.get_latest_blockhash().await.unwrap();
-    let transaction = Transaction::new_signed_with_payer(&instructions, Some(&payer.pubkey()), &[&payer, &mint], blockhash);
-    let signature = rpc.send_and_confirm_transaction(&transaction).await.unwrap();
+    let transaction = Transaction::new_signed_with_payer(
+        &instructions,
+        Some(&payer.pubkey()),
+        &[&payer, &mint],
+        blockhash,
+    );
+    let signature = rpc
+        .send_and_confirm_transaction(&transaction)
+        .await
+        .unwrap();
     let account = rpc.get_account(&mint.pubkey()).await.unwrap();
     assert_eq!(account.owner, spl_token::ID);
     assert_eq!(account.data.len(), 82);
@@ -47,7 +83,12 @@ async fn airdrop_send_and_confirm_and_read_back() {
     let first = rpc.get_slot().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(rpc.get_slot().await.unwrap() > first);
-    let again = Transaction::new_signed_with_payer(&instructions, Some(&payer.pubkey()), &[&payer, &mint], rpc.get_latest_blockhash().await.unwrap());
+    let again = Transaction::new_signed_with_payer(
+        &instructions,
+        Some(&payer.pubkey()),
+        &[&payer, &mint],
+        rpc.get_latest_blockhash().await.unwrap(),
+    );
     let error = rpc.send_and_confirm_transaction(&again).await.unwrap_err();
     assert!(error.to_string().contains("simulation failed"), "{error}");
     localnet.shutdown().await;
@@ -57,7 +98,9 @@ async fn airdrop_send_and_confirm_and_read_back() {
 async fn stale_blockhash_and_unknown_method_are_refused() {
     let (localnet, rpc) = start(None).await;
     let payer = Keypair::new();
-    rpc.request_airdrop(&payer.pubkey(), 1_000_000_000).await.unwrap();
+    rpc.request_airdrop(&payer.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
     let stale = rpc.get_latest_blockhash().await.unwrap();
     {
         let mut bank = localnet.bank.lock().unwrap();
@@ -65,11 +108,24 @@ async fn stale_blockhash_and_unknown_method_are_refused() {
             bank.tick();
         }
     }
-    let transfer = rwa_harness::solana_instruction_compat::transfer(&payer.pubkey(), &Keypair::new().pubkey(), 100_000_000);
-    let transaction = Transaction::new_signed_with_payer(&[transfer], Some(&payer.pubkey()), &[&payer], stale);
+    let transfer = rwa_harness::solana_instruction_compat::transfer(
+        &payer.pubkey(),
+        &Keypair::new().pubkey(),
+        100_000_000,
+    );
+    let transaction =
+        Transaction::new_signed_with_payer(&[transfer], Some(&payer.pubkey()), &[&payer], stale);
     let error = rpc.send_transaction(&transaction).await.unwrap_err();
-    assert!(error.to_string().contains("Blockhash not found") || error.to_string().contains("BlockhashNotFound"), "{error}");
-    let raw = reqwest_like_post(&localnet.url(), r#"{"jsonrpc":"2.0","id":7,"method":"getFancyThing","params":[]}"#).await;
+    assert!(
+        error.to_string().contains("Blockhash not found")
+            || error.to_string().contains("BlockhashNotFound"),
+        "{error}"
+    );
+    let raw = reqwest_like_post(
+        &localnet.url(),
+        r#"{"jsonrpc":"2.0","id":7,"method":"getFancyThing","params":[]}"#,
+    )
+    .await;
     assert!(raw.contains("-32601") && raw.contains("\"id\":7"), "{raw}");
     localnet.shutdown().await;
 }
@@ -96,17 +152,37 @@ async fn websocket_subscriptions_notify_accounts_signatures_and_slots() {
     let (localnet, rpc) = start(Some(Duration::from_millis(20))).await;
     let pubsub = PubsubClient::new(&localnet.ws_url()).await.unwrap();
     let watched = Keypair::new();
-    let (mut account_updates, account_unsubscribe) = pubsub.account_subscribe(&watched.pubkey(), None).await.unwrap();
+    let (mut account_updates, account_unsubscribe) = pubsub
+        .account_subscribe(&watched.pubkey(), None)
+        .await
+        .unwrap();
     let (mut slots, slot_unsubscribe) = pubsub.slot_subscribe().await.unwrap();
-    let signature = rpc.request_airdrop(&watched.pubkey(), 3_000_000_000).await.unwrap();
-    let update = tokio::time::timeout(Duration::from_secs(5), account_updates.next()).await.unwrap().unwrap();
+    let signature = rpc
+        .request_airdrop(&watched.pubkey(), 3_000_000_000)
+        .await
+        .unwrap();
+    let update = tokio::time::timeout(Duration::from_secs(5), account_updates.next())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(update.value.lamports, 3_000_000_000);
-    let slot = tokio::time::timeout(Duration::from_secs(5), slots.next()).await.unwrap().unwrap();
+    let slot = tokio::time::timeout(Duration::from_secs(5), slots.next())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(slot.slot > slot.parent);
     // a signature already processed is answered at once
-    let (mut statuses, signature_unsubscribe) = pubsub.signature_subscribe(&signature, None).await.unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(5), statuses.next()).await.unwrap().unwrap();
-    assert!(matches!(status.value, solana_rpc_client_api::response::RpcSignatureResult::ProcessedSignature(ref r) if r.err.is_none()), "{:?}", status.value);
+    let (mut statuses, signature_unsubscribe) =
+        pubsub.signature_subscribe(&signature, None).await.unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(5), statuses.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(status.value, solana_rpc_client_api::response::RpcSignatureResult::ProcessedSignature(ref r) if r.err.is_none()),
+        "{:?}",
+        status.value
+    );
     drop(statuses);
     signature_unsubscribe().await;
     account_unsubscribe().await;

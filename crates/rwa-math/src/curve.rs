@@ -35,9 +35,19 @@ pub enum CurveKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Curve {
-    Linear { slope: Decimal, intercept: Decimal },
-    Exponential { a: Decimal, k: Decimal },
-    Sigmoid { max_price: Decimal, k: Decimal, midpoint: Decimal },
+    Linear {
+        slope: Decimal,
+        intercept: Decimal,
+    },
+    Exponential {
+        a: Decimal,
+        k: Decimal,
+    },
+    Sigmoid {
+        max_price: Decimal,
+        k: Decimal,
+        midpoint: Decimal,
+    },
 }
 
 /// A signed exponent kept as sign + magnitude so all arithmetic stays unsigned.
@@ -62,15 +72,29 @@ impl Curve {
         match *self {
             Curve::Linear { slope, intercept } => [slope, intercept, Decimal::ZERO],
             Curve::Exponential { a, k } => [a, k, Decimal::ZERO],
-            Curve::Sigmoid { max_price, k, midpoint } => [max_price, k, midpoint],
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => [max_price, k, midpoint],
         }
     }
 
     pub fn from_params(kind: CurveKind, params: [Decimal; 3]) -> Curve {
         match kind {
-            CurveKind::Linear => Curve::Linear { slope: params[0], intercept: params[1] },
-            CurveKind::Exponential => Curve::Exponential { a: params[0], k: params[1] },
-            CurveKind::Sigmoid => Curve::Sigmoid { max_price: params[0], k: params[1], midpoint: params[2] },
+            CurveKind::Linear => Curve::Linear {
+                slope: params[0],
+                intercept: params[1],
+            },
+            CurveKind::Exponential => Curve::Exponential {
+                a: params[0],
+                k: params[1],
+            },
+            CurveKind::Sigmoid => Curve::Sigmoid {
+                max_price: params[0],
+                k: params[1],
+                midpoint: params[2],
+            },
         }
     }
 
@@ -83,7 +107,9 @@ impl Curve {
                     return Err(MathError::InvalidCurve("slope and intercept are both zero"));
                 }
                 if slope > MAX_PRICE_PARAM || intercept > MAX_PRICE_PARAM {
-                    return Err(MathError::InvalidCurve("slope and intercept must be at most 1e9"));
+                    return Err(MathError::InvalidCurve(
+                        "slope and intercept must be at most 1e9",
+                    ));
                 }
             }
             Curve::Exponential { a, k } => {
@@ -97,16 +123,26 @@ impl Curve {
                     return Err(MathError::InvalidCurve("k * max_supply must be at most 40"));
                 }
             }
-            Curve::Sigmoid { max_price, k, midpoint } => {
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
                 if max_price.is_zero() || k.is_zero() {
                     return Err(MathError::InvalidCurve("max_price and k must be positive"));
                 }
                 if max_price > MAX_PRICE_PARAM {
                     return Err(MathError::InvalidCurve("max_price must be at most 1e9"));
                 }
-                let span = if midpoint > max_supply { midpoint } else { max_supply };
+                let span = if midpoint > max_supply {
+                    midpoint
+                } else {
+                    max_supply
+                };
                 if k.mul(span, Rounding::Up)? > MAX_SIGMOID_EXPONENT {
-                    return Err(MathError::InvalidCurve("k * max(midpoint, max_supply) must be at most 1e6"));
+                    return Err(MathError::InvalidCurve(
+                        "k * max(midpoint, max_supply) must be at most 1e6",
+                    ));
                 }
             }
         }
@@ -116,9 +152,17 @@ impl Curve {
     /// Spot price P(s), rounded in the given direction.
     pub fn price(&self, supply: Decimal, rounding: Rounding) -> Result<Decimal, MathError> {
         match *self {
-            Curve::Linear { slope, intercept } => slope.mul(supply, rounding)?.checked_add(intercept),
-            Curve::Exponential { a, k } => a.mul(exp(k.mul(supply, rounding)?, rounding)?, rounding),
-            Curve::Sigmoid { max_price, k, midpoint } => {
+            Curve::Linear { slope, intercept } => {
+                slope.mul(supply, rounding)?.checked_add(intercept)
+            }
+            Curve::Exponential { a, k } => {
+                a.mul(exp(k.mul(supply, rounding)?, rounding)?, rounding)
+            }
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
                 // K / (1 + e^-y): increasing in y.
                 let y = sigmoid_exponent(k, supply, midpoint, rounding)?;
                 let e = if y.negative {
@@ -142,16 +186,24 @@ impl Curve {
                 } else if slope.is_zero() {
                     Ok(None)
                 } else {
-                    Ok(Some(price.checked_sub(intercept)?.div(slope, Rounding::Down)?))
+                    Ok(Some(
+                        price.checked_sub(intercept)?.div(slope, Rounding::Down)?,
+                    ))
                 }
             }
             Curve::Exponential { a, k } => {
                 if price <= a {
                     return Ok(Some(Decimal::ZERO));
                 }
-                Ok(Some(ln(price.div(a, Rounding::Down)?, Rounding::Down)?.div(k, Rounding::Down)?))
+                Ok(Some(
+                    ln(price.div(a, Rounding::Down)?, Rounding::Down)?.div(k, Rounding::Down)?,
+                ))
             }
-            Curve::Sigmoid { max_price, k, midpoint } => {
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
                 if price >= max_price {
                     return Ok(None);
                 }
@@ -161,10 +213,12 @@ impl Curve {
                     return Ok(Some(Decimal::ZERO));
                 }
                 if price >= rest {
-                    let offset = ln(price.div(rest, Rounding::Down)?, Rounding::Down)?.div(k, Rounding::Down)?;
+                    let offset = ln(price.div(rest, Rounding::Down)?, Rounding::Down)?
+                        .div(k, Rounding::Down)?;
                     Ok(Some(midpoint.checked_add(offset)?))
                 } else {
-                    let offset = ln(rest.div(price, Rounding::Down)?, Rounding::Down)?.div(k, Rounding::Down)?;
+                    let offset = ln(rest.div(price, Rounding::Down)?, Rounding::Down)?
+                        .div(k, Rounding::Down)?;
                     Ok(Some(midpoint.saturating_sub(offset)))
                 }
             }
@@ -172,7 +226,12 @@ impl Curve {
     }
 
     /// Bound on the integral of P from `from` to `to` (`from <= to`), in quote tokens.
-    pub fn integral(&self, from: Decimal, to: Decimal, rounding: Rounding) -> Result<Decimal, MathError> {
+    pub fn integral(
+        &self,
+        from: Decimal,
+        to: Decimal,
+        rounding: Rounding,
+    ) -> Result<Decimal, MathError> {
         if from > to {
             return Err(MathError::SupplyOutOfRange);
         }
@@ -183,7 +242,10 @@ impl Curve {
         match *self {
             Curve::Linear { slope, intercept } => {
                 // width * (m (from + to) / 2 + b)
-                let mean_price = slope.mul(from.checked_add(to)?, rounding)?.mul_div_int(1, 2, rounding)?.checked_add(intercept)?;
+                let mean_price = slope
+                    .mul(from.checked_add(to)?, rounding)?
+                    .mul_div_int(1, 2, rounding)?
+                    .checked_add(intercept)?;
                 mean_price.mul(width, rounding)
             }
             Curve::Exponential { a, k } => {
@@ -191,9 +253,16 @@ impl Curve {
                 let growth = expm1(k.mul(width, rounding)?, rounding)?;
                 start.mul(growth, rounding)?.div(k, rounding)
             }
-            Curve::Sigmoid { max_price, k, midpoint } => {
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
                 let upper_end = softplus(sigmoid_exponent(k, to, midpoint, rounding)?, rounding)?;
-                let lower_end = softplus(sigmoid_exponent(k, from, midpoint, rounding.opposite())?, rounding.opposite())?;
+                let lower_end = softplus(
+                    sigmoid_exponent(k, from, midpoint, rounding.opposite())?,
+                    rounding.opposite(),
+                )?;
                 let difference = upper_end.saturating_sub(lower_end);
                 max_price.mul(difference, rounding)?.div(k, rounding)
             }
@@ -202,11 +271,22 @@ impl Curve {
 }
 
 /// y = k (s - midpoint), rounded in the given direction (towards +inf for `Up`).
-fn sigmoid_exponent(k: Decimal, supply: Decimal, midpoint: Decimal, rounding: Rounding) -> Result<Signed, MathError> {
+fn sigmoid_exponent(
+    k: Decimal,
+    supply: Decimal,
+    midpoint: Decimal,
+    rounding: Rounding,
+) -> Result<Signed, MathError> {
     if supply >= midpoint {
-        Ok(Signed { negative: false, magnitude: k.mul(supply.checked_sub(midpoint)?, rounding)? })
+        Ok(Signed {
+            negative: false,
+            magnitude: k.mul(supply.checked_sub(midpoint)?, rounding)?,
+        })
     } else {
-        Ok(Signed { negative: true, magnitude: k.mul(midpoint.checked_sub(supply)?, rounding.opposite())? })
+        Ok(Signed {
+            negative: true,
+            magnitude: k.mul(midpoint.checked_sub(supply)?, rounding.opposite())?,
+        })
     }
 }
 
@@ -235,7 +315,11 @@ impl CurveMarket {
         if decimals > MAX_TOKEN_DECIMALS || quote_decimals > MAX_TOKEN_DECIMALS {
             return Err(MathError::UnsupportedDecimals);
         }
-        Ok(CurveMarket { curve, decimals, quote_decimals })
+        Ok(CurveMarket {
+            curve,
+            decimals,
+            quote_decimals,
+        })
     }
 
     fn tokens(&self, base_units: u64) -> Result<Decimal, MathError> {
@@ -260,18 +344,27 @@ impl CurveMarket {
     /// Quote base units a buyer pays for `amount` base units at `supply` (fees excluded): the
     /// ceiling of the exact integral.
     pub fn buy_cost(&self, supply: u64, amount: u64) -> Result<u64, MathError> {
-        let end = supply.checked_add(amount).ok_or(MathError::SupplyOutOfRange)?;
+        let end = supply
+            .checked_add(amount)
+            .ok_or(MathError::SupplyOutOfRange)?;
         self.integral_base_units(supply, end, Rounding::Up)
     }
 
     /// Quote base units a seller receives for `amount` base units at `supply` (fees excluded): the
     /// floor of the exact integral.
     pub fn sell_proceeds(&self, supply: u64, amount: u64) -> Result<u64, MathError> {
-        let start = supply.checked_sub(amount).ok_or(MathError::SupplyOutOfRange)?;
+        let start = supply
+            .checked_sub(amount)
+            .ok_or(MathError::SupplyOutOfRange)?;
         self.integral_base_units(start, supply, Rounding::Down)
     }
 
-    fn integral_base_units(&self, from: u64, to: u64, rounding: Rounding) -> Result<u64, MathError> {
+    fn integral_base_units(
+        &self,
+        from: u64,
+        to: u64,
+        rounding: Rounding,
+    ) -> Result<u64, MathError> {
         if let Curve::Linear { slope, intercept } = self.curve {
             return self.linear_exact(slope, intercept, from, to, rounding);
         }
@@ -283,7 +376,14 @@ impl CurveMarket {
     /// cost = (to - from) * 10^qd * (M (from + to) + 2 B 10^d) / (2 * 10^(2d) * 10^18), exactly, where
     /// M and B are the raw 18-digit slope and intercept and from/to are base units. Chained divisions
     /// by positive integers round exactly like one division (ceil(ceil(x/a)/b) = ceil(x/(ab))).
-    fn linear_exact(&self, slope: Decimal, intercept: Decimal, from: u64, to: u64, rounding: Rounding) -> Result<u64, MathError> {
+    fn linear_exact(
+        &self,
+        slope: Decimal,
+        intercept: Decimal,
+        from: u64,
+        to: u64,
+        rounding: Rounding,
+    ) -> Result<u64, MathError> {
         let token_unit = pow10(self.decimals as u32);
         let supply_sum = from as u128 + to as u128;
         let numerator = U512::from_u128(slope.raw())
@@ -302,8 +402,16 @@ impl CurveMarket {
     /// The largest amount (base units, at most `max_amount`) whose buy cost is at most `quote_in`,
     /// with that cost. Starts from a closed-form estimate and settles it against [`Self::buy_cost`],
     /// the single source of truth, so the answer is exact whatever the estimate's error.
-    pub fn buy_amount_for_quote(&self, supply: u64, quote_in: u64, max_amount: u64) -> Result<(u64, u64), MathError> {
-        let estimate = self.estimate_buy_amount(supply, quote_in).unwrap_or(0).min(max_amount);
+    pub fn buy_amount_for_quote(
+        &self,
+        supply: u64,
+        quote_in: u64,
+        max_amount: u64,
+    ) -> Result<(u64, u64), MathError> {
+        let estimate = self
+            .estimate_buy_amount(supply, quote_in)
+            .unwrap_or(0)
+            .min(max_amount);
         let fits = |amount: u64| -> Result<bool, MathError> {
             match self.buy_cost(supply, amount) {
                 Ok(cost) => Ok(cost <= quote_in),
@@ -317,14 +425,31 @@ impl CurveMarket {
 
     /// The smallest amount (base units, at most `supply`) whose sell proceeds are at least
     /// `quote_out`, with those proceeds; `None` when even selling the whole supply pays less.
-    pub fn sell_amount_for_quote(&self, supply: u64, quote_out: u64) -> Result<Option<(u64, u64)>, MathError> {
+    pub fn sell_amount_for_quote(
+        &self,
+        supply: u64,
+        quote_out: u64,
+    ) -> Result<Option<(u64, u64)>, MathError> {
         if self.sell_proceeds(supply, supply)? < quote_out {
             return Ok(None);
         }
-        let estimate = self.estimate_sell_amount(supply, quote_out).unwrap_or(supply).min(supply);
+        let estimate = self
+            .estimate_sell_amount(supply, quote_out)
+            .unwrap_or(supply)
+            .min(supply);
         // "proceeds < quote_out" is true on a prefix [0, answer); find its end.
-        let short = |amount: u64| -> Result<bool, MathError> { Ok(self.sell_proceeds(supply, amount)? < quote_out) };
-        let last_short = if short(0)? { Some(largest_satisfying(estimate.saturating_sub(1), supply, short)?) } else { None };
+        let short = |amount: u64| -> Result<bool, MathError> {
+            Ok(self.sell_proceeds(supply, amount)? < quote_out)
+        };
+        let last_short = if short(0)? {
+            Some(largest_satisfying(
+                estimate.saturating_sub(1),
+                supply,
+                short,
+            )?)
+        } else {
+            None
+        };
         let amount = match last_short {
             Some(last) => last + 1,
             None => 0,
@@ -339,18 +464,36 @@ impl CurveMarket {
             Curve::Linear { slope, intercept } => {
                 // width = 2Q / (p0 + sqrt(p0^2 + 2 m Q)), the cancellation-free root.
                 let p0 = slope.mul(start, Rounding::Down)?.checked_add(intercept)?;
-                let discriminant = p0.mul(p0, Rounding::Down)?.checked_add(slope.mul(budget, Rounding::Down)?.mul_div_int(2, 1, Rounding::Down)?)?;
-                budget.mul_div_int(2, 1, Rounding::Down)?.div(p0.checked_add(sqrt(discriminant)?)?, Rounding::Down)?
+                let discriminant = p0.mul(p0, Rounding::Down)?.checked_add(
+                    slope
+                        .mul(budget, Rounding::Down)?
+                        .mul_div_int(2, 1, Rounding::Down)?,
+                )?;
+                budget
+                    .mul_div_int(2, 1, Rounding::Down)?
+                    .div(p0.checked_add(sqrt(discriminant)?)?, Rounding::Down)?
             }
             Curve::Exponential { a, k } => {
                 // width = ln(1 + k Q / (a e^(k s))) / k
-                let start_price = a.mul(exp(k.mul(start, Rounding::Down)?, Rounding::Down)?, Rounding::Down)?;
-                let ratio = k.mul(budget, Rounding::Down)?.div(start_price, Rounding::Down)?;
+                let start_price = a.mul(
+                    exp(k.mul(start, Rounding::Down)?, Rounding::Down)?,
+                    Rounding::Down,
+                )?;
+                let ratio = k
+                    .mul(budget, Rounding::Down)?
+                    .div(start_price, Rounding::Down)?;
                 ln1p(ratio, Rounding::Down)?.div(k, Rounding::Down)?
             }
-            Curve::Sigmoid { max_price, k, midpoint } => {
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
                 let y0 = sigmoid_exponent(k, start, midpoint, Rounding::Down)?;
-                let target = softplus(y0, Rounding::Down)?.checked_add(k.mul(budget, Rounding::Down)?.div(max_price, Rounding::Down)?)?;
+                let target = softplus(y0, Rounding::Down)?.checked_add(
+                    k.mul(budget, Rounding::Down)?
+                        .div(max_price, Rounding::Down)?,
+                )?;
                 let y1 = softplus_inverse(target)?;
                 signed_difference(y1, y0)?.div(k, Rounding::Down)?
             }
@@ -365,21 +508,35 @@ impl CurveMarket {
             Curve::Linear { slope, intercept } => {
                 // width = 2Q / (p1 + sqrt(p1^2 - 2 m Q)) with p1 the price at the top.
                 let p1 = slope.mul(end, Rounding::Down)?.checked_add(intercept)?;
-                let discriminant = p1.mul(p1, Rounding::Down)?.saturating_sub(slope.mul(wanted, Rounding::Down)?.mul_div_int(2, 1, Rounding::Down)?);
-                wanted.mul_div_int(2, 1, Rounding::Down)?.div(p1.checked_add(sqrt(discriminant)?)?, Rounding::Down)?
+                let discriminant = p1.mul(p1, Rounding::Down)?.saturating_sub(
+                    slope
+                        .mul(wanted, Rounding::Down)?
+                        .mul_div_int(2, 1, Rounding::Down)?,
+                );
+                wanted
+                    .mul_div_int(2, 1, Rounding::Down)?
+                    .div(p1.checked_add(sqrt(discriminant)?)?, Rounding::Down)?
             }
             Curve::Exponential { a, k } => {
                 // e^(k (s - w)) = e^(k s) - k Q / a  =>  w = s - ln(e^(k s) - kQ/a) / k
                 let top = exp(k.mul(end, Rounding::Down)?, Rounding::Down)?;
-                let remaining = top.checked_sub(k.mul(wanted, Rounding::Down)?.div(a, Rounding::Down)?)?;
+                let remaining =
+                    top.checked_sub(k.mul(wanted, Rounding::Down)?.div(a, Rounding::Down)?)?;
                 if remaining < Decimal::ONE {
                     return Err(MathError::Domain);
                 }
                 end.saturating_sub(ln(remaining, Rounding::Down)?.div(k, Rounding::Down)?)
             }
-            Curve::Sigmoid { max_price, k, midpoint } => {
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
                 let y1 = sigmoid_exponent(k, end, midpoint, Rounding::Down)?;
-                let target = softplus(y1, Rounding::Down)?.checked_sub(k.mul(wanted, Rounding::Down)?.div(max_price, Rounding::Down)?)?;
+                let target = softplus(y1, Rounding::Down)?.checked_sub(
+                    k.mul(wanted, Rounding::Down)?
+                        .div(max_price, Rounding::Down)?,
+                )?;
                 let y0 = softplus_inverse(target)?;
                 signed_difference(y1, y0)?.div(k, Rounding::Down)?
             }
@@ -393,7 +550,13 @@ pub fn sqrt(value: Decimal) -> Result<Decimal, MathError> {
     // sqrt(raw / 1e18) * 1e18 = sqrt(raw * 1e18); use 1e18 = 1e9^2 when raw * 1e18 would overflow.
     match value.raw().checked_mul(SCALE) {
         Some(scaled) => Ok(Decimal::from_raw(scaled.isqrt())),
-        None => Ok(Decimal::from_raw(value.raw().isqrt().checked_mul(pow10(DECIMAL_DIGITS / 2)).ok_or(MathError::Overflow)?)),
+        None => Ok(Decimal::from_raw(
+            value
+                .raw()
+                .isqrt()
+                .checked_mul(pow10(DECIMAL_DIGITS / 2))
+                .ok_or(MathError::Overflow)?,
+        )),
     }
 }
 
@@ -407,9 +570,15 @@ fn softplus_inverse(v: Decimal) -> Result<Signed, MathError> {
     }
     let correction = ln1p(w.div(one_minus_w, Rounding::Down)?, Rounding::Down)?;
     Ok(if v >= correction {
-        Signed { negative: false, magnitude: v.checked_sub(correction)? }
+        Signed {
+            negative: false,
+            magnitude: v.checked_sub(correction)?,
+        }
     } else {
-        Signed { negative: true, magnitude: correction.checked_sub(v)? }
+        Signed {
+            negative: true,
+            magnitude: correction.checked_sub(v)?,
+        }
     })
 }
 
@@ -490,13 +659,38 @@ mod tests {
     }
 
     fn linear() -> CurveMarket {
-        CurveMarket::new(Curve::Linear { slope: d("0.000001"), intercept: d("1") }, 6, 6).unwrap()
+        CurveMarket::new(
+            Curve::Linear {
+                slope: d("0.000001"),
+                intercept: d("1"),
+            },
+            6,
+            6,
+        )
+        .unwrap()
     }
     fn exponential() -> CurveMarket {
-        CurveMarket::new(Curve::Exponential { a: d("0.5"), k: d("0.00001") }, 6, 6).unwrap()
+        CurveMarket::new(
+            Curve::Exponential {
+                a: d("0.5"),
+                k: d("0.00001"),
+            },
+            6,
+            6,
+        )
+        .unwrap()
     }
     fn sigmoid() -> CurveMarket {
-        CurveMarket::new(Curve::Sigmoid { max_price: d("100"), k: d("0.0005"), midpoint: d("10000") }, 6, 6).unwrap()
+        CurveMarket::new(
+            Curve::Sigmoid {
+                max_price: d("100"),
+                k: d("0.0005"),
+                midpoint: d("10000"),
+            },
+            6,
+            6,
+        )
+        .unwrap()
     }
 
     /// High-precision reference for the exponential and sigmoid integrals, in quote base units,
@@ -507,7 +701,12 @@ mod tests {
         ("exp", 250_000_000_000, 3_000_000, "18274015.0499104077"),
         // symmetric around the midpoint: softplus(y) - softplus(-y) = y exactly
         ("sig", 0, 20_000_000_000, "1000000000000.0000000000"),
-        ("sig", 9_000_000_000, 2_000_000_000, "100000000000.0000000000"),
+        (
+            "sig",
+            9_000_000_000,
+            2_000_000_000,
+            "100000000000.0000000000",
+        ),
         ("sig", 1, 1, "0.6692850929"),
     ];
 
@@ -516,7 +715,10 @@ mod tests {
         let market = linear();
         // 1000 tokens from 0: 1e-6/2 * 1000^2 + 1 * 1000 = 1000.5 tokens = 1_000_500_000 units
         assert_eq!(market.buy_cost(0, 1_000_000_000).unwrap(), 1_000_500_000);
-        assert_eq!(market.sell_proceeds(1_000_000_000, 1_000_000_000).unwrap(), 1_000_500_000);
+        assert_eq!(
+            market.sell_proceeds(1_000_000_000, 1_000_000_000).unwrap(),
+            1_000_500_000
+        );
         // one base unit at supply 0 costs 1e-6 * (1 + tiny) quote tokens: 1.0000000000005 units
         assert_eq!(market.buy_cost(0, 1).unwrap(), 2);
         assert_eq!(market.sell_proceeds(1, 1).unwrap(), 1);
@@ -526,40 +728,88 @@ mod tests {
     #[test]
     fn transcendental_integrals_match_references() {
         for (kind, supply, amount, exact) in REFERENCES {
-            let market = if *kind == "exp" { exponential() } else { sigmoid() };
+            let market = if *kind == "exp" {
+                exponential()
+            } else {
+                sigmoid()
+            };
             let exact: f64 = exact.parse().unwrap();
             let cost = market.buy_cost(*supply, *amount).unwrap() as f64;
             let proceeds = market.sell_proceeds(supply + amount, *amount).unwrap() as f64;
             let slack = exact * 1e-9 + 1.0;
-            assert!(cost >= exact && cost <= exact + slack, "{kind} buy {cost} vs {exact}");
-            assert!(proceeds <= exact && proceeds >= exact - slack, "{kind} sell {proceeds} vs {exact}");
+            assert!(
+                cost >= exact && cost <= exact + slack,
+                "{kind} buy {cost} vs {exact}"
+            );
+            assert!(
+                proceeds <= exact && proceeds >= exact - slack,
+                "{kind} sell {proceeds} vs {exact}"
+            );
         }
     }
 
     #[test]
     fn validation_names_the_bound() {
-        let market = CurveMarket::new(Curve::Exponential { a: d("0.000001"), k: d("1") }, 6, 6).unwrap();
-        assert!(matches!(market.validate(41_000_000), Err(MathError::InvalidCurve(_))));
+        let market = CurveMarket::new(
+            Curve::Exponential {
+                a: d("0.000001"),
+                k: d("1"),
+            },
+            6,
+            6,
+        )
+        .unwrap();
+        assert!(matches!(
+            market.validate(41_000_000),
+            Err(MathError::InvalidCurve(_))
+        ));
         assert!(market.validate(20_000_000).is_ok());
         // in bounds, but the whole supply would cost more than u64::MAX quote base units
-        let pricey = CurveMarket::new(Curve::Exponential { a: d("1000"), k: d("1") }, 6, 6).unwrap();
+        let pricey = CurveMarket::new(
+            Curve::Exponential {
+                a: d("1000"),
+                k: d("1"),
+            },
+            6,
+            6,
+        )
+        .unwrap();
         assert_eq!(pricey.validate(39_000_000), Err(MathError::Overflow));
-        let flat = CurveMarket::new(Curve::Linear { slope: Decimal::ZERO, intercept: Decimal::ZERO }, 6, 6).unwrap();
+        let flat = CurveMarket::new(
+            Curve::Linear {
+                slope: Decimal::ZERO,
+                intercept: Decimal::ZERO,
+            },
+            6,
+            6,
+        )
+        .unwrap();
         assert!(matches!(flat.validate(1), Err(MathError::InvalidCurve(_))));
-        assert_eq!(CurveMarket::new(linear().curve, 10, 6), Err(MathError::UnsupportedDecimals));
+        assert_eq!(
+            CurveMarket::new(linear().curve, 10, 6),
+            Err(MathError::UnsupportedDecimals)
+        );
     }
 
     #[test]
     fn solvers_agree_with_forward_costs() {
         for market in [linear(), exponential(), sigmoid()] {
-            let (amount, cost) = market.buy_amount_for_quote(5_000_000_000, 123_456_789, u64::MAX / 4).unwrap();
+            let (amount, cost) = market
+                .buy_amount_for_quote(5_000_000_000, 123_456_789, u64::MAX / 4)
+                .unwrap();
             assert!(cost <= 123_456_789);
             assert!(market.buy_cost(5_000_000_000, amount + 1).unwrap() > 123_456_789);
-            let (sold, proceeds) = market.sell_amount_for_quote(5_000_000_000, 1_234_567).unwrap().unwrap();
+            let (sold, proceeds) = market
+                .sell_amount_for_quote(5_000_000_000, 1_234_567)
+                .unwrap()
+                .unwrap();
             assert!(proceeds >= 1_234_567);
             assert!(market.sell_proceeds(5_000_000_000, sold - 1).unwrap() < 1_234_567);
         }
-        assert_eq!(linear().sell_amount_for_quote(1_000_000, u64::MAX).unwrap(), None);
+        assert_eq!(
+            linear().sell_amount_for_quote(1_000_000, u64::MAX).unwrap(),
+            None
+        );
     }
 
     /// Every test market validates with this max supply (one million tokens).

@@ -73,7 +73,9 @@ impl Decimal {
         if decimals as u32 > DECIMAL_DIGITS {
             return Err(MathError::UnsupportedDecimals);
         }
-        Ok(Decimal(amount as u128 * pow10(DECIMAL_DIGITS - decimals as u32)))
+        Ok(Decimal(
+            amount as u128 * pow10(DECIMAL_DIGITS - decimals as u32),
+        ))
     }
 
     /// Whole tokens to base units, rounded in the given direction; refuses values above `u64::MAX`.
@@ -90,11 +92,17 @@ impl Decimal {
     }
 
     pub fn checked_add(self, other: Decimal) -> Result<Decimal, MathError> {
-        self.0.checked_add(other.0).map(Decimal).ok_or(MathError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Decimal)
+            .ok_or(MathError::Overflow)
     }
 
     pub fn checked_sub(self, other: Decimal) -> Result<Decimal, MathError> {
-        self.0.checked_sub(other.0).map(Decimal).ok_or(MathError::Underflow)
+        self.0
+            .checked_sub(other.0)
+            .map(Decimal)
+            .ok_or(MathError::Underflow)
     }
 
     pub fn saturating_sub(self, other: Decimal) -> Decimal {
@@ -115,7 +123,12 @@ impl Decimal {
     }
 
     /// `self * numerator / denominator` with one rounding step.
-    pub fn mul_div_int(self, numerator: u128, denominator: u128, rounding: Rounding) -> Result<Decimal, MathError> {
+    pub fn mul_div_int(
+        self,
+        numerator: u128,
+        denominator: u128,
+        rounding: Rounding,
+    ) -> Result<Decimal, MathError> {
         mul_div(self.0, numerator, denominator, rounding).map(Decimal)
     }
 
@@ -134,7 +147,11 @@ impl Decimal {
             return Err(MathError::Overflow);
         }
         let frac = ((value - whole) * SCALE as f64).round() as u128;
-        (whole as u128).checked_mul(SCALE).and_then(|w| w.checked_add(frac)).map(Decimal).ok_or(MathError::Overflow)
+        (whole as u128)
+            .checked_mul(SCALE)
+            .and_then(|w| w.checked_add(frac))
+            .map(Decimal)
+            .ok_or(MathError::Overflow)
     }
 }
 
@@ -153,7 +170,9 @@ impl FromStr for Decimal {
         if whole.is_empty() && fraction.is_empty() {
             return Err(ParseDecimalError::Empty);
         }
-        if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        if !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(ParseDecimalError::InvalidCharacter);
         }
         let fraction = fraction.trim_end_matches('0');
@@ -173,7 +192,9 @@ impl FromStr for Decimal {
             fraction_raw = fraction_raw * 10 + (digit - b'0') as u128;
         }
         fraction_raw *= pow10(DECIMAL_DIGITS - fraction.len() as u32);
-        raw.checked_add(fraction_raw).map(Decimal).ok_or(ParseDecimalError::Overflow)
+        raw.checked_add(fraction_raw)
+            .map(Decimal)
+            .ok_or(ParseDecimalError::Overflow)
     }
 }
 
@@ -195,7 +216,11 @@ impl fmt::Display for Decimal {
             len -= 1;
         }
         // Digits are ASCII by construction.
-        write!(f, "{whole}.{}", core::str::from_utf8(&digits[..len]).unwrap_or("?"))
+        write!(
+            f,
+            "{whole}.{}",
+            core::str::from_utf8(&digits[..len]).unwrap_or("?")
+        )
     }
 }
 
@@ -215,26 +240,54 @@ mod tests {
         assert_eq!(d(".25").raw(), 250_000_000_000_000_000);
         assert_eq!(d("7.").raw(), 7 * SCALE);
         assert_eq!(d("123.456000").to_string(), "123.456");
-        assert_eq!(d("0.123456789012345678").to_string(), "0.123456789012345678");
-        assert_eq!("1.0000000000000000001".parse::<Decimal>(), Err(ParseDecimalError::TooManyFractionalDigits));
-        assert_eq!("-1".parse::<Decimal>(), Err(ParseDecimalError::InvalidCharacter));
-        assert_eq!("1e5".parse::<Decimal>(), Err(ParseDecimalError::InvalidCharacter));
-        assert_eq!("1.2.3".parse::<Decimal>(), Err(ParseDecimalError::InvalidCharacter));
+        assert_eq!(
+            d("0.123456789012345678").to_string(),
+            "0.123456789012345678"
+        );
+        assert_eq!(
+            "1.0000000000000000001".parse::<Decimal>(),
+            Err(ParseDecimalError::TooManyFractionalDigits)
+        );
+        assert_eq!(
+            "-1".parse::<Decimal>(),
+            Err(ParseDecimalError::InvalidCharacter)
+        );
+        assert_eq!(
+            "1e5".parse::<Decimal>(),
+            Err(ParseDecimalError::InvalidCharacter)
+        );
+        assert_eq!(
+            "1.2.3".parse::<Decimal>(),
+            Err(ParseDecimalError::InvalidCharacter)
+        );
         assert_eq!("".parse::<Decimal>(), Err(ParseDecimalError::Empty));
         assert_eq!(".".parse::<Decimal>(), Err(ParseDecimalError::Empty));
-        assert_eq!("1000000000000000000000000".parse::<Decimal>(), Err(ParseDecimalError::Overflow));
+        assert_eq!(
+            "1000000000000000000000000".parse::<Decimal>(),
+            Err(ParseDecimalError::Overflow)
+        );
     }
 
     #[test]
     fn rounding_directions() {
-        let third_down = Decimal::ONE.div(Decimal::from_int(3), Rounding::Down).unwrap();
-        let third_up = Decimal::ONE.div(Decimal::from_int(3), Rounding::Up).unwrap();
+        let third_down = Decimal::ONE
+            .div(Decimal::from_int(3), Rounding::Down)
+            .unwrap();
+        let third_up = Decimal::ONE
+            .div(Decimal::from_int(3), Rounding::Up)
+            .unwrap();
         assert_eq!(third_up.raw() - third_down.raw(), 1);
         assert_eq!(d("0.0000005").to_base_units(6, Rounding::Up).unwrap(), 1);
         assert_eq!(d("0.0000005").to_base_units(6, Rounding::Down).unwrap(), 0);
         assert_eq!(Decimal::from_base_units(1_500_000, 6).unwrap(), d("1.5"));
-        assert_eq!(Decimal::from_base_units(1, 19), Err(MathError::UnsupportedDecimals));
-        assert_eq!(Decimal::ONE.div(Decimal::ZERO, Rounding::Down), Err(MathError::DivisionByZero));
+        assert_eq!(
+            Decimal::from_base_units(1, 19),
+            Err(MathError::UnsupportedDecimals)
+        );
+        assert_eq!(
+            Decimal::ONE.div(Decimal::ZERO, Rounding::Down),
+            Err(MathError::DivisionByZero)
+        );
     }
 
     proptest! {

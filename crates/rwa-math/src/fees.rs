@@ -10,17 +10,32 @@ pub const BPS_DENOMINATOR: u64 = 10_000;
 /// Fee on `amount`: ceil(amount * fee_bps / 10_000).
 pub fn fee_on(amount: u64, fee_bps: u16) -> Result<u64, MathError> {
     check_bps(fee_bps)?;
-    let fee = mul_div(amount as u128, fee_bps as u128, BPS_DENOMINATOR as u128, Rounding::Up)?;
+    let fee = mul_div(
+        amount as u128,
+        fee_bps as u128,
+        BPS_DENOMINATOR as u128,
+        Rounding::Up,
+    )?;
     u64::try_from(fee).map_err(|_| MathError::Overflow)
 }
 
 /// The largest net amount `n` with `n + fee_on(n) <= gross` (what a buyer's budget buys before fees).
 pub fn max_net_for_gross(gross: u64, fee_bps: u16) -> Result<u64, MathError> {
     check_bps(fee_bps)?;
-    let estimate = mul_div(gross as u128, BPS_DENOMINATOR as u128, (BPS_DENOMINATOR + fee_bps as u64) as u128, Rounding::Down)?;
+    let estimate = mul_div(
+        gross as u128,
+        BPS_DENOMINATOR as u128,
+        (BPS_DENOMINATOR + fee_bps as u64) as u128,
+        Rounding::Down,
+    )?;
     let mut net = u64::try_from(estimate).map_err(|_| MathError::Overflow)?;
     // The ceiling on the fee can push the estimate over by one unit at most; step back.
-    while net > 0 && net.checked_add(fee_on(net, fee_bps)?).ok_or(MathError::Overflow)? > gross {
+    while net > 0
+        && net
+            .checked_add(fee_on(net, fee_bps)?)
+            .ok_or(MathError::Overflow)?
+            > gross
+    {
         net -= 1;
     }
     Ok(net)
@@ -33,7 +48,12 @@ pub fn min_gross_for_net(net: u64, fee_bps: u16) -> Result<u64, MathError> {
     if fee_bps as u64 == BPS_DENOMINATOR {
         return Err(MathError::Domain);
     }
-    let gross = mul_div(net as u128, BPS_DENOMINATOR as u128, (BPS_DENOMINATOR - fee_bps as u64) as u128, Rounding::Up)?;
+    let gross = mul_div(
+        net as u128,
+        BPS_DENOMINATOR as u128,
+        (BPS_DENOMINATOR - fee_bps as u64) as u128,
+        Rounding::Up,
+    )?;
     u64::try_from(gross).map_err(|_| MathError::Overflow)
 }
 

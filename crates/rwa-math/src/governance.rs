@@ -17,7 +17,14 @@ impl Tally {
 
 /// yes * 10_000 >= threshold_bps * (yes + no) and (yes + no + abstain) * 10_000 >= quorum_bps * snapshot.
 /// With threshold 6_667: 6_666 yes to 3_334 no (66.66%) fails; 6_667 to 3_333 (66.67%) passes.
-pub fn tally(yes: u64, no: u64, abstain: u64, snapshot: u64, quorum_bps: u16, threshold_bps: u16) -> Tally {
+pub fn tally(
+    yes: u64,
+    no: u64,
+    abstain: u64,
+    snapshot: u64,
+    quorum_bps: u16,
+    threshold_bps: u16,
+) -> Tally {
     let (yes, no, abstain, snapshot) = (yes as u128, no as u128, abstain as u128, snapshot as u128);
     let decided = yes + no;
     let cast = decided + abstain;

@@ -27,10 +27,19 @@ pub fn borrow_rate(r0: Decimal, beta: Decimal, sigma: Decimal) -> Result<Decimal
 }
 
 /// CR = CRmin + gamma * sigma in bps, at least `floor_bps` (rounded up: stricter).
-pub fn collateral_ratio_bps(cr_min_bps: u16, gamma: Decimal, sigma: Decimal, floor_bps: u16) -> Result<u64, MathError> {
-    let extra = gamma.mul(sigma, Rounding::Up)?.mul_div_int(10_000, 1, Rounding::Up)?;
+pub fn collateral_ratio_bps(
+    cr_min_bps: u16,
+    gamma: Decimal,
+    sigma: Decimal,
+    floor_bps: u16,
+) -> Result<u64, MathError> {
+    let extra = gamma
+        .mul(sigma, Rounding::Up)?
+        .mul_div_int(10_000, 1, Rounding::Up)?;
     let extra_bps = extra.raw().div_ceil(SCALE);
-    let ratio = (cr_min_bps as u128).checked_add(extra_bps).ok_or(MathError::Overflow)?;
+    let ratio = (cr_min_bps as u128)
+        .checked_add(extra_bps)
+        .ok_or(MathError::Overflow)?;
     let ratio = u64::try_from(ratio).map_err(|_| MathError::Overflow)?;
     Ok(ratio.max(floor_bps as u64))
 }
@@ -48,35 +57,75 @@ pub fn accrue(debt: u64, rate: Decimal, slots: u64, slots_per_year: u64) -> Resu
 
 /// Shares minted for a deposit of `amount` when the pool holds `total_value` for `total_shares`
 /// (first deposit 1:1), rounded down.
-pub fn shares_for_deposit(amount: u64, total_shares: u64, total_value: u64) -> Result<u64, MathError> {
+pub fn shares_for_deposit(
+    amount: u64,
+    total_shares: u64,
+    total_value: u64,
+) -> Result<u64, MathError> {
     if total_shares == 0 || total_value == 0 {
         return Ok(amount);
     }
-    let shares = mul_div(amount as u128, total_shares as u128, total_value as u128, Rounding::Down)?;
+    let shares = mul_div(
+        amount as u128,
+        total_shares as u128,
+        total_value as u128,
+        Rounding::Down,
+    )?;
     u64::try_from(shares).map_err(|_| MathError::Overflow)
 }
 
 /// Liquidity paid for redeeming `shares`, rounded down.
-pub fn amount_for_shares(shares: u64, total_shares: u64, total_value: u64) -> Result<u64, MathError> {
+pub fn amount_for_shares(
+    shares: u64,
+    total_shares: u64,
+    total_value: u64,
+) -> Result<u64, MathError> {
     if total_shares == 0 {
         return Err(MathError::DivisionByZero);
     }
-    let amount = mul_div(shares as u128, total_value as u128, total_shares as u128, Rounding::Down)?;
+    let amount = mul_div(
+        shares as u128,
+        total_value as u128,
+        total_shares as u128,
+        Rounding::Down,
+    )?;
     u64::try_from(amount).map_err(|_| MathError::Overflow)
 }
 
 /// Value in quote base units of `amount` collateral base units at `price` (quote tokens per token).
-pub fn collateral_value(amount: u64, price: Decimal, decimals: u8, quote_decimals: u8, rounding: Rounding) -> Result<u64, MathError> {
-    let value = mul_div(amount as u128 * pow10(quote_decimals as u32), price.raw(), pow10(decimals as u32) * SCALE, rounding)?;
+pub fn collateral_value(
+    amount: u64,
+    price: Decimal,
+    decimals: u8,
+    quote_decimals: u8,
+    rounding: Rounding,
+) -> Result<u64, MathError> {
+    let value = mul_div(
+        amount as u128 * pow10(quote_decimals as u32),
+        price.raw(),
+        pow10(decimals as u32) * SCALE,
+        rounding,
+    )?;
     u64::try_from(value).map_err(|_| MathError::Overflow)
 }
 
 /// Collateral base units worth `value` quote base units at `price`, rounded as asked.
-pub fn collateral_for_value(value: u64, price: Decimal, decimals: u8, quote_decimals: u8, rounding: Rounding) -> Result<u64, MathError> {
+pub fn collateral_for_value(
+    value: u64,
+    price: Decimal,
+    decimals: u8,
+    quote_decimals: u8,
+    rounding: Rounding,
+) -> Result<u64, MathError> {
     if price.is_zero() {
         return Err(MathError::DivisionByZero);
     }
-    let amount = mul_div(value as u128 * pow10(decimals as u32), SCALE, price.raw() * pow10(quote_decimals as u32), rounding)?;
+    let amount = mul_div(
+        value as u128 * pow10(decimals as u32),
+        SCALE,
+        price.raw() * pow10(quote_decimals as u32),
+        rounding,
+    )?;
     u64::try_from(amount).map_err(|_| MathError::Overflow)
 }
 
@@ -85,12 +134,22 @@ pub fn limit_at_ratio(value: u64, ratio_bps: u64) -> Result<u64, MathError> {
     if ratio_bps == 0 {
         return Err(MathError::DivisionByZero);
     }
-    u64::try_from(mul_div(value as u128, 10_000, ratio_bps as u128, Rounding::Down)?).map_err(|_| MathError::Overflow)
+    u64::try_from(mul_div(
+        value as u128,
+        10_000,
+        ratio_bps as u128,
+        Rounding::Down,
+    )?)
+    .map_err(|_| MathError::Overflow)
 }
 
 /// sqrt(w' Sigma w) with Sigma_ij = rho_ij sigma_i sigma_j; `weights` are value weights
 /// (any scale, normalised here), `correlations_bps[i][j]` in [-10_000, 10_000]. Rounded up.
-pub fn portfolio_sigma(weights: &[u64], sigmas: &[Decimal], correlations_bps: &dyn Fn(usize, usize) -> i16) -> Result<Decimal, MathError> {
+pub fn portfolio_sigma(
+    weights: &[u64],
+    sigmas: &[Decimal],
+    correlations_bps: &dyn Fn(usize, usize) -> i16,
+) -> Result<Decimal, MathError> {
     if weights.len() != sigmas.len() {
         return Err(MathError::Domain);
     }
@@ -98,12 +157,24 @@ pub fn portfolio_sigma(weights: &[u64], sigmas: &[Decimal], correlations_bps: &d
     if total == 0 {
         return Ok(Decimal::ZERO);
     }
-    let w: Vec<Decimal> = weights.iter().map(|&x| Decimal::from_raw(mul_div(x as u128, SCALE, total, Rounding::Up).unwrap_or(SCALE))).collect();
+    let w: Vec<Decimal> = weights
+        .iter()
+        .map(|&x| {
+            Decimal::from_raw(mul_div(x as u128, SCALE, total, Rounding::Up).unwrap_or(SCALE))
+        })
+        .collect();
     let (mut positive, mut negative) = (Decimal::ZERO, Decimal::ZERO);
     for i in 0..w.len() {
         for j in 0..w.len() {
-            let rho = if i == j { 10_000 } else { correlations_bps(i, j) };
-            let term = w[i].mul(w[j], Rounding::Up)?.mul(sigmas[i], Rounding::Up)?.mul(sigmas[j], Rounding::Up)?;
+            let rho = if i == j {
+                10_000
+            } else {
+                correlations_bps(i, j)
+            };
+            let term = w[i]
+                .mul(w[j], Rounding::Up)?
+                .mul(sigmas[i], Rounding::Up)?
+                .mul(sigmas[j], Rounding::Up)?;
             let scaled = term.mul_div_int(rho.unsigned_abs() as u128, 10_000, Rounding::Up)?;
             if rho >= 0 {
                 positive = positive.checked_add(scaled)?;
@@ -129,23 +200,50 @@ mod tests {
     #[test]
     fn rate_and_ratio_follow_sigma() {
         // r = 2% + 0.5 * 30% = 17%; CR = 150% + 1.0 * 30% = 180%
-        assert_eq!(borrow_rate(d("0.02"), d("0.5"), d("0.3")).unwrap(), d("0.17"));
-        assert_eq!(collateral_ratio_bps(15_000, d("1"), d("0.3"), 0).unwrap(), 18_000);
-        assert_eq!(collateral_ratio_bps(15_000, d("1"), d("0.3"), 20_000).unwrap(), 20_000);
-        assert_eq!(collateral_ratio_bps(15_000, d("0"), d("0.3"), 0).unwrap(), 15_000);
+        assert_eq!(
+            borrow_rate(d("0.02"), d("0.5"), d("0.3")).unwrap(),
+            d("0.17")
+        );
+        assert_eq!(
+            collateral_ratio_bps(15_000, d("1"), d("0.3"), 0).unwrap(),
+            18_000
+        );
+        assert_eq!(
+            collateral_ratio_bps(15_000, d("1"), d("0.3"), 20_000).unwrap(),
+            20_000
+        );
+        assert_eq!(
+            collateral_ratio_bps(15_000, d("0"), d("0.3"), 0).unwrap(),
+            15_000
+        );
     }
 
     #[test]
     fn accrual_matches_closed_form_compounding() {
         // 1,000,000 at 10% for one year, continuously compounded: 1,105,170.918...
-        let one_year = accrue(1_000_000_000_000, d("0.1"), DEFAULT_SLOTS_PER_YEAR, DEFAULT_SLOTS_PER_YEAR).unwrap();
+        let one_year = accrue(
+            1_000_000_000_000,
+            d("0.1"),
+            DEFAULT_SLOTS_PER_YEAR,
+            DEFAULT_SLOTS_PER_YEAR,
+        )
+        .unwrap();
         assert_eq!(one_year, 1_105_170_918_076); // ceil(1e12 * e^0.1)
-        // accruing in 12 steps equals accruing once, to within the per-step ceilings
+                                                 // accruing in 12 steps equals accruing once, to within the per-step ceilings
         let mut debt = 1_000_000_000_000u64;
         for _ in 0..12 {
-            debt = accrue(debt, d("0.1"), DEFAULT_SLOTS_PER_YEAR / 12, DEFAULT_SLOTS_PER_YEAR).unwrap();
+            debt = accrue(
+                debt,
+                d("0.1"),
+                DEFAULT_SLOTS_PER_YEAR / 12,
+                DEFAULT_SLOTS_PER_YEAR,
+            )
+            .unwrap();
         }
-        assert!(debt >= one_year && debt <= one_year + 12, "{debt} vs {one_year}");
+        assert!(
+            debt >= one_year && debt <= one_year + 12,
+            "{debt} vs {one_year}"
+        );
         assert_eq!(accrue(5, d("0.1"), 0, DEFAULT_SLOTS_PER_YEAR).unwrap(), 5);
     }
 
@@ -166,7 +264,10 @@ mod tests {
         assert!((perfect.to_f64() - 0.2).abs() < 1e-9);
         let hedged = portfolio_sigma(&[1, 1], &sigmas, &|_, _| -10_000).unwrap();
         assert!(hedged.to_f64() < 1e-6);
-        assert_eq!(portfolio_sigma(&[0, 0], &sigmas, &|_, _| 0).unwrap(), Decimal::ZERO);
+        assert_eq!(
+            portfolio_sigma(&[0, 0], &sigmas, &|_, _| 0).unwrap(),
+            Decimal::ZERO
+        );
     }
 
     proptest! {

@@ -59,8 +59,19 @@ pub struct Route {
 }
 
 /// Quote base units for `amount` RWA base units at `price`, rounded in the given direction.
-pub fn notional(amount: u64, price: Decimal, decimals: u8, quote_decimals: u8, rounding: Rounding) -> Result<u64, MathError> {
-    let scaled = mul_div(amount as u128 * pow10(quote_decimals as u32), price.raw(), pow10(decimals as u32) * SCALE, rounding)?;
+pub fn notional(
+    amount: u64,
+    price: Decimal,
+    decimals: u8,
+    quote_decimals: u8,
+    rounding: Rounding,
+) -> Result<u64, MathError> {
+    let scaled = mul_div(
+        amount as u128 * pow10(quote_decimals as u32),
+        price.raw(),
+        pow10(decimals as u32) * SCALE,
+        rounding,
+    )?;
     u64::try_from(scaled).map_err(|_| MathError::Overflow)
 }
 
@@ -69,9 +80,23 @@ fn units_within(budget: u64, price: Decimal, market: &CurveMarket) -> Result<u64
     if price.is_zero() {
         return Ok(u64::MAX);
     }
-    let estimate = mul_div(budget as u128 * pow10(market.decimals as u32), SCALE, price.raw() * pow10(market.quote_decimals as u32), Rounding::Down)?;
+    let estimate = mul_div(
+        budget as u128 * pow10(market.decimals as u32),
+        SCALE,
+        price.raw() * pow10(market.quote_decimals as u32),
+        Rounding::Down,
+    )?;
     let mut units = u64::try_from(estimate).unwrap_or(u64::MAX);
-    while units > 0 && notional(units, price, market.decimals, market.quote_decimals, Rounding::Up).map_or(true, |n| n > budget) {
+    while units > 0
+        && notional(
+            units,
+            price,
+            market.decimals,
+            market.quote_decimals,
+            Rounding::Up,
+        )
+        .map_or(true, |n| n > budget)
+    {
         units -= 1;
     }
     Ok(units)
@@ -82,9 +107,21 @@ fn units_reaching(wanted: u64, price: Decimal, market: &CurveMarket) -> Result<u
     if price.is_zero() {
         return Err(MathError::DivisionByZero);
     }
-    let estimate = mul_div(wanted as u128 * pow10(market.decimals as u32), SCALE, price.raw() * pow10(market.quote_decimals as u32), Rounding::Up)?;
+    let estimate = mul_div(
+        wanted as u128 * pow10(market.decimals as u32),
+        SCALE,
+        price.raw() * pow10(market.quote_decimals as u32),
+        Rounding::Up,
+    )?;
     let mut units = u64::try_from(estimate).map_err(|_| MathError::Overflow)?;
-    while notional(units, price, market.decimals, market.quote_decimals, Rounding::Down)? < wanted {
+    while notional(
+        units,
+        price,
+        market.decimals,
+        market.quote_decimals,
+        Rounding::Down,
+    )? < wanted
+    {
         units = units.checked_add(1).ok_or(MathError::Overflow)?;
     }
     Ok(units)
@@ -92,7 +129,11 @@ fn units_reaching(wanted: u64, price: Decimal, market: &CurveMarket) -> Result<u
 
 /// Base units of supply where the curve reaches `price`, rounded in the given direction;
 /// `None` when it never does.
-fn supply_units_at(market: &CurveMarket, price: Decimal, rounding: Rounding) -> Result<Option<u64>, MathError> {
+fn supply_units_at(
+    market: &CurveMarket,
+    price: Decimal,
+    rounding: Rounding,
+) -> Result<Option<u64>, MathError> {
     match market.curve.supply_at_price(price)? {
         None => Ok(None),
         Some(tokens) => match tokens.to_base_units(market.decimals, rounding) {
@@ -103,7 +144,11 @@ fn supply_units_at(market: &CurveMarket, price: Decimal, rounding: Rounding) -> 
     }
 }
 
-fn best(levels: &[Level], remaining: &[u64], better: impl Fn(Decimal, Decimal) -> bool) -> Option<usize> {
+fn best(
+    levels: &[Level],
+    remaining: &[u64],
+    better: impl Fn(Decimal, Decimal) -> bool,
+) -> Option<usize> {
     let mut chosen: Option<usize> = None;
     for (index, level) in levels.iter().enumerate() {
         if remaining[index] == 0 {
@@ -131,11 +176,22 @@ fn push_fill(fills: &mut Vec<MakerFill>, maker: usize, amount: u64, quote: u64, 
             return;
         }
     }
-    fills.push(MakerFill { maker, amount, quote, price });
+    fills.push(MakerFill {
+        maker,
+        amount,
+        quote,
+        price,
+    });
 }
 
 /// Routes a taker buy against maker asks and the curve (curve supply `supply`, cap `max_supply`).
-pub fn route_buy(market: &CurveMarket, supply: u64, max_supply: u64, asks: &[Level], target: Target) -> Result<Route, MathError> {
+pub fn route_buy(
+    market: &CurveMarket,
+    supply: u64,
+    max_supply: u64,
+    asks: &[Level],
+    target: Target,
+) -> Result<Route, MathError> {
     check_levels(asks)?;
     let mut remaining: Vec<u64> = asks.iter().map(|level| level.size).collect();
     let mut fills = Vec::new();
@@ -153,10 +209,12 @@ pub fn route_buy(market: &CurveMarket, supply: u64, max_supply: u64, asks: &[Lev
         let curve_price = market.spot_price(cursor)?;
         let curve_room = max_supply.saturating_sub(cursor);
         let curve_cap = match quote {
-            Some(index) if curve_price < asks[index].price => match supply_units_at(market, asks[index].price, Rounding::Down)? {
-                Some(target_supply) => target_supply.saturating_sub(cursor).min(curve_room),
-                None => curve_room,
-            },
+            Some(index) if curve_price < asks[index].price => {
+                match supply_units_at(market, asks[index].price, Rounding::Down)? {
+                    Some(target_supply) => target_supply.saturating_sub(cursor).min(curve_room),
+                    None => curve_room,
+                }
+            }
             Some(_) => 0,
             None => curve_room,
         };
@@ -187,7 +245,13 @@ pub fn route_buy(market: &CurveMarket, supply: u64, max_supply: u64, asks: &[Lev
         if take == 0 {
             break;
         }
-        let cost = notional(take, price, market.decimals, market.quote_decimals, Rounding::Up)?;
+        let cost = notional(
+            take,
+            price,
+            market.decimals,
+            market.quote_decimals,
+            Rounding::Up,
+        )?;
         remaining[index] -= take;
         amount_left = amount_left.saturating_sub(take);
         budget_left = budget_left.saturating_sub(cost);
@@ -201,7 +265,12 @@ pub fn route_buy(market: &CurveMarket, supply: u64, max_supply: u64, asks: &[Lev
 }
 
 /// Routes a taker sell against maker bids and the curve.
-pub fn route_sell(market: &CurveMarket, supply: u64, bids: &[Level], target: Target) -> Result<Route, MathError> {
+pub fn route_sell(
+    market: &CurveMarket,
+    supply: u64,
+    bids: &[Level],
+    target: Target,
+) -> Result<Route, MathError> {
     check_levels(bids)?;
     let mut remaining: Vec<u64> = bids.iter().map(|level| level.size).collect();
     let mut fills = Vec::new();
@@ -216,12 +285,18 @@ pub fn route_sell(market: &CurveMarket, supply: u64, bids: &[Level], target: Tar
             break;
         }
         let quote = best(bids, &remaining, |a, b| a > b);
-        let curve_price = if cursor > 0 { market.spot_price(cursor)? } else { Decimal::ZERO };
+        let curve_price = if cursor > 0 {
+            market.spot_price(cursor)?
+        } else {
+            Decimal::ZERO
+        };
         let curve_cap = match quote {
-            Some(index) if curve_price > bids[index].price => match supply_units_at(market, bids[index].price, Rounding::Up)? {
-                Some(floor_supply) => cursor.saturating_sub(floor_supply),
-                None => 0,
-            },
+            Some(index) if curve_price > bids[index].price => {
+                match supply_units_at(market, bids[index].price, Rounding::Up)? {
+                    Some(floor_supply) => cursor.saturating_sub(floor_supply),
+                    None => 0,
+                }
+            }
             Some(_) => 0,
             None => cursor,
         };
@@ -234,7 +309,9 @@ pub fn route_sell(market: &CurveMarket, supply: u64, bids: &[Level], target: Tar
                 Target::Quote(_) => {
                     let all = market.sell_proceeds(cursor, curve_cap)?;
                     if all >= wanted_left {
-                        market.sell_amount_for_quote(cursor, wanted_left)?.ok_or(MathError::SupplyOutOfRange)?
+                        market
+                            .sell_amount_for_quote(cursor, wanted_left)?
+                            .ok_or(MathError::SupplyOutOfRange)?
                     } else {
                         (curve_cap, all)
                     }
@@ -259,7 +336,13 @@ pub fn route_sell(market: &CurveMarket, supply: u64, bids: &[Level], target: Tar
         if take == 0 {
             break;
         }
-        let proceeds = notional(take, price, market.decimals, market.quote_decimals, Rounding::Down)?;
+        let proceeds = notional(
+            take,
+            price,
+            market.decimals,
+            market.quote_decimals,
+            Rounding::Down,
+        )?;
         remaining[index] -= take;
         amount_left = amount_left.saturating_sub(take);
         wanted_left = wanted_left.saturating_sub(proceeds);
@@ -272,14 +355,30 @@ pub fn route_sell(market: &CurveMarket, supply: u64, bids: &[Level], target: Tar
     finish(fills, curve_amount, curve_quote, last_price)
 }
 
-fn finish(maker_fills: Vec<MakerFill>, curve_amount: u64, curve_quote: u64, last_price: Decimal) -> Result<Route, MathError> {
+fn finish(
+    maker_fills: Vec<MakerFill>,
+    curve_amount: u64,
+    curve_quote: u64,
+    last_price: Decimal,
+) -> Result<Route, MathError> {
     let mut total_amount = curve_amount;
     let mut total_quote = curve_quote;
     for fill in &maker_fills {
-        total_amount = total_amount.checked_add(fill.amount).ok_or(MathError::Overflow)?;
-        total_quote = total_quote.checked_add(fill.quote).ok_or(MathError::Overflow)?;
+        total_amount = total_amount
+            .checked_add(fill.amount)
+            .ok_or(MathError::Overflow)?;
+        total_quote = total_quote
+            .checked_add(fill.quote)
+            .ok_or(MathError::Overflow)?;
     }
-    Ok(Route { maker_fills, curve_amount, curve_quote, total_amount, total_quote, last_price })
+    Ok(Route {
+        maker_fills,
+        curve_amount,
+        curve_quote,
+        total_amount,
+        total_quote,
+        last_price,
+    })
 }
 
 #[cfg(test)]
@@ -293,7 +392,15 @@ mod tests {
     }
 
     fn market() -> CurveMarket {
-        CurveMarket::new(Curve::Linear { slope: d("0.001"), intercept: d("1") }, 6, 6).unwrap()
+        CurveMarket::new(
+            Curve::Linear {
+                slope: d("0.001"),
+                intercept: d("1"),
+            },
+            6,
+            6,
+        )
+        .unwrap()
     }
 
     const MAX: u64 = 1_000_000_000_000;
@@ -301,9 +408,26 @@ mod tests {
     #[test]
     fn buy_takes_cheaper_quote_then_curve_then_dearer_quote() {
         // curve at supply 0 costs 1.0; ask A at 0.9 (cheaper), ask B at 1.5 (curve reaches 1.5 at 500 tokens)
-        let asks = [Level { price: d("0.9"), size: 10_000_000 }, Level { price: d("1.5"), size: 100_000_000 }];
+        let asks = [
+            Level {
+                price: d("0.9"),
+                size: 10_000_000,
+            },
+            Level {
+                price: d("1.5"),
+                size: 100_000_000,
+            },
+        ];
         let route = route_buy(&market(), 0, MAX, &asks, Target::Amount(600_000_000)).unwrap();
-        assert_eq!(route.maker_fills[0], MakerFill { maker: 0, amount: 10_000_000, quote: 9_000_000, price: d("0.9") });
+        assert_eq!(
+            route.maker_fills[0],
+            MakerFill {
+                maker: 0,
+                amount: 10_000_000,
+                quote: 9_000_000,
+                price: d("0.9")
+            }
+        );
         // curve up to where its price meets 1.5 (500 tokens), then B for the rest
         assert_eq!(route.curve_amount, 500_000_000);
         assert_eq!(route.maker_fills[1].maker, 1);
@@ -314,23 +438,46 @@ mod tests {
 
     #[test]
     fn sell_takes_higher_bid_first() {
-        let bids = [Level { price: d("2"), size: 5_000_000 }, Level { price: d("1.1"), size: 50_000_000 }];
+        let bids = [
+            Level {
+                price: d("2"),
+                size: 5_000_000,
+            },
+            Level {
+                price: d("1.1"),
+                size: 50_000_000,
+            },
+        ];
         // curve at 300 tokens prices 1.3: bid 2.0 first, the curve down to 100 tokens (price 1.1), the
         // 1.1 bid (a tie goes to the maker), then the curve again for the last 5 tokens
         let route = route_sell(&market(), 300_000_000, &bids, Target::Amount(260_000_000)).unwrap();
         assert_eq!(route.maker_fills[0].maker, 0);
-        assert_eq!(route.maker_fills[1], MakerFill { maker: 1, amount: 50_000_000, quote: 55_000_000, price: d("1.1") });
+        assert_eq!(
+            route.maker_fills[1],
+            MakerFill {
+                maker: 1,
+                amount: 50_000_000,
+                quote: 55_000_000,
+                price: d("1.1")
+            }
+        );
         assert_eq!(route.curve_amount, 205_000_000);
         assert_eq!(route.total_amount, 260_000_000);
     }
 
     #[test]
     fn exact_quote_targets_respect_budget_and_need() {
-        let asks = [Level { price: d("0.95"), size: 1_000_000 }];
+        let asks = [Level {
+            price: d("0.95"),
+            size: 1_000_000,
+        }];
         let route = route_buy(&market(), 0, MAX, &asks, Target::Quote(5_000_000)).unwrap();
         assert!(route.total_quote <= 5_000_000);
         assert_eq!(route.maker_fills[0].amount, 1_000_000);
-        let bids = [Level { price: d("1.2"), size: 1_000_000 }];
+        let bids = [Level {
+            price: d("1.2"),
+            size: 1_000_000,
+        }];
         let route = route_sell(&market(), 100_000_000, &bids, Target::Quote(3_000_000)).unwrap();
         assert!(route.total_quote >= 3_000_000);
     }
@@ -339,13 +486,32 @@ mod tests {
     fn no_liquidity_routes_nothing() {
         let route = route_sell(&market(), 0, &[], Target::Amount(5)).unwrap();
         assert_eq!(route.total_amount, 0);
-        let route = route_buy(&market(), MAX, MAX, &[Level { price: d("1"), size: 0 }], Target::Amount(5)).unwrap();
+        let route = route_buy(
+            &market(),
+            MAX,
+            MAX,
+            &[Level {
+                price: d("1"),
+                size: 0,
+            }],
+            Target::Amount(5),
+        )
+        .unwrap();
         assert_eq!(route.total_amount, 0);
-        assert_eq!(route_buy(&market(), 0, MAX, &[Level::default(); 9], Target::Amount(1)), Err(MathError::Domain));
+        assert_eq!(
+            route_buy(&market(), 0, MAX, &[Level::default(); 9], Target::Amount(1)),
+            Err(MathError::Domain)
+        );
     }
 
     /// Brute force: every split of the order into curve and makers in steps of `chunk`.
-    fn brute_force_buy_cost(market: &CurveMarket, supply: u64, asks: &[Level], amount: u64, chunk: u64) -> u64 {
+    fn brute_force_buy_cost(
+        market: &CurveMarket,
+        supply: u64,
+        asks: &[Level],
+        amount: u64,
+        chunk: u64,
+    ) -> u64 {
         let steps = amount / chunk;
         let mut best = u64::MAX;
         for a in 0..=steps {
@@ -364,7 +530,13 @@ mod tests {
         best
     }
 
-    fn brute_force_sell_proceeds(market: &CurveMarket, supply: u64, bids: &[Level], amount: u64, chunk: u64) -> u64 {
+    fn brute_force_sell_proceeds(
+        market: &CurveMarket,
+        supply: u64,
+        bids: &[Level],
+        amount: u64,
+        chunk: u64,
+    ) -> u64 {
         let steps = amount / chunk;
         let mut best = 0;
         for a in 0..=steps {

@@ -28,7 +28,12 @@ fn step(term: u128, factor: u128, divisor: u128, rounding: Rounding) -> Result<u
 
 /// Sum of `x^k / k!` for `k >= first`, given `term = x^first / first!`; the tail bound needs
 /// `x / (first + 1) <= 1/2`.
-fn series_tail(mut term: u128, x: u128, first: u128, rounding: Rounding) -> Result<u128, MathError> {
+fn series_tail(
+    mut term: u128,
+    x: u128,
+    first: u128,
+    rounding: Rounding,
+) -> Result<u128, MathError> {
     let mut sum = term;
     let mut k = first;
     while k < first + MAX_SERIES_TERMS {
@@ -134,7 +139,10 @@ pub fn ln(x: Decimal, rounding: Rounding) -> Result<Decimal, MathError> {
         Rounding::Up => LN2_UP,
     };
     let tail = ln1p_small(mantissa.saturating_sub(SCALE).min(SCALE), rounding)?;
-    (n as u128 * ln2).checked_add(tail).map(Decimal::from_raw).ok_or(MathError::Overflow)
+    (n as u128 * ln2)
+        .checked_add(tail)
+        .map(Decimal::from_raw)
+        .ok_or(MathError::Overflow)
 }
 
 #[cfg(test)]
@@ -168,14 +176,29 @@ mod tests {
         ("100000000000000000000", "46.051701859880913680"),
     ];
 
-    fn assert_brackets(lower: Decimal, upper: Decimal, reference: Decimal, relative: f64, absolute: u128) {
+    fn assert_brackets(
+        lower: Decimal,
+        upper: Decimal,
+        reference: Decimal,
+        relative: f64,
+        absolute: u128,
+    ) {
         let truth_low = reference.raw();
         let truth_high = reference.raw() + 1;
-        assert!(lower.raw() <= truth_high, "lower bound {lower} above reference {reference}");
-        assert!(upper.raw() >= truth_low, "upper bound {upper} below reference {reference}");
+        assert!(
+            lower.raw() <= truth_high,
+            "lower bound {lower} above reference {reference}"
+        );
+        assert!(
+            upper.raw() >= truth_low,
+            "upper bound {upper} below reference {reference}"
+        );
         let gap = upper.raw() - lower.raw();
         let allowed = (reference.raw() as f64 * relative) as u128 + absolute;
-        assert!(gap <= allowed, "gap {gap} > allowed {allowed} around {reference}");
+        assert!(
+            gap <= allowed,
+            "gap {gap} > allowed {allowed} around {reference}"
+        );
     }
 
     #[test]
@@ -211,7 +234,10 @@ mod tests {
         // e^1e-9 - 1 = 1.0000000005000000001666...e-9
         let lower = expm1(d("0.000000001"), Rounding::Down).unwrap();
         let upper = expm1(d("0.000000001"), Rounding::Up).unwrap();
-        assert!(lower.raw() <= 1_000_000_000 && upper.raw() >= 1_000_000_000, "{lower} {upper}");
+        assert!(
+            lower.raw() <= 1_000_000_000 && upper.raw() >= 1_000_000_000,
+            "{lower} {upper}"
+        );
         assert!(upper.raw() - lower.raw() <= 2);
     }
 

@@ -52,7 +52,9 @@ impl U512 {
 
     pub fn checked_mul_u128(&self, factor: u128) -> Result<Self, MathError> {
         let low = self.checked_mul_u64(factor as u64)?;
-        let high = self.checked_mul_u64((factor >> 64) as u64)?.checked_shl_limbs(1)?;
+        let high = self
+            .checked_mul_u64((factor >> 64) as u64)?
+            .checked_shl_limbs(1)?;
         low.checked_add(&high)
     }
 
@@ -156,7 +158,9 @@ pub fn mul_div(a: u128, b: u128, divisor: u128, rounding: Rounding) -> Result<u1
             Ok(quotient)
         };
     }
-    U512::from_u128(a).checked_mul_u128(b)?.div_u128_to_u128(divisor, rounding)
+    U512::from_u128(a)
+        .checked_mul_u128(b)?
+        .div_u128_to_u128(divisor, rounding)
 }
 
 #[cfg(test)]
@@ -172,13 +176,20 @@ mod tests {
         assert_eq!(mul_div(a, 2, 4, Rounding::Down).unwrap(), a / 2);
         assert_eq!(mul_div(a, 2, 4, Rounding::Up).unwrap(), a / 2 + 1);
         assert_eq!(mul_div(a, a, 1, Rounding::Down), Err(MathError::Overflow));
-        assert_eq!(mul_div(1, 1, 0, Rounding::Down), Err(MathError::DivisionByZero));
+        assert_eq!(
+            mul_div(1, 1, 0, Rounding::Down),
+            Err(MathError::DivisionByZero)
+        );
     }
 
     #[test]
     fn chained_u64_division_rounds_like_one_division() {
-        let x = U512::from_u128(1_000_000_007).checked_mul_u128(u128::MAX / 3).unwrap();
-        let direct = x.div_u128_to_u128(7 * 11 * 13 * (1u128 << 70), Rounding::Up).unwrap();
+        let x = U512::from_u128(1_000_000_007)
+            .checked_mul_u128(u128::MAX / 3)
+            .unwrap();
+        let direct = x
+            .div_u128_to_u128(7 * 11 * 13 * (1u128 << 70), Rounding::Up)
+            .unwrap();
         let chained = x
             .div_u64(7, Rounding::Up)
             .unwrap()

@@ -13,7 +13,9 @@ pub const RULE_DAO_PROGRAM_ID: Pubkey = pubkey!("GYgcQeHe92d7zCReHg1PjWfiexce5Yo
 pub const RULE_SET_DISCRIMINATOR: [u8; 8] = [57, 66, 204, 128, 106, 151, 170, 243];
 
 /// The rules. Zero disables a numeric limit.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace,
+)]
 pub struct RuleValues {
     /// Largest RWA amount (base units) one market transaction may trade.
     pub max_trade_amount: u64,
@@ -60,9 +62,16 @@ pub enum RuleSetError {
 /// Reads the RuleSet at `expected`, refusing any other account, owner or type.
 pub fn load_rule_set(account: &AccountInfo, expected: &Pubkey) -> Result<RuleSetView> {
     require_keys_eq!(account.key(), *expected, RuleSetError::RuleSetMismatch);
-    require_keys_eq!(*account.owner, RULE_DAO_PROGRAM_ID, RuleSetError::RuleSetWrongOwner);
+    require_keys_eq!(
+        *account.owner,
+        RULE_DAO_PROGRAM_ID,
+        RuleSetError::RuleSetWrongOwner
+    );
     let data = account.try_borrow_data()?;
-    require!(data.len() >= 8 && data[..8] == RULE_SET_DISCRIMINATOR, RuleSetError::RuleSetWrongType);
+    require!(
+        data.len() >= 8 && data[..8] == RULE_SET_DISCRIMINATOR,
+        RuleSetError::RuleSetWrongType
+    );
     RuleSetView::deserialize(&mut &data[8..]).map_err(|_| error!(RuleSetError::RuleSetWrongType))
 }
 

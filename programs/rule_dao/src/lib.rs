@@ -23,7 +23,13 @@ declare_id!("GYgcQeHe92d7zCReHg1PjWfiexce5Yo4XSzZbye1gDfN");
 pub mod rule_dao {
     use super::*;
 
-    pub fn create_dao(ctx: Context<CreateDao>, id: u64, config: DaoConfig, rules: RuleValues, veto_authority: Pubkey) -> Result<()> {
+    pub fn create_dao(
+        ctx: Context<CreateDao>,
+        id: u64,
+        config: DaoConfig,
+        rules: RuleValues,
+        veto_authority: Pubkey,
+    ) -> Result<()> {
         instructions::create_dao::handle_create_dao(ctx, id, config, rules, veto_authority)
     }
 
@@ -39,7 +45,11 @@ pub mod rule_dao {
         instructions::withdraw_unstaked::handle_withdraw_unstaked(ctx)
     }
 
-    pub fn propose(ctx: Context<Propose>, kind: ProposalKind, description_uri: String) -> Result<()> {
+    pub fn propose(
+        ctx: Context<Propose>,
+        kind: ProposalKind,
+        description_uri: String,
+    ) -> Result<()> {
         instructions::propose::handle_propose(ctx, kind, description_uri)
     }
 

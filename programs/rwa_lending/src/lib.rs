@@ -25,7 +25,11 @@ declare_id!("6WJcQZKjgsFNc5ztQ4znEdc2Jx4uhHBmgj78eKuhFjaY");
 pub mod rwa_lending {
     use super::*;
 
-    pub fn init_lending_market(ctx: Context<InitLendingMarket>, id: u64, params: LendingMarketParams) -> Result<()> {
+    pub fn init_lending_market(
+        ctx: Context<InitLendingMarket>,
+        id: u64,
+        params: LendingMarketParams,
+    ) -> Result<()> {
         instructions::init_lending_market::handle_init_lending_market(ctx, id, params)
     }
 
@@ -33,7 +37,10 @@ pub mod rwa_lending {
         instructions::add_collateral::handle_add_collateral(ctx, params)
     }
 
-    pub fn update_correlations(ctx: Context<UpdateCorrelations>, correlations_bps: [[i16; MAX_COLLATERALS]; MAX_COLLATERALS]) -> Result<()> {
+    pub fn update_correlations(
+        ctx: Context<UpdateCorrelations>,
+        correlations_bps: [[i16; MAX_COLLATERALS]; MAX_COLLATERALS],
+    ) -> Result<()> {
         instructions::admin::handle_update_correlations(ctx, correlations_bps)
     }
 
@@ -41,7 +48,10 @@ pub mod rwa_lending {
         instructions::admin::handle_attach_rule_set(ctx)
     }
 
-    pub fn update_lending_params(ctx: Context<UpdateLendingParams>, params: LendingMarketParams) -> Result<()> {
+    pub fn update_lending_params(
+        ctx: Context<UpdateLendingParams>,
+        params: LendingMarketParams,
+    ) -> Result<()> {
         instructions::admin::handle_update_lending_params(ctx, params)
     }
 
@@ -73,7 +83,10 @@ pub mod rwa_lending {
         instructions::collateral_move::handle_deposit_collateral(ctx, amount)
     }
 
-    pub fn withdraw_collateral<'info>(ctx: Context<'info, CollateralMove<'info>>, amount: u64) -> Result<()> {
+    pub fn withdraw_collateral<'info>(
+        ctx: Context<'info, CollateralMove<'info>>,
+        amount: u64,
+    ) -> Result<()> {
         instructions::collateral_move::handle_withdraw_collateral(ctx, amount)
     }
 
@@ -85,7 +98,11 @@ pub mod rwa_lending {
         instructions::repay::handle_repay(ctx, amount)
     }
 
-    pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, repay_amount: u64, min_collateral_out: u64) -> Result<()> {
+    pub fn liquidate<'info>(
+        ctx: Context<'info, Liquidate<'info>>,
+        repay_amount: u64,
+        min_collateral_out: u64,
+    ) -> Result<()> {
         instructions::liquidate::handle_liquidate(ctx, repay_amount, min_collateral_out)
     }
 }

@@ -88,9 +88,10 @@ impl From<rwa_math::MathError> for MarketError {
             MathError::InvalidCurve(_) | MathError::Domain => MarketError::InvalidCurveParams,
             MathError::UnsupportedDecimals => MarketError::UnsupportedDecimals,
             MathError::SupplyOutOfRange => MarketError::InsufficientSupply,
-            MathError::Overflow | MathError::Underflow | MathError::DivisionByZero | MathError::NoConvergence => {
-                MarketError::MathOverflow
-            }
+            MathError::Overflow
+            | MathError::Underflow
+            | MathError::DivisionByZero
+            | MathError::NoConvergence => MarketError::MathOverflow,
         }
     }
 }

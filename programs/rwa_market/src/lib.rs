@@ -23,7 +23,10 @@ declare_id!("4UwNgceggL6JLSTdmZwpLMD6LJyVRXY23X2wWfLGASZc");
 pub mod rwa_market {
     use super::*;
 
-    pub fn initialize_market(ctx: Context<InitializeMarket>, args: InitializeMarketArgs) -> Result<()> {
+    pub fn initialize_market(
+        ctx: Context<InitializeMarket>,
+        args: InitializeMarketArgs,
+    ) -> Result<()> {
         instructions::initialize_market::handle_initialize_market(ctx, args)
     }
 
@@ -47,7 +50,10 @@ pub mod rwa_market {
         instructions::update_oracle::handle_update_oracle(ctx)
     }
 
-    pub fn set_market_params(ctx: Context<SetMarketParams>, update: MarketParamsUpdate) -> Result<()> {
+    pub fn set_market_params(
+        ctx: Context<SetMarketParams>,
+        update: MarketParamsUpdate,
+    ) -> Result<()> {
         instructions::set_market_params::handle_set_market_params(ctx, update)
     }
 
@@ -71,11 +77,19 @@ pub mod rwa_market {
         instructions::open_maker::handle_open_maker(ctx)
     }
 
-    pub fn deposit_inventory(ctx: Context<MakerInventory>, rwa_amount: u64, quote_amount: u64) -> Result<()> {
+    pub fn deposit_inventory(
+        ctx: Context<MakerInventory>,
+        rwa_amount: u64,
+        quote_amount: u64,
+    ) -> Result<()> {
         instructions::deposit_inventory::handle_deposit_inventory(ctx, rwa_amount, quote_amount)
     }
 
-    pub fn withdraw_inventory(ctx: Context<MakerInventory>, rwa_amount: u64, quote_amount: u64) -> Result<()> {
+    pub fn withdraw_inventory(
+        ctx: Context<MakerInventory>,
+        rwa_amount: u64,
+        quote_amount: u64,
+    ) -> Result<()> {
         instructions::withdraw_inventory::handle_withdraw_inventory(ctx, rwa_amount, quote_amount)
     }
 
@@ -91,11 +105,21 @@ pub mod rwa_market {
         instructions::cancel_quote::handle_cancel_quote(ctx)
     }
 
-    pub fn swap_exact_in<'info>(ctx: Context<'info, Trade<'info>>, side: TradeSide, amount_in: u64, min_amount_out: u64) -> Result<()> {
+    pub fn swap_exact_in<'info>(
+        ctx: Context<'info, Trade<'info>>,
+        side: TradeSide,
+        amount_in: u64,
+        min_amount_out: u64,
+    ) -> Result<()> {
         instructions::swap_exact_in::handle_swap_exact_in(ctx, side, amount_in, min_amount_out)
     }
 
-    pub fn swap_exact_out<'info>(ctx: Context<'info, Trade<'info>>, side: TradeSide, amount_out: u64, max_amount_in: u64) -> Result<()> {
+    pub fn swap_exact_out<'info>(
+        ctx: Context<'info, Trade<'info>>,
+        side: TradeSide,
+        amount_out: u64,
+        max_amount_in: u64,
+    ) -> Result<()> {
         instructions::swap_exact_out::handle_swap_exact_out(ctx, side, amount_out, max_amount_in)
     }
 }

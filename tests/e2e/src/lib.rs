@@ -19,7 +19,9 @@ use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::config::RpcTransactionConfig;
 use solana_signature::Signature;
-use solana_transaction_status_client_types::{option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding};
+use solana_transaction_status_client_types::{
+    option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding,
+};
 
 pub use rwa_harness;
 
@@ -50,27 +52,56 @@ impl Landed {
 fn compute_budget(units: u32) -> Instruction {
     let mut data = vec![2u8];
     data.extend_from_slice(&units.to_le_bytes());
-    Instruction { program_id: "ComputeBudget111111111111111111111111111111".parse().expect("compute budget id"), accounts: vec![], data }
+    Instruction {
+        program_id: "ComputeBudget111111111111111111111111111111"
+            .parse()
+            .expect("compute budget id"),
+        accounts: vec![],
+        data,
+    }
 }
 
 impl Cluster {
     pub async fn connect() -> Result<Cluster> {
-        match (std::env::var("ANCHOR_PROVIDER_URL"), std::env::var("ANCHOR_WALLET")) {
+        match (
+            std::env::var("ANCHOR_PROVIDER_URL"),
+            std::env::var("ANCHOR_WALLET"),
+        ) {
             (Ok(url), Ok(wallet)) => {
-                let bytes: Vec<u8> = serde_json::from_str(&std::fs::read_to_string(&wallet).with_context(|| format!("reading wallet {wallet}"))?)?;
-                let payer = Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow!("wallet {wallet}: {e}"))?;
+                let bytes: Vec<u8> = serde_json::from_str(
+                    &std::fs::read_to_string(&wallet)
+                        .with_context(|| format!("reading wallet {wallet}"))?,
+                )?;
+                let payer = Keypair::try_from(bytes.as_slice())
+                    .map_err(|e| anyhow!("wallet {wallet}: {e}"))?;
                 let ws_url = url.replace("http", "ws").replace(":8899", ":8900");
-                Ok(Cluster { rpc: RpcClient::new_with_commitment(url, CommitmentConfig::confirmed()), payer, ws_url, localnet: None })
+                Ok(Cluster {
+                    rpc: RpcClient::new_with_commitment(url, CommitmentConfig::confirmed()),
+                    payer,
+                    ws_url,
+                    localnet: None,
+                })
             }
             _ => {
-                let config = LocalnetConfig { listen: "127.0.0.1:0".parse()?, slot_duration: Some(Duration::from_millis(40)) };
+                let config = LocalnetConfig {
+                    listen: "127.0.0.1:0".parse()?,
+                    slot_duration: Some(Duration::from_millis(40)),
+                };
                 let localnet = Localnet::start(config).await?;
-                let rpc = RpcClient::new_with_commitment(localnet.url(), CommitmentConfig::confirmed());
+                let rpc =
+                    RpcClient::new_with_commitment(localnet.url(), CommitmentConfig::confirmed());
                 let payer = Keypair::new();
-                let signature = rpc.request_airdrop(&payer.pubkey(), 500_000_000_000).await?;
+                let signature = rpc
+                    .request_airdrop(&payer.pubkey(), 500_000_000_000)
+                    .await?;
                 rpc.poll_for_signature(&signature).await?;
                 let ws_url = localnet.ws_url();
-                Ok(Cluster { rpc, payer, ws_url, localnet: Some(localnet) })
+                Ok(Cluster {
+                    rpc,
+                    payer,
+                    ws_url,
+                    localnet: Some(localnet),
+                })
             }
         }
     }
@@ -93,7 +124,8 @@ impl Cluster {
         let mut keys: Vec<&Keypair> = vec![&self.payer];
         keys.extend(signers.iter().filter(|k| k.pubkey() != self.payer.pubkey()));
         let blockhash = self.rpc.get_latest_blockhash().await?;
-        let transaction = Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
+        let transaction =
+            Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
         let signature = self.rpc.send_and_confirm_transaction(&transaction).await?;
         self.landed(signature).await
     }
@@ -103,9 +135,18 @@ impl Cluster {
         match self.send(instructions, signers).await {
             Ok(_) => bail!("transaction succeeded; expected a refusal"),
             Err(error) => {
-                let client_error = error.downcast_ref::<solana_rpc_client_api::client_error::Error>().ok_or_else(|| anyhow!("{error:#}"))?;
+                let client_error = error
+                    .downcast_ref::<solana_rpc_client_api::client_error::Error>()
+                    .ok_or_else(|| anyhow!("{error:#}"))?;
                 match client_error.get_transaction_error() {
-                    Some(rwa_harness::solana_transaction_error::TransactionError::InstructionError(_, rwa_harness::solana_instruction_compat_error::InstructionError::Custom(code))) => Ok(code),
+                    Some(
+                        rwa_harness::solana_transaction_error::TransactionError::InstructionError(
+                            _,
+                            rwa_harness::solana_instruction_compat_error::InstructionError::Custom(
+                                code,
+                            ),
+                        ),
+                    ) => Ok(code),
                     other => bail!("refused without a custom code: {other:?} ({error:#})"),
                 }
             }
@@ -113,10 +154,18 @@ impl Cluster {
     }
 
     async fn landed(&self, signature: Signature) -> Result<Landed> {
-        let config = RpcTransactionConfig { encoding: Some(UiTransactionEncoding::Base64), commitment: Some(CommitmentConfig::confirmed()), max_supported_transaction_version: Some(0) };
+        let config = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            max_supported_transaction_version: Some(0),
+        };
         let mut attempt = 0;
         let confirmed = loop {
-            match self.rpc.get_transaction_with_config(&signature, config).await {
+            match self
+                .rpc
+                .get_transaction_with_config(&signature, config)
+                .await
+            {
                 Ok(transaction) => break transaction,
                 Err(error) if attempt < 20 => {
                     attempt += 1;
@@ -126,9 +175,16 @@ impl Cluster {
                 Err(error) => return Err(error.into()),
             }
         };
-        let transaction = confirmed.transaction.transaction.decode().ok_or_else(|| anyhow!("undecodable transaction {signature}"))?;
+        let transaction = confirmed
+            .transaction
+            .transaction
+            .decode()
+            .ok_or_else(|| anyhow!("undecodable transaction {signature}"))?;
         let keys = transaction.message.static_account_keys().to_vec();
-        let meta = confirmed.transaction.meta.ok_or_else(|| anyhow!("no meta for {signature}"))?;
+        let meta = confirmed
+            .transaction
+            .meta
+            .ok_or_else(|| anyhow!("no meta for {signature}"))?;
         let mut inner = Vec::new();
         if let OptionSerializer::Some(groups) = meta.inner_instructions {
             for group in groups {
@@ -144,17 +200,33 @@ impl Cluster {
             OptionSerializer::Some(logs) => logs,
             _ => Vec::new(),
         };
-        Ok(Landed { signature, inner, logs })
+        Ok(Landed {
+            signature,
+            inner,
+            logs,
+        })
     }
 
-    pub async fn account<T: anchor_lang::AccountDeserialize>(&self, address: &Address) -> Result<T> {
-        let account = self.rpc.get_account(address).await.with_context(|| format!("fetching {address}"))?;
-        T::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("decoding {address}: {e}"))
+    pub async fn account<T: anchor_lang::AccountDeserialize>(
+        &self,
+        address: &Address,
+    ) -> Result<T> {
+        let account = self
+            .rpc
+            .get_account(address)
+            .await
+            .with_context(|| format!("fetching {address}"))?;
+        T::try_deserialize(&mut account.data.as_slice())
+            .map_err(|e| anyhow!("decoding {address}: {e}"))
     }
 
     pub async fn token_balance(&self, address: &Address) -> Result<u64> {
         use rwa_harness::solana_program_pack::Pack;
-        let account = self.rpc.get_account(address).await.with_context(|| format!("fetching token account {address}"))?;
+        let account = self
+            .rpc
+            .get_account(address)
+            .await
+            .with_context(|| format!("fetching token account {address}"))?;
         Ok(anchor_spl::token::spl_token::state::Account::unpack(&account.data)?.amount)
     }
 
@@ -176,7 +248,11 @@ impl Cluster {
     /// A fresh keypair funded with SOL from the payer.
     pub async fn funded_keypair(&self, lamports: u64) -> Result<Keypair> {
         let keypair = Keypair::new();
-        self.send(&[transfer(&self.payer.pubkey(), &keypair.pubkey(), lamports)], &[]).await?;
+        self.send(
+            &[transfer(&self.payer.pubkey(), &keypair.pubkey(), lamports)],
+            &[],
+        )
+        .await?;
         Ok(keypair)
     }
 
@@ -184,10 +260,25 @@ impl Cluster {
         use rwa_harness::solana_program_pack::Pack;
         let mint = Keypair::new();
         let space = anchor_spl::token::spl_token::state::Mint::LEN;
-        let rent = self.rpc.get_minimum_balance_for_rent_exemption(space).await?;
+        let rent = self
+            .rpc
+            .get_minimum_balance_for_rent_exemption(space)
+            .await?;
         let instructions = [
-            rwa_harness::solana_instruction_compat::create_account(&self.payer.pubkey(), &mint.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
-            anchor_spl::token::spl_token::instruction::initialize_mint2(&anchor_spl::token::spl_token::ID, &mint.pubkey(), &self.payer.pubkey(), None, decimals)?,
+            rwa_harness::solana_instruction_compat::create_account(
+                &self.payer.pubkey(),
+                &mint.pubkey(),
+                rent,
+                space as u64,
+                &anchor_spl::token::spl_token::ID,
+            ),
+            anchor_spl::token::spl_token::instruction::initialize_mint2(
+                &anchor_spl::token::spl_token::ID,
+                &mint.pubkey(),
+                &self.payer.pubkey(),
+                None,
+                decimals,
+            )?,
         ];
         self.send(&instructions, &[&mint]).await?;
         Ok(mint.pubkey())
@@ -197,17 +288,38 @@ impl Cluster {
         use rwa_harness::solana_program_pack::Pack;
         let account = Keypair::new();
         let space = anchor_spl::token::spl_token::state::Account::LEN;
-        let rent = self.rpc.get_minimum_balance_for_rent_exemption(space).await?;
+        let rent = self
+            .rpc
+            .get_minimum_balance_for_rent_exemption(space)
+            .await?;
         let instructions = [
-            rwa_harness::solana_instruction_compat::create_account(&self.payer.pubkey(), &account.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
-            anchor_spl::token::spl_token::instruction::initialize_account3(&anchor_spl::token::spl_token::ID, &account.pubkey(), mint, owner)?,
+            rwa_harness::solana_instruction_compat::create_account(
+                &self.payer.pubkey(),
+                &account.pubkey(),
+                rent,
+                space as u64,
+                &anchor_spl::token::spl_token::ID,
+            ),
+            anchor_spl::token::spl_token::instruction::initialize_account3(
+                &anchor_spl::token::spl_token::ID,
+                &account.pubkey(),
+                mint,
+                owner,
+            )?,
         ];
         self.send(&instructions, &[&account]).await?;
         Ok(account.pubkey())
     }
 
     pub async fn mint_to(&self, mint: &Address, destination: &Address, amount: u64) -> Result<()> {
-        let instruction = anchor_spl::token::spl_token::instruction::mint_to(&anchor_spl::token::spl_token::ID, mint, destination, &self.payer.pubkey(), &[], amount)?;
+        let instruction = anchor_spl::token::spl_token::instruction::mint_to(
+            &anchor_spl::token::spl_token::ID,
+            mint,
+            destination,
+            &self.payer.pubkey(),
+            &[],
+            amount,
+        )?;
         self.send(&[instruction], &[]).await.map(|_| ())
     }
 }

@@ -19,14 +19,19 @@ use rwa_math::{Curve, Decimal};
 const TOKEN: u64 = 1_000_000;
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> {
     let tsx = repo_root().join("node_modules/.bin/tsx");
     if !tsx.exists() {
-        bail!("{} missing: run `npm ci` at the repository root (scripts/test.sh does)", tsx.display());
+        bail!(
+            "{} missing: run `npm ci` at the repository root (scripts/test.sh does)",
+            tsx.display()
+        );
     }
     let cluster = Cluster::connect().await?;
     let d = |text: &str| text.parse::<Decimal>().unwrap();
@@ -36,39 +41,150 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
     let rwa_mint = Keypair::new();
     let authority = Keypair::new();
     let m = MarketAddresses::derive(rwa_mint.pubkey(), quote_mint);
-    let mut args = market_args(Curve::Linear { slope: d("0.001"), intercept: d("1") }, 6, 1_000_000 * TOKEN);
+    let mut args = market_args(
+        Curve::Linear {
+            slope: d("0.001"),
+            intercept: d("1"),
+        },
+        6,
+        1_000_000 * TOKEN,
+    );
     args.symbol = "TSCHECK".into();
-    cluster.send(&[initialize_market_ix(&cluster.payer.pubkey(), &authority.pubkey(), &m, args)], &[&rwa_mint, &authority]).await?;
+    cluster
+        .send(
+            &[initialize_market_ix(
+                &cluster.payer.pubkey(),
+                &authority.pubkey(),
+                &m,
+                args,
+            )],
+            &[&rwa_mint, &authority],
+        )
+        .await?;
     let trader = cluster.funded_keypair(2_000_000_000).await?;
-    let trader_rwa = cluster.create_token_account(&m.rwa_mint, &trader.pubkey()).await?;
-    let trader_quote = cluster.create_token_account(&quote_mint, &trader.pubkey()).await?;
-    cluster.mint_to(&quote_mint, &trader_quote, 1_000_000 * TOKEN).await?;
-    let accounts = TraderAccounts { trader: trader.pubkey(), rwa_account: trader_rwa, quote_account: trader_quote };
-    cluster.send(&[trade_ix(&m, &accounts, TradeKind::BuyExactOut { amount: 50 * TOKEN, max_quote_in: u64::MAX })], &[&trader]).await?;
+    let trader_rwa = cluster
+        .create_token_account(&m.rwa_mint, &trader.pubkey())
+        .await?;
+    let trader_quote = cluster
+        .create_token_account(&quote_mint, &trader.pubkey())
+        .await?;
+    cluster
+        .mint_to(&quote_mint, &trader_quote, 1_000_000 * TOKEN)
+        .await?;
+    let accounts = TraderAccounts {
+        trader: trader.pubkey(),
+        rwa_account: trader_rwa,
+        quote_account: trader_quote,
+    };
+    cluster
+        .send(
+            &[trade_ix(
+                &m,
+                &accounts,
+                TradeKind::BuyExactOut {
+                    amount: 50 * TOKEN,
+                    max_quote_in: u64::MAX,
+                },
+            )],
+            &[&trader],
+        )
+        .await?;
 
     // a maker quoting 30 tokens
     let maker = MakerAddresses::derive(&m.market, &trader.pubkey());
-    cluster.send(&[open_maker_ix(&m, &maker), maker_inventory_ix(&m, &maker, &accounts, true, 30 * TOKEN, 0)], &[&trader]).await?;
+    cluster
+        .send(
+            &[
+                open_maker_ix(&m, &maker),
+                maker_inventory_ix(&m, &maker, &accounts, true, 30 * TOKEN, 0),
+            ],
+            &[&trader],
+        )
+        .await?;
     let slot = cluster.slot().await?;
-    let quote = QuoteParams { bid_price: 0, bid_size: 0, ask_price: d("1.2").raw(), ask_size: 30 * TOKEN, expiry_slot: slot + 5_000, sequence: 1 };
-    cluster.send(&[post_quote_ix(&m, &maker, quote)], &[&trader]).await?;
+    let quote = QuoteParams {
+        bid_price: 0,
+        bid_size: 0,
+        ask_price: d("1.2").raw(),
+        ask_size: 30 * TOKEN,
+        expiry_slot: slot + 5_000,
+        sequence: 1,
+    };
+    cluster
+        .send(&[post_quote_ix(&m, &maker, quote)], &[&trader])
+        .await?;
 
     // a lending market with a deposit and an obligation holding 10 tokens
     let l = LendingAddresses::derive(quote_mint, 3);
-    let params = rwa_lending::instructions::LendingMarketParams { reserve_factor_bps: 1_000, sigma_p_cap: 0, slots_per_year: 78_840_000, risk_authority: trader.pubkey() };
-    cluster.send(&[init_lending_market_ix(&trader.pubkey(), &l, 3, params)], &[&trader]).await?;
-    cluster.send(&[add_collateral_ix(&trader.pubkey(), &l, &m, default_collateral_params())], &[&trader]).await?;
-    let shares = cluster.create_token_account(&l.share_mint, &trader.pubkey()).await?;
-    cluster.send(&[liquidity_ix(&l, &trader.pubkey(), &trader_quote, &shares, true, 5_000 * TOKEN)], &[&trader]).await?;
+    let params = rwa_lending::instructions::LendingMarketParams {
+        reserve_factor_bps: 1_000,
+        sigma_p_cap: 0,
+        slots_per_year: 78_840_000,
+        risk_authority: trader.pubkey(),
+    };
     cluster
-        .send(&[init_obligation_ix(&trader.pubkey(), &l), deposit_collateral_ix(&l, &trader.pubkey(), &m, &trader_rwa, 10 * TOKEN)], &[&trader])
+        .send(
+            &[init_lending_market_ix(&trader.pubkey(), &l, 3, params)],
+            &[&trader],
+        )
+        .await?;
+    cluster
+        .send(
+            &[add_collateral_ix(
+                &trader.pubkey(),
+                &l,
+                &m,
+                default_collateral_params(),
+            )],
+            &[&trader],
+        )
+        .await?;
+    let shares = cluster
+        .create_token_account(&l.share_mint, &trader.pubkey())
+        .await?;
+    cluster
+        .send(
+            &[liquidity_ix(
+                &l,
+                &trader.pubkey(),
+                &trader_quote,
+                &shares,
+                true,
+                5_000 * TOKEN,
+            )],
+            &[&trader],
+        )
+        .await?;
+    cluster
+        .send(
+            &[
+                init_obligation_ix(&trader.pubkey(), &l),
+                deposit_collateral_ix(&l, &trader.pubkey(), &m, &trader_rwa, 10 * TOKEN),
+            ],
+            &[&trader],
+        )
         .await?;
 
     // a DAO whose RuleSet caps trades at 77 tokens
     let stake_mint = cluster.create_mint(6).await?;
     let dao = DaoAddresses::derive(stake_mint, 5);
-    let rules = rwa_rules::RuleValues { max_trade_amount: 77 * TOKEN, ..Default::default() };
-    cluster.send(&[create_dao_ix(&cluster.payer.pubkey(), &dao, 5, default_config(), rules, trader.pubkey())], &[]).await?;
+    let rules = rwa_rules::RuleValues {
+        max_trade_amount: 77 * TOKEN,
+        ..Default::default()
+    };
+    cluster
+        .send(
+            &[create_dao_ix(
+                &cluster.payer.pubkey(),
+                &dao,
+                5,
+                default_config(),
+                rules,
+                trader.pubkey(),
+            )],
+            &[],
+        )
+        .await?;
 
     let (ws, rpc) = (cluster.ws_url.clone(), cluster.rpc.url());
     let fixture = serde_json::json!({
@@ -91,16 +207,26 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
     std::fs::write(&path, serde_json::to_vec(&fixture)?)?;
     let output = tokio::task::spawn_blocking({
         let (tsx, path) = (tsx.clone(), path.clone());
-        move || Command::new(tsx).arg(repo_root().join("clients/ts/check.ts")).arg(&path).current_dir(repo_root()).output()
+        move || {
+            Command::new(tsx)
+                .arg(repo_root().join("clients/ts/check.ts"))
+                .arg(&path)
+                .current_dir(repo_root())
+                .output()
+        }
     })
     .await?
     .context("running the TypeScript check")?;
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("TypeScript check failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "TypeScript check failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
-    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())?;
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default())?;
     assert_eq!(summary["ok"], true);
     assert_eq!(summary["supply_after"], (52 * TOKEN).to_string());
     // and the chain agrees with what the TypeScript client did
@@ -116,7 +242,10 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
 async fn anchor_migrate_script_bootstraps_idempotently() -> Result<()> {
     let tsx = repo_root().join("node_modules/.bin/tsx");
     if !tsx.exists() {
-        bail!("{} missing: run `npm ci` at the repository root (scripts/test.sh does)", tsx.display());
+        bail!(
+            "{} missing: run `npm ci` at the repository root (scripts/test.sh does)",
+            tsx.display()
+        );
     }
     let cluster = Cluster::connect().await?;
     let payer = cluster.funded_keypair(200_000_000_000).await?;
@@ -126,7 +255,13 @@ async fn anchor_migrate_script_bootstraps_idempotently() -> Result<()> {
     std::fs::write(&wallet, serde_json::to_string(&payer.to_bytes().to_vec())?)?;
     let state = directory.join("state.json");
     let run = || {
-        let (tsx, wallet, state, rpc, ws) = (tsx.clone(), wallet.clone(), state.clone(), cluster.rpc.url(), cluster.ws_url.clone());
+        let (tsx, wallet, state, rpc, ws) = (
+            tsx.clone(),
+            wallet.clone(),
+            state.clone(),
+            cluster.rpc.url(),
+            cluster.ws_url.clone(),
+        );
         move || {
             Command::new(tsx)
                 .arg(repo_root().join("migrations/deploy.ts"))
@@ -142,18 +277,34 @@ async fn anchor_migrate_script_bootstraps_idempotently() -> Result<()> {
     let first = tokio::task::spawn_blocking(run()).await??;
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
     if !first.status.success() {
-        bail!("deploy.ts failed:\n{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+        bail!(
+            "deploy.ts failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
     }
     assert_eq!(stdout.matches("created market").count(), 3, "{stdout}");
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state)?)?;
-    let tbill: rwa_e2e::rwa_harness::solana_address::Address = saved["markets"]["TBILL27"]["market"].as_str().unwrap().parse().unwrap();
+    let tbill: rwa_e2e::rwa_harness::solana_address::Address = saved["markets"]["TBILL27"]
+        ["market"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let market: rwa_market::state::Market = cluster.account(&tbill).await?;
     assert_eq!(market.symbol, "TBILL27");
     assert_eq!(market.supply, 5_000_000_000, "seed buy");
-    assert_eq!(market.rule_set.to_string(), saved["rule_set"].as_str().unwrap(), "attached to the DAO");
+    assert_eq!(
+        market.rule_set.to_string(),
+        saved["rule_set"].as_str().unwrap(),
+        "attached to the DAO"
+    );
     let second = tokio::task::spawn_blocking(run()).await??;
     let stdout = String::from_utf8_lossy(&second.stdout);
-    assert!(second.status.success() && !stdout.contains("created"), "rerun:\n{stdout}\n{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success() && !stdout.contains("created"),
+        "rerun:\n{stdout}\n{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let _ = std::fs::remove_dir_all(&directory);
     cluster.shutdown().await;
     Ok(())

@@ -42,7 +42,10 @@ fn set_invoke_context(context: &mut InvokeContext) {
 /// builtin on this thread is executing, so the pointer is live.
 fn invoke_context<'a>() -> &'a mut InvokeContext<'static, 'static> {
     let pointer = INVOKE_CONTEXT.with(|cell| cell.get());
-    assert!(pointer != 0, "a syscall stub ran outside a native program invocation");
+    assert!(
+        pointer != 0,
+        "a syscall stub ran outside a native program invocation"
+    );
     // SAFETY: set on entry to the builtin from a live `&mut InvokeContext`; the runtime keeps it alive
     // and exclusively ours for the duration of the program call that reaches this stub.
     unsafe { &mut *(pointer as *mut InvokeContext<'static, 'static>) }
@@ -85,8 +88,10 @@ macro_rules! native_program {
                 ) -> ::solana_program_entrypoint::ProgramResult {
                     // SAFETY: Anchor ties all three borrows to one 'info only to keep its generated
                     // code simple; the borrows are all live for this whole call.
-                    let accounts: &[::solana_account_info::AccountInfo] = unsafe { ::std::mem::transmute(accounts) };
-                    let program_id: &::solana_address::Address = unsafe { ::std::mem::transmute(program_id) };
+                    let accounts: &[::solana_account_info::AccountInfo] =
+                        unsafe { ::std::mem::transmute(accounts) };
+                    let program_id: &::solana_address::Address =
+                        unsafe { ::std::mem::transmute(program_id) };
                     let data: &[u8] = unsafe { ::std::mem::transmute(data) };
                     $entry(program_id, accounts, data)
                 }
@@ -96,15 +101,23 @@ macro_rules! native_program {
     };
 }
 
-fn run_native(entry: ProcessInstruction, invoke_context: &mut InvokeContext) -> Result<u64, Box<dyn std::error::Error>> {
+fn run_native(
+    entry: ProcessInstruction,
+    invoke_context: &mut InvokeContext,
+) -> Result<u64, Box<dyn std::error::Error>> {
     install_syscall_stubs();
     set_invoke_context(invoke_context);
 
     // The runtime logs invoke/success/failure around builtins itself; a builtin must consume units.
     invoke_context.compute_meter.consume_checked(1)?;
-    let account_count = invoke_context.transaction_context.get_current_instruction_context()?.get_number_of_instruction_accounts();
+    let account_count = invoke_context
+        .transaction_context
+        .get_current_instruction_context()?
+        .get_number_of_instruction_accounts();
 
-    let direct_pointers = invoke_context.get_feature_set().direct_account_pointers_in_program_input;
+    let direct_pointers = invoke_context
+        .get_feature_set()
+        .direct_account_pointers_in_program_input;
     let transaction_context = &invoke_context.transaction_context;
     let instruction_context = transaction_context.get_current_instruction_context()?;
     let (mut parameters, _regions, _lengths, _data_offset) =
@@ -113,16 +126,21 @@ fn run_native(entry: ProcessInstruction, invoke_context: &mut InvokeContext) -> 
     let (program_key, account_infos, data) =
         unsafe { solana_program_entrypoint::deserialize(parameters.as_slice_mut().as_mut_ptr()) };
 
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| entry(program_key, &account_infos, data)));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        entry(program_key, &account_infos, data)
+    }));
     let invoke_context = self::invoke_context();
     match outcome {
         Ok(Ok(())) => {}
-        Ok(Err(program_error)) => return Err(Box::new(InstructionError::from(u64::from(program_error)))),
+        Ok(Err(program_error)) => {
+            return Err(Box::new(InstructionError::from(u64::from(program_error))))
+        }
         Err(_) => return Err(Box::new(InstructionError::ProgramFailedToComplete)),
     }
 
     // Write the program's changes back into the transaction's accounts.
-    let infos: HashMap<Address, &AccountInfo> = account_infos.iter().map(|info| (*info.key, info)).collect();
+    let infos: HashMap<Address, &AccountInfo> =
+        account_infos.iter().map(|info| (*info.key, info)).collect();
     let transaction_context = &invoke_context.transaction_context;
     let instruction_context = transaction_context.get_current_instruction_context()?;
     let unique: HashSet<u16> = (0..account_count).collect();
@@ -131,12 +149,16 @@ fn run_native(entry: ProcessInstruction, invoke_context: &mut InvokeContext) -> 
         if !account.is_writable() {
             continue;
         }
-        let Some(info) = infos.get(account.get_key()) else { continue };
+        let Some(info) = infos.get(account.get_key()) else {
+            continue;
+        };
         if account.get_lamports() != info.lamports() {
             account.set_lamports(info.lamports())?;
         }
         let new_data = info.try_borrow_data()?;
-        if account.get_data() != &new_data[..] && account.can_data_be_resized(new_data.len()).is_ok() {
+        if account.get_data() != &new_data[..]
+            && account.can_data_be_resized(new_data.len()).is_ok()
+        {
             account.set_data_from_slice(&new_data)?;
         }
         if account.get_owner() != info.owner {
@@ -156,7 +178,10 @@ fn install_syscall_stubs() {
 /// Answers the v3 syscall stubs from the live InvokeContext.
 struct RuntimeStubs;
 
-fn write_sysvar<T: Clone>(value: Result<std::sync::Arc<T>, InstructionError>, destination: *mut u8) -> u64 {
+fn write_sysvar<T: Clone>(
+    value: Result<std::sync::Arc<T>, InstructionError>,
+    destination: *mut u8,
+) -> u64 {
     match value {
         Ok(value) => {
             // SAFETY: the caller passes a pointer to a `T`-sized, `T`-aligned buffer (sysvar ABI).
@@ -180,41 +205,90 @@ impl solana_sysvar::program_stubs::SyscallStubs for RuntimeStubs {
         invoke_context().get_remaining()
     }
 
-    fn sol_invoke_signed(&self, instruction: &Instruction, account_infos: &[AccountInfo], signers_seeds: &[&[&[u8]]]) -> ProgramResult {
+    fn sol_invoke_signed(
+        &self,
+        instruction: &Instruction,
+        account_infos: &[AccountInfo],
+        signers_seeds: &[&[&[u8]]],
+    ) -> ProgramResult {
         cross_program_invoke(instruction, account_infos, signers_seeds)
     }
 
     fn sol_get_clock_sysvar(&self, destination: *mut u8) -> u64 {
-        write_sysvar(invoke_context().environment_config.sysvar_cache().get_clock(), destination)
+        write_sysvar(
+            invoke_context()
+                .environment_config
+                .sysvar_cache()
+                .get_clock(),
+            destination,
+        )
     }
 
     fn sol_get_epoch_schedule_sysvar(&self, destination: *mut u8) -> u64 {
-        write_sysvar(invoke_context().environment_config.sysvar_cache().get_epoch_schedule(), destination)
+        write_sysvar(
+            invoke_context()
+                .environment_config
+                .sysvar_cache()
+                .get_epoch_schedule(),
+            destination,
+        )
     }
 
     fn sol_get_epoch_rewards_sysvar(&self, destination: *mut u8) -> u64 {
-        write_sysvar(invoke_context().environment_config.sysvar_cache().get_epoch_rewards(), destination)
+        write_sysvar(
+            invoke_context()
+                .environment_config
+                .sysvar_cache()
+                .get_epoch_rewards(),
+            destination,
+        )
     }
 
     fn sol_get_rent_sysvar(&self, destination: *mut u8) -> u64 {
-        write_sysvar(invoke_context().environment_config.sysvar_cache().get_rent(), destination)
+        write_sysvar(
+            invoke_context()
+                .environment_config
+                .sysvar_cache()
+                .get_rent(),
+            destination,
+        )
     }
 
     fn sol_get_last_restart_slot(&self, destination: *mut u8) -> u64 {
-        write_sysvar(invoke_context().environment_config.sysvar_cache().get_last_restart_slot(), destination)
+        write_sysvar(
+            invoke_context()
+                .environment_config
+                .sysvar_cache()
+                .get_last_restart_slot(),
+            destination,
+        )
     }
 
-    fn sol_get_sysvar(&self, sysvar_id: *const u8, destination: *mut u8, offset: u64, length: u64) -> u64 {
+    fn sol_get_sysvar(
+        &self,
+        sysvar_id: *const u8,
+        destination: *mut u8,
+        offset: u64,
+        length: u64,
+    ) -> u64 {
         // SAFETY: the ABI passes a pointer to a 32-byte sysvar id.
         let id = Address::new_from_array(unsafe { *(sysvar_id as *const [u8; 32]) });
         let cache = invoke_context().environment_config.sysvar_cache();
-        let Some(bytes) = cache.sysvar_id_to_buffer(&id) else { return UNSUPPORTED_SYSVAR };
+        let Some(bytes) = cache.sysvar_id_to_buffer(&id) else {
+            return UNSUPPORTED_SYSVAR;
+        };
         let end = offset.saturating_add(length);
         if end > bytes.len() as u64 {
             return UNSUPPORTED_SYSVAR;
         }
         // SAFETY: the caller provides `length` writable bytes at `destination`.
-        unsafe { std::ptr::copy_nonoverlapping(bytes[offset as usize..].as_ptr(), destination, length as usize) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes[offset as usize..].as_ptr(),
+                destination,
+                length as usize,
+            )
+        };
         SUCCESS
     }
 
@@ -225,9 +299,18 @@ impl solana_sysvar::program_stubs::SyscallStubs for RuntimeStubs {
 
     fn sol_set_return_data(&self, data: &[u8]) {
         let context = invoke_context();
-        let Ok(instruction_context) = context.transaction_context.get_current_instruction_context() else { return };
-        let Ok(program_id) = instruction_context.get_program_key().copied() else { return };
-        let _ = context.transaction_context.set_return_data(program_id, data.to_vec());
+        let Ok(instruction_context) = context
+            .transaction_context
+            .get_current_instruction_context()
+        else {
+            return;
+        };
+        let Ok(program_id) = instruction_context.get_program_key().copied() else {
+            return;
+        };
+        let _ = context
+            .transaction_context
+            .set_return_data(program_id, data.to_vec());
     }
 
     fn sol_get_stack_height(&self) -> u64 {
@@ -237,7 +320,11 @@ impl solana_sysvar::program_stubs::SyscallStubs for RuntimeStubs {
 
 /// CPI from a native program: sync the caller's AccountInfos into the transaction, run the callee
 /// through the runtime (real SBF programs and other builtins alike), and sync the results back.
-fn cross_program_invoke(instruction: &Instruction, account_infos: &[AccountInfo], signers_seeds: &[&[&[u8]]]) -> ProgramResult {
+fn cross_program_invoke(
+    instruction: &Instruction,
+    account_infos: &[AccountInfo],
+    signers_seeds: &[&[&[u8]]],
+) -> ProgramResult {
     let context = invoke_context();
     let caller = context
         .transaction_context
@@ -247,7 +334,10 @@ fn cross_program_invoke(instruction: &Instruction, account_infos: &[AccountInfo]
 
     let mut signers = Vec::with_capacity(signers_seeds.len());
     for seeds in signers_seeds {
-        signers.push(Address::create_program_address(seeds, &caller).map_err(|_| ProgramError::InvalidSeeds)?);
+        signers.push(
+            Address::create_program_address(seeds, &caller)
+                .map_err(|_| ProgramError::InvalidSeeds)?,
+        );
     }
     context
         .prepare_next_cpi_instruction(instruction.clone(), &signers)
@@ -256,8 +346,12 @@ fn cross_program_invoke(instruction: &Instruction, account_infos: &[AccountInfo]
     let mut writable: Vec<(u16, usize)> = Vec::new();
     {
         let transaction_context = &context.transaction_context;
-        let caller_context = transaction_context.get_current_instruction_context().map_err(program_error)?;
-        let callee_context = transaction_context.get_next_instruction_context().map_err(program_error)?;
+        let caller_context = transaction_context
+            .get_current_instruction_context()
+            .map_err(program_error)?;
+        let callee_context = transaction_context
+            .get_next_instruction_context()
+            .map_err(program_error)?;
         for callee_account in callee_context.instruction_accounts().iter() {
             let key = transaction_context
                 .get_key_of_account_at_index(callee_account.index_in_transaction)
@@ -270,16 +364,22 @@ fn cross_program_invoke(instruction: &Instruction, account_infos: &[AccountInfo]
             let index_in_caller = caller_context
                 .get_index_of_account_in_instruction(callee_account.index_in_transaction)
                 .map_err(program_error)?;
-            let mut account = caller_context.try_borrow_instruction_account(index_in_caller).map_err(program_error)?;
+            let mut account = caller_context
+                .try_borrow_instruction_account(index_in_caller)
+                .map_err(program_error)?;
             if account.get_lamports() != info.lamports() {
-                account.set_lamports(info.lamports()).map_err(program_error)?;
+                account
+                    .set_lamports(info.lamports())
+                    .map_err(program_error)?;
             }
             let data = info.try_borrow_data()?;
             if account.get_data() != &data[..] {
                 account.set_data_from_slice(&data).map_err(program_error)?;
             }
             if account.get_owner() != info.owner {
-                account.set_owner(info.owner.as_ref()).map_err(program_error)?;
+                account
+                    .set_owner(info.owner.as_ref())
+                    .map_err(program_error)?;
             }
             if callee_account.is_writable() {
                 writable.push((callee_account.index_in_transaction, info_index));
@@ -293,10 +393,16 @@ fn cross_program_invoke(instruction: &Instruction, account_infos: &[AccountInfo]
         .map_err(program_error)?;
 
     let transaction_context = &context.transaction_context;
-    let caller_context = transaction_context.get_current_instruction_context().map_err(program_error)?;
+    let caller_context = transaction_context
+        .get_current_instruction_context()
+        .map_err(program_error)?;
     for (index_in_transaction, info_index) in writable {
-        let index_in_caller = caller_context.get_index_of_account_in_instruction(index_in_transaction).map_err(program_error)?;
-        let account = caller_context.try_borrow_instruction_account(index_in_caller).map_err(program_error)?;
+        let index_in_caller = caller_context
+            .get_index_of_account_in_instruction(index_in_transaction)
+            .map_err(program_error)?;
+        let account = caller_context
+            .try_borrow_instruction_account(index_in_caller)
+            .map_err(program_error)?;
         let info = &account_infos[info_index];
         **info.try_borrow_mut_lamports()? = account.get_lamports();
         if info.owner != account.get_owner() {
@@ -304,7 +410,10 @@ fn cross_program_invoke(instruction: &Instruction, account_infos: &[AccountInfo]
             // caller's view exactly as the SBF runtime does when it copies accounts back after CPI.
             #[allow(invalid_reference_casting)]
             unsafe {
-                std::ptr::write(info.owner as *const Address as *mut Address, *account.get_owner());
+                std::ptr::write(
+                    info.owner as *const Address as *mut Address,
+                    *account.get_owner(),
+                );
             }
         }
         let new_data = account.get_data();

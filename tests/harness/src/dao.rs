@@ -29,26 +29,43 @@ pub struct DaoAddresses {
 impl DaoAddresses {
     pub fn derive(stake_mint: Address, id: u64) -> Self {
         let program = rule_dao::ID;
-        let dao = Address::find_program_address(&[DAO_SEED, stake_mint.as_ref(), &id.to_le_bytes()], &program).0;
+        let dao = Address::find_program_address(
+            &[DAO_SEED, stake_mint.as_ref(), &id.to_le_bytes()],
+            &program,
+        )
+        .0;
         DaoAddresses {
             dao,
             stake_mint,
             authority: Address::find_program_address(&[AUTHORITY_SEED, dao.as_ref()], &program).0,
-            stake_vault: Address::find_program_address(&[STAKE_VAULT_SEED, dao.as_ref()], &program).0,
+            stake_vault: Address::find_program_address(&[STAKE_VAULT_SEED, dao.as_ref()], &program)
+                .0,
             rule_set: Address::find_program_address(&[RULE_SET_SEED, dao.as_ref()], &program).0,
         }
     }
 
     pub fn position(&self, owner: &Address) -> Address {
-        Address::find_program_address(&[POSITION_SEED, self.dao.as_ref(), owner.as_ref()], &rule_dao::ID).0
+        Address::find_program_address(
+            &[POSITION_SEED, self.dao.as_ref(), owner.as_ref()],
+            &rule_dao::ID,
+        )
+        .0
     }
 
     pub fn proposal(&self, index: u64) -> Address {
-        Address::find_program_address(&[PROPOSAL_SEED, self.dao.as_ref(), &index.to_le_bytes()], &rule_dao::ID).0
+        Address::find_program_address(
+            &[PROPOSAL_SEED, self.dao.as_ref(), &index.to_le_bytes()],
+            &rule_dao::ID,
+        )
+        .0
     }
 
     pub fn vote_record(&self, proposal: &Address, position: &Address) -> Address {
-        Address::find_program_address(&[VOTE_SEED, proposal.as_ref(), position.as_ref()], &rule_dao::ID).0
+        Address::find_program_address(
+            &[VOTE_SEED, proposal.as_ref(), position.as_ref()],
+            &rule_dao::ID,
+        )
+        .0
     }
 }
 
@@ -65,7 +82,14 @@ pub fn default_config() -> DaoConfig {
     }
 }
 
-pub fn create_dao_ix(creator: &Address, addresses: &DaoAddresses, id: u64, config: DaoConfig, rules: RuleValues, veto_authority: Address) -> Instruction {
+pub fn create_dao_ix(
+    creator: &Address,
+    addresses: &DaoAddresses,
+    id: u64,
+    config: DaoConfig,
+    rules: RuleValues,
+    veto_authority: Address,
+) -> Instruction {
     let accounts = rule_dao::accounts::CreateDao {
         creator: *creator,
         stake_mint: addresses.stake_mint,
@@ -81,7 +105,13 @@ pub fn create_dao_ix(creator: &Address, addresses: &DaoAddresses, id: u64, confi
     Instruction {
         program_id: rule_dao::ID,
         accounts: accounts.to_account_metas(None),
-        data: rule_dao::instruction::CreateDao { id, config, rules, veto_authority }.data(),
+        data: rule_dao::instruction::CreateDao {
+            id,
+            config,
+            rules,
+            veto_authority,
+        }
+        .data(),
     }
 }
 
@@ -93,7 +123,12 @@ pub enum StakeAction {
     Withdraw,
 }
 
-pub fn staking_ix(addresses: &DaoAddresses, owner: &Address, owner_token_account: &Address, action: StakeAction) -> Instruction {
+pub fn staking_ix(
+    addresses: &DaoAddresses,
+    owner: &Address,
+    owner_token_account: &Address,
+    action: StakeAction,
+) -> Instruction {
     let accounts = rule_dao::accounts::Staking {
         owner: *owner,
         dao: addresses.dao,
@@ -108,13 +143,25 @@ pub fn staking_ix(addresses: &DaoAddresses, owner: &Address, owner_token_account
     };
     let data = match action {
         StakeAction::Stake(amount) => rule_dao::instruction::Stake { amount }.data(),
-        StakeAction::RequestUnstake(amount) => rule_dao::instruction::RequestUnstake { amount }.data(),
+        StakeAction::RequestUnstake(amount) => {
+            rule_dao::instruction::RequestUnstake { amount }.data()
+        }
         StakeAction::Withdraw => rule_dao::instruction::WithdrawUnstaked {}.data(),
     };
-    Instruction { program_id: rule_dao::ID, accounts: accounts.to_account_metas(None), data }
+    Instruction {
+        program_id: rule_dao::ID,
+        accounts: accounts.to_account_metas(None),
+        data,
+    }
 }
 
-pub fn propose_ix(addresses: &DaoAddresses, proposer: &Address, index: u64, kind: ProposalKind, description_uri: &str) -> Instruction {
+pub fn propose_ix(
+    addresses: &DaoAddresses,
+    proposer: &Address,
+    index: u64,
+    kind: ProposalKind,
+    description_uri: &str,
+) -> Instruction {
     let accounts = rule_dao::accounts::Propose {
         proposer: *proposer,
         dao: addresses.dao,
@@ -127,11 +174,20 @@ pub fn propose_ix(addresses: &DaoAddresses, proposer: &Address, index: u64, kind
     Instruction {
         program_id: rule_dao::ID,
         accounts: accounts.to_account_metas(None),
-        data: rule_dao::instruction::Propose { kind, description_uri: description_uri.to_string() }.data(),
+        data: rule_dao::instruction::Propose {
+            kind,
+            description_uri: description_uri.to_string(),
+        }
+        .data(),
     }
 }
 
-pub fn vote_ix(addresses: &DaoAddresses, voter: &Address, index: u64, choice: VoteChoice) -> Instruction {
+pub fn vote_ix(
+    addresses: &DaoAddresses,
+    voter: &Address,
+    index: u64,
+    choice: VoteChoice,
+) -> Instruction {
     let proposal = addresses.proposal(index);
     let position = addresses.position(voter);
     let accounts = rule_dao::accounts::CastVote {
@@ -144,7 +200,11 @@ pub fn vote_ix(addresses: &DaoAddresses, voter: &Address, index: u64, choice: Vo
         event_authority: dao_event_authority(),
         program: rule_dao::ID,
     };
-    Instruction { program_id: rule_dao::ID, accounts: accounts.to_account_metas(None), data: rule_dao::instruction::CastVote { choice }.data() }
+    Instruction {
+        program_id: rule_dao::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rule_dao::instruction::CastVote { choice }.data(),
+    }
 }
 
 pub fn cancel_ix(addresses: &DaoAddresses, proposer: &Address, index: u64) -> Instruction {
@@ -155,7 +215,11 @@ pub fn cancel_ix(addresses: &DaoAddresses, proposer: &Address, index: u64) -> In
         event_authority: dao_event_authority(),
         program: rule_dao::ID,
     };
-    Instruction { program_id: rule_dao::ID, accounts: accounts.to_account_metas(None), data: rule_dao::instruction::CancelProposal {}.data() }
+    Instruction {
+        program_id: rule_dao::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rule_dao::instruction::CancelProposal {}.data(),
+    }
 }
 
 pub fn veto_ix(addresses: &DaoAddresses, veto_authority: &Address, index: u64) -> Instruction {
@@ -166,11 +230,20 @@ pub fn veto_ix(addresses: &DaoAddresses, veto_authority: &Address, index: u64) -
         event_authority: dao_event_authority(),
         program: rule_dao::ID,
     };
-    Instruction { program_id: rule_dao::ID, accounts: accounts.to_account_metas(None), data: rule_dao::instruction::VetoProposal {}.data() }
+    Instruction {
+        program_id: rule_dao::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rule_dao::instruction::VetoProposal {}.data(),
+    }
 }
 
 /// `execute_proposal`; `market` supplies the accounts a `MarketParams` proposal calls into.
-pub fn execute_ix(addresses: &DaoAddresses, executor: &Address, index: u64, market: Option<&MarketAddresses>) -> Instruction {
+pub fn execute_ix(
+    addresses: &DaoAddresses,
+    executor: &Address,
+    index: u64,
+    market: Option<&MarketAddresses>,
+) -> Instruction {
     let accounts = rule_dao::accounts::ExecuteProposal {
         executor: *executor,
         dao: addresses.dao,
@@ -189,7 +262,11 @@ pub fn execute_ix(addresses: &DaoAddresses, executor: &Address, index: u64, mark
             AccountMeta::new_readonly(rwa_market::ID, false),
         ]);
     }
-    Instruction { program_id: rule_dao::ID, accounts: metas, data: rule_dao::instruction::ExecuteProposal {}.data() }
+    Instruction {
+        program_id: rule_dao::ID,
+        accounts: metas,
+        data: rule_dao::instruction::ExecuteProposal {}.data(),
+    }
 }
 
 /// A DAO over a payer-controlled stake mint, with a veto authority keypair.
@@ -199,11 +276,27 @@ pub struct DaoFixture {
 }
 
 impl TestEnv {
-    pub fn create_dao(&mut self, stake_mint: Address, id: u64, config: DaoConfig, rules: RuleValues) -> Result<DaoFixture, TxFailure> {
+    pub fn create_dao(
+        &mut self,
+        stake_mint: Address,
+        id: u64,
+        config: DaoConfig,
+        rules: RuleValues,
+    ) -> Result<DaoFixture, TxFailure> {
         let addresses = DaoAddresses::derive(stake_mint, id);
         let veto = Keypair::new();
         let payer = self.payer.pubkey();
-        self.send(&[create_dao_ix(&payer, &addresses, id, config, rules, veto.pubkey())], &[])?;
+        self.send(
+            &[create_dao_ix(
+                &payer,
+                &addresses,
+                id,
+                config,
+                rules,
+                veto.pubkey(),
+            )],
+            &[],
+        )?;
         Ok(DaoFixture { addresses, veto })
     }
 

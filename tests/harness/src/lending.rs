@@ -30,12 +30,24 @@ pub struct LendingAddresses {
 impl LendingAddresses {
     pub fn derive(quote_mint: Address, id: u64) -> Self {
         let program = rwa_lending::ID;
-        let lending_market = Address::find_program_address(&[LENDING_MARKET_SEED, quote_mint.as_ref(), &id.to_le_bytes()], &program).0;
+        let lending_market = Address::find_program_address(
+            &[LENDING_MARKET_SEED, quote_mint.as_ref(), &id.to_le_bytes()],
+            &program,
+        )
+        .0;
         LendingAddresses {
             lending_market,
             quote_mint,
-            liquidity_vault: Address::find_program_address(&[LIQUIDITY_VAULT_SEED, lending_market.as_ref()], &program).0,
-            share_mint: Address::find_program_address(&[SHARE_MINT_SEED, lending_market.as_ref()], &program).0,
+            liquidity_vault: Address::find_program_address(
+                &[LIQUIDITY_VAULT_SEED, lending_market.as_ref()],
+                &program,
+            )
+            .0,
+            share_mint: Address::find_program_address(
+                &[SHARE_MINT_SEED, lending_market.as_ref()],
+                &program,
+            )
+            .0,
             risk: Address::find_program_address(&[RISK_SEED, lending_market.as_ref()], &program).0,
             rule_set: None,
         }
@@ -43,12 +55,35 @@ impl LendingAddresses {
 
     pub fn collateral(&self, rwa_market: &Address) -> CollateralAddresses {
         let program = rwa_lending::ID;
-        let config = Address::find_program_address(&[COLLATERAL_SEED, self.lending_market.as_ref(), rwa_market.as_ref()], &program).0;
-        CollateralAddresses { config, vault: Address::find_program_address(&[COLLATERAL_VAULT_SEED, config.as_ref()], &program).0 }
+        let config = Address::find_program_address(
+            &[
+                COLLATERAL_SEED,
+                self.lending_market.as_ref(),
+                rwa_market.as_ref(),
+            ],
+            &program,
+        )
+        .0;
+        CollateralAddresses {
+            config,
+            vault: Address::find_program_address(
+                &[COLLATERAL_VAULT_SEED, config.as_ref()],
+                &program,
+            )
+            .0,
+        }
     }
 
     pub fn obligation(&self, owner: &Address) -> Address {
-        Address::find_program_address(&[OBLIGATION_SEED, self.lending_market.as_ref(), owner.as_ref()], &rwa_lending::ID).0
+        Address::find_program_address(
+            &[
+                OBLIGATION_SEED,
+                self.lending_market.as_ref(),
+                owner.as_ref(),
+            ],
+            &rwa_lending::ID,
+        )
+        .0
     }
 }
 
@@ -59,10 +94,19 @@ pub struct CollateralAddresses {
 }
 
 fn ix(accounts: Vec<AccountMeta>, data: Vec<u8>) -> Instruction {
-    Instruction { program_id: rwa_lending::ID, accounts, data }
+    Instruction {
+        program_id: rwa_lending::ID,
+        accounts,
+        data,
+    }
 }
 
-pub fn init_lending_market_ix(admin: &Address, a: &LendingAddresses, id: u64, params: LendingMarketParams) -> Instruction {
+pub fn init_lending_market_ix(
+    admin: &Address,
+    a: &LendingAddresses,
+    id: u64,
+    params: LendingMarketParams,
+) -> Instruction {
     let accounts = rwa_lending::accounts::InitLendingMarket {
         admin: *admin,
         quote_mint: a.quote_mint,
@@ -75,10 +119,18 @@ pub fn init_lending_market_ix(admin: &Address, a: &LendingAddresses, id: u64, pa
         event_authority: lending_event_authority(),
         program: rwa_lending::ID,
     };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::InitLendingMarket { id, params }.data())
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::InitLendingMarket { id, params }.data(),
+    )
 }
 
-pub fn add_collateral_ix(admin: &Address, a: &LendingAddresses, market: &MarketAddresses, params: CollateralParams) -> Instruction {
+pub fn add_collateral_ix(
+    admin: &Address,
+    a: &LendingAddresses,
+    market: &MarketAddresses,
+    params: CollateralParams,
+) -> Instruction {
     let c = a.collateral(&market.market);
     let accounts = rwa_lending::accounts::AddCollateral {
         admin: *admin,
@@ -93,10 +145,18 @@ pub fn add_collateral_ix(admin: &Address, a: &LendingAddresses, market: &MarketA
         event_authority: lending_event_authority(),
         program: rwa_lending::ID,
     };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::AddCollateral { params }.data())
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::AddCollateral { params }.data(),
+    )
 }
 
-pub fn refresh_collateral_ix(a: &LendingAddresses, market: &MarketAddresses, oracle: Option<Address>, pyth: Option<Address>) -> Instruction {
+pub fn refresh_collateral_ix(
+    a: &LendingAddresses,
+    market: &MarketAddresses,
+    oracle: Option<Address>,
+    pyth: Option<Address>,
+) -> Instruction {
     let c = a.collateral(&market.market);
     let accounts = rwa_lending::accounts::RefreshCollateral {
         lending_market: a.lending_market,
@@ -107,7 +167,10 @@ pub fn refresh_collateral_ix(a: &LendingAddresses, market: &MarketAddresses, ora
         event_authority: lending_event_authority(),
         program: rwa_lending::ID,
     };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::RefreshCollateral {}.data())
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::RefreshCollateral {}.data(),
+    )
 }
 
 pub fn init_obligation_ix(owner: &Address, a: &LendingAddresses) -> Instruction {
@@ -117,14 +180,24 @@ pub fn init_obligation_ix(owner: &Address, a: &LendingAddresses) -> Instruction 
         obligation: a.obligation(owner),
         system_program: solana_system_interface::program::ID,
     };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::InitObligation {}.data())
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::InitObligation {}.data(),
+    )
 }
 
 fn configs_meta(a: &LendingAddresses, markets: &[MarketAddresses]) -> Vec<AccountMeta> {
-    markets.iter().map(|m| AccountMeta::new_readonly(a.collateral(&m.market).config, false)).collect()
+    markets
+        .iter()
+        .map(|m| AccountMeta::new_readonly(a.collateral(&m.market).config, false))
+        .collect()
 }
 
-pub fn refresh_obligation_ix(a: &LendingAddresses, owner: &Address, markets: &[MarketAddresses]) -> Instruction {
+pub fn refresh_obligation_ix(
+    a: &LendingAddresses,
+    owner: &Address,
+    markets: &[MarketAddresses],
+) -> Instruction {
     let accounts = rwa_lending::accounts::RefreshObligation {
         lending_market: a.lending_market,
         obligation: a.obligation(owner),
@@ -138,13 +211,25 @@ pub fn refresh_obligation_ix(a: &LendingAddresses, owner: &Address, markets: &[M
 }
 
 /// Refresh every collateral, then the obligation: the prefix borrow/withdraw/liquidate need.
-pub fn refresh_all(a: &LendingAddresses, owner: &Address, markets: &[MarketAddresses]) -> Vec<Instruction> {
-    let mut instructions: Vec<Instruction> = markets.iter().map(|m| refresh_collateral_ix(a, m, None, None)).collect();
+pub fn refresh_all(
+    a: &LendingAddresses,
+    owner: &Address,
+    markets: &[MarketAddresses],
+) -> Vec<Instruction> {
+    let mut instructions: Vec<Instruction> = markets
+        .iter()
+        .map(|m| refresh_collateral_ix(a, m, None, None))
+        .collect();
     instructions.push(refresh_obligation_ix(a, owner, markets));
     instructions
 }
 
-fn collateral_move_metas(a: &LendingAddresses, owner: &Address, market: &MarketAddresses, owner_rwa: &Address) -> Vec<AccountMeta> {
+fn collateral_move_metas(
+    a: &LendingAddresses,
+    owner: &Address,
+    market: &MarketAddresses,
+    owner_rwa: &Address,
+) -> Vec<AccountMeta> {
     let c = a.collateral(&market.market);
     rwa_lending::accounts::CollateralMove {
         owner: *owner,
@@ -163,21 +248,48 @@ fn collateral_move_metas(a: &LendingAddresses, owner: &Address, market: &MarketA
 }
 
 pub fn solana_instructions_sysvar_id() -> Address {
-    "Sysvar1nstructions1111111111111111111111111".parse().expect("instructions sysvar id")
+    "Sysvar1nstructions1111111111111111111111111"
+        .parse()
+        .expect("instructions sysvar id")
 }
 
-pub fn deposit_collateral_ix(a: &LendingAddresses, owner: &Address, market: &MarketAddresses, owner_rwa: &Address, amount: u64) -> Instruction {
-    ix(collateral_move_metas(a, owner, market, owner_rwa), rwa_lending::instruction::DepositCollateral { amount }.data())
+pub fn deposit_collateral_ix(
+    a: &LendingAddresses,
+    owner: &Address,
+    market: &MarketAddresses,
+    owner_rwa: &Address,
+    amount: u64,
+) -> Instruction {
+    ix(
+        collateral_move_metas(a, owner, market, owner_rwa),
+        rwa_lending::instruction::DepositCollateral { amount }.data(),
+    )
 }
 
 /// `all_markets`: every collateral the obligation holds (to recompute its limits).
-pub fn withdraw_collateral_ix(a: &LendingAddresses, owner: &Address, market: &MarketAddresses, owner_rwa: &Address, amount: u64, all_markets: &[MarketAddresses]) -> Instruction {
+pub fn withdraw_collateral_ix(
+    a: &LendingAddresses,
+    owner: &Address,
+    market: &MarketAddresses,
+    owner_rwa: &Address,
+    amount: u64,
+    all_markets: &[MarketAddresses],
+) -> Instruction {
     let mut metas = collateral_move_metas(a, owner, market, owner_rwa);
     metas.extend(configs_meta(a, all_markets));
-    ix(metas, rwa_lending::instruction::WithdrawCollateral { amount }.data())
+    ix(
+        metas,
+        rwa_lending::instruction::WithdrawCollateral { amount }.data(),
+    )
 }
 
-pub fn borrow_ix(a: &LendingAddresses, owner: &Address, destination: &Address, amount: u64, all_markets: &[MarketAddresses]) -> Instruction {
+pub fn borrow_ix(
+    a: &LendingAddresses,
+    owner: &Address,
+    destination: &Address,
+    amount: u64,
+    all_markets: &[MarketAddresses],
+) -> Instruction {
     let accounts = rwa_lending::accounts::Borrow {
         owner: *owner,
         lending_market: a.lending_market,
@@ -195,7 +307,13 @@ pub fn borrow_ix(a: &LendingAddresses, owner: &Address, destination: &Address, a
     ix(metas, rwa_lending::instruction::Borrow { amount }.data())
 }
 
-pub fn repay_ix(a: &LendingAddresses, payer: &Address, obligation_owner: &Address, payer_quote: &Address, amount: u64) -> Instruction {
+pub fn repay_ix(
+    a: &LendingAddresses,
+    payer: &Address,
+    obligation_owner: &Address,
+    payer_quote: &Address,
+    amount: u64,
+) -> Instruction {
     let accounts = rwa_lending::accounts::Repay {
         payer: *payer,
         lending_market: a.lending_market,
@@ -206,7 +324,10 @@ pub fn repay_ix(a: &LendingAddresses, payer: &Address, obligation_owner: &Addres
         event_authority: lending_event_authority(),
         program: rwa_lending::ID,
     };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::Repay { amount }.data())
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::Repay { amount }.data(),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -239,11 +360,25 @@ pub fn liquidate_ix(
     };
     let mut metas = accounts.to_account_metas(None);
     metas.extend(configs_meta(a, all_markets));
-    ix(metas, rwa_lending::instruction::Liquidate { repay_amount, min_collateral_out }.data())
+    ix(
+        metas,
+        rwa_lending::instruction::Liquidate {
+            repay_amount,
+            min_collateral_out,
+        }
+        .data(),
+    )
 }
 
 /// Deposit (`deposit = true`, amount in quote) or withdraw (amount in shares) liquidity.
-pub fn liquidity_ix(a: &LendingAddresses, owner: &Address, owner_quote: &Address, owner_shares: &Address, deposit: bool, amount: u64) -> Instruction {
+pub fn liquidity_ix(
+    a: &LendingAddresses,
+    owner: &Address,
+    owner_quote: &Address,
+    owner_shares: &Address,
+    deposit: bool,
+    amount: u64,
+) -> Instruction {
     let accounts = rwa_lending::accounts::Liquidity {
         owner: *owner,
         lending_market: a.lending_market,
@@ -263,7 +398,11 @@ pub fn liquidity_ix(a: &LendingAddresses, owner: &Address, owner_quote: &Address
     ix(accounts.to_account_metas(None), data)
 }
 
-pub fn update_correlations_ix(a: &LendingAddresses, authority: &Address, correlations_bps: [[i16; MAX_COLLATERALS]; MAX_COLLATERALS]) -> Instruction {
+pub fn update_correlations_ix(
+    a: &LendingAddresses,
+    authority: &Address,
+    correlations_bps: [[i16; MAX_COLLATERALS]; MAX_COLLATERALS],
+) -> Instruction {
     let accounts = rwa_lending::accounts::UpdateCorrelations {
         authority: *authority,
         lending_market: a.lending_market,
@@ -272,12 +411,26 @@ pub fn update_correlations_ix(a: &LendingAddresses, authority: &Address, correla
         event_authority: lending_event_authority(),
         program: rwa_lending::ID,
     };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::UpdateCorrelations { correlations_bps }.data())
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::UpdateCorrelations { correlations_bps }.data(),
+    )
 }
 
-pub fn attach_lending_rule_set_ix(a: &LendingAddresses, admin: &Address, rule_set: &Address) -> Instruction {
-    let accounts = rwa_lending::accounts::AttachLendingRuleSet { admin: *admin, lending_market: a.lending_market, rule_set: *rule_set };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::AttachRuleSet {}.data())
+pub fn attach_lending_rule_set_ix(
+    a: &LendingAddresses,
+    admin: &Address,
+    rule_set: &Address,
+) -> Instruction {
+    let accounts = rwa_lending::accounts::AttachLendingRuleSet {
+        admin: *admin,
+        lending_market: a.lending_market,
+        rule_set: *rule_set,
+    };
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::AttachRuleSet {}.data(),
+    )
 }
 
 /// A correlation matrix with unit diagonal and `rho` everywhere else.
@@ -310,10 +463,23 @@ pub fn default_collateral_params() -> CollateralParams {
 
 /// Writes a Pyth receiver `PriceUpdateV2` account (owned by the receiver program) at `address`.
 #[allow(clippy::too_many_arguments)]
-pub fn write_pyth_price(env: &mut TestEnv, address: Address, feed_id: [u8; 32], price: i64, conf: u64, exponent: i32, publish_time: i64, full: bool) {
+pub fn write_pyth_price(
+    env: &mut TestEnv,
+    address: Address,
+    feed_id: [u8; 32],
+    price: i64,
+    conf: u64,
+    exponent: i32,
+    publish_time: i64,
+    full: bool,
+) {
     let update = PriceUpdateV2 {
         write_authority: Address::new_unique(),
-        verification_level: if full { VerificationLevel::Full } else { VerificationLevel::Partial { num_signatures: 5 } },
+        verification_level: if full {
+            VerificationLevel::Full
+        } else {
+            VerificationLevel::Partial { num_signatures: 5 }
+        },
         price_message: PriceFeedMessage {
             feed_id,
             price,
@@ -327,18 +493,35 @@ pub fn write_pyth_price(env: &mut TestEnv, address: Address, feed_id: [u8; 32], 
         posted_slot: env.slot(),
     };
     let mut data = Vec::new();
-    update.try_serialize(&mut data).expect("serialize PriceUpdateV2");
+    update
+        .try_serialize(&mut data)
+        .expect("serialize PriceUpdateV2");
     let lamports = env.svm.minimum_balance_for_rent_exemption(data.len());
-    let account = solana_account::Account { lamports, data, owner: pyth_solana_receiver_sdk::ID, executable: false, rent_epoch: 0 };
-    env.svm.set_account(address, account).expect("write Pyth account");
+    let account = solana_account::Account {
+        lamports,
+        data,
+        owner: pyth_solana_receiver_sdk::ID,
+        executable: false,
+        rent_epoch: 0,
+    };
+    env.svm
+        .set_account(address, account)
+        .expect("write Pyth account");
 }
 
-pub fn update_lending_params_ix(a: &LendingAddresses, admin: &Address, params: LendingMarketParams) -> Instruction {
+pub fn update_lending_params_ix(
+    a: &LendingAddresses,
+    admin: &Address,
+    params: LendingMarketParams,
+) -> Instruction {
     let accounts = rwa_lending::accounts::UpdateLendingParams {
         admin: *admin,
         lending_market: a.lending_market,
         event_authority: lending_event_authority(),
         program: rwa_lending::ID,
     };
-    ix(accounts.to_account_metas(None), rwa_lending::instruction::UpdateLendingParams { params }.data())
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::UpdateLendingParams { params }.data(),
+    )
 }

@@ -34,10 +34,13 @@ pub use solana_account_info;
 pub use solana_address;
 pub use solana_instruction::{AccountMeta, Instruction as SolInstruction};
 pub use solana_keypair;
-pub use solana_program_pack;
 pub use solana_program_entrypoint;
+pub use solana_program_pack;
 pub use solana_signer;
-pub use {solana_account, solana_clock, solana_hash, solana_message, solana_transaction, solana_transaction_error};
+pub use {
+    solana_account, solana_clock, solana_hash, solana_message, solana_transaction,
+    solana_transaction_error,
+};
 
 /// System-program instruction builders with this crate's types.
 pub mod solana_instruction_compat {
@@ -66,13 +69,19 @@ pub struct TxSuccess {
 
 impl TxSuccess {
     /// Events of type `E` emitted by `program` with `emit_cpi!`, in emission order.
-    pub fn events<E: anchor_lang::Event + AnchorDeserialize + Discriminator>(&self, program: &Address) -> Vec<E> {
+    pub fn events<E: anchor_lang::Event + AnchorDeserialize + Discriminator>(
+        &self,
+        program: &Address,
+    ) -> Vec<E> {
         decode_events(&self.inner, program)
     }
 }
 
 /// Decodes `emit_cpi!` events of type `E` from inner instructions (program id, data).
-pub fn decode_events<E: AnchorDeserialize + Discriminator>(inner: &[(Address, Vec<u8>)], program: &Address) -> Vec<E> {
+pub fn decode_events<E: AnchorDeserialize + Discriminator>(
+    inner: &[(Address, Vec<u8>)],
+    program: &Address,
+) -> Vec<E> {
     let tag = anchor_lang::event::EVENT_IX_TAG_LE;
     inner
         .iter()
@@ -94,7 +103,10 @@ impl TxFailure {
     /// The custom program error code, when the failure is one (Anchor and program errors).
     pub fn custom_code(&self) -> Option<u32> {
         match &self.error {
-            TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(code)) => Some(*code),
+            TransactionError::InstructionError(
+                _,
+                solana_instruction::error::InstructionError::Custom(code),
+            ) => Some(*code),
             _ => None,
         }
     }
@@ -102,7 +114,12 @@ impl TxFailure {
 
 impl std::fmt::Display for TxFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "transaction failed: {:?}\n{}", self.error, self.logs.join("\n"))
+        write!(
+            f,
+            "transaction failed: {:?}\n{}",
+            self.error,
+            self.logs.join("\n")
+        )
     }
 }
 
@@ -128,12 +145,17 @@ impl TestEnv {
         svm.add_builtin(rule_dao::ID, <NativeBuiltin<RuleDaoProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
         svm.add_builtin(rwa_lending::ID, <NativeBuiltin<RwaLendingProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
         let payer = Keypair::new();
-        svm.airdrop(&payer.pubkey(), PAYER_LAMPORTS).expect("airdrop to payer");
+        svm.airdrop(&payer.pubkey(), PAYER_LAMPORTS)
+            .expect("airdrop to payer");
         TestEnv { svm, payer }
     }
 
     /// Sends `instructions` in one transaction paid by the payer and signed by `signers` too.
-    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<TxSuccess, TxFailure> {
+    pub fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxSuccess, TxFailure> {
         let mut all_signers: Vec<&Keypair> = vec![&self.payer];
         for signer in signers {
             if signer.pubkey() != self.payer.pubkey() {
@@ -156,17 +178,30 @@ impl TestEnv {
                     .inner_instructions
                     .iter()
                     .flatten()
-                    .map(|ix| (account_keys[ix.instruction.program_id_index as usize], ix.instruction.data.clone()))
+                    .map(|ix| {
+                        (
+                            account_keys[ix.instruction.program_id_index as usize],
+                            ix.instruction.data.clone(),
+                        )
+                    })
                     .collect();
-                Ok(TxSuccess { logs: meta.logs, inner })
+                Ok(TxSuccess {
+                    logs: meta.logs,
+                    inner,
+                })
             }
-            Err(failed) => Err(TxFailure { error: failed.err, logs: failed.meta.logs }),
+            Err(failed) => Err(TxFailure {
+                error: failed.err,
+                logs: failed.meta.logs,
+            }),
         }
     }
 
     pub fn new_funded_keypair(&mut self, lamports: u64) -> Keypair {
         let keypair = Keypair::new();
-        self.svm.airdrop(&keypair.pubkey(), lamports).expect("airdrop");
+        self.svm
+            .airdrop(&keypair.pubkey(), lamports)
+            .expect("airdrop");
         keypair
     }
 
@@ -176,15 +211,26 @@ impl TestEnv {
 
     /// Deserializes an Anchor account (discriminator checked).
     pub fn anchor_account<T: AccountDeserialize>(&self, address: &Address) -> T {
-        let account = self.account(address).unwrap_or_else(|| panic!("account {address} missing"));
+        let account = self
+            .account(address)
+            .unwrap_or_else(|| panic!("account {address} missing"));
         T::try_deserialize(&mut account.data.as_slice()).expect("anchor account deserializes")
     }
 
     /// Reads a zero-copy Anchor account (discriminator checked).
-    pub fn zero_copy_account<T: anchor_lang::ZeroCopy + Discriminator>(&self, address: &Address) -> T {
-        let account = self.account(address).unwrap_or_else(|| panic!("account {address} missing"));
+    pub fn zero_copy_account<T: anchor_lang::ZeroCopy + Discriminator>(
+        &self,
+        address: &Address,
+    ) -> T {
+        let account = self
+            .account(address)
+            .unwrap_or_else(|| panic!("account {address} missing"));
         let data = account.data;
-        assert_eq!(&data[..8], T::DISCRIMINATOR, "discriminator mismatch for {address}");
+        assert_eq!(
+            &data[..8],
+            T::DISCRIMINATOR,
+            "discriminator mismatch for {address}"
+        );
         let size = std::mem::size_of::<T>();
         assert!(data.len() >= 8 + size, "account {address} too small");
         // SAFETY: T is Pod (zero_copy); read_unaligned copes with any alignment of the Vec buffer.
@@ -212,7 +258,9 @@ impl TestEnv {
     }
 
     pub fn create_mint_with(&mut self, mint: &Keypair, authority: &Address, decimals: u8) {
-        let rent = self.svm.minimum_balance_for_rent_exemption(spl_token::state::Mint::LEN);
+        let rent = self
+            .svm
+            .minimum_balance_for_rent_exemption(spl_token::state::Mint::LEN);
         let instructions = [
             solana_system_interface::instruction::create_account(
                 &self.payer.pubkey(),
@@ -221,7 +269,14 @@ impl TestEnv {
                 spl_token::state::Mint::LEN as u64,
                 &spl_token::ID,
             ),
-            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), authority, None, decimals).expect("mint ix"),
+            spl_token::instruction::initialize_mint2(
+                &spl_token::ID,
+                &mint.pubkey(),
+                authority,
+                None,
+                decimals,
+            )
+            .expect("mint ix"),
         ];
         self.send(&instructions, &[mint]).expect("create mint");
     }
@@ -229,7 +284,9 @@ impl TestEnv {
     /// Creates a token account for `mint` owned by `owner` (a fresh keypair address).
     pub fn create_token_account(&mut self, mint: &Address, owner: &Address) -> Address {
         let account = Keypair::new();
-        let rent = self.svm.minimum_balance_for_rent_exemption(spl_token::state::Account::LEN);
+        let rent = self
+            .svm
+            .minimum_balance_for_rent_exemption(spl_token::state::Account::LEN);
         let instructions = [
             solana_system_interface::instruction::create_account(
                 &self.payer.pubkey(),
@@ -238,9 +295,16 @@ impl TestEnv {
                 spl_token::state::Account::LEN as u64,
                 &spl_token::ID,
             ),
-            spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner).expect("account ix"),
+            spl_token::instruction::initialize_account3(
+                &spl_token::ID,
+                &account.pubkey(),
+                mint,
+                owner,
+            )
+            .expect("account ix"),
         ];
-        self.send(&instructions, &[&account]).expect("create token account");
+        self.send(&instructions, &[&account])
+            .expect("create token account");
         account.pubkey()
     }
 
@@ -248,13 +312,16 @@ impl TestEnv {
     pub fn mint_to(&mut self, mint: &Address, destination: &Address, amount: u64) {
         let payer = self.payer.pubkey();
         let instruction =
-            spl_token::instruction::mint_to(&spl_token::ID, mint, destination, &payer, &[], amount).expect("mint_to ix");
+            spl_token::instruction::mint_to(&spl_token::ID, mint, destination, &payer, &[], amount)
+                .expect("mint_to ix");
         self.send(&[instruction], &[]).expect("mint_to");
     }
 
     pub fn token_balance(&self, account: &Address) -> u64 {
         let data = self.account(account).expect("token account exists").data;
-        spl_token::state::Account::unpack(&data).expect("token account").amount
+        spl_token::state::Account::unpack(&data)
+            .expect("token account")
+            .amount
     }
 
     pub fn mint_supply(&self, mint: &Address) -> u64 {

@@ -37,8 +37,13 @@ impl MarketAddresses {
             market,
             rwa_mint,
             quote_mint,
-            reserve_vault: Address::find_program_address(&[RESERVE_SEED, market.as_ref()], &program).0,
-            fee_vault: Address::find_program_address(&[FEE_VAULT_SEED, market.as_ref()], &program).0,
+            reserve_vault: Address::find_program_address(
+                &[RESERVE_SEED, market.as_ref()],
+                &program,
+            )
+            .0,
+            fee_vault: Address::find_program_address(&[FEE_VAULT_SEED, market.as_ref()], &program)
+                .0,
             oracle: Address::find_program_address(&[ORACLE_SEED, market.as_ref()], &program).0,
             rule_set: None,
         }
@@ -80,7 +85,10 @@ pub struct TraderAccounts {
     pub quote_account: Address,
 }
 
-pub fn trade_accounts(addresses: &MarketAddresses, trader: &TraderAccounts) -> Vec<solana_instruction::AccountMeta> {
+pub fn trade_accounts(
+    addresses: &MarketAddresses,
+    trader: &TraderAccounts,
+) -> Vec<solana_instruction::AccountMeta> {
     rwa_market::accounts::Trade {
         trader: trader.trader,
         market: addresses.market,
@@ -108,15 +116,51 @@ pub enum TradeKind {
     SellExactOut { quote_out: u64, max_amount_in: u64 },
 }
 
-pub fn trade_ix(addresses: &MarketAddresses, trader: &TraderAccounts, kind: TradeKind) -> Instruction {
+pub fn trade_ix(
+    addresses: &MarketAddresses,
+    trader: &TraderAccounts,
+    kind: TradeKind,
+) -> Instruction {
     use rwa_market::instruction as ix;
     let data = match kind {
-        TradeKind::BuyExactOut { amount, max_quote_in } => ix::BuyExactOut { amount, max_quote_in }.data(),
-        TradeKind::BuyExactIn { quote_in, min_amount_out } => ix::BuyExactIn { quote_in, min_amount_out }.data(),
-        TradeKind::SellExactIn { amount, min_quote_out } => ix::SellExactIn { amount, min_quote_out }.data(),
-        TradeKind::SellExactOut { quote_out, max_amount_in } => ix::SellExactOut { quote_out, max_amount_in }.data(),
+        TradeKind::BuyExactOut {
+            amount,
+            max_quote_in,
+        } => ix::BuyExactOut {
+            amount,
+            max_quote_in,
+        }
+        .data(),
+        TradeKind::BuyExactIn {
+            quote_in,
+            min_amount_out,
+        } => ix::BuyExactIn {
+            quote_in,
+            min_amount_out,
+        }
+        .data(),
+        TradeKind::SellExactIn {
+            amount,
+            min_quote_out,
+        } => ix::SellExactIn {
+            amount,
+            min_quote_out,
+        }
+        .data(),
+        TradeKind::SellExactOut {
+            quote_out,
+            max_amount_in,
+        } => ix::SellExactOut {
+            quote_out,
+            max_amount_in,
+        }
+        .data(),
     };
-    Instruction { program_id: rwa_market::ID, accounts: trade_accounts(addresses, trader), data }
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: trade_accounts(addresses, trader),
+        data,
+    }
 }
 
 pub fn update_oracle_ix(addresses: &MarketAddresses) -> Instruction {
@@ -133,7 +177,11 @@ pub fn update_oracle_ix(addresses: &MarketAddresses) -> Instruction {
     }
 }
 
-pub fn set_market_params_ix(addresses: &MarketAddresses, authority: &Address, update: MarketParamsUpdate) -> Instruction {
+pub fn set_market_params_ix(
+    addresses: &MarketAddresses,
+    authority: &Address,
+    update: MarketParamsUpdate,
+) -> Instruction {
     let accounts = rwa_market::accounts::SetMarketParams {
         authority: *authority,
         market: addresses.market,
@@ -148,7 +196,11 @@ pub fn set_market_params_ix(addresses: &MarketAddresses, authority: &Address, up
     }
 }
 
-pub fn set_paused_ix(addresses: &MarketAddresses, authority: &Address, paused: bool) -> Instruction {
+pub fn set_paused_ix(
+    addresses: &MarketAddresses,
+    authority: &Address,
+    paused: bool,
+) -> Instruction {
     let accounts = rwa_market::accounts::SetPaused {
         authority: *authority,
         market: addresses.market,
@@ -160,10 +212,19 @@ pub fn set_paused_ix(addresses: &MarketAddresses, authority: &Address, paused: b
     } else {
         rwa_market::instruction::UnpauseMarket {}.data()
     };
-    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data }
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data,
+    }
 }
 
-pub fn withdraw_fees_ix(addresses: &MarketAddresses, authority: &Address, destination: &Address, amount: u64) -> Instruction {
+pub fn withdraw_fees_ix(
+    addresses: &MarketAddresses,
+    authority: &Address,
+    destination: &Address,
+    amount: u64,
+) -> Instruction {
     let accounts = rwa_market::accounts::WithdrawFees {
         authority: *authority,
         market: addresses.market,
@@ -181,7 +242,11 @@ pub fn withdraw_fees_ix(addresses: &MarketAddresses, authority: &Address, destin
 }
 
 /// Default args for a market with the given curve; tests override fields as needed.
-pub fn market_args(curve: rwa_math::Curve, rwa_decimals: u8, max_supply: u64) -> InitializeMarketArgs {
+pub fn market_args(
+    curve: rwa_math::Curve,
+    rwa_decimals: u8,
+    max_supply: u64,
+) -> InitializeMarketArgs {
     InitializeMarketArgs {
         curve_kind: curve.kind() as u8,
         curve_params: curve.params().map(|p| p.raw()),
@@ -204,26 +269,48 @@ pub struct MarketFixture {
 
 impl TestEnv {
     /// Creates a quote mint (if `quote_mint` is None) and a market on it; returns the fixture.
-    pub fn create_market(&mut self, quote_mint: Option<Address>, args: InitializeMarketArgs) -> Result<(MarketFixture, TxSuccess), TxFailure> {
+    pub fn create_market(
+        &mut self,
+        quote_mint: Option<Address>,
+        args: InitializeMarketArgs,
+    ) -> Result<(MarketFixture, TxSuccess), TxFailure> {
         let quote_mint = quote_mint.unwrap_or_else(|| self.create_mint(6));
         let rwa_mint = Keypair::new();
         let authority = Keypair::new();
         let addresses = MarketAddresses::derive(rwa_mint.pubkey(), quote_mint);
-        let instruction = initialize_market_ix(&self.payer.pubkey(), &authority.pubkey(), &addresses, args);
+        let instruction =
+            initialize_market_ix(&self.payer.pubkey(), &authority.pubkey(), &addresses, args);
         let success = self.send(&[instruction], &[&rwa_mint, &authority])?;
-        Ok((MarketFixture { addresses, authority }, success))
+        Ok((
+            MarketFixture {
+                addresses,
+                authority,
+            },
+            success,
+        ))
     }
 
     /// A trader keypair with token accounts for both mints and `quote_amount` quote tokens
     /// (the quote mint must be payer-controlled).
-    pub fn create_trader(&mut self, addresses: &MarketAddresses, quote_amount: u64) -> (Keypair, TraderAccounts) {
+    pub fn create_trader(
+        &mut self,
+        addresses: &MarketAddresses,
+        quote_amount: u64,
+    ) -> (Keypair, TraderAccounts) {
         let trader = self.new_funded_keypair(10_000_000_000);
         let rwa_account = self.create_token_account(&addresses.rwa_mint, &trader.pubkey());
         let quote_account = self.create_token_account(&addresses.quote_mint, &trader.pubkey());
         if quote_amount > 0 {
             self.mint_to(&addresses.quote_mint, &quote_account, quote_amount);
         }
-        (trader.insecure_clone(), TraderAccounts { trader: trader.pubkey(), rwa_account, quote_account })
+        (
+            trader.insecure_clone(),
+            TraderAccounts {
+                trader: trader.pubkey(),
+                rwa_account,
+                quote_account,
+            },
+        )
     }
 
     pub fn market_state(&self, addresses: &MarketAddresses) -> rwa_market::state::Market {
@@ -248,12 +335,18 @@ impl MakerAddresses {
     pub fn derive(market: &Address, owner: &Address) -> Self {
         use rwa_market::constants::*;
         let program = rwa_market::ID;
-        let maker = Address::find_program_address(&[MAKER_SEED, market.as_ref(), owner.as_ref()], &program).0;
+        let maker =
+            Address::find_program_address(&[MAKER_SEED, market.as_ref(), owner.as_ref()], &program)
+                .0;
         MakerAddresses {
             owner: *owner,
             maker,
             rwa_vault: Address::find_program_address(&[MAKER_RWA_SEED, maker.as_ref()], &program).0,
-            quote_vault: Address::find_program_address(&[MAKER_QUOTE_SEED, maker.as_ref()], &program).0,
+            quote_vault: Address::find_program_address(
+                &[MAKER_QUOTE_SEED, maker.as_ref()],
+                &program,
+            )
+            .0,
         }
     }
 
@@ -281,10 +374,19 @@ pub fn open_maker_ix(market: &MarketAddresses, maker: &MakerAddresses) -> Instru
         event_authority: event_authority(),
         program: rwa_market::ID,
     };
-    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data: rwa_market::instruction::OpenMaker {}.data() }
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::OpenMaker {}.data(),
+    }
 }
 
-fn maker_inventory_accounts(market: &MarketAddresses, maker: &MakerAddresses, owner_rwa: &Address, owner_quote: &Address) -> Vec<solana_instruction::AccountMeta> {
+fn maker_inventory_accounts(
+    market: &MarketAddresses,
+    maker: &MakerAddresses,
+    owner_rwa: &Address,
+    owner_quote: &Address,
+) -> Vec<solana_instruction::AccountMeta> {
     rwa_market::accounts::MakerInventory {
         owner: maker.owner,
         market: market.market,
@@ -310,18 +412,35 @@ pub fn maker_inventory_ix(
     quote_amount: u64,
 ) -> Instruction {
     let data = if deposit {
-        rwa_market::instruction::DepositInventory { rwa_amount, quote_amount }.data()
+        rwa_market::instruction::DepositInventory {
+            rwa_amount,
+            quote_amount,
+        }
+        .data()
     } else {
-        rwa_market::instruction::WithdrawInventory { rwa_amount, quote_amount }.data()
+        rwa_market::instruction::WithdrawInventory {
+            rwa_amount,
+            quote_amount,
+        }
+        .data()
     };
     Instruction {
         program_id: rwa_market::ID,
-        accounts: maker_inventory_accounts(market, maker, &owner_accounts.rwa_account, &owner_accounts.quote_account),
+        accounts: maker_inventory_accounts(
+            market,
+            maker,
+            &owner_accounts.rwa_account,
+            &owner_accounts.quote_account,
+        ),
         data,
     }
 }
 
-pub fn close_maker_ix(market: &MarketAddresses, maker: &MakerAddresses, owner_accounts: &TraderAccounts) -> Instruction {
+pub fn close_maker_ix(
+    market: &MarketAddresses,
+    maker: &MakerAddresses,
+    owner_accounts: &TraderAccounts,
+) -> Instruction {
     let accounts = rwa_market::accounts::CloseMaker {
         owner: maker.owner,
         market: market.market,
@@ -334,10 +453,18 @@ pub fn close_maker_ix(market: &MarketAddresses, maker: &MakerAddresses, owner_ac
         event_authority: event_authority(),
         program: rwa_market::ID,
     };
-    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data: rwa_market::instruction::CloseMaker {}.data() }
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::CloseMaker {}.data(),
+    }
 }
 
-fn update_quote_accounts(market: &MarketAddresses, maker: &MakerAddresses, signer: &Address) -> Vec<solana_instruction::AccountMeta> {
+fn update_quote_accounts(
+    market: &MarketAddresses,
+    maker: &MakerAddresses,
+    signer: &Address,
+) -> Vec<solana_instruction::AccountMeta> {
     rwa_market::accounts::UpdateQuote {
         owner: *signer,
         market: market.market,
@@ -349,7 +476,11 @@ fn update_quote_accounts(market: &MarketAddresses, maker: &MakerAddresses, signe
     .to_account_metas(None)
 }
 
-pub fn attach_rule_set_ix(market: &MarketAddresses, authority: &Address, rule_set: &Address) -> Instruction {
+pub fn attach_rule_set_ix(
+    market: &MarketAddresses,
+    authority: &Address,
+    rule_set: &Address,
+) -> Instruction {
     let accounts = rwa_market::accounts::AttachRuleSet {
         authority: *authority,
         market: market.market,
@@ -357,10 +488,18 @@ pub fn attach_rule_set_ix(market: &MarketAddresses, authority: &Address, rule_se
         event_authority: event_authority(),
         program: rwa_market::ID,
     };
-    Instruction { program_id: rwa_market::ID, accounts: accounts.to_account_metas(None), data: rwa_market::instruction::AttachRuleSet {}.data() }
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::AttachRuleSet {}.data(),
+    }
 }
 
-pub fn post_quote_ix(market: &MarketAddresses, maker: &MakerAddresses, quote: rwa_market::instructions::QuoteParams) -> Instruction {
+pub fn post_quote_ix(
+    market: &MarketAddresses,
+    maker: &MakerAddresses,
+    quote: rwa_market::instructions::QuoteParams,
+) -> Instruction {
     Instruction {
         program_id: rwa_market::ID,
         accounts: update_quote_accounts(market, maker, &maker.owner),
@@ -369,7 +508,12 @@ pub fn post_quote_ix(market: &MarketAddresses, maker: &MakerAddresses, quote: rw
 }
 
 /// `post_quote` signed by someone other than the owner (for refusal tests).
-pub fn post_quote_ix_signed_by(market: &MarketAddresses, maker: &MakerAddresses, signer: &Address, quote: rwa_market::instructions::QuoteParams) -> Instruction {
+pub fn post_quote_ix_signed_by(
+    market: &MarketAddresses,
+    maker: &MakerAddresses,
+    signer: &Address,
+    quote: rwa_market::instructions::QuoteParams,
+) -> Instruction {
     Instruction {
         program_id: rwa_market::ID,
         accounts: update_quote_accounts(market, maker, signer),
@@ -404,24 +548,62 @@ pub fn swap_ix(
         accounts.extend(maker.swap_accounts());
     }
     let data = match kind {
-        SwapKind::ExactIn { amount_in, min_amount_out } => rwa_market::instruction::SwapExactIn { side, amount_in, min_amount_out }.data(),
-        SwapKind::ExactOut { amount_out, max_amount_in } => rwa_market::instruction::SwapExactOut { side, amount_out, max_amount_in }.data(),
+        SwapKind::ExactIn {
+            amount_in,
+            min_amount_out,
+        } => rwa_market::instruction::SwapExactIn {
+            side,
+            amount_in,
+            min_amount_out,
+        }
+        .data(),
+        SwapKind::ExactOut {
+            amount_out,
+            max_amount_in,
+        } => rwa_market::instruction::SwapExactOut {
+            side,
+            amount_out,
+            max_amount_in,
+        }
+        .data(),
     };
-    Instruction { program_id: rwa_market::ID, accounts, data }
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts,
+        data,
+    }
 }
 
 impl TestEnv {
     /// Opens a maker for a fresh funded owner with `rwa` and `quote` escrowed (the RWA bought on the
     /// curve by the owner first). Returns the owner, its token accounts and the maker addresses.
-    pub fn create_maker(&mut self, market: &MarketAddresses, rwa: u64, quote: u64) -> Result<(Keypair, TraderAccounts, MakerAddresses), TxFailure> {
-        let (owner, accounts) = self.create_trader(market, quote.saturating_mul(4).max(1) + 1_000_000_000_000);
+    pub fn create_maker(
+        &mut self,
+        market: &MarketAddresses,
+        rwa: u64,
+        quote: u64,
+    ) -> Result<(Keypair, TraderAccounts, MakerAddresses), TxFailure> {
+        let (owner, accounts) =
+            self.create_trader(market, quote.saturating_mul(4).max(1) + 1_000_000_000_000);
         if rwa > 0 {
-            self.send(&[trade_ix(market, &accounts, TradeKind::BuyExactOut { amount: rwa, max_quote_in: u64::MAX })], &[&owner])?;
+            self.send(
+                &[trade_ix(
+                    market,
+                    &accounts,
+                    TradeKind::BuyExactOut {
+                        amount: rwa,
+                        max_quote_in: u64::MAX,
+                    },
+                )],
+                &[&owner],
+            )?;
         }
         let maker = MakerAddresses::derive(&market.market, &owner.pubkey());
         let mut instructions = vec![open_maker_ix(market, &maker)];
         if rwa > 0 || quote > 0 {
-            instructions.push(maker_inventory_ix(market, &maker, &accounts, true, rwa, quote));
+            instructions.push(maker_inventory_ix(
+                market, &maker, &accounts, true, rwa, quote,
+            ));
         }
         self.send(&instructions, &[&owner])?;
         Ok((owner, accounts, maker))

@@ -26,7 +26,10 @@ fn price(text: &str) -> u128 {
 
 /// Linear curve: price 1.0 at zero supply, +0.001 per token.
 fn curve() -> Curve {
-    Curve::Linear { slope: d("0.001"), intercept: d("1") }
+    Curve::Linear {
+        slope: d("0.001"),
+        intercept: d("1"),
+    }
 }
 
 fn code(error: MarketError) -> u32 {
@@ -50,13 +53,34 @@ struct Venue {
 
 fn venue() -> Venue {
     let mut env = TestEnv::new();
-    let (market, _) = env.create_market(None, market_args(curve(), 6, MAX_SUPPLY)).unwrap();
+    let (market, _) = env
+        .create_market(None, market_args(curve(), 6, MAX_SUPPLY))
+        .unwrap();
     let (taker, taker_accounts) = env.create_trader(&market.addresses, 10_000_000 * TOKEN);
-    Venue { env, market, taker, taker_accounts }
+    Venue {
+        env,
+        market,
+        taker,
+        taker_accounts,
+    }
 }
 
-fn quote(bid: &str, bid_size: u64, ask: &str, ask_size: u64, expiry_slot: u64, sequence: u64) -> QuoteParams {
-    QuoteParams { bid_price: price(bid), bid_size, ask_price: price(ask), ask_size, expiry_slot, sequence }
+fn quote(
+    bid: &str,
+    bid_size: u64,
+    ask: &str,
+    ask_size: u64,
+    expiry_slot: u64,
+    sequence: u64,
+) -> QuoteParams {
+    QuoteParams {
+        bid_price: price(bid),
+        bid_size,
+        ask_price: price(ask),
+        ask_size,
+        expiry_slot,
+        sequence,
+    }
 }
 
 impl Venue {
@@ -64,17 +88,33 @@ impl Venue {
         self.market.addresses
     }
 
-    fn maker(&mut self, rwa: u64, quote_inventory: u64) -> (Keypair, TraderAccounts, MakerAddresses) {
+    fn maker(
+        &mut self,
+        rwa: u64,
+        quote_inventory: u64,
+    ) -> (Keypair, TraderAccounts, MakerAddresses) {
         let a = self.a();
-        self.env.create_maker(&a, rwa, quote_inventory).unwrap_or_else(|e| panic!("{e}"))
+        self.env
+            .create_maker(&a, rwa, quote_inventory)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn post(&mut self, owner: &Keypair, maker: &MakerAddresses, params: QuoteParams) -> Result<TxSuccess, TxFailure> {
+    fn post(
+        &mut self,
+        owner: &Keypair,
+        maker: &MakerAddresses,
+        params: QuoteParams,
+    ) -> Result<TxSuccess, TxFailure> {
         let a = self.a();
         self.env.send(&[post_quote_ix(&a, maker, params)], &[owner])
     }
 
-    fn swap(&mut self, side: TradeSide, kind: SwapKind, makers: &[MakerAddresses]) -> Result<TxSuccess, TxFailure> {
+    fn swap(
+        &mut self,
+        side: TradeSide,
+        kind: SwapKind,
+        makers: &[MakerAddresses],
+    ) -> Result<TxSuccess, TxFailure> {
         let a = self.a();
         let ix = swap_ix(&a, &self.taker_accounts, side, kind, makers);
         self.env.send(&[ix], &[&self.taker])
@@ -87,40 +127,101 @@ fn maker_lifecycle_and_withdraw_limits() {
     let a = v.a();
     let (owner, owner_accounts, maker) = v.maker(100 * TOKEN, 500 * TOKEN);
     let state = v.env.maker_state(&maker);
-    assert_eq!((state.rwa_inventory, state.quote_inventory, state.owner), (100 * TOKEN, 500 * TOKEN, owner.pubkey()));
+    assert_eq!(
+        (state.rwa_inventory, state.quote_inventory, state.owner),
+        (100 * TOKEN, 500 * TOKEN, owner.pubkey())
+    );
     assert_eq!(v.env.token_balance(&maker.rwa_vault), 100 * TOKEN);
 
     let slot = v.env.slot();
     // bid 300 tokens at 0.9 commits 270 quote; ask 80 tokens commits 80 RWA
-    let posted = v.post(&owner, &maker, quote("0.9", 300 * TOKEN, "1.2", 80 * TOKEN, slot + 50, 1)).unwrap();
+    let posted = v
+        .post(
+            &owner,
+            &maker,
+            quote("0.9", 300 * TOKEN, "1.2", 80 * TOKEN, slot + 50, 1),
+        )
+        .unwrap();
     assert_eq!(posted.events::<QuotePosted>(&rwa_market::ID)[0].sequence, 1);
 
     let withdraw = |rwa, q| maker_inventory_ix(&a, &maker, &owner_accounts, false, rwa, q);
-    expect_code(v.env.send(&[withdraw(21 * TOKEN, 0)], &[&owner]), MarketError::InventoryCommitted);
-    expect_code(v.env.send(&[withdraw(0, 231 * TOKEN)], &[&owner]), MarketError::InventoryCommitted);
-    expect_code(v.env.send(&[withdraw(101 * TOKEN, 0)], &[&owner]), MarketError::InsufficientInventory);
-    v.env.send(&[withdraw(20 * TOKEN, 230 * TOKEN)], &[&owner]).unwrap();
+    expect_code(
+        v.env.send(&[withdraw(21 * TOKEN, 0)], &[&owner]),
+        MarketError::InventoryCommitted,
+    );
+    expect_code(
+        v.env.send(&[withdraw(0, 231 * TOKEN)], &[&owner]),
+        MarketError::InventoryCommitted,
+    );
+    expect_code(
+        v.env.send(&[withdraw(101 * TOKEN, 0)], &[&owner]),
+        MarketError::InsufficientInventory,
+    );
+    v.env
+        .send(&[withdraw(20 * TOKEN, 230 * TOKEN)], &[&owner])
+        .unwrap();
 
     // a stranger can neither withdraw nor requote
     let (stranger, stranger_accounts) = v.env.create_trader(&a, 0);
-    let steal = maker_inventory_ix(&a, &MakerAddresses { owner: stranger.pubkey(), ..maker }, &stranger_accounts, false, 1, 0);
-    expect_code(v.env.send(&[steal], &[&stranger]), MarketError::NotMakerOwner);
-    let requote = post_quote_ix_signed_by(&a, &maker, &stranger.pubkey(), quote("0.1", 1, "9", 1, slot + 5, 99));
-    expect_code(v.env.send(&[requote], &[&stranger]), MarketError::NotMakerOwner);
+    let steal = maker_inventory_ix(
+        &a,
+        &MakerAddresses {
+            owner: stranger.pubkey(),
+            ..maker
+        },
+        &stranger_accounts,
+        false,
+        1,
+        0,
+    );
+    expect_code(
+        v.env.send(&[steal], &[&stranger]),
+        MarketError::NotMakerOwner,
+    );
+    let requote = post_quote_ix_signed_by(
+        &a,
+        &maker,
+        &stranger.pubkey(),
+        quote("0.1", 1, "9", 1, slot + 5, 99),
+    );
+    expect_code(
+        v.env.send(&[requote], &[&stranger]),
+        MarketError::NotMakerOwner,
+    );
 
     // after cancel (or expiry) nothing is committed
-    let cancelled = v.env.send(&[cancel_quote_ix(&a, &maker)], &[&owner]).unwrap();
+    let cancelled = v
+        .env
+        .send(&[cancel_quote_ix(&a, &maker)], &[&owner])
+        .unwrap();
     assert_eq!(cancelled.events::<QuoteCancelled>(&rwa_market::ID).len(), 1);
-    v.env.send(&[withdraw(80 * TOKEN, 270 * TOKEN)], &[&owner]).unwrap();
+    v.env
+        .send(&[withdraw(80 * TOKEN, 270 * TOKEN)], &[&owner])
+        .unwrap();
 
     // close returns everything left (including a donation to the vault) and the rent
     v.env.mint_to(&a.quote_mint, &maker.quote_vault, 7);
     let before = v.env.token_balance(&owner_accounts.quote_account);
-    let closed = v.env.send(&[close_maker_ix(&a, &maker, &owner_accounts)], &[&owner]).unwrap();
-    assert_eq!(closed.events::<MakerClosed>(&rwa_market::ID)[0].quote_returned, 7);
-    assert_eq!(v.env.token_balance(&owner_accounts.quote_account), before + 7);
-    assert!(v.env.account(&maker.maker).is_none_or(|acc| acc.lamports == 0));
-    assert!(v.env.account(&maker.rwa_vault).is_none_or(|acc| acc.lamports == 0));
+    let closed = v
+        .env
+        .send(&[close_maker_ix(&a, &maker, &owner_accounts)], &[&owner])
+        .unwrap();
+    assert_eq!(
+        closed.events::<MakerClosed>(&rwa_market::ID)[0].quote_returned,
+        7
+    );
+    assert_eq!(
+        v.env.token_balance(&owner_accounts.quote_account),
+        before + 7
+    );
+    assert!(v
+        .env
+        .account(&maker.maker)
+        .is_none_or(|acc| acc.lamports == 0));
+    assert!(v
+        .env
+        .account(&maker.rwa_vault)
+        .is_none_or(|acc| acc.lamports == 0));
 }
 
 #[test]
@@ -128,36 +229,91 @@ fn post_quote_refusals_change_nothing() {
     let mut v = venue();
     let (owner, _, maker) = v.maker(100 * TOKEN, 100 * TOKEN);
     let slot = v.env.slot();
-    v.post(&owner, &maker, quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 5)).unwrap();
+    v.post(
+        &owner,
+        &maker,
+        quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 5),
+    )
+    .unwrap();
     let cases = [
-        (quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 5), MarketError::InvalidSequence), // replay
-        (quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 4), MarketError::InvalidSequence), // out of order
-        (quote("1.1", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 6), MarketError::CrossedQuote),
-        (quote("1.2", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 6), MarketError::CrossedQuote),
-        (quote("0.9", 10 * TOKEN, "1.1", 101 * TOKEN, slot + 10, 6), MarketError::QuoteExceedsInventory),
+        (
+            quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 5),
+            MarketError::InvalidSequence,
+        ), // replay
+        (
+            quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 4),
+            MarketError::InvalidSequence,
+        ), // out of order
+        (
+            quote("1.1", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 6),
+            MarketError::CrossedQuote,
+        ),
+        (
+            quote("1.2", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 6),
+            MarketError::CrossedQuote,
+        ),
+        (
+            quote("0.9", 10 * TOKEN, "1.1", 101 * TOKEN, slot + 10, 6),
+            MarketError::QuoteExceedsInventory,
+        ),
         // bid notional 0.9 * 112 = 100.8 > 100 escrowed
-        (quote("0.9", 112 * TOKEN, "1.1", 1, slot + 10, 6), MarketError::QuoteExceedsInventory),
-        (quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot - 1, 6), MarketError::QuoteExpiryInPast),
-        (quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 9_001, 6), MarketError::QuoteExpiryTooFar),
-        (quote("0", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 6), MarketError::InvalidQuotePrice),
-        (quote("0.9", 0, "1.1", 0, slot + 10, 6), MarketError::ZeroAmount),
+        (
+            quote("0.9", 112 * TOKEN, "1.1", 1, slot + 10, 6),
+            MarketError::QuoteExceedsInventory,
+        ),
+        (
+            quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot - 1, 6),
+            MarketError::QuoteExpiryInPast,
+        ),
+        (
+            quote("0.9", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 9_001, 6),
+            MarketError::QuoteExpiryTooFar,
+        ),
+        (
+            quote("0", 10 * TOKEN, "1.1", 10 * TOKEN, slot + 10, 6),
+            MarketError::InvalidQuotePrice,
+        ),
+        (
+            quote("0.9", 0, "1.1", 0, slot + 10, 6),
+            MarketError::ZeroAmount,
+        ),
     ];
     for (params, error) in cases {
         let before = v.env.account(&maker.maker).unwrap().data;
         expect_code(v.post(&owner, &maker, params), error);
-        assert_eq!(v.env.account(&maker.maker).unwrap().data, before, "{error:?} changed the maker");
+        assert_eq!(
+            v.env.account(&maker.maker).unwrap().data,
+            before,
+            "{error:?} changed the maker"
+        );
     }
     // paused market: no new quotes, but cancelling stays possible
     let a = v.a();
     let authority = v.market.authority.insecure_clone();
-    v.env.send(&[set_paused_ix(&a, &authority.pubkey(), true)], &[&authority]).unwrap();
-    expect_code(v.post(&owner, &maker, quote("0.9", 1, "1.1", 1, slot + 10, 7)), MarketError::MarketPaused);
-    v.env.send(&[cancel_quote_ix(&a, &maker)], &[&owner]).unwrap();
+    v.env
+        .send(
+            &[set_paused_ix(&a, &authority.pubkey(), true)],
+            &[&authority],
+        )
+        .unwrap();
+    expect_code(
+        v.post(&owner, &maker, quote("0.9", 1, "1.1", 1, slot + 10, 7)),
+        MarketError::MarketPaused,
+    );
+    v.env
+        .send(&[cancel_quote_ix(&a, &maker)], &[&owner])
+        .unwrap();
 }
 
 /// Reference: walk the order in `chunk` steps, each from whichever source is cheapest for that
 /// chunk right now (curve chunk cost vs ask notional), the brute-force "best at every step" rule.
-fn stepwise_buy_reference(market: &CurveMarket, mut supply: u64, asks: &[Level], amount: u64, chunk: u64) -> u64 {
+fn stepwise_buy_reference(
+    market: &CurveMarket,
+    mut supply: u64,
+    asks: &[Level],
+    amount: u64,
+    chunk: u64,
+) -> u64 {
     let mut left: Vec<u64> = asks.iter().map(|l| l.size).collect();
     let mut total = 0;
     let mut remaining = amount;
@@ -166,7 +322,12 @@ fn stepwise_buy_reference(market: &CurveMarket, mut supply: u64, asks: &[Level],
         let curve_cost = market.buy_cost(supply, step).unwrap();
         let best = (0..asks.len())
             .filter(|&i| left[i] >= step)
-            .map(|i| (notional(step, asks[i].price, 6, 6, Rounding::Up).unwrap(), i))
+            .map(|i| {
+                (
+                    notional(step, asks[i].price, 6, 6, Rounding::Up).unwrap(),
+                    i,
+                )
+            })
             .min();
         match best {
             Some((cost, index)) if cost < curve_cost => {
@@ -192,37 +353,98 @@ fn buy_fills_makers_then_curve_at_the_best_price_at_every_step() {
     let (owner2, _, maker2) = v.maker(100 * TOKEN, 0);
     let (owner3, _, maker3) = v.maker(100 * TOKEN, 0);
     let slot = v.env.slot();
-    v.post(&owner1, &maker1, quote("0", 0, "1.25", 40 * TOKEN, slot + 100, 1)).unwrap();
-    v.post(&owner2, &maker2, quote("0", 0, "1.28", 60 * TOKEN, slot + 100, 1)).unwrap();
-    v.post(&owner3, &maker3, quote("0", 0, "1.40", 100 * TOKEN, slot + 100, 1)).unwrap();
+    v.post(
+        &owner1,
+        &maker1,
+        quote("0", 0, "1.25", 40 * TOKEN, slot + 100, 1),
+    )
+    .unwrap();
+    v.post(
+        &owner2,
+        &maker2,
+        quote("0", 0, "1.28", 60 * TOKEN, slot + 100, 1),
+    )
+    .unwrap();
+    v.post(
+        &owner3,
+        &maker3,
+        quote("0", 0, "1.40", 100 * TOKEN, slot + 100, 1),
+    )
+    .unwrap();
     let market_state = v.env.market_state(&a);
     assert_eq!(market_state.supply, 300 * TOKEN);
     let curve_market = market_state.curve_market().unwrap();
     let asks = [
-        Level { price: d("1.25"), size: 40 * TOKEN },
-        Level { price: d("1.28"), size: 60 * TOKEN },
-        Level { price: d("1.40"), size: 100 * TOKEN },
+        Level {
+            price: d("1.25"),
+            size: 40 * TOKEN,
+        },
+        Level {
+            price: d("1.28"),
+            size: 60 * TOKEN,
+        },
+        Level {
+            price: d("1.40"),
+            size: 100 * TOKEN,
+        },
     ];
     let amount = 250 * TOKEN;
-    let expected = rwa_math::route::route_buy(&curve_market, 300 * TOKEN, MAX_SUPPLY, &asks, rwa_math::route::Target::Amount(amount)).unwrap();
+    let expected = rwa_math::route::route_buy(
+        &curve_market,
+        300 * TOKEN,
+        MAX_SUPPLY,
+        &asks,
+        rwa_math::route::Target::Amount(amount),
+    )
+    .unwrap();
     let reference = stepwise_buy_reference(&curve_market, 300 * TOKEN, &asks, amount, TOKEN / 10);
-    assert!(expected.total_quote <= reference, "router {} worse than stepwise reference {}", expected.total_quote, reference);
+    assert!(
+        expected.total_quote <= reference,
+        "router {} worse than stepwise reference {}",
+        expected.total_quote,
+        reference
+    );
 
     let quote_before = v.env.token_balance(&v.taker_accounts.quote_account);
-    let result = v.swap(TradeSide::Buy, SwapKind::ExactOut { amount_out: amount, max_amount_in: u64::MAX }, &[maker1, maker2, maker3]).unwrap();
+    let result = v
+        .swap(
+            TradeSide::Buy,
+            SwapKind::ExactOut {
+                amount_out: amount,
+                max_amount_in: u64::MAX,
+            },
+            &[maker1, maker2, maker3],
+        )
+        .unwrap();
     let fills: Vec<QuoteFilled> = result.events(&rwa_market::ID);
     let summary = &result.events::<SwapExecuted>(&rwa_market::ID)[0];
     // both cheap makers drained, the curve from 1.3 up to 1.40, then the 1.40 maker
-    assert_eq!(fills.iter().map(|f| (f.maker, f.size)).collect::<Vec<_>>(), vec![(maker1.maker, 40 * TOKEN), (maker2.maker, 60 * TOKEN), (maker3.maker, 50 * TOKEN)]);
+    assert_eq!(
+        fills.iter().map(|f| (f.maker, f.size)).collect::<Vec<_>>(),
+        vec![
+            (maker1.maker, 40 * TOKEN),
+            (maker2.maker, 60 * TOKEN),
+            (maker3.maker, 50 * TOKEN)
+        ]
+    );
     assert_eq!(summary.curve_amount, 100 * TOKEN);
-    assert_eq!((summary.amount, summary.quote_amount), (amount, expected.total_quote));
+    assert_eq!(
+        (summary.amount, summary.quote_amount),
+        (amount, expected.total_quote)
+    );
     let fee = fee_on(expected.total_quote, 30).unwrap();
     assert_eq!(summary.fee, fee);
-    assert_eq!(v.env.token_balance(&v.taker_accounts.quote_account), quote_before - expected.total_quote - fee);
+    assert_eq!(
+        v.env.token_balance(&v.taker_accounts.quote_account),
+        quote_before - expected.total_quote - fee
+    );
     assert_eq!(v.env.token_balance(&v.taker_accounts.rwa_account), amount);
     // makers' inventory moved exactly
     let m1 = v.env.maker_state(&maker1);
-    assert_eq!((m1.rwa_inventory, m1.quote_inventory, m1.ask_size), (60 * TOKEN, 50 * TOKEN, 0));
+    assert_eq!(
+        (m1.rwa_inventory, m1.quote_inventory, m1.ask_size),
+        (60 * TOKEN, 50 * TOKEN, 0)
+    );
     assert_eq!(v.env.token_balance(&maker1.quote_vault), 50 * TOKEN);
     let m3 = v.env.maker_state(&maker3);
     assert_eq!((m3.ask_size, m3.quote_inventory), (50 * TOKEN, 70 * TOKEN));
@@ -238,21 +460,61 @@ fn sell_fills_best_bids_and_skips_expired_quotes() {
     let (owner1, _, maker1) = v.maker(0, 1_000 * TOKEN);
     let (owner2, _, maker2) = v.maker(0, 1_000 * TOKEN);
     // the taker holds 200 tokens bought on the curve: supply 200, price 1.2
-    v.env.send(&[trade_ix(&a, &v.taker_accounts, TradeKind::BuyExactOut { amount: 200 * TOKEN, max_quote_in: u64::MAX })], &[&v.taker]).unwrap();
+    v.env
+        .send(
+            &[trade_ix(
+                &a,
+                &v.taker_accounts,
+                TradeKind::BuyExactOut {
+                    amount: 200 * TOKEN,
+                    max_quote_in: u64::MAX,
+                },
+            )],
+            &[&v.taker],
+        )
+        .unwrap();
     let slot = v.env.slot();
-    v.post(&owner1, &maker1, quote("1.5", 30 * TOKEN, "2", 0, slot + 100, 1)).unwrap(); // best bid, live
-    v.post(&owner2, &maker2, quote("1.9", 30 * TOKEN, "2", 0, slot + 2, 1)).unwrap(); // better bid, but expires
+    v.post(
+        &owner1,
+        &maker1,
+        quote("1.5", 30 * TOKEN, "2", 0, slot + 100, 1),
+    )
+    .unwrap(); // best bid, live
+    v.post(
+        &owner2,
+        &maker2,
+        quote("1.9", 30 * TOKEN, "2", 0, slot + 2, 1),
+    )
+    .unwrap(); // better bid, but expires
     v.env.advance_slots(3);
     let before = v.env.maker_state(&maker2);
-    let result = v.swap(TradeSide::Sell, SwapKind::ExactIn { amount_in: 50 * TOKEN, min_amount_out: 1 }, &[maker1, maker2]).unwrap();
+    let result = v
+        .swap(
+            TradeSide::Sell,
+            SwapKind::ExactIn {
+                amount_in: 50 * TOKEN,
+                min_amount_out: 1,
+            },
+            &[maker1, maker2],
+        )
+        .unwrap();
     let fills: Vec<QuoteFilled> = result.events(&rwa_market::ID);
     assert_eq!(fills.len(), 1, "expired quote must not fill");
-    assert_eq!((fills[0].maker, fills[0].size, fills[0].quote_amount), (maker1.maker, 30 * TOKEN, 45 * TOKEN));
+    assert_eq!(
+        (fills[0].maker, fills[0].size, fills[0].quote_amount),
+        (maker1.maker, 30 * TOKEN, 45 * TOKEN)
+    );
     let summary = &result.events::<SwapExecuted>(&rwa_market::ID)[0];
     assert_eq!(summary.curve_amount, 20 * TOKEN);
-    assert_eq!(v.env.maker_state(&maker2).quote_inventory, before.quote_inventory);
+    assert_eq!(
+        v.env.maker_state(&maker2).quote_inventory,
+        before.quote_inventory
+    );
     let m1 = v.env.maker_state(&maker1);
-    assert_eq!((m1.rwa_inventory, m1.quote_inventory, m1.bid_size), (30 * TOKEN, 955 * TOKEN, 0));
+    assert_eq!(
+        (m1.rwa_inventory, m1.quote_inventory, m1.bid_size),
+        (30 * TOKEN, 955 * TOKEN, 0)
+    );
 }
 
 #[test]
@@ -261,27 +523,93 @@ fn swap_bounds_and_bad_maker_accounts_are_refused() {
     let a = v.a();
     let (owner, _, maker) = v.maker(100 * TOKEN, 100 * TOKEN);
     let slot = v.env.slot();
-    v.post(&owner, &maker, quote("0.9", 10 * TOKEN, "1.05", 50 * TOKEN, slot + 100, 1)).unwrap();
-    let buy = SwapKind::ExactOut { amount_out: 10 * TOKEN, max_amount_in: u64::MAX };
+    v.post(
+        &owner,
+        &maker,
+        quote("0.9", 10 * TOKEN, "1.05", 50 * TOKEN, slot + 100, 1),
+    )
+    .unwrap();
+    let buy = SwapKind::ExactOut {
+        amount_out: 10 * TOKEN,
+        max_amount_in: u64::MAX,
+    };
 
     // slippage both ways
-    expect_code(v.swap(TradeSide::Buy, SwapKind::ExactOut { amount_out: 10 * TOKEN, max_amount_in: 10 * TOKEN }, &[maker]), MarketError::SlippageExceeded);
-    expect_code(v.swap(TradeSide::Buy, SwapKind::ExactIn { amount_in: 10 * TOKEN, min_amount_out: 10 * TOKEN }, &[maker]), MarketError::SlippageExceeded);
+    expect_code(
+        v.swap(
+            TradeSide::Buy,
+            SwapKind::ExactOut {
+                amount_out: 10 * TOKEN,
+                max_amount_in: 10 * TOKEN,
+            },
+            &[maker],
+        ),
+        MarketError::SlippageExceeded,
+    );
+    expect_code(
+        v.swap(
+            TradeSide::Buy,
+            SwapKind::ExactIn {
+                amount_in: 10 * TOKEN,
+                min_amount_out: 10 * TOKEN,
+            },
+            &[maker],
+        ),
+        MarketError::SlippageExceeded,
+    );
     // selling more than the bids and the curve can absorb
-    expect_code(v.swap(TradeSide::Sell, SwapKind::ExactOut { amount_out: u64::MAX / 4, max_amount_in: u64::MAX }, &[maker]), MarketError::InsufficientLiquidity);
+    expect_code(
+        v.swap(
+            TradeSide::Sell,
+            SwapKind::ExactOut {
+                amount_out: u64::MAX / 4,
+                max_amount_in: u64::MAX,
+            },
+            &[maker],
+        ),
+        MarketError::InsufficientLiquidity,
+    );
 
     // a maker of another market
-    let (second, _) = v.env.create_market(Some(a.quote_mint), market_args(curve(), 6, MAX_SUPPLY)).unwrap();
-    let (_, _, foreign) = v.env.create_maker(&second.addresses, 0, 10 * TOKEN).unwrap();
-    expect_code(v.swap(TradeSide::Buy, buy, &[foreign]), MarketError::InvalidMakerAccount);
+    let (second, _) = v
+        .env
+        .create_market(Some(a.quote_mint), market_args(curve(), 6, MAX_SUPPLY))
+        .unwrap();
+    let (_, _, foreign) = v
+        .env
+        .create_maker(&second.addresses, 0, 10 * TOKEN)
+        .unwrap();
+    expect_code(
+        v.swap(TradeSide::Buy, buy, &[foreign]),
+        MarketError::InvalidMakerAccount,
+    );
     // the right maker with someone else's vault
-    expect_code(v.swap(TradeSide::Buy, buy, &[MakerAddresses { rwa_vault: foreign.rwa_vault, ..maker }]), MarketError::InvalidMakerAccount);
+    expect_code(
+        v.swap(
+            TradeSide::Buy,
+            buy,
+            &[MakerAddresses {
+                rwa_vault: foreign.rwa_vault,
+                ..maker
+            }],
+        ),
+        MarketError::InvalidMakerAccount,
+    );
     // the same maker twice
-    expect_code(v.swap(TradeSide::Buy, buy, &[maker, maker]), MarketError::InvalidMakerAccount);
+    expect_code(
+        v.swap(TradeSide::Buy, buy, &[maker, maker]),
+        MarketError::InvalidMakerAccount,
+    );
     // nine makers
-    expect_code(v.swap(TradeSide::Buy, buy, &[maker; 9]), MarketError::TooManyMakers);
+    expect_code(
+        v.swap(TradeSide::Buy, buy, &[maker; 9]),
+        MarketError::TooManyMakers,
+    );
     // a non-maker account in the maker slot
-    let fake = MakerAddresses { maker: a.reserve_vault, ..maker };
+    let fake = MakerAddresses {
+        maker: a.reserve_vault,
+        ..maker
+    };
     let result = v.swap(TradeSide::Buy, buy, &[fake]);
     assert!(result.is_err());
     // nothing moved through all of that
@@ -292,18 +620,53 @@ fn swap_bounds_and_bad_maker_accounts_are_refused() {
 
 #[derive(Clone, Debug)]
 enum Action {
-    Post { maker: usize, bid: u16, bid_size: u64, spread: u16, ask_size: u64, life: u64 },
-    Cancel { maker: usize },
-    Swap { sell: bool, exact_in: bool, size: u64 },
-    Wait { slots: u64 },
+    Post {
+        maker: usize,
+        bid: u16,
+        bid_size: u64,
+        spread: u16,
+        ask_size: u64,
+        life: u64,
+    },
+    Cancel {
+        maker: usize,
+    },
+    Swap {
+        sell: bool,
+        exact_in: bool,
+        size: u64,
+    },
+    Wait {
+        slots: u64,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
-        (0usize..3, 800u16..1_600, 0u64..80, 1u16..200, 0u64..80, 0u64..6)
-            .prop_map(|(maker, bid, bid_size, spread, ask_size, life)| Action::Post { maker, bid, bid_size, spread, ask_size, life }),
+        (
+            0usize..3,
+            800u16..1_600,
+            0u64..80,
+            1u16..200,
+            0u64..80,
+            0u64..6
+        )
+            .prop_map(
+                |(maker, bid, bid_size, spread, ask_size, life)| Action::Post {
+                    maker,
+                    bid,
+                    bid_size,
+                    spread,
+                    ask_size,
+                    life
+                }
+            ),
         (0usize..3).prop_map(|maker| Action::Cancel { maker }),
-        (any::<bool>(), any::<bool>(), 1u64..150).prop_map(|(sell, exact_in, size)| Action::Swap { sell, exact_in, size }),
+        (any::<bool>(), any::<bool>(), 1u64..150).prop_map(|(sell, exact_in, size)| Action::Swap {
+            sell,
+            exact_in,
+            size
+        }),
         (1u64..4).prop_map(|slots| Action::Wait { slots }),
     ]
 }

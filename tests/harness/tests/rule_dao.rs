@@ -4,7 +4,9 @@
 use anchor_lang::Discriminator;
 use rule_dao::errors::DaoError;
 use rule_dao::events::{ProposalStateChanged, RulesUpdated};
-use rule_dao::state::{DaoConfig, Proposal, ProposalKind, ProposalState, RuleSet, StakePosition, VoteChoice};
+use rule_dao::state::{
+    DaoConfig, Proposal, ProposalKind, ProposalState, RuleSet, StakePosition, VoteChoice,
+};
 use rwa_harness::dao::*;
 use rwa_harness::market::*;
 use rwa_harness::solana_address::Address;
@@ -35,7 +37,10 @@ fn expect(result: Result<TxSuccess, TxFailure>, code: u32) {
 }
 
 fn rules() -> RuleValues {
-    RuleValues { max_quote_lifetime_slots: 500, ..RuleValues::default() }
+    RuleValues {
+        max_quote_lifetime_slots: 500,
+        ..RuleValues::default()
+    }
 }
 
 struct Gov {
@@ -48,11 +53,22 @@ struct Gov {
 fn gov(stakes: &[u64], config: DaoConfig) -> Gov {
     let mut env = TestEnv::new();
     let mint = env.create_mint(6);
-    let dao = env.create_dao(mint, 7, config, rules()).unwrap_or_else(|e| panic!("{e}"));
+    let dao = env
+        .create_dao(mint, 7, config, rules())
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut voters = Vec::new();
     for &stake in stakes {
         let (voter, account) = env.create_voter(&mint, stake + 1_000 * TOKEN);
-        env.send(&[staking_ix(&dao.addresses, &voter.pubkey(), &account, StakeAction::Stake(stake))], &[&voter]).unwrap();
+        env.send(
+            &[staking_ix(
+                &dao.addresses,
+                &voter.pubkey(),
+                &account,
+                StakeAction::Stake(stake),
+            )],
+            &[&voter],
+        )
+        .unwrap();
         voters.push((voter, account));
     }
     env.advance_slots(1);
@@ -65,19 +81,31 @@ impl Gov {
     }
 
     fn propose(&mut self, voter: usize, kind: ProposalKind) -> Result<u64, TxFailure> {
-        let index = self.env.anchor_account::<rule_dao::state::Dao>(&self.a().dao).proposal_count;
+        let index = self
+            .env
+            .anchor_account::<rule_dao::state::Dao>(&self.a().dao)
+            .proposal_count;
         let (keypair, _) = &self.voters[voter];
         let ix = propose_ix(&self.a(), &keypair.pubkey(), index, kind, "ipfs://proposal");
         self.env.send(&[ix], &[keypair]).map(|_| index)
     }
 
-    fn vote(&mut self, voter: usize, index: u64, choice: VoteChoice) -> Result<TxSuccess, TxFailure> {
+    fn vote(
+        &mut self,
+        voter: usize,
+        index: u64,
+        choice: VoteChoice,
+    ) -> Result<TxSuccess, TxFailure> {
         let (keypair, _) = &self.voters[voter];
         let ix = vote_ix(&self.a(), &keypair.pubkey(), index, choice);
         self.env.send(&[ix], &[keypair])
     }
 
-    fn execute(&mut self, index: u64, market: Option<&MarketAddresses>) -> Result<TxSuccess, TxFailure> {
+    fn execute(
+        &mut self,
+        index: u64,
+        market: Option<&MarketAddresses>,
+    ) -> Result<TxSuccess, TxFailure> {
         let payer = self.env.payer.pubkey();
         let ix = execute_ix(&self.a(), &payer, index, market);
         self.env.send(&[ix], &[])
@@ -88,7 +116,12 @@ impl Gov {
     }
 
     fn rules_kind(&self, max_trade_amount: u64) -> ProposalKind {
-        ProposalKind::Rules { rules: RuleValues { max_trade_amount, ..rules() } }
+        ProposalKind::Rules {
+            rules: RuleValues {
+                max_trade_amount,
+                ..rules()
+            },
+        }
     }
 
     /// Votes yes with every voter, waits out voting and hold-up, executes.
@@ -97,8 +130,10 @@ impl Gov {
             self.vote(voter, index, VoteChoice::Yes).unwrap();
         }
         let config = default_config();
-        self.env.advance_slots(config.voting_period_slots + config.hold_up_slots + 1);
-        self.execute(index, market).unwrap_or_else(|e| panic!("{e}"))
+        self.env
+            .advance_slots(config.voting_period_slots + config.hold_up_slots + 1);
+        self.execute(index, market)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -108,9 +143,13 @@ fn rule_set_layout_matches_the_shared_reader() {
     assert_eq!(rule_dao::ID, rwa_rules::RULE_DAO_PROGRAM_ID);
     let g = gov(&[10], default_config());
     let data = g.env.account(&g.a().rule_set).unwrap().data;
-    let view: rwa_rules::RuleSetView = anchor_lang::AnchorDeserialize::deserialize(&mut &data[8..]).unwrap();
+    let view: rwa_rules::RuleSetView =
+        anchor_lang::AnchorDeserialize::deserialize(&mut &data[8..]).unwrap();
     let account: RuleSet = g.env.anchor_account(&g.a().rule_set);
-    assert_eq!((view.dao, view.version, view.rules), (account.dao, account.version, account.rules));
+    assert_eq!(
+        (view.dao, view.version, view.rules),
+        (account.dao, account.version, account.rules)
+    );
 }
 
 #[test]
@@ -156,26 +195,56 @@ fn stake_after_creation_and_flash_stake_cannot_vote() {
     // a newcomer stakes after the proposal exists: no vote, whatever the slot
     let mint = a.stake_mint;
     let (late, late_account) = g.env.create_voter(&mint, 1_000);
-    g.env.send(&[staking_ix(&a, &late.pubkey(), &late_account, StakeAction::Stake(1_000))], &[&late]).unwrap();
+    g.env
+        .send(
+            &[staking_ix(
+                &a,
+                &late.pubkey(),
+                &late_account,
+                StakeAction::Stake(1_000),
+            )],
+            &[&late],
+        )
+        .unwrap();
     g.voters.push((late.insecure_clone(), late_account));
-    expect(g.vote(2, index, VoteChoice::Yes), dao_code(DaoError::StakeAfterSnapshot));
+    expect(
+        g.vote(2, index, VoteChoice::Yes),
+        dao_code(DaoError::StakeAfterSnapshot),
+    );
     g.env.advance_slots(5);
-    expect(g.vote(2, index, VoteChoice::Yes), dao_code(DaoError::StakeAfterSnapshot));
+    expect(
+        g.vote(2, index, VoteChoice::Yes),
+        dao_code(DaoError::StakeAfterSnapshot),
+    );
 
     // stake-vote-unstake in one slot: the top-up forfeits the vote, and voted stake is locked
     let (voter, account) = (g.voters[1].0.insecure_clone(), g.voters[1].1);
     let stake_more = staking_ix(&a, &voter.pubkey(), &account, StakeAction::Stake(900));
     let vote = vote_ix(&a, &voter.pubkey(), index, VoteChoice::Yes);
-    let unstake = staking_ix(&a, &voter.pubkey(), &account, StakeAction::RequestUnstake(1_000));
-    expect(g.env.send(&[stake_more, vote, unstake.clone()], &[&voter]), dao_code(DaoError::StakeAfterSnapshot));
+    let unstake = staking_ix(
+        &a,
+        &voter.pubkey(),
+        &account,
+        StakeAction::RequestUnstake(1_000),
+    );
+    expect(
+        g.env.send(&[stake_more, vote, unstake.clone()], &[&voter]),
+        dao_code(DaoError::StakeAfterSnapshot),
+    );
     // without the top-up the vote counts, and then the stake cannot leave until voting ends
     g.vote(1, index, VoteChoice::Yes).unwrap();
-    expect(g.env.send(&[unstake], &[&voter]), dao_code(DaoError::VotesLocked));
+    expect(
+        g.env.send(&[unstake], &[&voter]),
+        dao_code(DaoError::VotesLocked),
+    );
     let proposal = g.proposal(index);
     assert_eq!((proposal.yes, proposal.total_stake_snapshot), (100, 200));
     // double vote
     g.env.advance_slots(1);
-    expect(g.vote(1, index, VoteChoice::No), dao_code(DaoError::AlreadyVoted));
+    expect(
+        g.vote(1, index, VoteChoice::No),
+        dao_code(DaoError::AlreadyVoted),
+    );
 }
 
 #[test]
@@ -184,14 +253,61 @@ fn unstake_cooldown_and_withdraw() {
     let a = g.a();
     let (voter, account) = (g.voters[0].0.insecure_clone(), g.voters[0].1);
     let before = g.env.token_balance(&account);
-    g.env.send(&[staking_ix(&a, &voter.pubkey(), &account, StakeAction::RequestUnstake(60))], &[&voter]).unwrap();
+    g.env
+        .send(
+            &[staking_ix(
+                &a,
+                &voter.pubkey(),
+                &account,
+                StakeAction::RequestUnstake(60),
+            )],
+            &[&voter],
+        )
+        .unwrap();
     let position: StakePosition = g.env.anchor_account(&a.position(&voter.pubkey()));
     assert_eq!((position.amount, position.unstaking_amount), (40, 60));
-    assert_eq!(g.env.anchor_account::<rule_dao::state::Dao>(&a.dao).total_staked, 40);
-    expect(g.env.send(&[staking_ix(&a, &voter.pubkey(), &account, StakeAction::Withdraw)], &[&voter]), dao_code(DaoError::CooldownNotElapsed));
-    expect(g.env.send(&[staking_ix(&a, &voter.pubkey(), &account, StakeAction::RequestUnstake(41))], &[&voter]), dao_code(DaoError::InsufficientStake));
+    assert_eq!(
+        g.env
+            .anchor_account::<rule_dao::state::Dao>(&a.dao)
+            .total_staked,
+        40
+    );
+    expect(
+        g.env.send(
+            &[staking_ix(
+                &a,
+                &voter.pubkey(),
+                &account,
+                StakeAction::Withdraw,
+            )],
+            &[&voter],
+        ),
+        dao_code(DaoError::CooldownNotElapsed),
+    );
+    expect(
+        g.env.send(
+            &[staking_ix(
+                &a,
+                &voter.pubkey(),
+                &account,
+                StakeAction::RequestUnstake(41),
+            )],
+            &[&voter],
+        ),
+        dao_code(DaoError::InsufficientStake),
+    );
     g.env.advance_slots(50);
-    g.env.send(&[staking_ix(&a, &voter.pubkey(), &account, StakeAction::Withdraw)], &[&voter]).unwrap();
+    g.env
+        .send(
+            &[staking_ix(
+                &a,
+                &voter.pubkey(),
+                &account,
+                StakeAction::Withdraw,
+            )],
+            &[&voter],
+        )
+        .unwrap();
     assert_eq!(g.env.token_balance(&account), before + 60);
 }
 
@@ -206,59 +322,131 @@ fn hold_up_veto_cancel_and_timing() {
     expect(g.execute(index, None), dao_code(DaoError::HoldUpNotElapsed));
     // only the veto authority, only within the hold-up
     let (stranger, _) = (g.voters[0].0.insecure_clone(), ());
-    expect(g.env.send(&[veto_ix(&g.a(), &stranger.pubkey(), index)], &[&stranger]), dao_code(DaoError::NotVetoAuthority));
+    expect(
+        g.env
+            .send(&[veto_ix(&g.a(), &stranger.pubkey(), index)], &[&stranger]),
+        dao_code(DaoError::NotVetoAuthority),
+    );
     let veto = g.dao.veto.insecure_clone();
-    let result = g.env.send(&[veto_ix(&g.a(), &veto.pubkey(), index)], &[&veto]).unwrap();
-    assert_eq!(result.events::<ProposalStateChanged>(&rule_dao::ID)[0].state, ProposalState::Vetoed);
+    let result = g
+        .env
+        .send(&[veto_ix(&g.a(), &veto.pubkey(), index)], &[&veto])
+        .unwrap();
+    assert_eq!(
+        result.events::<ProposalStateChanged>(&rule_dao::ID)[0].state,
+        ProposalState::Vetoed
+    );
     g.env.advance_slots(30);
-    expect(g.execute(index, None), dao_code(DaoError::InvalidProposalState));
+    expect(
+        g.execute(index, None),
+        dao_code(DaoError::InvalidProposalState),
+    );
 
     // a veto after the hold-up is too late
     let second = g.propose(0, g.rules_kind(10)).unwrap();
     g.vote(0, second, VoteChoice::Yes).unwrap();
     g.env.advance_slots(125);
-    expect(g.env.send(&[veto_ix(&g.a(), &veto.pubkey(), second)], &[&veto]), dao_code(DaoError::VetoWindowClosed));
+    expect(
+        g.env
+            .send(&[veto_ix(&g.a(), &veto.pubkey(), second)], &[&veto]),
+        dao_code(DaoError::VetoWindowClosed),
+    );
     g.execute(second, None).unwrap();
-    expect(g.execute(second, None), dao_code(DaoError::InvalidProposalState));
+    expect(
+        g.execute(second, None),
+        dao_code(DaoError::InvalidProposalState),
+    );
 
     // cancel: proposer only, before any vote
     let third = g.propose(0, g.rules_kind(11)).unwrap();
-    let (other, proposer) = (g.voters[1].0.insecure_clone(), g.voters[0].0.insecure_clone());
-    expect(g.env.send(&[cancel_ix(&g.a(), &other.pubkey(), third)], &[&other]), dao_code(DaoError::CannotCancel));
-    g.env.send(&[cancel_ix(&g.a(), &proposer.pubkey(), third)], &[&proposer]).unwrap();
+    let (other, proposer) = (
+        g.voters[1].0.insecure_clone(),
+        g.voters[0].0.insecure_clone(),
+    );
+    expect(
+        g.env
+            .send(&[cancel_ix(&g.a(), &other.pubkey(), third)], &[&other]),
+        dao_code(DaoError::CannotCancel),
+    );
+    g.env
+        .send(
+            &[cancel_ix(&g.a(), &proposer.pubkey(), third)],
+            &[&proposer],
+        )
+        .unwrap();
     let fourth = g.propose(0, g.rules_kind(12)).unwrap();
     g.vote(1, fourth, VoteChoice::No).unwrap();
-    expect(g.env.send(&[cancel_ix(&g.a(), &proposer.pubkey(), fourth)], &[&proposer]), dao_code(DaoError::CannotCancel));
+    expect(
+        g.env.send(
+            &[cancel_ix(&g.a(), &proposer.pubkey(), fourth)],
+            &[&proposer],
+        ),
+        dao_code(DaoError::CannotCancel),
+    );
 }
 
 #[test]
 fn config_change_invalidates_open_proposals() {
     let mut g = gov(&[100, 100], default_config());
     let old = g.propose(0, g.rules_kind(1)).unwrap();
-    let new_config = DaoConfig { threshold_bps: 7_500, ..default_config() };
-    let change = g.propose(1, ProposalKind::Config { config: new_config }).unwrap();
+    let new_config = DaoConfig {
+        threshold_bps: 7_500,
+        ..default_config()
+    };
+    let change = g
+        .propose(1, ProposalKind::Config { config: new_config })
+        .unwrap();
     g.vote(0, old, VoteChoice::Yes).unwrap();
     g.pass(change, None);
     let dao: rule_dao::state::Dao = g.env.anchor_account(&g.a().dao);
     assert_eq!((dao.config.threshold_bps, dao.config_version), (7_500, 2));
-    expect(g.vote(1, old, VoteChoice::Yes), dao_code(DaoError::ProposalStale));
+    expect(
+        g.vote(1, old, VoteChoice::Yes),
+        dao_code(DaoError::ProposalStale),
+    );
     expect(g.execute(old, None), dao_code(DaoError::ProposalStale));
     // an invalid config cannot even be proposed
-    expect(g.propose(0, ProposalKind::Config { config: DaoConfig { threshold_bps: 5_000, ..default_config() } }).map(|_| unreachable_success()), dao_code(DaoError::InvalidConfig));
+    expect(
+        g.propose(
+            0,
+            ProposalKind::Config {
+                config: DaoConfig {
+                    threshold_bps: 5_000,
+                    ..default_config()
+                },
+            },
+        )
+        .map(|_| unreachable_success()),
+        dao_code(DaoError::InvalidConfig),
+    );
 }
 
 fn unreachable_success() -> TxSuccess {
-    TxSuccess { logs: vec![], inner: vec![] }
+    TxSuccess {
+        logs: vec![],
+        inner: vec![],
+    }
 }
 
 /// A market attached to the DAO, with a trader.
 fn governed_market(g: &mut Gov) -> (MarketAddresses, Keypair, TraderAccounts, Keypair) {
-    let curve = rwa_math::Curve::Linear { slope: "0.001".parse().unwrap(), intercept: "1".parse().unwrap() };
-    let (fixture, _) = g.env.create_market(None, market_args(curve, 6, 1_000_000 * TOKEN)).unwrap();
+    let curve = rwa_math::Curve::Linear {
+        slope: "0.001".parse().unwrap(),
+        intercept: "1".parse().unwrap(),
+    };
+    let (fixture, _) = g
+        .env
+        .create_market(None, market_args(curve, 6, 1_000_000 * TOKEN))
+        .unwrap();
     let mut a = fixture.addresses;
     let (trader, accounts) = g.env.create_trader(&a, 1_000_000 * TOKEN);
     let authority = fixture.authority.insecure_clone();
-    g.env.send(&[attach_rule_set_ix(&a, &authority.pubkey(), &g.a().rule_set)], &[&authority]).unwrap();
+    g.env
+        .send(
+            &[attach_rule_set_ix(&a, &authority.pubkey(), &g.a().rule_set)],
+            &[&authority],
+        )
+        .unwrap();
     a.rule_set = Some(g.a().rule_set);
     (a, trader, accounts, authority)
 }
@@ -272,32 +460,101 @@ fn attached_market_obeys_the_rule_set() {
     assert_eq!(market.rule_set, g.a().rule_set);
 
     // the RuleSet must come along, and be the right one
-    let buy = |amount| TradeKind::BuyExactOut { amount, max_quote_in: u64::MAX };
-    let without = MarketAddresses { rule_set: None, ..a };
-    expect(g.env.send(&[trade_ix(&without, &accounts, buy(TOKEN))], &[&trader]), 9_003);
-    let forged = MarketAddresses { rule_set: Some(a.oracle), ..a };
-    expect(g.env.send(&[trade_ix(&forged, &accounts, buy(TOKEN))], &[&trader]), 9_000);
-    g.env.send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader]).unwrap();
+    let buy = |amount| TradeKind::BuyExactOut {
+        amount,
+        max_quote_in: u64::MAX,
+    };
+    let without = MarketAddresses {
+        rule_set: None,
+        ..a
+    };
+    expect(
+        g.env
+            .send(&[trade_ix(&without, &accounts, buy(TOKEN))], &[&trader]),
+        9_003,
+    );
+    let forged = MarketAddresses {
+        rule_set: Some(a.oracle),
+        ..a
+    };
+    expect(
+        g.env
+            .send(&[trade_ix(&forged, &accounts, buy(TOKEN))], &[&trader]),
+        9_000,
+    );
+    g.env
+        .send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader])
+        .unwrap();
 
     // the old authority path is gone: parameters only by executed proposal
-    let update = MarketParamsUpdate { fee_bps: Some(75), ..Default::default() };
-    expect(g.env.send(&[set_market_params_ix(&a, &old_authority.pubkey(), update.clone())], &[&old_authority]), market_code(MarketError::Unauthorized));
-    let index = g.propose(0, ProposalKind::MarketParams { market: a.market, update }).unwrap();
+    let update = MarketParamsUpdate {
+        fee_bps: Some(75),
+        ..Default::default()
+    };
+    expect(
+        g.env.send(
+            &[set_market_params_ix(
+                &a,
+                &old_authority.pubkey(),
+                update.clone(),
+            )],
+            &[&old_authority],
+        ),
+        market_code(MarketError::Unauthorized),
+    );
+    let index = g
+        .propose(
+            0,
+            ProposalKind::MarketParams {
+                market: a.market,
+                update,
+            },
+        )
+        .unwrap();
     g.pass(index, Some(&a));
     assert_eq!(g.env.market_state(&a).fee_bps, 75);
 
     // max trade size, voted in, blocks larger trades
     let index = g.propose(0, g.rules_kind(50 * TOKEN)).unwrap();
     g.pass(index, None);
-    expect(g.env.send(&[trade_ix(&a, &accounts, buy(51 * TOKEN))], &[&trader]), market_code(MarketError::MaxTradeSizeExceeded));
-    g.env.send(&[trade_ix(&a, &accounts, buy(50 * TOKEN))], &[&trader]).unwrap();
+    expect(
+        g.env
+            .send(&[trade_ix(&a, &accounts, buy(51 * TOKEN))], &[&trader]),
+        market_code(MarketError::MaxTradeSizeExceeded),
+    );
+    g.env
+        .send(&[trade_ix(&a, &accounts, buy(50 * TOKEN))], &[&trader])
+        .unwrap();
 
     // quote lifetime bound (500 slots)
-    let (owner, _, maker) = g.env.create_maker(&MarketAddresses { rule_set: Some(g.a().rule_set), ..a }, 10 * TOKEN, 0).unwrap();
+    let (owner, _, maker) = g
+        .env
+        .create_maker(
+            &MarketAddresses {
+                rule_set: Some(g.a().rule_set),
+                ..a
+            },
+            10 * TOKEN,
+            0,
+        )
+        .unwrap();
     let slot = g.env.slot();
-    let quote = |expiry_slot| QuoteParams { bid_price: 0, bid_size: 0, ask_price: 2_000_000_000_000_000_000, ask_size: TOKEN, expiry_slot, sequence: expiry_slot };
-    expect(g.env.send(&[post_quote_ix(&a, &maker, quote(slot + 501))], &[&owner]), market_code(MarketError::QuoteExpiryTooFar));
-    g.env.send(&[post_quote_ix(&a, &maker, quote(slot + 500))], &[&owner]).unwrap();
+    let quote = |expiry_slot| QuoteParams {
+        bid_price: 0,
+        bid_size: 0,
+        ask_price: 2_000_000_000_000_000_000,
+        ask_size: TOKEN,
+        expiry_slot,
+        sequence: expiry_slot,
+    };
+    expect(
+        g.env
+            .send(&[post_quote_ix(&a, &maker, quote(slot + 501))], &[&owner]),
+        market_code(MarketError::QuoteExpiryTooFar),
+    );
+    g.env
+        .send(&[post_quote_ix(&a, &maker, quote(slot + 500))], &[&owner])
+        .unwrap();
 }
 
 #[test]
@@ -305,31 +562,72 @@ fn circuit_breaker_trips_halts_and_lifts() {
     let mut g = gov(&[100, 100], default_config());
     let (a, trader, accounts, _) = governed_market(&mut g);
     // 5% band over 10 slots, halt 30 slots
-    let breaker = RuleValues { circuit_breaker_bps: 500, circuit_breaker_window_slots: 10, circuit_breaker_halt_slots: 30, ..rules() };
-    let index = g.propose(0, ProposalKind::Rules { rules: breaker }).unwrap();
+    let breaker = RuleValues {
+        circuit_breaker_bps: 500,
+        circuit_breaker_window_slots: 10,
+        circuit_breaker_halt_slots: 30,
+        ..rules()
+    };
+    let index = g
+        .propose(0, ProposalKind::Rules { rules: breaker })
+        .unwrap();
     g.pass(index, None);
-    let buy = |amount| TradeKind::BuyExactOut { amount, max_quote_in: u64::MAX };
+    let buy = |amount| TradeKind::BuyExactOut {
+        amount,
+        max_quote_in: u64::MAX,
+    };
     // price 1.0 -> 1.04: inside the band
-    g.env.send(&[trade_ix(&a, &accounts, buy(40 * TOKEN))], &[&trader]).unwrap();
+    g.env
+        .send(&[trade_ix(&a, &accounts, buy(40 * TOKEN))], &[&trader])
+        .unwrap();
     // -> 1.07 within the same window: 7% from the window start, trips
-    let result = g.env.send(&[trade_ix(&a, &accounts, buy(30 * TOKEN))], &[&trader]).unwrap();
+    let result = g
+        .env
+        .send(&[trade_ix(&a, &accounts, buy(30 * TOKEN))], &[&trader])
+        .unwrap();
     let tripped: Vec<CircuitBreakerTripped> = result.events(&rwa_market::ID);
     assert_eq!(tripped.len(), 1);
     assert_eq!(tripped[0].move_bps, 700);
     let halted_until = tripped[0].halted_until_slot;
-    expect(g.env.send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader]), market_code(MarketError::CircuitBreakerActive));
-    expect(g.env.send(&[trade_ix(&a, &accounts, TradeKind::SellExactIn { amount: TOKEN, min_quote_out: 0 })], &[&trader]), market_code(MarketError::CircuitBreakerActive));
+    expect(
+        g.env
+            .send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader]),
+        market_code(MarketError::CircuitBreakerActive),
+    );
+    expect(
+        g.env.send(
+            &[trade_ix(
+                &a,
+                &accounts,
+                TradeKind::SellExactIn {
+                    amount: TOKEN,
+                    min_quote_out: 0,
+                },
+            )],
+            &[&trader],
+        ),
+        market_code(MarketError::CircuitBreakerActive),
+    );
     let now = g.env.slot();
     g.env.advance_slots(halted_until - now - 1);
-    expect(g.env.send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader]), market_code(MarketError::CircuitBreakerActive));
+    expect(
+        g.env
+            .send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader]),
+        market_code(MarketError::CircuitBreakerActive),
+    );
     g.env.advance_slots(1);
-    g.env.send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader]).unwrap();
+    g.env
+        .send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader])
+        .unwrap();
 }
 
 #[test]
 fn rule_changes_respect_the_update_cadence() {
     let mut g = gov(&[100, 100], default_config());
-    let slow = RuleValues { update_cadence_slots: 1_000, ..rules() };
+    let slow = RuleValues {
+        update_cadence_slots: 1_000,
+        ..rules()
+    };
     let index = g.propose(0, ProposalKind::Rules { rules: slow }).unwrap();
     g.pass(index, None);
     let next = g.propose(0, g.rules_kind(3)).unwrap();

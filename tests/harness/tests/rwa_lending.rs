@@ -56,15 +56,36 @@ fn lending(count: usize, params: CollateralParams, sigma_p_cap: u128) -> Lending
     let usdc = env.create_mint(6);
     let admin = env.new_funded_keypair(10_000_000_000);
     let a = LendingAddresses::derive(usdc, 1);
-    let market_params = LendingMarketParams { reserve_factor_bps: 1_000, sigma_p_cap, slots_per_year: DEFAULT_SLOTS_PER_YEAR, risk_authority: admin.pubkey() };
-    env.send(&[init_lending_market_ix(&admin.pubkey(), &a, 1, market_params)], &[&admin]).unwrap_or_else(|e| panic!("{e}"));
+    let market_params = LendingMarketParams {
+        reserve_factor_bps: 1_000,
+        sigma_p_cap,
+        slots_per_year: DEFAULT_SLOTS_PER_YEAR,
+        risk_authority: admin.pubkey(),
+    };
+    env.send(
+        &[init_lending_market_ix(
+            &admin.pubkey(),
+            &a,
+            1,
+            market_params,
+        )],
+        &[&admin],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let whale = env.new_funded_keypair(10_000_000_000);
     let whale_quote = env.create_token_account(&usdc, &whale.pubkey());
     env.mint_to(&usdc, &whale_quote, 1_000_000_000 * TOKEN);
     let mut markets = Vec::new();
     let mut whale_accounts = Vec::new();
     for i in 0..count {
-        let mut args = market_args(Curve::Linear { slope: d("0.001"), intercept: Decimal::ZERO }, 6, 10_000_000 * TOKEN);
+        let mut args = market_args(
+            Curve::Linear {
+                slope: d("0.001"),
+                intercept: Decimal::ZERO,
+            },
+            6,
+            10_000_000 * TOKEN,
+        );
         args.twap_window_slots = 1;
         args.ewma_lambda_bps = 9_999;
         args.fee_bps = 0;
@@ -72,15 +93,53 @@ fn lending(count: usize, params: CollateralParams, sigma_p_cap: u128) -> Lending
         let (fixture, _) = env.create_market(Some(usdc), args).unwrap();
         let m = fixture.addresses;
         let rwa = env.create_token_account(&m.rwa_mint, &whale.pubkey());
-        let accounts = TraderAccounts { trader: whale.pubkey(), rwa_account: rwa, quote_account: whale_quote };
-        env.send(&[trade_ix(&m, &accounts, TradeKind::BuyExactOut { amount: 100_000 * TOKEN, max_quote_in: u64::MAX })], &[&whale]).unwrap();
-        env.send(&[add_collateral_ix(&admin.pubkey(), &a, &m, params)], &[&admin]).unwrap_or_else(|e| panic!("{e}"));
+        let accounts = TraderAccounts {
+            trader: whale.pubkey(),
+            rwa_account: rwa,
+            quote_account: whale_quote,
+        };
+        env.send(
+            &[trade_ix(
+                &m,
+                &accounts,
+                TradeKind::BuyExactOut {
+                    amount: 100_000 * TOKEN,
+                    max_quote_in: u64::MAX,
+                },
+            )],
+            &[&whale],
+        )
+        .unwrap();
+        env.send(
+            &[add_collateral_ix(&admin.pubkey(), &a, &m, params)],
+            &[&admin],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         markets.push(m);
         whale_accounts.push(accounts);
     }
     let whale_shares = env.create_token_account(&a.share_mint, &whale.pubkey());
-    env.send(&[liquidity_ix(&a, &whale.pubkey(), &whale_quote, &whale_shares, true, 1_000_000 * TOKEN)], &[&whale]).unwrap();
-    let mut l = Lending { env, a, admin, usdc, markets, whale, whale_accounts };
+    env.send(
+        &[liquidity_ix(
+            &a,
+            &whale.pubkey(),
+            &whale_quote,
+            &whale_shares,
+            true,
+            1_000_000 * TOKEN,
+        )],
+        &[&whale],
+    )
+    .unwrap();
+    let mut l = Lending {
+        env,
+        a,
+        admin,
+        usdc,
+        markets,
+        whale,
+        whale_accounts,
+    };
     l.tick();
     l
 }
@@ -98,14 +157,30 @@ impl Lending {
     fn borrower(&mut self, amount: u64, deposit: u64) -> Borrower {
         let keypair = self.env.new_funded_keypair(10_000_000_000);
         let quote = self.env.create_token_account(&self.usdc, &keypair.pubkey());
-        let mut accounts = TraderAccounts { trader: keypair.pubkey(), rwa_account: Address::default(), quote_account: quote };
-        self.env.send(&[init_obligation_ix(&keypair.pubkey(), &self.a)], &[&keypair]).unwrap();
+        let mut accounts = TraderAccounts {
+            trader: keypair.pubkey(),
+            rwa_account: Address::default(),
+            quote_account: quote,
+        };
+        self.env
+            .send(
+                &[init_obligation_ix(&keypair.pubkey(), &self.a)],
+                &[&keypair],
+            )
+            .unwrap();
         for m in self.markets.clone() {
-            let rwa = self.env.create_token_account(&m.rwa_mint, &keypair.pubkey());
+            let rwa = self
+                .env
+                .create_token_account(&m.rwa_mint, &keypair.pubkey());
             // transfer from the whale rather than buying, so prices stay put
             let transfer = anchor_spl::token::spl_token::instruction::transfer(
                 &anchor_spl::token::spl_token::ID,
-                &self.whale_accounts[self.markets.iter().position(|x| x.market == m.market).unwrap()].rwa_account,
+                &self.whale_accounts[self
+                    .markets
+                    .iter()
+                    .position(|x| x.market == m.market)
+                    .unwrap()]
+                .rwa_account,
                 &rwa,
                 &self.whale.pubkey(),
                 &[],
@@ -115,7 +190,18 @@ impl Lending {
             let whale = self.whale.insecure_clone();
             self.env.send(&[transfer], &[&whale]).unwrap();
             if deposit > 0 {
-                self.env.send(&[deposit_collateral_ix(&self.a, &keypair.pubkey(), &m, &rwa, deposit)], &[&keypair]).unwrap();
+                self.env
+                    .send(
+                        &[deposit_collateral_ix(
+                            &self.a,
+                            &keypair.pubkey(),
+                            &m,
+                            &rwa,
+                            deposit,
+                        )],
+                        &[&keypair],
+                    )
+                    .unwrap();
             }
             accounts.rwa_account = rwa;
         }
@@ -124,13 +210,21 @@ impl Lending {
 
     fn borrow(&mut self, who: &Borrower, amount: u64) -> Result<TxSuccess, TxFailure> {
         let mut instructions = refresh_all(&self.a, &who.keypair.pubkey(), &self.markets);
-        instructions.push(borrow_ix(&self.a, &who.keypair.pubkey(), &who.accounts.quote_account, amount, &self.markets));
+        instructions.push(borrow_ix(
+            &self.a,
+            &who.keypair.pubkey(),
+            &who.accounts.quote_account,
+            amount,
+            &self.markets,
+        ));
         self.env.send(&instructions, &[&who.keypair])
     }
 
     fn refresh(&mut self, owner: &Address) -> TxSuccess {
         let instructions = refresh_all(&self.a, owner, &self.markets);
-        self.env.send(&instructions, &[]).unwrap_or_else(|e| panic!("{e}"))
+        self.env
+            .send(&instructions, &[])
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn obligation(&self, owner: &Address) -> Obligation {
@@ -138,7 +232,8 @@ impl Lending {
     }
 
     fn config(&self, market: usize) -> CollateralConfig {
-        self.env.anchor_account(&self.a.collateral(&self.markets[market].market).config)
+        self.env
+            .anchor_account(&self.a.collateral(&self.markets[market].market).config)
     }
 
     fn state(&self) -> LendingMarket {
@@ -149,7 +244,14 @@ impl Lending {
     fn crash(&mut self, i: usize, fraction_bps: u64) {
         let supply = self.env.market_state(&self.markets[i]).supply;
         let amount = supply * fraction_bps / 10_000;
-        let ix = trade_ix(&self.markets[i], &self.whale_accounts[i], TradeKind::SellExactIn { amount, min_quote_out: 0 });
+        let ix = trade_ix(
+            &self.markets[i],
+            &self.whale_accounts[i],
+            TradeKind::SellExactIn {
+                amount,
+                min_quote_out: 0,
+            },
+        );
         let whale = self.whale.insecure_clone();
         self.env.send(&[ix], &[&whale]).unwrap();
     }
@@ -168,8 +270,14 @@ fn interest_accrues_as_closed_form_continuous_compounding() {
     let result = l.refresh(&b.keypair.pubkey());
     let after = l.obligation(&b.keypair.pubkey());
     // reference: D * e^(r t), computed in f64 independently of the program's fixed point
-    let reference = 10_000.0 * TOKEN as f64 * (rate.to_f64() * (slots + 1) as f64 / DEFAULT_SLOTS_PER_YEAR as f64).exp();
-    assert!((after.debt as f64 - reference).abs() <= reference * 1e-9 + 2.0, "debt {} reference {reference}", after.debt);
+    let reference = 10_000.0
+        * TOKEN as f64
+        * (rate.to_f64() * (slots + 1) as f64 / DEFAULT_SLOTS_PER_YEAR as f64).exp();
+    assert!(
+        (after.debt as f64 - reference).abs() <= reference * 1e-9 + 2.0,
+        "debt {} reference {reference}",
+        after.debt
+    );
     let interest = after.debt - before.debt;
     let events: Vec<rwa_lending::events::ObligationRefreshed> = result.events(&rwa_lending::ID);
     assert_eq!(events[0].interest_accrued, interest);
@@ -189,27 +297,60 @@ fn rate_and_collateral_ratio_follow_sigma() {
         l.env.advance_slots(50);
         let supply = l.env.market_state(&l.markets[0]).supply;
         let kind = if buy {
-            TradeKind::BuyExactOut { amount: supply * fraction / 10_000, max_quote_in: u64::MAX }
+            TradeKind::BuyExactOut {
+                amount: supply * fraction / 10_000,
+                max_quote_in: u64::MAX,
+            }
         } else {
-            TradeKind::SellExactIn { amount: supply * fraction / 10_000, min_quote_out: 0 }
+            TradeKind::SellExactIn {
+                amount: supply * fraction / 10_000,
+                min_quote_out: 0,
+            }
         };
         let whale = l.whale.insecure_clone();
-        l.env.send(&[trade_ix(&l.markets[0], &l.whale_accounts[0], kind)], &[&whale]).unwrap();
+        l.env
+            .send(
+                &[trade_ix(&l.markets[0], &l.whale_accounts[0], kind)],
+                &[&whale],
+            )
+            .unwrap();
     }
     l.env.advance_slots(50);
     l.tick();
-    let result = l.env.send(&[refresh_collateral_ix(&l.a, &l.markets[0], None, None)], &[]).unwrap();
+    let result = l
+        .env
+        .send(
+            &[refresh_collateral_ix(&l.a, &l.markets[0], None, None)],
+            &[],
+        )
+        .unwrap();
     let event = &result.events::<CollateralRefreshed>(&rwa_lending::ID)[0];
     let oracle = l.env.oracle_state(&l.markets[0]);
-    let sigma = rwa_math::lending::annualize(oracle.volatility_per_slot().unwrap(), DEFAULT_SLOTS_PER_YEAR).unwrap();
+    let sigma = rwa_math::lending::annualize(
+        oracle.volatility_per_slot().unwrap(),
+        DEFAULT_SLOTS_PER_YEAR,
+    )
+    .unwrap();
     assert!(sigma > Decimal::ZERO);
     assert_eq!(event.sigma, sigma.raw());
     // r = r0 + beta * sigma; CR = CRmin + gamma * sigma
-    assert_eq!(event.rate, rwa_math::lending::borrow_rate(d("0.02"), d("0.5"), sigma).unwrap().raw());
+    assert_eq!(
+        event.rate,
+        rwa_math::lending::borrow_rate(d("0.02"), d("0.5"), sigma)
+            .unwrap()
+            .raw()
+    );
     let expected_cr = 15_000.0 + 0.25 * sigma.to_f64() * 10_000.0;
-    assert!((event.collateral_ratio_bps as f64 - expected_cr).abs() <= 1.0, "{} vs {expected_cr}", event.collateral_ratio_bps);
+    assert!(
+        (event.collateral_ratio_bps as f64 - expected_cr).abs() <= 1.0,
+        "{} vs {expected_cr}",
+        event.collateral_ratio_bps
+    );
     let config = l.config(0);
-    assert_eq!((config.rate, config.cr_bps), (event.rate, event.collateral_ratio_bps));
+    assert_eq!(
+        (config.rate, config.cr_bps),
+        (event.rate, event.collateral_ratio_bps)
+    );
 }
 
 #[test]
@@ -221,7 +362,10 @@ fn a_30_percent_drop_liquidates_only_the_thin_obligations_without_bad_debt() {
     l.borrow(&thin, 6_250 * TOKEN).unwrap();
     l.borrow(&thick, 5_500 * TOKEN).unwrap();
     // above the 150% CR: refused
-    expect(l.borrow(&thick, 1_300 * TOKEN), code(LendingError::BorrowLimitExceeded));
+    expect(
+        l.borrow(&thick, 1_300 * TOKEN),
+        code(LendingError::BorrowLimitExceeded),
+    );
 
     l.crash(0, 3_000);
     l.env.advance_slots(100);
@@ -230,30 +374,65 @@ fn a_30_percent_drop_liquidates_only_the_thin_obligations_without_bad_debt() {
     l.refresh(&thin.keypair.pubkey());
     l.refresh(&thick.keypair.pubkey());
     let price_after = Decimal::from_raw(l.config(0).price);
-    assert!(price_after.to_f64() < price.to_f64() || price.to_f64() < 71.0, "price fell: {price} -> {price_after}");
-    assert!((price_after.to_f64() - 70.0).abs() < 0.5, "price after the crash {price_after}");
-    assert!(l.obligation(&thin.keypair.pubkey()).is_liquidatable(), "CR 1.6 * 0.7 = 1.12 < 1.2");
-    assert!(!l.obligation(&thick.keypair.pubkey()).is_liquidatable(), "CR 1.82 * 0.7 = 1.27 > 1.2");
+    assert!(
+        price_after.to_f64() < price.to_f64() || price.to_f64() < 71.0,
+        "price fell: {price} -> {price_after}"
+    );
+    assert!(
+        (price_after.to_f64() - 70.0).abs() < 0.5,
+        "price after the crash {price_after}"
+    );
+    assert!(
+        l.obligation(&thin.keypair.pubkey()).is_liquidatable(),
+        "CR 1.6 * 0.7 = 1.12 < 1.2"
+    );
+    assert!(
+        !l.obligation(&thick.keypair.pubkey()).is_liquidatable(),
+        "CR 1.82 * 0.7 = 1.27 > 1.2"
+    );
 
     // a liquidator with USDC and an RWA account
     let liquidator = l.env.new_funded_keypair(10_000_000_000);
     let liquidator_quote = l.env.create_token_account(&l.usdc, &liquidator.pubkey());
     l.env.mint_to(&l.usdc, &liquidator_quote, 100_000 * TOKEN);
-    let liquidator_rwa = l.env.create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
+    let liquidator_rwa = l
+        .env
+        .create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
     let markets = l.markets.clone();
     let liquidate = |l: &mut Lending, owner: &Address, repay: u64, min_out: u64| {
         let mut instructions = refresh_all(&l.a, owner, &markets);
-        instructions.push(liquidate_ix(&l.a, &liquidator.pubkey(), owner, &markets[0], &liquidator_quote, &liquidator_rwa, repay, min_out, &markets));
+        instructions.push(liquidate_ix(
+            &l.a,
+            &liquidator.pubkey(),
+            owner,
+            &markets[0],
+            &liquidator_quote,
+            &liquidator_rwa,
+            repay,
+            min_out,
+            &markets,
+        ));
         l.env.send(&instructions, &[&liquidator])
     };
     // the healthy one cannot be liquidated; slippage bound holds
-    expect(liquidate(&mut l, &thick.keypair.pubkey(), 1_000 * TOKEN, 0), code(LendingError::ObligationHealthy));
-    expect(liquidate(&mut l, &thin.keypair.pubkey(), 1_000 * TOKEN, 1_000 * TOKEN), code(LendingError::LiquidationSlippage));
+    expect(
+        liquidate(&mut l, &thick.keypair.pubkey(), 1_000 * TOKEN, 0),
+        code(LendingError::ObligationHealthy),
+    );
+    expect(
+        liquidate(&mut l, &thin.keypair.pubkey(), 1_000 * TOKEN, 1_000 * TOKEN),
+        code(LendingError::LiquidationSlippage),
+    );
     // close factor: asking for everything repays half
     let first = liquidate(&mut l, &thin.keypair.pubkey(), u64::MAX, 1).unwrap();
     let event = &first.events::<Liquidated>(&rwa_lending::ID)[0];
     // half of the debt as it stood (interest included), rounded up
-    assert_eq!(event.repaid, (event.repaid + event.debt_after).div_ceil(2), "repaid {}", event.repaid);
+    assert_eq!(
+        event.repaid,
+        (event.repaid + event.debt_after).div_ceil(2),
+        "repaid {}",
+        event.repaid
+    );
     assert!(event.repaid >= 3_125 * TOKEN);
     // seized = repaid * 1.05 / price
     let expected_seized = event.repaid as f64 * 1.05 / price_after.to_f64();
@@ -265,8 +444,15 @@ fn a_30_percent_drop_liquidates_only_the_thin_obligations_without_bad_debt() {
         assert!(rounds < 5, "liquidation does not restore health");
     }
     let restored = l.obligation(&thin.keypair.pubkey());
-    assert!(restored.debt > 0 && restored.liquidation_limit >= restored.debt, "health restored after {rounds} liquidations");
-    assert_eq!(l.state().bad_debt, 0, "no bad debt while CR held above 100%");
+    assert!(
+        restored.debt > 0 && restored.liquidation_limit >= restored.debt,
+        "health restored after {rounds} liquidations"
+    );
+    assert_eq!(
+        l.state().bad_debt,
+        0,
+        "no bad debt while CR held above 100%"
+    );
 }
 
 #[test]
@@ -280,7 +466,9 @@ fn exhausted_collateral_records_bad_debt() {
     let liquidator = l.env.new_funded_keypair(10_000_000_000);
     let liquidator_quote = l.env.create_token_account(&l.usdc, &liquidator.pubkey());
     l.env.mint_to(&l.usdc, &liquidator_quote, 100_000 * TOKEN);
-    let liquidator_rwa = l.env.create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
+    let liquidator_rwa = l
+        .env
+        .create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
     let owner = b.keypair.pubkey();
     let markets = l.markets.clone();
     let mut bad_debt_events = Vec::new();
@@ -289,8 +477,21 @@ fn exhausted_collateral_records_bad_debt() {
             break;
         }
         let mut instructions = refresh_all(&l.a, &owner, &markets);
-        instructions.push(liquidate_ix(&l.a, &liquidator.pubkey(), &owner, &markets[0], &liquidator_quote, &liquidator_rwa, u64::MAX, 1, &markets));
-        let result = l.env.send(&instructions, &[&liquidator]).unwrap_or_else(|e| panic!("{e}"));
+        instructions.push(liquidate_ix(
+            &l.a,
+            &liquidator.pubkey(),
+            &owner,
+            &markets[0],
+            &liquidator_quote,
+            &liquidator_rwa,
+            u64::MAX,
+            1,
+            &markets,
+        ));
+        let result = l
+            .env
+            .send(&instructions, &[&liquidator])
+            .unwrap_or_else(|e| panic!("{e}"));
         bad_debt_events.extend(result.events::<BadDebtRecorded>(&rwa_lending::ID));
     }
     let obligation = l.obligation(&owner);
@@ -307,17 +508,38 @@ fn stale_uncertain_and_foreign_oracles_are_refused() {
     let mut l = lending(2, default_collateral_params(), 0);
     let m0 = l.markets[0];
     // another market's oracle, and a copy of ours owned by another program
-    expect(l.env.send(&[refresh_collateral_ix(&l.a, &m0, Some(l.markets[1].oracle), None)], &[]), code(LendingError::InvalidOracle));
+    expect(
+        l.env.send(
+            &[refresh_collateral_ix(
+                &l.a,
+                &m0,
+                Some(l.markets[1].oracle),
+                None,
+            )],
+            &[],
+        ),
+        code(LendingError::InvalidOracle),
+    );
     let fake = Address::new_unique();
     let mut copy = l.env.account(&m0.oracle).unwrap();
     copy.owner = anchor_spl::token::spl_token::ID;
     l.env.svm.set_account(fake, copy).unwrap();
-    expect(l.env.send(&[refresh_collateral_ix(&l.a, &m0, Some(fake), None)], &[]), anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram as u32);
+    expect(
+        l.env
+            .send(&[refresh_collateral_ix(&l.a, &m0, Some(fake), None)], &[]),
+        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram as u32,
+    );
     // stale: no observation for longer than max_staleness_slots
     l.env.advance_slots(1_001);
-    expect(l.env.send(&[refresh_collateral_ix(&l.a, &m0, None, None)], &[]), code(LendingError::StaleOracle));
+    expect(
+        l.env
+            .send(&[refresh_collateral_ix(&l.a, &m0, None, None)], &[]),
+        code(LendingError::StaleOracle),
+    );
     l.tick();
-    l.env.send(&[refresh_collateral_ix(&l.a, &m0, None, None)], &[]).unwrap();
+    l.env
+        .send(&[refresh_collateral_ix(&l.a, &m0, None, None)], &[])
+        .unwrap();
 
     // uncertain: a confidence limit tighter than the market's volatility band
     let mut tight = default_collateral_params();
@@ -326,7 +548,13 @@ fn stale_uncertain_and_foreign_oracles_are_refused() {
     l.crash(0, 1_000);
     l.env.advance_slots(10);
     l.tick();
-    expect(l.env.send(&[refresh_collateral_ix(&l.a, &l.markets[0], None, None)], &[]), code(LendingError::OracleTooUncertain));
+    expect(
+        l.env.send(
+            &[refresh_collateral_ix(&l.a, &l.markets[0], None, None)],
+            &[],
+        ),
+        code(LendingError::OracleTooUncertain),
+    );
 }
 
 #[test]
@@ -336,39 +564,118 @@ fn pyth_feed_is_checked_for_owner_verification_feed_age_and_agreement() {
     params.pyth_feed_id = feed;
     let mut l = lending(1, params, 0);
     let m = l.markets[0];
-    let now = l.env.svm.get_sysvar::<rwa_harness::solana_clock::Clock>().unix_timestamp;
+    let now = l
+        .env
+        .svm
+        .get_sysvar::<rwa_harness::solana_clock::Clock>()
+        .unix_timestamp;
     let pyth = Address::new_unique();
-    let refresh = |l: &mut Lending, account: Option<Address>| l.env.send(&[refresh_collateral_ix(&l.a, &m, None, account)], &[]);
+    let refresh = |l: &mut Lending, account: Option<Address>| {
+        l.env
+            .send(&[refresh_collateral_ix(&l.a, &m, None, account)], &[])
+    };
     // missing
     expect(refresh(&mut l, None), code(LendingError::InvalidPythPrice));
     // good: 100.5 with conf 0.1 (exponent -8)
-    write_pyth_price(&mut l.env, pyth, feed, 10_050_000_000, 10_000_000, -8, now, true);
+    write_pyth_price(
+        &mut l.env,
+        pyth,
+        feed,
+        10_050_000_000,
+        10_000_000,
+        -8,
+        now,
+        true,
+    );
     let result = refresh(&mut l, Some(pyth)).unwrap();
     let event = &result.events::<CollateralRefreshed>(&rwa_lending::ID)[0];
     assert!(event.used_pyth);
     assert_eq!(event.price, d("100.5").raw());
     assert!(event.price_low <= d("100.4").raw());
     // only partially verified
-    write_pyth_price(&mut l.env, pyth, feed, 10_050_000_000, 10_000_000, -8, now, false);
-    expect(refresh(&mut l, Some(pyth)), code(LendingError::InvalidPythPrice));
+    write_pyth_price(
+        &mut l.env,
+        pyth,
+        feed,
+        10_050_000_000,
+        10_000_000,
+        -8,
+        now,
+        false,
+    );
+    expect(
+        refresh(&mut l, Some(pyth)),
+        code(LendingError::InvalidPythPrice),
+    );
     // another feed
-    write_pyth_price(&mut l.env, pyth, [8u8; 32], 10_050_000_000, 10_000_000, -8, now, true);
-    expect(refresh(&mut l, Some(pyth)), code(LendingError::InvalidPythPrice));
+    write_pyth_price(
+        &mut l.env,
+        pyth,
+        [8u8; 32],
+        10_050_000_000,
+        10_000_000,
+        -8,
+        now,
+        true,
+    );
+    expect(
+        refresh(&mut l, Some(pyth)),
+        code(LendingError::InvalidPythPrice),
+    );
     // too old
-    write_pyth_price(&mut l.env, pyth, feed, 10_050_000_000, 10_000_000, -8, now - 120, true);
-    expect(refresh(&mut l, Some(pyth)), code(LendingError::InvalidPythPrice));
+    write_pyth_price(
+        &mut l.env,
+        pyth,
+        feed,
+        10_050_000_000,
+        10_000_000,
+        -8,
+        now - 120,
+        true,
+    );
+    expect(
+        refresh(&mut l, Some(pyth)),
+        code(LendingError::InvalidPythPrice),
+    );
     // disagrees with the TWAP (110 vs 100: 10% > 5%)
-    write_pyth_price(&mut l.env, pyth, feed, 11_000_000_000, 10_000_000, -8, now, true);
-    expect(refresh(&mut l, Some(pyth)), code(LendingError::OracleDivergence));
+    write_pyth_price(
+        &mut l.env,
+        pyth,
+        feed,
+        11_000_000_000,
+        10_000_000,
+        -8,
+        now,
+        true,
+    );
+    expect(
+        refresh(&mut l, Some(pyth)),
+        code(LendingError::OracleDivergence),
+    );
     // too uncertain (conf 30%)
-    write_pyth_price(&mut l.env, pyth, feed, 10_050_000_000, 3_000_000_000, -8, now, true);
-    expect(refresh(&mut l, Some(pyth)), code(LendingError::OracleTooUncertain));
+    write_pyth_price(
+        &mut l.env,
+        pyth,
+        feed,
+        10_050_000_000,
+        3_000_000_000,
+        -8,
+        now,
+        true,
+    );
+    expect(
+        refresh(&mut l, Some(pyth)),
+        code(LendingError::OracleTooUncertain),
+    );
     // owned by someone else than the Pyth receiver
     let mut foreign = l.env.account(&pyth).unwrap();
     foreign.owner = anchor_spl::token::spl_token::ID;
     let forged = Address::new_unique();
     l.env.svm.set_account(forged, foreign).unwrap();
-    expect(refresh(&mut l, Some(forged)), anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram as u32);
+    expect(
+        refresh(&mut l, Some(forged)),
+        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram as u32,
+    );
 }
 
 #[test]
@@ -378,22 +685,83 @@ fn borrow_withdraw_and_liquidate_need_a_refresh_right_before() {
     let owner = b.keypair.pubkey();
     let markets = l.markets.clone();
     // no refresh at all
-    expect(l.env.send(&[borrow_ix(&l.a, &owner, &b.accounts.quote_account, TOKEN, &markets)], &[&b.keypair]), code(LendingError::RefreshRequired));
+    expect(
+        l.env.send(
+            &[borrow_ix(
+                &l.a,
+                &owner,
+                &b.accounts.quote_account,
+                TOKEN,
+                &markets,
+            )],
+            &[&b.keypair],
+        ),
+        code(LendingError::RefreshRequired),
+    );
     // refreshed in an earlier transaction of the same slot: still refused
     l.refresh(&owner);
-    expect(l.env.send(&[borrow_ix(&l.a, &owner, &b.accounts.quote_account, TOKEN, &markets)], &[&b.keypair]), code(LendingError::RefreshRequired));
+    expect(
+        l.env.send(
+            &[borrow_ix(
+                &l.a,
+                &owner,
+                &b.accounts.quote_account,
+                TOKEN,
+                &markets,
+            )],
+            &[&b.keypair],
+        ),
+        code(LendingError::RefreshRequired),
+    );
     // refresh, then something else, then borrow: refused
     let mut instructions = refresh_all(&l.a, &owner, &markets);
-    instructions.push(deposit_collateral_ix(&l.a, &owner, &markets[0], &b.accounts.rwa_account, 1));
-    instructions.push(borrow_ix(&l.a, &owner, &b.accounts.quote_account, TOKEN, &markets));
-    expect(l.env.send(&instructions, &[&b.keypair]), code(LendingError::RefreshRequired));
+    instructions.push(deposit_collateral_ix(
+        &l.a,
+        &owner,
+        &markets[0],
+        &b.accounts.rwa_account,
+        1,
+    ));
+    instructions.push(borrow_ix(
+        &l.a,
+        &owner,
+        &b.accounts.quote_account,
+        TOKEN,
+        &markets,
+    ));
+    expect(
+        l.env.send(&instructions, &[&b.keypair]),
+        code(LendingError::RefreshRequired),
+    );
     // the collateral refresh alone is not enough either: the obligation refresh must be last
-    let mut instructions: Vec<_> = markets.iter().map(|m| refresh_collateral_ix(&l.a, m, None, None)).collect();
-    instructions.push(borrow_ix(&l.a, &owner, &b.accounts.quote_account, TOKEN, &markets));
-    expect(l.env.send(&instructions, &[&b.keypair]), code(LendingError::RefreshRequired));
+    let mut instructions: Vec<_> = markets
+        .iter()
+        .map(|m| refresh_collateral_ix(&l.a, m, None, None))
+        .collect();
+    instructions.push(borrow_ix(
+        &l.a,
+        &owner,
+        &b.accounts.quote_account,
+        TOKEN,
+        &markets,
+    ));
+    expect(
+        l.env.send(&instructions, &[&b.keypair]),
+        code(LendingError::RefreshRequired),
+    );
     l.borrow(&b, TOKEN).unwrap();
-    let withdraw = withdraw_collateral_ix(&l.a, &owner, &markets[0], &b.accounts.rwa_account, TOKEN, &markets);
-    expect(l.env.send(&[withdraw], &[&b.keypair]), code(LendingError::RefreshRequired));
+    let withdraw = withdraw_collateral_ix(
+        &l.a,
+        &owner,
+        &markets[0],
+        &b.accounts.rwa_account,
+        TOKEN,
+        &markets,
+    );
+    expect(
+        l.env.send(&[withdraw], &[&b.keypair]),
+        code(LendingError::RefreshRequired),
+    );
 }
 
 #[test]
@@ -405,30 +773,104 @@ fn withdraw_and_redeposit_cannot_bypass_the_borrow_limit() {
     l.borrow(&b, 6_500 * TOKEN).unwrap();
     // taking collateral out below the limit is refused
     let mut instructions = refresh_all(&l.a, &owner, &markets);
-    instructions.push(withdraw_collateral_ix(&l.a, &owner, &markets[0], &b.accounts.rwa_account, 5 * TOKEN, &markets));
-    expect(l.env.send(&instructions, &[&b.keypair]), code(LendingError::BorrowLimitExceeded));
+    instructions.push(withdraw_collateral_ix(
+        &l.a,
+        &owner,
+        &markets[0],
+        &b.accounts.rwa_account,
+        5 * TOKEN,
+        &markets,
+    ));
+    expect(
+        l.env.send(&instructions, &[&b.keypair]),
+        code(LendingError::BorrowLimitExceeded),
+    );
     // depositing more and borrowing in the same transaction without a fresh refresh is refused...
     let mut instructions = refresh_all(&l.a, &owner, &markets);
-    instructions.push(deposit_collateral_ix(&l.a, &owner, &markets[0], &b.accounts.rwa_account, 100 * TOKEN));
-    instructions.push(borrow_ix(&l.a, &owner, &b.accounts.quote_account, 6_000 * TOKEN, &markets));
-    expect(l.env.send(&instructions, &[&b.keypair]), code(LendingError::RefreshRequired));
+    instructions.push(deposit_collateral_ix(
+        &l.a,
+        &owner,
+        &markets[0],
+        &b.accounts.rwa_account,
+        100 * TOKEN,
+    ));
+    instructions.push(borrow_ix(
+        &l.a,
+        &owner,
+        &b.accounts.quote_account,
+        6_000 * TOKEN,
+        &markets,
+    ));
+    expect(
+        l.env.send(&instructions, &[&b.keypair]),
+        code(LendingError::RefreshRequired),
+    );
     // ...and a deposit-withdraw-borrow cycle still meets the limit on what remains
-    l.env.send(&[deposit_collateral_ix(&l.a, &owner, &markets[0], &b.accounts.rwa_account, 100 * TOKEN)], &[&b.keypair]).unwrap();
+    l.env
+        .send(
+            &[deposit_collateral_ix(
+                &l.a,
+                &owner,
+                &markets[0],
+                &b.accounts.rwa_account,
+                100 * TOKEN,
+            )],
+            &[&b.keypair],
+        )
+        .unwrap();
     let mut instructions = refresh_all(&l.a, &owner, &markets);
-    instructions.push(withdraw_collateral_ix(&l.a, &owner, &markets[0], &b.accounts.rwa_account, 100 * TOKEN, &markets));
+    instructions.push(withdraw_collateral_ix(
+        &l.a,
+        &owner,
+        &markets[0],
+        &b.accounts.rwa_account,
+        100 * TOKEN,
+        &markets,
+    ));
     l.env.send(&instructions, &[&b.keypair]).unwrap();
-    expect(l.borrow(&b, 200 * TOKEN), code(LendingError::BorrowLimitExceeded));
+    expect(
+        l.borrow(&b, 200 * TOKEN),
+        code(LendingError::BorrowLimitExceeded),
+    );
     // repay by anyone, partial then full; the debt and balances follow
     let payer = l.whale.insecure_clone();
     let whale_quote = l.whale_accounts[0].quote_account;
-    l.env.send(&[repay_ix(&l.a, &payer.pubkey(), &owner, &whale_quote, 1_000 * TOKEN)], &[&payer]).unwrap();
+    l.env
+        .send(
+            &[repay_ix(
+                &l.a,
+                &payer.pubkey(),
+                &owner,
+                &whale_quote,
+                1_000 * TOKEN,
+            )],
+            &[&payer],
+        )
+        .unwrap();
     let debt = l.obligation(&owner).debt;
     assert!(debt <= 5_500 * TOKEN + 10 && debt >= 5_500 * TOKEN);
     let before = l.env.token_balance(&whale_quote);
-    l.env.send(&[repay_ix(&l.a, &payer.pubkey(), &owner, &whale_quote, u64::MAX)], &[&payer]).unwrap();
+    l.env
+        .send(
+            &[repay_ix(
+                &l.a,
+                &payer.pubkey(),
+                &owner,
+                &whale_quote,
+                u64::MAX,
+            )],
+            &[&payer],
+        )
+        .unwrap();
     assert_eq!(l.obligation(&owner).debt, 0);
     assert!(before - l.env.token_balance(&whale_quote) >= debt);
-    expect(l.env.send(&[repay_ix(&l.a, &payer.pubkey(), &owner, &whale_quote, 1)], &[&payer]), code(LendingError::NoDebt));
+    expect(
+        l.env.send(
+            &[repay_ix(&l.a, &payer.pubkey(), &owner, &whale_quote, 1)],
+            &[&payer],
+        ),
+        code(LendingError::NoDebt),
+    );
 }
 
 #[test]
@@ -439,7 +881,14 @@ fn borrows_over_the_portfolio_volatility_cap_are_refused() {
         l.env.advance_slots(50);
         let supply = l.env.market_state(&l.markets[i]).supply;
         let whale = l.whale.insecure_clone();
-        let ix = trade_ix(&l.markets[i], &l.whale_accounts[i], TradeKind::BuyExactOut { amount: supply / 20, max_quote_in: u64::MAX });
+        let ix = trade_ix(
+            &l.markets[i],
+            &l.whale_accounts[i],
+            TradeKind::BuyExactOut {
+                amount: supply / 20,
+                max_quote_in: u64::MAX,
+            },
+        );
         l.env.send(&[ix], &[&whale]).unwrap();
     }
     l.env.advance_slots(50);
@@ -447,28 +896,99 @@ fn borrows_over_the_portfolio_volatility_cap_are_refused() {
     l.tick();
     let b = l.borrower(50 * TOKEN, 50 * TOKEN);
     let admin = l.admin.insecure_clone();
-    l.env.send(&[update_correlations_ix(&l.a, &admin.pubkey(), uniform_correlations(10_000))], &[&admin]).unwrap();
+    l.env
+        .send(
+            &[update_correlations_ix(
+                &l.a,
+                &admin.pubkey(),
+                uniform_correlations(10_000),
+            )],
+            &[&admin],
+        )
+        .unwrap();
     l.refresh(&b.keypair.pubkey());
     let correlated = Decimal::from_raw(l.obligation(&b.keypair.pubkey()).sigma_p);
-    l.env.send(&[update_correlations_ix(&l.a, &admin.pubkey(), uniform_correlations(0))], &[&admin]).unwrap();
+    l.env
+        .send(
+            &[update_correlations_ix(
+                &l.a,
+                &admin.pubkey(),
+                uniform_correlations(0),
+            )],
+            &[&admin],
+        )
+        .unwrap();
     l.refresh(&b.keypair.pubkey());
     let independent = Decimal::from_raw(l.obligation(&b.keypair.pubkey()).sigma_p);
     assert!(independent < correlated, "{independent} < {correlated}");
     // cap between the two, then move rho back to 1
     let cap = Decimal::from_raw((independent.raw() + correlated.raw()) / 2);
-    let params = LendingMarketParams { reserve_factor_bps: 1_000, sigma_p_cap: cap.raw(), slots_per_year: DEFAULT_SLOTS_PER_YEAR, risk_authority: admin.pubkey() };
+    let params = LendingMarketParams {
+        reserve_factor_bps: 1_000,
+        sigma_p_cap: cap.raw(),
+        slots_per_year: DEFAULT_SLOTS_PER_YEAR,
+        risk_authority: admin.pubkey(),
+    };
     let stranger = l.env.new_funded_keypair(1_000_000_000);
-    expect(l.env.send(&[update_lending_params_ix(&l.a, &stranger.pubkey(), params)], &[&stranger]), code(LendingError::Unauthorized));
-    l.env.send(&[update_lending_params_ix(&l.a, &admin.pubkey(), params)], &[&admin]).unwrap();
-    l.env.send(&[update_correlations_ix(&l.a, &admin.pubkey(), uniform_correlations(10_000))], &[&admin]).unwrap();
-    expect(l.borrow(&b, 100 * TOKEN), code(LendingError::PortfolioVolatilityTooHigh));
-    l.env.send(&[update_correlations_ix(&l.a, &admin.pubkey(), uniform_correlations(0))], &[&admin]).unwrap();
+    expect(
+        l.env.send(
+            &[update_lending_params_ix(&l.a, &stranger.pubkey(), params)],
+            &[&stranger],
+        ),
+        code(LendingError::Unauthorized),
+    );
+    l.env
+        .send(
+            &[update_lending_params_ix(&l.a, &admin.pubkey(), params)],
+            &[&admin],
+        )
+        .unwrap();
+    l.env
+        .send(
+            &[update_correlations_ix(
+                &l.a,
+                &admin.pubkey(),
+                uniform_correlations(10_000),
+            )],
+            &[&admin],
+        )
+        .unwrap();
+    expect(
+        l.borrow(&b, 100 * TOKEN),
+        code(LendingError::PortfolioVolatilityTooHigh),
+    );
+    l.env
+        .send(
+            &[update_correlations_ix(
+                &l.a,
+                &admin.pubkey(),
+                uniform_correlations(0),
+            )],
+            &[&admin],
+        )
+        .unwrap();
     l.borrow(&b, 100 * TOKEN).unwrap();
     // the matrix is written only by the risk authority, within bounds
-    expect(l.env.send(&[update_correlations_ix(&l.a, &stranger.pubkey(), uniform_correlations(0))], &[&stranger]), code(LendingError::Unauthorized));
+    expect(
+        l.env.send(
+            &[update_correlations_ix(
+                &l.a,
+                &stranger.pubkey(),
+                uniform_correlations(0),
+            )],
+            &[&stranger],
+        ),
+        code(LendingError::Unauthorized),
+    );
     let mut asymmetric = uniform_correlations(0);
     asymmetric[0][1] = 5_000;
-    expect(l.env.send(&[update_correlations_ix(&l.a, &admin.pubkey(), asymmetric)], &[&admin]), code(LendingError::InvalidCorrelations));
+    expect(
+        l.env.send(
+            &[update_correlations_ix(&l.a, &admin.pubkey(), asymmetric)],
+            &[&admin],
+        ),
+        code(LendingError::InvalidCorrelations),
+    );
 }
 
 proptest! {
@@ -550,17 +1070,54 @@ fn rule_set_floors_ratio_limits_volatility_and_names_the_covariance_authority() 
     };
     let dao = l.env.create_dao(mint, 1, default_config(), rules).unwrap();
     let admin = l.admin.insecure_clone();
-    l.env.send(&[attach_lending_rule_set_ix(&l.a, &admin.pubkey(), &dao.addresses.rule_set)], &[&admin]).unwrap();
+    l.env
+        .send(
+            &[attach_lending_rule_set_ix(
+                &l.a,
+                &admin.pubkey(),
+                &dao.addresses.rule_set,
+            )],
+            &[&admin],
+        )
+        .unwrap();
     let m = l.markets[0];
     // the RuleSet must come along now
-    expect(l.env.send(&[refresh_collateral_ix(&l.a, &m, None, None)], &[]), 9_003);
+    expect(
+        l.env
+            .send(&[refresh_collateral_ix(&l.a, &m, None, None)], &[]),
+        9_003,
+    );
     l.a.rule_set = Some(dao.addresses.rule_set);
-    l.env.send(&[refresh_collateral_ix(&l.a, &m, None, None)], &[]).unwrap();
-    assert!(l.config(0).cr_bps >= 20_000, "the DAO's CRmin floor applies");
+    l.env
+        .send(&[refresh_collateral_ix(&l.a, &m, None, None)], &[])
+        .unwrap();
+    assert!(
+        l.config(0).cr_bps >= 20_000,
+        "the DAO's CRmin floor applies"
+    );
     // new borrows are refused while volatility is above the limit
     let b = l.borrower(100 * TOKEN, 100 * TOKEN);
     expect(l.borrow(&b, TOKEN), code(LendingError::VolatilityTooHigh));
     // the covariance authority is the rule's, not the lending admin's
-    expect(l.env.send(&[update_correlations_ix(&l.a, &admin.pubkey(), uniform_correlations(0))], &[&admin]), code(LendingError::Unauthorized));
-    l.env.send(&[update_correlations_ix(&l.a, &risk_desk.pubkey(), uniform_correlations(0))], &[&risk_desk]).unwrap();
+    expect(
+        l.env.send(
+            &[update_correlations_ix(
+                &l.a,
+                &admin.pubkey(),
+                uniform_correlations(0),
+            )],
+            &[&admin],
+        ),
+        code(LendingError::Unauthorized),
+    );
+    l.env
+        .send(
+            &[update_correlations_ix(
+                &l.a,
+                &risk_desk.pubkey(),
+                uniform_correlations(0),
+            )],
+            &[&risk_desk],
+        )
+        .unwrap();
 }

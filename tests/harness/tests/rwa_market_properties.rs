@@ -15,9 +15,19 @@ const TRADERS: usize = 3;
 fn curve(index: usize) -> Curve {
     let d = |t: &str| t.parse::<Decimal>().unwrap();
     match index {
-        0 => Curve::Linear { slope: d("0.000001"), intercept: d("1") },
-        1 => Curve::Exponential { a: d("0.5"), k: d("0.00001") },
-        _ => Curve::Sigmoid { max_price: d("100"), k: d("0.0005"), midpoint: d("10000") },
+        0 => Curve::Linear {
+            slope: d("0.000001"),
+            intercept: d("1"),
+        },
+        1 => Curve::Exponential {
+            a: d("0.5"),
+            k: d("0.00001"),
+        },
+        _ => Curve::Sigmoid {
+            max_price: d("100"),
+            k: d("0.0005"),
+            midpoint: d("10000"),
+        },
     }
 }
 
@@ -30,8 +40,18 @@ struct Step {
 }
 
 fn step() -> impl Strategy<Value = Step> {
-    (0..TRADERS, 0u8..4, 1u64..200_000_000_000, prop::option::weighted(0.1, 0u16..=1_000))
-        .prop_map(|(trader, kind, size, fee_bps)| Step { trader, kind, size, fee_bps })
+    (
+        0..TRADERS,
+        0u8..4,
+        1u64..200_000_000_000,
+        prop::option::weighted(0.1, 0u16..=1_000),
+    )
+        .prop_map(|(trader, kind, size, fee_bps)| Step {
+            trader,
+            kind,
+            size,
+            fee_bps,
+        })
 }
 
 proptest! {
@@ -82,4 +102,3 @@ proptest! {
         prop_assert!(successes + refusals > 0);
     }
 }
-

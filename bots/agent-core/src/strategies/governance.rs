@@ -20,7 +20,13 @@ pub struct GovernanceParams {
 
 impl Default for GovernanceParams {
     fn default() -> Self {
-        GovernanceParams { alpha: 0.7, sigma_max: 0.01, tighten_above: 0.006, relax_below: 0.002, lambda: 0.94 }
+        GovernanceParams {
+            alpha: 0.7,
+            sigma_max: 0.01,
+            tighten_above: 0.006,
+            relax_below: 0.002,
+            lambda: 0.94,
+        }
     }
 }
 
@@ -55,7 +61,11 @@ pub enum RuleProposal {
     Relax,
 }
 
-pub fn propose(forecast_sigma: f64, currently_tight: bool, p: &GovernanceParams) -> Option<RuleProposal> {
+pub fn propose(
+    forecast_sigma: f64,
+    currently_tight: bool,
+    p: &GovernanceParams,
+) -> Option<RuleProposal> {
     if forecast_sigma > p.tighten_above && !currently_tight {
         Some(RuleProposal::Tighten)
     } else if forecast_sigma < p.relax_below && currently_tight {
@@ -75,7 +85,14 @@ pub enum Vote {
 /// Yes when the proposal raises the agent's reward (profit normalised by its capital), no when it
 /// lowers it, abstain within `indifference`.
 #[allow(clippy::too_many_arguments)]
-pub fn vote(p: &GovernanceParams, profit_now: f64, profit_after: f64, sigma_now: f64, sigma_after: f64, indifference: f64) -> Vote {
+pub fn vote(
+    p: &GovernanceParams,
+    profit_now: f64,
+    profit_after: f64,
+    sigma_now: f64,
+    sigma_after: f64,
+    indifference: f64,
+) -> Vote {
     let before = reward(p.alpha, profit_now, stability(sigma_now, p.sigma_max));
     let after = reward(p.alpha, profit_after, stability(sigma_after, p.sigma_max));
     if after > before + indifference {

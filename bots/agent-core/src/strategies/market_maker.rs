@@ -60,12 +60,19 @@ pub fn desired_quote(view: &MarketView, p: &MarketMakerParams) -> Option<(f64, u
         return None;
     }
     let unit = view.token_unit();
-    let inventory_skew = (view.position.rwa as f64 - p.target_inventory as f64) / p.quote_size.max(1) as f64;
+    let inventory_skew =
+        (view.position.rwa as f64 - p.target_inventory as f64) / p.quote_size.max(1) as f64;
     let sigma = view.volatility * p.horizon_slots.sqrt();
     // Avellaneda-Stoikov reservation price: shade by inventory times the horizon variance.
     let reservation = view.twap * (1.0 - inventory_skew * p.risk_aversion * sigma * sigma);
-    let depth_tokens: f64 = view.live_quotes().filter(|q| !q.own).map(|q| (q.bid_size + q.ask_size) as f64 / unit).sum::<f64>() + 1.0;
-    let half = (p.base_half_spread + p.volatility_factor * sigma + p.depth_factor / depth_tokens).min(p.max_half_spread);
+    let depth_tokens: f64 = view
+        .live_quotes()
+        .filter(|q| !q.own)
+        .map(|q| (q.bid_size + q.ask_size) as f64 / unit)
+        .sum::<f64>()
+        + 1.0;
+    let half = (p.base_half_spread + p.volatility_factor * sigma + p.depth_factor / depth_tokens)
+        .min(p.max_half_spread);
     // Keep the whole quote inside the TWAP band: clamp the reservation price so that both sides fit,
     // rather than clamping each side (which could cross them).
     let lowest = view.twap * (1.0 - p.max_deviation) / (1.0 - half);
@@ -82,9 +89,15 @@ pub fn desired_quote(view: &MarketView, p: &MarketMakerParams) -> Option<(f64, u
     // Sizes bounded by inventory: asks by RWA held, bids by quote held and the inventory cap.
     let ask_size = p.quote_size.min(view.position.rwa);
     let room = p.max_inventory.saturating_sub(view.position.rwa);
-    let affordable = ((view.position.quote as f64 / view.quote_unit()) / bid * unit).floor().max(0.0) as u64;
+    let affordable = ((view.position.quote as f64 / view.quote_unit()) / bid * unit)
+        .floor()
+        .max(0.0) as u64;
     let bid_size = p.quote_size.min(room).min(affordable.saturating_sub(1));
-    let cap = if view.rules.max_trade_amount > 0 { view.rules.max_trade_amount } else { u64::MAX };
+    let cap = if view.rules.max_trade_amount > 0 {
+        view.rules.max_trade_amount
+    } else {
+        u64::MAX
+    };
     let (bid_size, ask_size) = (bid_size.min(cap), ask_size.min(cap));
     if bid_size == 0 && ask_size == 0 {
         return None;
@@ -103,12 +116,27 @@ pub fn step(view: &MarketView, p: &MarketMakerParams) -> Vec<Intent> {
     let mid = (bid + ask) / 2.0;
     let own_live = view.live_quotes().find(|q| q.own);
     let expiring = own_live.is_none_or(|q| q.expiry_slot <= view.slot + p.quote_lifetime_slots / 4);
-    let moved = view.position.resting_mid.is_none_or(|resting| ((mid - resting) / resting).abs() > p.requote_threshold);
+    let moved = view
+        .position
+        .resting_mid
+        .is_none_or(|resting| ((mid - resting) / resting).abs() > p.requote_threshold);
     if !(expiring || moved) {
         return vec![];
     }
-    let lifetime = if view.rules.max_quote_lifetime_slots > 0 { p.quote_lifetime_slots.min(view.rules.max_quote_lifetime_slots) } else { p.quote_lifetime_slots };
-    vec![Intent::PostQuote { bid_price: bid, bid_size, ask_price: ask, ask_size, expiry_slot: view.slot + lifetime, sequence: view.position.sequence + 1 }]
+    let lifetime = if view.rules.max_quote_lifetime_slots > 0 {
+        p.quote_lifetime_slots
+            .min(view.rules.max_quote_lifetime_slots)
+    } else {
+        p.quote_lifetime_slots
+    };
+    vec![Intent::PostQuote {
+        bid_price: bid,
+        bid_size,
+        ask_price: ask,
+        ask_size,
+        expiry_slot: view.slot + lifetime,
+        sequence: view.position.sequence + 1,
+    }]
 }
 
 /// Test views shared by the strategy tests.
@@ -118,7 +146,15 @@ pub(crate) mod tests_support {
     use rwa_math::{Curve, CurveMarket, Decimal};
 
     pub(crate) fn view(twap: f64, volatility: f64, rwa: u64, quote: u64) -> MarketView {
-        let curve = CurveMarket::new(Curve::Linear { slope: Decimal::from_raw(1_000_000_000_000_000), intercept: Decimal::ONE }, 6, 6).unwrap();
+        let curve = CurveMarket::new(
+            Curve::Linear {
+                slope: Decimal::from_raw(1_000_000_000_000_000),
+                intercept: Decimal::ONE,
+            },
+            6,
+            6,
+        )
+        .unwrap();
         MarketView {
             slot: 1_000,
             curve,
@@ -128,8 +164,21 @@ pub(crate) mod tests_support {
             spot: twap,
             twap,
             volatility,
-            quotes: vec![QuoteView { maker: 1, own: false, bid_price: twap * 0.98, bid_size: 5_000_000, ask_price: twap * 1.02, ask_size: 5_000_000, expiry_slot: 2_000 }],
-            position: Position { rwa, quote, sequence: 7, resting_mid: None },
+            quotes: vec![QuoteView {
+                maker: 1,
+                own: false,
+                bid_price: twap * 0.98,
+                bid_size: 5_000_000,
+                ask_price: twap * 1.02,
+                ask_size: 5_000_000,
+                expiry_slot: 2_000,
+            }],
+            position: Position {
+                rwa,
+                quote,
+                sequence: 7,
+                resting_mid: None,
+            },
             rules: RulesView::default(),
         }
     }
@@ -144,13 +193,19 @@ mod tests {
     #[test]
     fn quotes_around_twap_with_inventory_skew() {
         let p = MarketMakerParams::default();
-        let (bid, _, ask, _) = desired_quote(&view(100.0, 0.0001, 50_000_000, 10_000_000_000), &p).unwrap();
+        let (bid, _, ask, _) =
+            desired_quote(&view(100.0, 0.0001, 50_000_000, 10_000_000_000), &p).unwrap();
         assert!(bid < 100.0 && ask > 100.0);
         // long inventory: quotes shift down to sell
-        let (long_bid, _, long_ask, _) = desired_quote(&view(100.0, 0.0001, 150_000_000, 10_000_000_000), &p).unwrap();
+        let (long_bid, _, long_ask, _) =
+            desired_quote(&view(100.0, 0.0001, 150_000_000, 10_000_000_000), &p).unwrap();
         assert!(long_bid < bid && long_ask < ask);
         match step(&view(100.0, 0.0001, 50_000_000, 10_000_000_000), &p)[0] {
-            Intent::PostQuote { sequence, expiry_slot, .. } => assert_eq!((sequence, expiry_slot), (8, 1_150)),
+            Intent::PostQuote {
+                sequence,
+                expiry_slot,
+                ..
+            } => assert_eq!((sequence, expiry_slot), (8, 1_150)),
             ref other => panic!("{other:?}"),
         }
     }

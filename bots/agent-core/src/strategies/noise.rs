@@ -17,7 +17,12 @@ pub struct NoiseParams {
 
 impl Default for NoiseParams {
     fn default() -> Self {
-        NoiseParams { seed: 7, trade_probability: 0.5, max_size: 20_000_000, max_slippage: 0.05 }
+        NoiseParams {
+            seed: 7,
+            trade_probability: 0.5,
+            max_size: 20_000_000,
+            max_slippage: 0.05,
+        }
     }
 }
 
@@ -36,15 +41,25 @@ pub fn step(view: &MarketView, p: &NoiseParams) -> Vec<Intent> {
     }
     let size = 1 + mix(roll) % p.max_size.max(1);
     let buy = mix(roll ^ 0xABCD) % 2 == 0 || view.position.rwa < size;
-    let notional = |amount: u64, price: f64| (amount as f64 / view.token_unit() * price * view.quote_unit()) as u64;
+    let notional = |amount: u64, price: f64| {
+        (amount as f64 / view.token_unit() * price * view.quote_unit()) as u64
+    };
     if buy {
         let limit = notional(size, view.spot * (1.0 + p.max_slippage));
         if limit == 0 || limit > view.position.quote {
             return vec![];
         }
-        vec![Intent::Swap { side: Side::Buy, amount: size, limit_quote: limit }]
+        vec![Intent::Swap {
+            side: Side::Buy,
+            amount: size,
+            limit_quote: limit,
+        }]
     } else {
-        vec![Intent::Swap { side: Side::Sell, amount: size, limit_quote: notional(size, view.spot * (1.0 - p.max_slippage)) }]
+        vec![Intent::Swap {
+            side: Side::Sell,
+            amount: size,
+            limit_quote: notional(size, view.spot * (1.0 - p.max_slippage)),
+        }]
     }
 }
 
@@ -55,13 +70,22 @@ mod tests {
 
     #[test]
     fn deterministic_and_within_means() {
-        let p = NoiseParams { trade_probability: 1.0, ..NoiseParams::default() };
+        let p = NoiseParams {
+            trade_probability: 1.0,
+            ..NoiseParams::default()
+        };
         let v = view(1.1, 0.0, 0, 1_000_000_000);
         assert_eq!(step(&v, &p), step(&v, &p));
         for intent in step(&v, &p) {
             match intent {
-                Intent::Swap { side: Side::Buy, limit_quote, .. } => assert!(limit_quote <= 1_000_000_000),
-                Intent::Swap { side: Side::Sell, .. } => panic!("sold without inventory"),
+                Intent::Swap {
+                    side: Side::Buy,
+                    limit_quote,
+                    ..
+                } => assert!(limit_quote <= 1_000_000_000),
+                Intent::Swap {
+                    side: Side::Sell, ..
+                } => panic!("sold without inventory"),
                 other => panic!("{other:?}"),
             }
         }

@@ -15,6 +15,8 @@ pub struct PortfolioView {
     pub prices: Vec<f64>,
     /// Tokens held per asset.
     pub holdings: Vec<f64>,
+    /// Quote tokens available to invest (allocated to the targets along with the holdings).
+    pub cash: f64,
     /// Largest weight each asset may take (liquidity).
     pub caps: Vec<f64>,
     /// All-in trading cost per asset (fee plus expected slippage), as a fraction of notional.
@@ -33,7 +35,11 @@ pub struct RiskParityParams {
 
 impl Default for RiskParityParams {
     fn default() -> Self {
-        RiskParityParams { rebalance_every_slots: 216_000, drift_band: 0.05, risk_value: 1.0 }
+        RiskParityParams {
+            rebalance_every_slots: 216_000,
+            drift_band: 0.05,
+            risk_value: 1.0,
+        }
     }
 }
 
@@ -69,20 +75,33 @@ fn tracking_volatility(cov: &[Vec<f64>], difference: &[f64]) -> f64 {
 /// The rebalance to do now, or `None` when it is not time and no weight drifted past the band.
 pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan> {
     let n = view.prices.len();
-    if n == 0 || view.price_history.len() != n || view.holdings.len() != n || view.caps.len() != n || view.costs.len() != n {
+    if n == 0
+        || view.price_history.len() != n
+        || view.holdings.len() != n
+        || view.caps.len() != n
+        || view.costs.len() != n
+    {
         return None;
     }
     let (cov, _) = ledoit_wolf(&log_returns(&view.price_history));
     let solution = solve(&cov, None, 1e-10, 100).ok()?;
     let targets = apply_caps(&solution.weights, &view.caps)?;
-    let values: Vec<f64> = view.holdings.iter().zip(&view.prices).map(|(h, p)| h * p).collect();
-    let total: f64 = values.iter().sum();
+    let values: Vec<f64> = view
+        .holdings
+        .iter()
+        .zip(&view.prices)
+        .map(|(h, p)| h * p)
+        .collect();
+    let total: f64 = values.iter().sum::<f64>() + view.cash.max(0.0);
     if !(total > 0.0) {
         return None;
     }
     let current: Vec<f64> = values.iter().map(|v| v / total).collect();
     let due = view.slot.saturating_sub(view.last_rebalance_slot) >= p.rebalance_every_slots;
-    let drifted = targets.iter().zip(&current).any(|(t, c)| (t - c).abs() > p.drift_band);
+    let drifted = targets
+        .iter()
+        .zip(&current)
+        .any(|(t, c)| (t - c).abs() > p.drift_band);
     if !(due || drifted) {
         return None;
     }
@@ -90,8 +109,13 @@ pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan>
     // is worth more than what all its legs cost together.
     let gap: Vec<f64> = current.iter().zip(&targets).map(|(c, t)| c - t).collect();
     let benefit = tracking_volatility(&cov, &gap) * total * p.risk_value;
-    let legs: Vec<usize> = (0..n).filter(|&i| (targets[i] - current[i]).abs() >= 1e-9).collect();
-    let cost: f64 = legs.iter().map(|&i| (targets[i] - current[i]).abs() * total * view.costs[i]).sum();
+    let legs: Vec<usize> = (0..n)
+        .filter(|&i| (targets[i] - current[i]).abs() >= 1e-9)
+        .collect();
+    let cost: f64 = legs
+        .iter()
+        .map(|&i| (targets[i] - current[i]).abs() * total * view.costs[i])
+        .sum();
     let mut trades = Vec::new();
     let mut skipped = Vec::new();
     for i in legs {
@@ -101,9 +125,23 @@ pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan>
             continue;
         }
         let notional = delta_weight.abs() * total;
-        trades.push(RebalanceTrade { asset: i, side: if delta_weight > 0.0 { Side::Buy } else { Side::Sell }, amount: notional / view.prices[i], notional });
+        trades.push(RebalanceTrade {
+            asset: i,
+            side: if delta_weight > 0.0 {
+                Side::Buy
+            } else {
+                Side::Sell
+            },
+            amount: notional / view.prices[i],
+            notional,
+        });
     }
-    Some(RebalancePlan { targets, current, trades, skipped })
+    Some(RebalancePlan {
+        targets,
+        current,
+        trades,
+        skipped,
+    })
 }
 
 #[cfg(test)]
@@ -113,14 +151,19 @@ mod tests {
     fn view() -> PortfolioView {
         // asset 0 moves 4x as much as asset 1: risk parity holds much more of asset 1
         let history = vec![
-            (0..50).map(|t| 100.0 * (1.0 + 0.04 * ((t as f64) * 0.7).sin())).collect::<Vec<f64>>(),
-            (0..50).map(|t| 100.0 * (1.0 + 0.01 * ((t as f64) * 1.3).sin())).collect::<Vec<f64>>(),
+            (0..50)
+                .map(|t| 100.0 * (1.0 + 0.04 * ((t as f64) * 0.7).sin()))
+                .collect::<Vec<f64>>(),
+            (0..50)
+                .map(|t| 100.0 * (1.0 + 0.01 * ((t as f64) * 1.3).sin()))
+                .collect::<Vec<f64>>(),
         ];
         PortfolioView {
             slot: 1_000,
             price_history: history,
             prices: vec![100.0, 100.0],
             holdings: vec![50.0, 50.0],
+            cash: 0.0,
             caps: vec![1.0, 1.0],
             costs: vec![0.003, 0.003],
             last_rebalance_slot: 900,
@@ -131,12 +174,43 @@ mod tests {
     fn drift_triggers_a_rebalance_towards_erc() {
         let plan = plan(&view(), &RiskParityParams::default()).expect("50/50 is far from ERC");
         // shrinkage pulls the variances together, so less extreme than inverse volatility (0.8)
-        assert!(plan.targets[1] > 0.6 && plan.targets[1] < 0.8, "{:?}", plan.targets);
-        assert!(plan.trades.iter().any(|t| t.asset == 0 && t.side == Side::Sell));
-        assert!(plan.trades.iter().any(|t| t.asset == 1 && t.side == Side::Buy));
-        let sold: f64 = plan.trades.iter().filter(|t| t.side == Side::Sell).map(|t| t.notional).sum();
-        let bought: f64 = plan.trades.iter().filter(|t| t.side == Side::Buy).map(|t| t.notional).sum();
+        assert!(
+            plan.targets[1] > 0.6 && plan.targets[1] < 0.8,
+            "{:?}",
+            plan.targets
+        );
+        assert!(plan
+            .trades
+            .iter()
+            .any(|t| t.asset == 0 && t.side == Side::Sell));
+        assert!(plan
+            .trades
+            .iter()
+            .any(|t| t.asset == 1 && t.side == Side::Buy));
+        let sold: f64 = plan
+            .trades
+            .iter()
+            .filter(|t| t.side == Side::Sell)
+            .map(|t| t.notional)
+            .sum();
+        let bought: f64 = plan
+            .trades
+            .iter()
+            .filter(|t| t.side == Side::Buy)
+            .map(|t| t.notional)
+            .sum();
         assert!((sold - bought).abs() < 1e-6, "self-financing");
+    }
+
+    #[test]
+    fn cash_is_invested_at_the_targets() {
+        let mut fresh = view();
+        fresh.holdings = vec![0.0, 0.0];
+        fresh.cash = 10_000.0;
+        let plan = plan(&fresh, &RiskParityParams::default()).unwrap();
+        assert!(plan.trades.iter().all(|t| t.side == Side::Buy));
+        let spent: f64 = plan.trades.iter().map(|t| t.notional).sum();
+        assert!((spent - 10_000.0).abs() < 1e-6);
     }
 
     #[test]
@@ -152,7 +226,9 @@ mod tests {
         assert!(plan_expensive.trades.is_empty() && plan_expensive.skipped.len() == 2);
         // at target and not due: nothing to do
         let mut balanced = view();
-        let targets = plan(&balanced, &RiskParityParams::default()).unwrap().targets;
+        let targets = plan(&balanced, &RiskParityParams::default())
+            .unwrap()
+            .targets;
         balanced.holdings = targets.iter().map(|t| t * 100.0).collect();
         assert!(plan(&balanced, &RiskParityParams::default()).is_none());
     }

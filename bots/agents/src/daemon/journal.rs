@@ -35,7 +35,8 @@ impl Journal {
     /// Opens (or creates) the journal and replays it; a torn last line from a crash is ignored.
     pub fn open(path: &Path) -> Result<Journal> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         let mut latest = HashMap::new();
         if let Ok(existing) = File::open(path) {
@@ -46,7 +47,11 @@ impl Journal {
                 }
             }
         }
-        let file = OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("opening journal {}", path.display()))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening journal {}", path.display()))?;
         Ok(Journal { file, latest })
     }
 
@@ -79,9 +84,12 @@ impl Journal {
 
     /// Intents sent but not known to have landed or failed (to check after a restart).
     pub fn in_flight(&self) -> Vec<Entry> {
-        self.latest.values().filter(|e| matches!(e.status, Status::Pending | Status::Sent { .. })).cloned().collect()
+        self.latest
+            .values()
+            .filter(|e| matches!(e.status, Status::Pending | Status::Sent { .. }))
+            .cloned()
+            .collect()
     }
-
 }
 
 #[cfg(test)]
@@ -94,13 +102,35 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         {
             let mut journal = Journal::open(&path).unwrap();
-            let entry = Entry { id: "mm:1".into(), strategy: "mm".into(), intent: serde_json::json!({}), status: Status::Pending };
+            let entry = Entry {
+                id: "mm:1".into(),
+                strategy: "mm".into(),
+                intent: serde_json::json!({}),
+                status: Status::Pending,
+            };
             journal.record(entry.clone()).unwrap();
-            journal.record(Entry { status: Status::Sent { signature: "sig".into() }, ..entry }).unwrap();
+            journal
+                .record(Entry {
+                    status: Status::Sent {
+                        signature: "sig".into(),
+                    },
+                    ..entry
+                })
+                .unwrap();
         }
-        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"id\":\"torn").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"id\":\"torn")
+            .unwrap();
         let journal = Journal::open(&path).unwrap();
-        assert_eq!(journal.get("mm:1").unwrap().status, Status::Sent { signature: "sig".into() });
+        assert_eq!(
+            journal.get("mm:1").unwrap().status,
+            Status::Sent {
+                signature: "sig".into()
+            }
+        );
         assert_eq!(journal.in_flight().len(), 1);
         let _ = std::fs::remove_file(&path);
     }

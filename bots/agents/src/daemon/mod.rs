@@ -88,7 +88,10 @@ pub struct RiskLimits {
 
 impl Default for RiskLimits {
     fn default() -> Self {
-        RiskLimits { max_loss: i64::MAX, max_drawdown: i64::MAX }
+        RiskLimits {
+            max_loss: i64::MAX,
+            max_drawdown: i64::MAX,
+        }
     }
 }
 
@@ -140,11 +143,25 @@ pub struct StrategyConfig {
     /// Governance: the circuit-breaker band (bps) the agent considers normal.
     #[serde(default)]
     pub baseline_breaker_bps: Option<u16>,
+    /// Risk parity: the markets of the portfolio (`market` is the first), weight caps per market,
+    /// quote base units to invest beyond current holdings, drift band and schedule.
+    #[serde(default)]
+    pub markets: Option<Vec<String>>,
+    #[serde(default)]
+    pub caps: Option<Vec<f64>>,
+    #[serde(default)]
+    pub capital: Option<u64>,
+    #[serde(default)]
+    pub drift_band: Option<f64>,
+    #[serde(default)]
+    pub rebalance_every_slots: Option<u64>,
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut config: AgentsConfig = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut config: AgentsConfig =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     // Environment overrides, for daemons run under systemd.
     if let Ok(cluster) = std::env::var("RWA_CLUSTER") {
         config.cluster = cluster;
@@ -156,8 +173,23 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
         bail!("{}: no [[strategy]] configured", path.display());
     }
     for strategy in &config.strategies {
-        if !["market_maker", "arbitrage", "noise", "keeper", "governance"].contains(&strategy.kind.as_str()) {
-            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage, noise, keeper, governance)", strategy.name, strategy.kind);
+        if ![
+            "market_maker",
+            "arbitrage",
+            "noise",
+            "keeper",
+            "governance",
+            "risk_parity",
+        ]
+        .contains(&strategy.kind.as_str())
+        {
+            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage, noise, keeper, governance, risk_parity)", strategy.name, strategy.kind);
+        }
+        if strategy.kind == "risk_parity" && strategy.markets.as_ref().is_none_or(|m| m.len() < 2) {
+            bail!(
+                "strategy {:?}: risk_parity needs `markets` with at least two markets",
+                strategy.name
+            );
         }
         if strategy.kind == "governance" && strategy.dao.is_none() {
             bail!("strategy {:?}: governance needs `dao`", strategy.name);
@@ -200,20 +232,68 @@ impl Metrics {
 
 impl Metrics {
     pub fn render(&self) -> String {
-        let gauge = |name: &str, help: &str, value: String| format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
-        let counter = |name: &str, help: &str, value: u64| format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+        let gauge = |name: &str, help: &str, value: String| {
+            format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+        };
+        let counter = |name: &str, help: &str, value: u64| {
+            format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n")
+        };
         [
-            counter("rwa_agent_ticks_total", "Strategy ticks run", self.ticks.load(Ordering::Relaxed)),
-            counter("rwa_agent_intents_total", "Intents produced", self.intents.load(Ordering::Relaxed)),
-            counter("rwa_agent_tx_sent_total", "Transactions sent", self.tx_sent.load(Ordering::Relaxed)),
-            counter("rwa_agent_tx_landed_total", "Transactions landed", self.tx_landed.load(Ordering::Relaxed)),
-            counter("rwa_agent_tx_failed_total", "Transactions refused or not landed", self.tx_failed.load(Ordering::Relaxed)),
-            gauge("rwa_agent_quotes_live", "Live maker quotes of this agent", self.quotes_live.load(Ordering::Relaxed).to_string()),
-            gauge("rwa_agent_pnl_quote_units", "Mark-to-market PnL since start, quote base units", self.pnl.load(Ordering::Relaxed).to_string()),
-            gauge("rwa_agent_inventory_base_units", "RWA held across strategies, base units", self.inventory.load(Ordering::Relaxed).to_string()),
-            gauge("rwa_agent_tick_to_landed_us", "Latency of the last landed transaction from its tick", self.last_latency_us.load(Ordering::Relaxed).to_string()),
-            gauge("rwa_agent_killed", "1 once the kill switch fired", (self.killed.load(Ordering::Relaxed) as u8).to_string()),
-            counter("rwa_agent_ws_updates_total", "Account notifications received over the websocket", self.ws_updates.load(Ordering::Relaxed)),
+            counter(
+                "rwa_agent_ticks_total",
+                "Strategy ticks run",
+                self.ticks.load(Ordering::Relaxed),
+            ),
+            counter(
+                "rwa_agent_intents_total",
+                "Intents produced",
+                self.intents.load(Ordering::Relaxed),
+            ),
+            counter(
+                "rwa_agent_tx_sent_total",
+                "Transactions sent",
+                self.tx_sent.load(Ordering::Relaxed),
+            ),
+            counter(
+                "rwa_agent_tx_landed_total",
+                "Transactions landed",
+                self.tx_landed.load(Ordering::Relaxed),
+            ),
+            counter(
+                "rwa_agent_tx_failed_total",
+                "Transactions refused or not landed",
+                self.tx_failed.load(Ordering::Relaxed),
+            ),
+            gauge(
+                "rwa_agent_quotes_live",
+                "Live maker quotes of this agent",
+                self.quotes_live.load(Ordering::Relaxed).to_string(),
+            ),
+            gauge(
+                "rwa_agent_pnl_quote_units",
+                "Mark-to-market PnL since start, quote base units",
+                self.pnl.load(Ordering::Relaxed).to_string(),
+            ),
+            gauge(
+                "rwa_agent_inventory_base_units",
+                "RWA held across strategies, base units",
+                self.inventory.load(Ordering::Relaxed).to_string(),
+            ),
+            gauge(
+                "rwa_agent_tick_to_landed_us",
+                "Latency of the last landed transaction from its tick",
+                self.last_latency_us.load(Ordering::Relaxed).to_string(),
+            ),
+            gauge(
+                "rwa_agent_killed",
+                "1 once the kill switch fired",
+                (self.killed.load(Ordering::Relaxed) as u8).to_string(),
+            ),
+            counter(
+                "rwa_agent_ws_updates_total",
+                "Account notifications received over the websocket",
+                self.ws_updates.load(Ordering::Relaxed),
+            ),
         ]
         .concat()
     }
@@ -239,36 +319,74 @@ struct Running {
     state_dir: PathBuf,
     /// Governance: EWMA volatility forecast.
     forecast: f64,
+    /// Risk parity: each market with the agent's RWA token account, and the last rebalance slot.
+    portfolio: Vec<(MarketAddresses, Address)>,
+    last_rebalance_slot: u64,
+    invested: u64,
 }
 
 async fn account<T: AccountDeserialize>(rpc: &RpcClient, address: &Address) -> Result<T> {
-    let account = rpc.get_account(address).await.with_context(|| format!("fetching {address}"))?;
+    let account = rpc
+        .get_account(address)
+        .await
+        .with_context(|| format!("fetching {address}"))?;
     T::try_deserialize(&mut account.data.as_slice()).map_err(|e| anyhow!("decoding {address}: {e}"))
 }
 
 async fn token_balance(rpc: &RpcClient, address: &Address) -> u64 {
     use rwa_harness::solana_program_pack::Pack;
     match rpc.get_account(address).await {
-        Ok(account) => anchor_spl::token::spl_token::state::Account::unpack(&account.data).map(|a| a.amount).unwrap_or(0),
+        Ok(account) => anchor_spl::token::spl_token::state::Account::unpack(&account.data)
+            .map(|a| a.amount)
+            .unwrap_or(0),
         Err(_) => 0,
     }
 }
 
 /// One batched read: market, oracle, the agent's maker; then the maker list and balances.
-async fn snapshot(rpc: &RpcClient, running: &mut Running) -> Result<(MarketView, Vec<MakerAddresses>)> {
+async fn snapshot(
+    rpc: &RpcClient,
+    running: &mut Running,
+) -> Result<(MarketView, Vec<MakerAddresses>)> {
     let own_maker = running.maker.map(|m| m.maker).unwrap_or_default();
-    let accounts = rpc.get_multiple_accounts(&[running.market.market, running.market.oracle, own_maker]).await?;
-    let market: Market = Market::try_deserialize(&mut accounts[0].as_ref().ok_or_else(|| anyhow!("market missing"))?.data.as_slice()).map_err(|e| anyhow!("{e}"))?;
-    let oracle_data = &accounts[1].as_ref().ok_or_else(|| anyhow!("oracle missing"))?.data;
+    let accounts = rpc
+        .get_multiple_accounts(&[running.market.market, running.market.oracle, own_maker])
+        .await?;
+    let market: Market = Market::try_deserialize(
+        &mut accounts[0]
+            .as_ref()
+            .ok_or_else(|| anyhow!("market missing"))?
+            .data
+            .as_slice(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let oracle_data = &accounts[1]
+        .as_ref()
+        .ok_or_else(|| anyhow!("oracle missing"))?
+        .data;
     let oracle = crate::chain::decode_oracle(oracle_data, &running.market.oracle)?;
-    let own: Option<Maker> = accounts[2].as_ref().and_then(|a| Maker::try_deserialize(&mut a.data.as_slice()).ok());
+    let own: Option<Maker> = accounts[2]
+        .as_ref()
+        .and_then(|a| Maker::try_deserialize(&mut a.data.as_slice()).ok());
     let slot = rpc.get_slot().await?;
-    let makers = crate::chain::fetch_market(rpc, &running.market.market).await?.makers;
+    let makers = crate::chain::fetch_market(rpc, &running.market.market)
+        .await?
+        .makers;
     let curve = market.curve_market().map_err(|e| anyhow!("{e}"))?;
     let spot = market.spot_price().map_err(|e| anyhow!("{e}"))?.to_f64();
-    let twap = oracle.twap(slot).map_err(|e| anyhow!("{e}"))?.map(|p| p.to_f64()).unwrap_or(spot);
-    let volatility = oracle.volatility_per_slot().map_err(|e| anyhow!("{e}"))?.to_f64();
-    running.oracle_age = oracle.latest().map(|o| slot.saturating_sub(o.slot)).unwrap_or(u64::MAX);
+    let twap = oracle
+        .twap(slot)
+        .map_err(|e| anyhow!("{e}"))?
+        .map(|p| p.to_f64())
+        .unwrap_or(spot);
+    let volatility = oracle
+        .volatility_per_slot()
+        .map_err(|e| anyhow!("{e}"))?
+        .to_f64();
+    running.oracle_age = oracle
+        .latest()
+        .map(|o| slot.saturating_sub(o.slot))
+        .unwrap_or(u64::MAX);
     let mut quotes = Vec::new();
     let mut maker_addresses = Vec::new();
     for (index, (address, maker)) in makers.iter().enumerate() {
@@ -279,7 +397,11 @@ async fn snapshot(rpc: &RpcClient, running: &mut Running) -> Result<(MarketView,
             bid_size: maker.bid_size,
             ask_price: Decimal::from_raw(maker.ask_price).to_f64(),
             ask_size: maker.ask_size,
-            expiry_slot: if maker.is_live(slot) { maker.expiry_slot } else { 0 },
+            expiry_slot: if maker.is_live(slot) {
+                maker.expiry_slot
+            } else {
+                0
+            },
         });
         maker_addresses.push(MakerAddresses::derive(&running.market.market, &maker.owner));
     }
@@ -299,7 +421,12 @@ async fn snapshot(rpc: &RpcClient, running: &mut Running) -> Result<(MarketView,
         twap,
         volatility,
         quotes,
-        position: Position { rwa, quote, sequence, resting_mid: running.resting_mid },
+        position: Position {
+            rwa,
+            quote,
+            sequence,
+            resting_mid: running.resting_mid,
+        },
         rules: RulesView::default(),
     };
     Ok((view, maker_addresses))
@@ -309,27 +436,92 @@ fn price_raw(price: f64) -> u128 {
     Decimal::from_f64(price).map(|d| d.raw()).unwrap_or(0)
 }
 
-fn instructions_for(intent: &Intent, running: &Running, makers: &[MakerAddresses]) -> Vec<Instruction> {
+fn instructions_for(
+    intent: &Intent,
+    running: &Running,
+    makers: &[MakerAddresses],
+) -> Vec<Instruction> {
     let a = &running.market;
     match intent {
-        Intent::PostQuote { bid_price, bid_size, ask_price, ask_size, expiry_slot, sequence } => {
-            let Some(maker) = running.maker else { return vec![] };
-            let quote = QuoteParams { bid_price: price_raw(*bid_price), bid_size: *bid_size, ask_price: price_raw(*ask_price), ask_size: *ask_size, expiry_slot: *expiry_slot, sequence: *sequence };
+        Intent::PostQuote {
+            bid_price,
+            bid_size,
+            ask_price,
+            ask_size,
+            expiry_slot,
+            sequence,
+        } => {
+            let Some(maker) = running.maker else {
+                return vec![];
+            };
+            let quote = QuoteParams {
+                bid_price: price_raw(*bid_price),
+                bid_size: *bid_size,
+                ask_price: price_raw(*ask_price),
+                ask_size: *ask_size,
+                expiry_slot: *expiry_slot,
+                sequence: *sequence,
+            };
             vec![post_quote_ix(a, &maker, quote)]
         }
-        Intent::CancelQuote => running.maker.map(|maker| vec![cancel_quote_ix(a, &maker)]).unwrap_or_default(),
-        Intent::Arbitrage { buy_amount, max_quote_in, min_quote_out, .. } => {
-            let others: Vec<MakerAddresses> = makers.iter().filter(|m| Some(m.maker) != running.maker.map(|x| x.maker)).copied().take(8).collect();
+        Intent::CancelQuote => running
+            .maker
+            .map(|maker| vec![cancel_quote_ix(a, &maker)])
+            .unwrap_or_default(),
+        Intent::Arbitrage {
+            buy_amount,
+            max_quote_in,
+            min_quote_out,
+            ..
+        } => {
+            let others: Vec<MakerAddresses> = makers
+                .iter()
+                .filter(|m| Some(m.maker) != running.maker.map(|x| x.maker))
+                .copied()
+                .take(8)
+                .collect();
             vec![
-                swap_ix(a, &running.accounts, TradeSide::Buy, SwapKind::ExactOut { amount_out: *buy_amount, max_amount_in: *max_quote_in }, &others),
-                swap_ix(a, &running.accounts, TradeSide::Sell, SwapKind::ExactIn { amount_in: *buy_amount, min_amount_out: *min_quote_out }, &others),
+                swap_ix(
+                    a,
+                    &running.accounts,
+                    TradeSide::Buy,
+                    SwapKind::ExactOut {
+                        amount_out: *buy_amount,
+                        max_amount_in: *max_quote_in,
+                    },
+                    &others,
+                ),
+                swap_ix(
+                    a,
+                    &running.accounts,
+                    TradeSide::Sell,
+                    SwapKind::ExactIn {
+                        amount_in: *buy_amount,
+                        min_amount_out: *min_quote_out,
+                    },
+                    &others,
+                ),
             ]
         }
-        Intent::Swap { side, amount, limit_quote } => {
-            let side = if *side == Side::Buy { TradeSide::Buy } else { TradeSide::Sell };
+        Intent::Swap {
+            side,
+            amount,
+            limit_quote,
+        } => {
+            let side = if *side == Side::Buy {
+                TradeSide::Buy
+            } else {
+                TradeSide::Sell
+            };
             let kind = match side {
-                TradeSide::Buy => SwapKind::ExactOut { amount_out: *amount, max_amount_in: *limit_quote },
-                TradeSide::Sell => SwapKind::ExactIn { amount_in: *amount, min_amount_out: *limit_quote },
+                TradeSide::Buy => SwapKind::ExactOut {
+                    amount_out: *amount,
+                    max_amount_in: *limit_quote,
+                },
+                TradeSide::Sell => SwapKind::ExactIn {
+                    amount_in: *amount,
+                    min_amount_out: *limit_quote,
+                },
             };
             vec![swap_ix(a, &running.accounts, side, kind, makers)]
         }
@@ -337,7 +529,13 @@ fn instructions_for(intent: &Intent, running: &Running, makers: &[MakerAddresses
     }
 }
 
-async fn token_account_for(rpc: &RpcClient, payer: &Keypair, mint: &Address, state_dir: &std::path::Path, name: &str) -> Result<Address> {
+async fn token_account_for(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    mint: &Address,
+    state_dir: &std::path::Path,
+    name: &str,
+) -> Result<Address> {
     // One token account per (strategy, mint), remembered in the state dir so restarts reuse it.
     let path = state_dir.join(format!("{name}-{mint}.account"));
     if let Ok(text) = std::fs::read_to_string(&path) {
@@ -352,10 +550,29 @@ async fn token_account_for(rpc: &RpcClient, payer: &Keypair, mint: &Address, sta
     let space = anchor_spl::token::spl_token::state::Account::LEN;
     let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
     let instructions = [
-        rwa_harness::solana_instruction_compat::create_account(&payer.pubkey(), &account.pubkey(), rent, space as u64, &anchor_spl::token::spl_token::ID),
-        anchor_spl::token::spl_token::instruction::initialize_account3(&anchor_spl::token::spl_token::ID, &account.pubkey(), mint, &payer.pubkey())?,
+        rwa_harness::solana_instruction_compat::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
+            rent,
+            space as u64,
+            &anchor_spl::token::spl_token::ID,
+        ),
+        anchor_spl::token::spl_token::instruction::initialize_account3(
+            &anchor_spl::token::spl_token::ID,
+            &account.pubkey(),
+            mint,
+            &payer.pubkey(),
+        )?,
     ];
-    match pipeline::send(rpc, payer, &[&account], &instructions, &PipelineConfig::default()).await? {
+    match pipeline::send(
+        rpc,
+        payer,
+        &[&account],
+        &instructions,
+        &PipelineConfig::default(),
+    )
+    .await?
+    {
         Outcome::Landed(_) => {}
         Outcome::Refused(reason) => bail!("creating a token account for {mint}: {reason}"),
     }
@@ -363,7 +580,12 @@ async fn token_account_for(rpc: &RpcClient, payer: &Keypair, mint: &Address, sta
     Ok(account.pubkey())
 }
 
-async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, state_dir: &std::path::Path) -> Result<Running> {
+async fn prepare(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    config: &StrategyConfig,
+    state_dir: &std::path::Path,
+) -> Result<Running> {
     let market_address = crate::chain::parse_address(&config.market, "strategy market")?;
     let market: Market = account(rpc, &market_address).await?;
     let mut addresses = MarketAddresses::derive(market.rwa_mint, market.quote_mint);
@@ -373,12 +595,17 @@ async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, stat
     if market.rule_set != Address::default() {
         addresses.rule_set = Some(market.rule_set);
     }
-    let rwa_account = token_account_for(rpc, payer, &market.rwa_mint, state_dir, &config.name).await?;
+    let rwa_account =
+        token_account_for(rpc, payer, &market.rwa_mint, state_dir, &config.name).await?;
     let quote_account = match &config.quote_account {
         Some(text) => crate::chain::parse_address(text, "strategy quote_account")?,
         None => token_account_for(rpc, payer, &market.quote_mint, state_dir, &config.name).await?,
     };
-    let accounts = TraderAccounts { trader: payer.pubkey(), rwa_account, quote_account };
+    let accounts = TraderAccounts {
+        trader: payer.pubkey(),
+        rwa_account,
+        quote_account,
+    };
     let mut mm = market_maker::MarketMakerParams::default();
     if let Some(size) = config.quote_size {
         mm.quote_size = size;
@@ -398,13 +625,32 @@ async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, stat
             // Buy the inventory on the market, then open the maker and escrow it.
             let mut instructions = Vec::new();
             if config.escrow_rwa > 0 {
-                instructions.push(swap_ix(&addresses, &accounts, TradeSide::Buy, SwapKind::ExactOut { amount_out: config.escrow_rwa, max_amount_in: u64::MAX }, &[]));
+                instructions.push(swap_ix(
+                    &addresses,
+                    &accounts,
+                    TradeSide::Buy,
+                    SwapKind::ExactOut {
+                        amount_out: config.escrow_rwa,
+                        max_amount_in: u64::MAX,
+                    },
+                    &[],
+                ));
             }
             instructions.push(open_maker_ix(&addresses, &maker));
-            instructions.push(maker_inventory_ix(&addresses, &maker, &accounts, true, config.escrow_rwa, config.escrow_quote));
-            match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await? {
+            instructions.push(maker_inventory_ix(
+                &addresses,
+                &maker,
+                &accounts,
+                true,
+                config.escrow_rwa,
+                config.escrow_quote,
+            ));
+            match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await?
+            {
                 Outcome::Landed(_) => {}
-                Outcome::Refused(reason) => bail!("opening the maker for {}: {reason}", config.name),
+                Outcome::Refused(reason) => {
+                    bail!("opening the maker for {}: {reason}", config.name)
+                }
             }
         }
         Some(maker)
@@ -414,44 +660,131 @@ async fn prepare(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig, stat
     if config.kind == "governance" {
         ensure_stake(rpc, payer, config).await?;
     }
-    let noise = noise::NoiseParams { seed: config.seed.unwrap_or(7), ..noise::NoiseParams::default() };
-    Ok(Running { config: config.clone(), market: addresses, accounts, maker, mm, arb, noise, resting_mid: None, start_value: None, pnl: 0, last_quote: None, landed: 0, refused: 0, oracle_age: 0, state_dir: state_dir.to_path_buf(), forecast: 0.0 })
+    let mut portfolio = Vec::new();
+    if config.kind == "risk_parity" {
+        for text in config.markets.clone().unwrap_or_default() {
+            let address = crate::chain::parse_address(&text, "risk_parity market")?;
+            let state: Market = account(rpc, &address).await?;
+            let mut m = MarketAddresses::derive(state.rwa_mint, state.quote_mint);
+            if state.rule_set != Address::default() {
+                m.rule_set = Some(state.rule_set);
+            }
+            let rwa =
+                token_account_for(rpc, payer, &state.rwa_mint, state_dir, &config.name).await?;
+            portfolio.push((m, rwa));
+        }
+    }
+    let noise = noise::NoiseParams {
+        seed: config.seed.unwrap_or(7),
+        ..noise::NoiseParams::default()
+    };
+    Ok(Running {
+        config: config.clone(),
+        market: addresses,
+        accounts,
+        maker,
+        mm,
+        arb,
+        noise,
+        resting_mid: None,
+        start_value: None,
+        pnl: 0,
+        last_quote: None,
+        landed: 0,
+        refused: 0,
+        oracle_age: 0,
+        state_dir: state_dir.to_path_buf(),
+        forecast: 0.0,
+        portfolio,
+        last_rebalance_slot: 0,
+        invested: 0,
+    })
 }
 
-async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics) -> Result<()> {
+async fn tick(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    running: &mut Running,
+    journal: &mut Journal,
+    metrics: &Metrics,
+) -> Result<()> {
     let started = std::time::Instant::now();
     let (view, makers) = snapshot(rpc, running).await?;
     let intents = match running.config.kind.as_str() {
         "market_maker" => market_maker::step(&view, &running.mm),
         "noise" => noise::step(&view, &running.noise),
-        "governance" => vec![],
+        "governance" | "risk_parity" => vec![],
         "keeper" => {
             let limit = running.config.max_oracle_age_slots.unwrap_or(150);
-            if running.oracle_age > limit { vec![Intent::UpdateOracle] } else { vec![] }
+            if running.oracle_age > limit {
+                vec![Intent::UpdateOracle]
+            } else {
+                vec![]
+            }
         }
         _ => arbitrage::step(&view, &running.arb),
     };
+    if running.config.kind == "risk_parity" {
+        if let Err(error) = rebalance(rpc, payer, running, journal, metrics, view.slot).await {
+            eprintln!("risk parity {}: {error:#}", running.config.name);
+        }
+    }
     if running.config.kind == "governance" {
-        if let Err(error) = govern(rpc, payer, running, journal, metrics, view.volatility, view.slot).await {
+        if let Err(error) = govern(
+            rpc,
+            payer,
+            running,
+            journal,
+            metrics,
+            view.volatility,
+            view.slot,
+        )
+        .await
+        {
             eprintln!("governance {}: {error:#}", running.config.name);
         }
     }
     if running.config.kind == "keeper" {
         if let Some(lending_market) = running.config.lending_market.clone() {
-            if let Err(error) = keeper_liquidations(rpc, payer, running, journal, metrics, &lending_market, view.slot).await {
-                eprintln!("keeper {}: liquidation scan failed: {error:#}", running.config.name);
+            if let Err(error) = keeper_liquidations(
+                rpc,
+                payer,
+                running,
+                journal,
+                metrics,
+                &lending_market,
+                view.slot,
+            )
+            .await
+            {
+                eprintln!(
+                    "keeper {}: liquidation scan failed: {error:#}",
+                    running.config.name
+                );
             }
         }
     }
     // Mark-to-market at the TWAP for the kill switch.
-    let value = view.position.quote as i64 + (view.position.rwa as f64 / view.token_unit() * view.twap * view.quote_unit()) as i64;
+    let value = view.position.quote as i64
+        + (view.position.rwa as f64 / view.token_unit() * view.twap * view.quote_unit()) as i64;
     let start = *running.start_value.get_or_insert(value);
     running.pnl = value - start;
     metrics.pnl.store(value - start, Ordering::Relaxed);
-    metrics.inventory.store(view.position.rwa, Ordering::Relaxed);
-    metrics.quotes_live.store(view.live_quotes().filter(|q| q.own).count() as u64, Ordering::Relaxed);
+    metrics
+        .inventory
+        .store(view.position.rwa, Ordering::Relaxed);
+    metrics.quotes_live.store(
+        view.live_quotes().filter(|q| q.own).count() as u64,
+        Ordering::Relaxed,
+    );
     for (index, intent) in intents.iter().enumerate() {
-        let id = format!("{}:{}:{}:{}", running.config.name, view.slot, index, serde_json::to_string(intent)?);
+        let id = format!(
+            "{}:{}:{}:{}",
+            running.config.name,
+            view.slot,
+            index,
+            serde_json::to_string(intent)?
+        );
         if journal.get(&id).is_some() {
             continue; // already sent by an earlier run: never twice
         }
@@ -460,12 +793,20 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
             continue;
         }
         metrics.intents.fetch_add(1, Ordering::Relaxed);
-        let entry = Entry { id: id.clone(), strategy: running.config.name.clone(), intent: serde_json::to_value(intent)?, status: Status::Pending };
+        let entry = Entry {
+            id: id.clone(),
+            strategy: running.config.name.clone(),
+            intent: serde_json::to_value(intent)?,
+            status: Status::Pending,
+        };
         journal.record(entry.clone())?;
         metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
         match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await {
             Ok(Outcome::Landed(signature)) => {
-                journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
+                journal.record(Entry {
+                    status: Status::Landed { signature },
+                    ..entry
+                })?;
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
                 running.landed += 1;
                 let latency = started.elapsed().as_micros() as u64;
@@ -473,7 +814,12 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
                 if let Ok(mut latencies) = metrics.latencies_us.lock() {
                     latencies.push(latency);
                 }
-                if let Intent::PostQuote { bid_price, ask_price, .. } = intent {
+                if let Intent::PostQuote {
+                    bid_price,
+                    ask_price,
+                    ..
+                } = intent
+                {
                     running.resting_mid = Some((bid_price + ask_price) / 2.0);
                     running.last_quote = Some((*bid_price, *ask_price));
                 }
@@ -482,12 +828,20 @@ async fn tick(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: 
                 }
             }
             Ok(Outcome::Refused(reason)) => {
-                journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
+                journal.record(Entry {
+                    status: Status::Failed { reason },
+                    ..entry
+                })?;
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
                 running.refused += 1;
             }
             Err(error) => {
-                journal.record(Entry { status: Status::Failed { reason: format!("{error:#}") }, ..entry })?;
+                journal.record(Entry {
+                    status: Status::Failed {
+                        reason: format!("{error:#}"),
+                    },
+                    ..entry
+                })?;
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
                 running.refused += 1;
             }
@@ -509,24 +863,40 @@ pub struct StrategySummary {
     pub last_quote: Option<(f64, f64)>,
 }
 
-pub async fn run(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) -> Result<Arc<Metrics>> {
-    run_with_summary(config, payer, stop).await.map(|(metrics, _)| metrics)
+pub async fn run(
+    config: AgentsConfig,
+    payer: Keypair,
+    stop: Arc<AtomicBool>,
+) -> Result<Arc<Metrics>> {
+    run_with_summary(config, payer, stop)
+        .await
+        .map(|(metrics, _)| metrics)
 }
 
-pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<AtomicBool>) -> Result<(Arc<Metrics>, Vec<StrategySummary>)> {
+pub async fn run_with_summary(
+    config: AgentsConfig,
+    payer: Keypair,
+    stop: Arc<AtomicBool>,
+) -> Result<(Arc<Metrics>, Vec<StrategySummary>)> {
     let rpc = crate::chain::client_with_rate(&config.cluster, config.max_requests_per_second)?;
-    std::fs::create_dir_all(&config.state_dir).with_context(|| format!("creating {}", config.state_dir.display()))?;
+    std::fs::create_dir_all(&config.state_dir)
+        .with_context(|| format!("creating {}", config.state_dir.display()))?;
     let mut journal = Journal::open(&config.state_dir.join("intents.jsonl"))?;
     let metrics = Arc::new(Metrics::default());
     if config.metrics_port != 0 {
         let served = metrics.clone();
         let router = Router::new()
             .route("/health", get(|| async { "ok" }))
-            .route("/metrics", get(move || {
-                let served = served.clone();
-                async move { served.render() }
-            }));
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.metrics_port)).await.with_context(|| format!("binding metrics port {}", config.metrics_port))?;
+            .route(
+                "/metrics",
+                get(move || {
+                    let served = served.clone();
+                    async move { served.render() }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.metrics_port))
+            .await
+            .with_context(|| format!("binding metrics port {}", config.metrics_port))?;
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -535,13 +905,28 @@ pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<At
     for entry in journal.in_flight() {
         let status = match &entry.status {
             Status::Sent { signature } | Status::Landed { signature } => {
-                let parsed = signature.parse().map_err(|_| anyhow!("bad signature in journal"))?;
-                match rpc.get_signature_statuses(&[parsed]).await?.value.first().cloned().flatten() {
-                    Some(status) if status.err.is_none() => Status::Landed { signature: signature.clone() },
-                    _ => Status::Failed { reason: "not landed before restart".into() },
+                let parsed = signature
+                    .parse()
+                    .map_err(|_| anyhow!("bad signature in journal"))?;
+                match rpc
+                    .get_signature_statuses(&[parsed])
+                    .await?
+                    .value
+                    .first()
+                    .cloned()
+                    .flatten()
+                {
+                    Some(status) if status.err.is_none() => Status::Landed {
+                        signature: signature.clone(),
+                    },
+                    _ => Status::Failed {
+                        reason: "not landed before restart".into(),
+                    },
                 }
             }
-            _ => Status::Failed { reason: "interrupted before sending; superseded by fresh intents".into() },
+            _ => Status::Failed {
+                reason: "interrupted before sending; superseded by fresh intents".into(),
+            },
         };
         journal.record(Entry { status, ..entry })?;
     }
@@ -596,14 +981,27 @@ pub async fn run_with_summary(config: AgentsConfig, payer: Keypair, stop: Arc<At
         if let Some(maker) = strategy.maker {
             if let Ok(state) = account::<Maker>(&rpc, &maker.maker).await {
                 if state.bid_size > 0 || state.ask_size > 0 {
-                    let _ = pipeline::send(&rpc, &payer, &[], &[cancel_quote_ix(&strategy.market, &maker)], &PipelineConfig::default()).await;
+                    let _ = pipeline::send(
+                        &rpc,
+                        &payer,
+                        &[],
+                        &[cancel_quote_ix(&strategy.market, &maker)],
+                        &PipelineConfig::default(),
+                    )
+                    .await;
                 }
             }
         }
     }
     let summary = running
         .iter()
-        .map(|s| StrategySummary { name: s.config.name.clone(), landed: s.landed, refused: s.refused, pnl: s.pnl, last_quote: s.last_quote })
+        .map(|s| StrategySummary {
+            name: s.config.name.clone(),
+            landed: s.landed,
+            refused: s.refused,
+            pnl: s.pnl,
+            last_quote: s.last_quote,
+        })
         .collect();
     Ok((metrics, summary))
 }
@@ -649,7 +1047,9 @@ pub async fn status(config: &AgentsConfig, owner: &Address) -> Result<serde_json
 
 /// The websocket URL a validator serves next to `rpc_url`.
 pub fn websocket_url(rpc_url: &str) -> String {
-    let ws = rpc_url.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    let ws = rpc_url
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1);
     // Local validators (and the embedded localnet) serve websocket on the RPC port + 1.
     if let Some((prefix, port)) = ws.rsplit_once(':') {
         if let Ok(port) = port.trim_end_matches('/').parse::<u16>() {
@@ -663,15 +1063,21 @@ pub fn websocket_url(rpc_url: &str) -> String {
 
 /// Subscribes to `accounts` and wakes the loop on every change; without a websocket the daemon
 /// still runs on its timer.
-async fn watch(ws_url: String, accounts: Vec<Address>, wake: Arc<tokio::sync::Notify>, metrics: Arc<Metrics>) {
+async fn watch(
+    ws_url: String,
+    accounts: Vec<Address>,
+    wake: Arc<tokio::sync::Notify>,
+    metrics: Arc<Metrics>,
+) {
     use futures_util::StreamExt;
-    let client = match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(&ws_url).await {
-        Ok(client) => client,
-        Err(error) => {
-            eprintln!("websocket {ws_url} unavailable ({error}); ticking on the timer only");
-            return;
-        }
-    };
+    let client =
+        match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(&ws_url).await {
+            Ok(client) => client,
+            Err(error) => {
+                eprintln!("websocket {ws_url} unavailable ({error}); ticking on the timer only");
+                return;
+            }
+        };
     let mut streams = Vec::new();
     for account in &accounts {
         match client.account_subscribe(account, None).await {
@@ -687,7 +1093,12 @@ async fn watch(ws_url: String, accounts: Vec<Address>, wake: Arc<tokio::sync::No
 }
 
 /// rwa_lending accounts of `discriminator` whose `lending_market` field (at `offset`) matches.
-async fn lending_accounts<T: AccountDeserialize>(rpc: &RpcClient, discriminator: &[u8], offset: usize, lending_market: &Address) -> Result<Vec<(Address, T)>> {
+async fn lending_accounts<T: AccountDeserialize>(
+    rpc: &RpcClient,
+    discriminator: &[u8],
+    offset: usize,
+    lending_market: &Address,
+) -> Result<Vec<(Address, T)>> {
     use solana_account_decoder_client_types::UiAccountEncoding;
     use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
     use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
@@ -696,22 +1107,41 @@ async fn lending_accounts<T: AccountDeserialize>(rpc: &RpcClient, discriminator:
             RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, discriminator)),
             RpcFilterType::Memcmp(Memcmp::new_base58_encoded(offset, lending_market.as_ref())),
         ]),
-        account_config: RpcAccountInfoConfig { encoding: Some(UiAccountEncoding::Base64), ..Default::default() },
+        account_config: RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            ..Default::default()
+        },
         with_context: None,
         sort_results: None,
     };
-    let accounts = rpc.get_program_ui_accounts_with_config(&rwa_lending::ID, config).await?;
+    let accounts = rpc
+        .get_program_ui_accounts_with_config(&rwa_lending::ID, config)
+        .await?;
     let mut decoded = Vec::new();
     for (address, account) in accounts {
-        let data = account.data.decode().ok_or_else(|| anyhow!("{address}: undecodable"))?;
-        decoded.push((address, T::try_deserialize(&mut data.as_slice()).map_err(|e| anyhow!("{address}: {e}"))?));
+        let data = account
+            .data
+            .decode()
+            .ok_or_else(|| anyhow!("{address}: undecodable"))?;
+        decoded.push((
+            address,
+            T::try_deserialize(&mut data.as_slice()).map_err(|e| anyhow!("{address}: {e}"))?,
+        ));
     }
     Ok(decoded)
 }
 
 /// The keeper's liquidation pass: scan obligations, plan with the pure keeper, and send
 /// refresh + liquidate for each candidate (simulation refuses the ones healthy at fresh prices).
-async fn keeper_liquidations(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics, lending_market: &str, slot: u64) -> Result<()> {
+async fn keeper_liquidations(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    running: &mut Running,
+    journal: &mut Journal,
+    metrics: &Metrics,
+    lending_market: &str,
+    slot: u64,
+) -> Result<()> {
     use anchor_lang::Discriminator;
     use rwa_agent_core::strategies::keeper;
     use rwa_harness::lending::{liquidate_ix, refresh_all, LendingAddresses};
@@ -726,9 +1156,16 @@ async fn keeper_liquidations(rpc: &RpcClient, payer: &Keypair, running: &mut Run
         addresses.rule_set = Some(lending.rule_set);
     }
     // CollateralConfig: discriminator, three one-byte fields, then lending_market.
-    let configs: Vec<(Address, CollateralConfig)> = lending_accounts(rpc, CollateralConfig::DISCRIMINATOR, 8 + 3, &lending_address).await?;
+    let configs: Vec<(Address, CollateralConfig)> = lending_accounts(
+        rpc,
+        CollateralConfig::DISCRIMINATOR,
+        8 + 3,
+        &lending_address,
+    )
+    .await?;
     // Obligation: discriminator, bump, then lending_market.
-    let obligations: Vec<(Address, Obligation)> = lending_accounts(rpc, Obligation::DISCRIMINATOR, 8 + 1, &lending_address).await?;
+    let obligations: Vec<(Address, Obligation)> =
+        lending_accounts(rpc, Obligation::DISCRIMINATOR, 8 + 1, &lending_address).await?;
     let mut infos: Vec<keeper::CollateralInfo> = Vec::with_capacity(configs.len());
     for (_, c) in &configs {
         // Price now: the collateral market's oracle TWAP (the config's price is from its last refresh).
@@ -753,11 +1190,22 @@ async fn keeper_liquidations(rpc: &RpcClient, payer: &Keypair, running: &mut Run
         .map(|(_, o)| keeper::ObligationView {
             debt: o.debt,
             liquidation_limit: o.liquidation_limit,
-            collaterals: o.active().filter_map(|entry| configs.iter().position(|(address, _)| *address == entry.config).map(|i| (i, entry.amount))).collect(),
+            collaterals: o
+                .active()
+                .filter_map(|entry| {
+                    configs
+                        .iter()
+                        .position(|(address, _)| *address == entry.config)
+                        .map(|i| (i, entry.amount))
+                })
+                .collect(),
         })
         .collect();
     let available = token_balance(rpc, &running.accounts.quote_account).await;
-    let params = keeper::KeeperParams { transaction_cost: running.arb.transaction_cost, ..keeper::KeeperParams::default() };
+    let params = keeper::KeeperParams {
+        transaction_cost: running.arb.transaction_cost,
+        ..keeper::KeeperParams::default()
+    };
     let market_of = |config: &CollateralConfig| MarketAddresses {
         market: config.rwa_market,
         rwa_mint: config.rwa_mint,
@@ -769,32 +1217,68 @@ async fn keeper_liquidations(rpc: &RpcClient, payer: &Keypair, running: &mut Run
     };
     for plan in keeper::liquidations(&views, &infos, lending.quote_decimals, available, &params) {
         let (obligation_address, obligation) = &obligations[plan.obligation];
-        let id = format!("{}:liquidate:{obligation_address}:{slot}", running.config.name);
+        let id = format!(
+            "{}:liquidate:{obligation_address}:{slot}",
+            running.config.name
+        );
         if journal.get(&id).is_some() {
             continue;
         }
         let held: Vec<MarketAddresses> = obligation
             .active()
-            .filter_map(|entry| configs.iter().find(|(address, _)| *address == entry.config).map(|(_, c)| market_of(c)))
+            .filter_map(|entry| {
+                configs
+                    .iter()
+                    .find(|(address, _)| *address == entry.config)
+                    .map(|(_, c)| market_of(c))
+            })
             .collect();
         let (_, seized_config) = &configs[plan.collateral];
         let seized_market = market_of(seized_config);
-        let rwa_account = token_account_for(rpc, payer, &seized_config.rwa_mint, &running.state_dir.clone(), &format!("{}-liq", running.config.name)).await?;
+        let rwa_account = token_account_for(
+            rpc,
+            payer,
+            &seized_config.rwa_mint,
+            &running.state_dir.clone(),
+            &format!("{}-liq", running.config.name),
+        )
+        .await?;
         let mut instructions = refresh_all(&addresses, &obligation.owner, &held);
-        instructions.push(liquidate_ix(&addresses, &payer.pubkey(), &obligation.owner, &seized_market, &running.accounts.quote_account, &rwa_account, plan.repay, 1, &held));
-        let entry = Entry { id: id.clone(), strategy: running.config.name.clone(), intent: serde_json::json!({ "Liquidate": { "obligation": obligation_address.to_string(), "repay": plan.repay, "expected_profit": plan.expected_profit } }), status: Status::Pending };
+        instructions.push(liquidate_ix(
+            &addresses,
+            &payer.pubkey(),
+            &obligation.owner,
+            &seized_market,
+            &running.accounts.quote_account,
+            &rwa_account,
+            plan.repay,
+            1,
+            &held,
+        ));
+        let entry = Entry {
+            id: id.clone(),
+            strategy: running.config.name.clone(),
+            intent: serde_json::json!({ "Liquidate": { "obligation": obligation_address.to_string(), "repay": plan.repay, "expected_profit": plan.expected_profit } }),
+            status: Status::Pending,
+        };
         journal.record(entry.clone())?;
         metrics.intents.fetch_add(1, Ordering::Relaxed);
         metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
         match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await? {
             Outcome::Landed(signature) => {
-                journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
+                journal.record(Entry {
+                    status: Status::Landed { signature },
+                    ..entry
+                })?;
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
                 running.landed += 1;
             }
             Outcome::Refused(reason) => {
                 // Healthy at fresh prices (or outbid): nothing was spent.
-                journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
+                journal.record(Entry {
+                    status: Status::Failed { reason },
+                    ..entry
+                })?;
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
                 running.refused += 1;
             }
@@ -803,23 +1287,43 @@ async fn keeper_liquidations(rpc: &RpcClient, payer: &Keypair, running: &mut Run
     Ok(())
 }
 
-async fn send_recorded(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics, id: String, intent: serde_json::Value, instructions: &[Instruction]) -> Result<bool> {
+async fn send_recorded(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    running: &mut Running,
+    journal: &mut Journal,
+    metrics: &Metrics,
+    id: String,
+    intent: serde_json::Value,
+    instructions: &[Instruction],
+) -> Result<bool> {
     if journal.get(&id).is_some() {
         return Ok(false);
     }
-    let entry = Entry { id, strategy: running.config.name.clone(), intent, status: Status::Pending };
+    let entry = Entry {
+        id,
+        strategy: running.config.name.clone(),
+        intent,
+        status: Status::Pending,
+    };
     journal.record(entry.clone())?;
     metrics.intents.fetch_add(1, Ordering::Relaxed);
     metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
     match pipeline::send(rpc, payer, &[], instructions, &PipelineConfig::default()).await? {
         Outcome::Landed(signature) => {
-            journal.record(Entry { status: Status::Landed { signature }, ..entry })?;
+            journal.record(Entry {
+                status: Status::Landed { signature },
+                ..entry
+            })?;
             metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
             running.landed += 1;
             Ok(true)
         }
         Outcome::Refused(reason) => {
-            journal.record(Entry { status: Status::Failed { reason }, ..entry })?;
+            journal.record(Entry {
+                status: Status::Failed { reason },
+                ..entry
+            })?;
             metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
             running.refused += 1;
             Ok(false)
@@ -833,14 +1337,30 @@ fn dao_addresses(dao: &rule_dao::state::Dao) -> rwa_harness::dao::DaoAddresses {
 
 /// Keeps `stake_amount` staked in the DAO (stake is locked; only increases happen here).
 async fn ensure_stake(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig) -> Result<()> {
-    let dao_address = crate::chain::parse_address(config.dao.as_deref().unwrap_or_default(), "governance dao")?;
+    let dao_address =
+        crate::chain::parse_address(config.dao.as_deref().unwrap_or_default(), "governance dao")?;
     let dao: rule_dao::state::Dao = account(rpc, &dao_address).await?;
     let addresses = dao_addresses(&dao);
     let wanted = config.stake_amount.unwrap_or(0);
-    let staked = account::<rule_dao::state::StakePosition>(rpc, &addresses.position(&payer.pubkey())).await.map(|p| p.amount).unwrap_or(0);
+    let staked =
+        account::<rule_dao::state::StakePosition>(rpc, &addresses.position(&payer.pubkey()))
+            .await
+            .map(|p| p.amount)
+            .unwrap_or(0);
     if wanted > staked {
-        let from = crate::chain::parse_address(config.stake_account.as_deref().ok_or_else(|| anyhow!("governance needs `stake_account` to stake from"))?, "stake_account")?;
-        let stake = rwa_harness::dao::staking_ix(&addresses, &payer.pubkey(), &from, rwa_harness::dao::StakeAction::Stake(wanted - staked));
+        let from = crate::chain::parse_address(
+            config
+                .stake_account
+                .as_deref()
+                .ok_or_else(|| anyhow!("governance needs `stake_account` to stake from"))?,
+            "stake_account",
+        )?;
+        let stake = rwa_harness::dao::staking_ix(
+            &addresses,
+            &payer.pubkey(),
+            &from,
+            rwa_harness::dao::StakeAction::Stake(wanted - staked),
+        );
         match pipeline::send(rpc, payer, &[], &[stake], &PipelineConfig::default()).await? {
             Outcome::Landed(_) => {}
             Outcome::Refused(reason) => bail!("staking in {dao_address}: {reason}"),
@@ -851,16 +1371,33 @@ async fn ensure_stake(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig)
 
 /// One governance step: forecast volatility, execute what passed, vote on what is open (by
 /// reward), propose tighter or looser rules when the forecast crosses a threshold.
-async fn govern(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal: &mut Journal, metrics: &Metrics, volatility: f64, slot: u64) -> Result<()> {
+async fn govern(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    running: &mut Running,
+    journal: &mut Journal,
+    metrics: &Metrics,
+    volatility: f64,
+    slot: u64,
+) -> Result<()> {
     use rule_dao::state::{Dao, Proposal, ProposalKind, ProposalState, RuleSet, VoteChoice};
     use rwa_agent_core::strategies::governance;
     let params = governance::GovernanceParams {
-        tighten_above: running.config.tighten_above.unwrap_or(governance::GovernanceParams::default().tighten_above),
-        relax_below: running.config.relax_below.unwrap_or(governance::GovernanceParams::default().relax_below),
+        tighten_above: running
+            .config
+            .tighten_above
+            .unwrap_or(governance::GovernanceParams::default().tighten_above),
+        relax_below: running
+            .config
+            .relax_below
+            .unwrap_or(governance::GovernanceParams::default().relax_below),
         ..governance::GovernanceParams::default()
     };
     running.forecast = governance::forecast(running.forecast, volatility, params.lambda);
-    let dao_address = crate::chain::parse_address(running.config.dao.as_deref().unwrap_or_default(), "governance dao")?;
+    let dao_address = crate::chain::parse_address(
+        running.config.dao.as_deref().unwrap_or_default(),
+        "governance dao",
+    )?;
     let dao: Dao = account(rpc, &dao_address).await?;
     let addresses = dao_addresses(&dao);
     let rule_set: RuleSet = account(rpc, &dao.rule_set).await?;
@@ -874,12 +1411,18 @@ async fn govern(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal
                 RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, Proposal::DISCRIMINATOR)),
                 RpcFilterType::Memcmp(Memcmp::new_base58_encoded(8 + 1, dao_address.as_ref())),
             ]),
-            account_config: RpcAccountInfoConfig { encoding: Some(UiAccountEncoding::Base64), ..Default::default() },
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                ..Default::default()
+            },
             with_context: None,
             sort_results: None,
         };
         let mut decoded = Vec::new();
-        for (address, ui) in rpc.get_program_ui_accounts_with_config(&rule_dao::ID, config).await? {
+        for (address, ui) in rpc
+            .get_program_ui_accounts_with_config(&rule_dao::ID, config)
+            .await?
+        {
             if let Some(data) = ui.data.decode() {
                 if let Ok(proposal) = Proposal::try_deserialize(&mut data.as_slice()) {
                     decoded.push((address, proposal));
@@ -889,31 +1432,63 @@ async fn govern(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal
         decoded
     };
     let baseline = running.config.baseline_breaker_bps.unwrap_or(1_500);
-    let tight = rule_set.rules.circuit_breaker_bps != 0 && rule_set.rules.circuit_breaker_bps < baseline;
+    let tight =
+        rule_set.rules.circuit_breaker_bps != 0 && rule_set.rules.circuit_breaker_bps < baseline;
     let mut open = false;
     for (address, proposal) in &proposals {
-        if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version {
+        if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version
+        {
             continue;
         }
         if slot > proposal.voting_ends_slot {
             if slot >= proposal.voting_ends_slot + dao.config.hold_up_slots {
                 let id = format!("{}:execute:{address}", running.config.name);
-                let execute = rwa_harness::dao::execute_ix(&addresses, &payer.pubkey(), proposal.index, None);
-                send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Execute": address.to_string() }), &[execute]).await?;
+                let execute =
+                    rwa_harness::dao::execute_ix(&addresses, &payer.pubkey(), proposal.index, None);
+                send_recorded(
+                    rpc,
+                    payer,
+                    running,
+                    journal,
+                    metrics,
+                    id,
+                    serde_json::json!({ "Execute": address.to_string() }),
+                    &[execute],
+                )
+                .await?;
             }
             continue;
         }
         open = true;
-        let ProposalKind::Rules { rules } = &proposal.kind else { continue };
+        let ProposalKind::Rules { rules } = &proposal.kind else {
+            continue;
+        };
         let position = addresses.position(&payer.pubkey());
-        if rpc.get_account(&addresses.vote_record(address, &position)).await.is_ok() {
+        if rpc
+            .get_account(&addresses.vote_record(address, &position))
+            .await
+            .is_ok()
+        {
             continue;
         }
         // Tighter rules: a little less profit for the agent, less volatility for the system.
-        let tightening = rules.circuit_breaker_bps != 0 && (rule_set.rules.circuit_breaker_bps == 0 || rules.circuit_breaker_bps < rule_set.rules.circuit_breaker_bps);
+        let tightening = rules.circuit_breaker_bps != 0
+            && (rule_set.rules.circuit_breaker_bps == 0
+                || rules.circuit_breaker_bps < rule_set.rules.circuit_breaker_bps);
         // (profit as a fraction of capital: a tighter band costs a market participant a little)
-        let (profit_after, sigma_after) = if tightening { (-0.0001, running.forecast * 0.7) } else { (0.0001, running.forecast * 1.3) };
-        let choice = match governance::vote(&params, 0.0, profit_after, running.forecast, sigma_after, 1e-9) {
+        let (profit_after, sigma_after) = if tightening {
+            (-0.0001, running.forecast * 0.7)
+        } else {
+            (0.0001, running.forecast * 1.3)
+        };
+        let choice = match governance::vote(
+            &params,
+            0.0,
+            profit_after,
+            running.forecast,
+            sigma_after,
+            1e-9,
+        ) {
             governance::Vote::Yes => VoteChoice::Yes,
             governance::Vote::No => VoteChoice::No,
             governance::Vote::Abstain => VoteChoice::Abstain,
@@ -928,21 +1503,197 @@ async fn govern(rpc: &RpcClient, payer: &Keypair, running: &mut Running, journal
             match proposal {
                 governance::RuleProposal::Tighten => {
                     rules.circuit_breaker_bps = baseline / 2;
-                    rules.circuit_breaker_window_slots = rules.circuit_breaker_window_slots.max(150);
+                    rules.circuit_breaker_window_slots =
+                        rules.circuit_breaker_window_slots.max(150);
                     rules.circuit_breaker_halt_slots = rules.circuit_breaker_halt_slots.max(300);
                 }
                 governance::RuleProposal::Relax => rules.circuit_breaker_bps = baseline,
             }
             let id = format!("{}:propose:{}", running.config.name, dao.proposal_count);
-            let propose = rwa_harness::dao::propose_ix(&addresses, &payer.pubkey(), dao.proposal_count, ProposalKind::Rules { rules }, "rwa-agents://governance/volatility-forecast");
-            if send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Propose": format!("{proposal:?}") }), &[propose]).await? {
+            let propose = rwa_harness::dao::propose_ix(
+                &addresses,
+                &payer.pubkey(),
+                dao.proposal_count,
+                ProposalKind::Rules { rules },
+                "rwa-agents://governance/volatility-forecast",
+            );
+            if send_recorded(
+                rpc,
+                payer,
+                running,
+                journal,
+                metrics,
+                id,
+                serde_json::json!({ "Propose": format!("{proposal:?}") }),
+                &[propose],
+            )
+            .await?
+            {
                 // The proposer backs its own proposal right away (it proposed because its reward says so).
                 let proposal_address = addresses.proposal(dao.proposal_count);
                 let id = format!("{}:vote:{proposal_address}", running.config.name);
-                let vote = rwa_harness::dao::vote_ix(&addresses, &payer.pubkey(), dao.proposal_count, VoteChoice::Yes);
+                let vote = rwa_harness::dao::vote_ix(
+                    &addresses,
+                    &payer.pubkey(),
+                    dao.proposal_count,
+                    VoteChoice::Yes,
+                );
                 send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": proposal_address.to_string(), "choice": "Yes" } }), &[vote]).await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// One risk-parity step: price histories from the markets' oracles, holdings from the wallet,
+/// the plan from the pure strategy, one swap per leg (sells first, so they fund the buys).
+async fn rebalance(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    running: &mut Running,
+    journal: &mut Journal,
+    metrics: &Metrics,
+    slot: u64,
+) -> Result<()> {
+    use rwa_agent_core::strategies::risk_parity;
+    let mut histories = Vec::new();
+    let mut prices = Vec::new();
+    let mut holdings = Vec::new();
+    let mut costs = Vec::new();
+    let mut units = Vec::new();
+    let mut curves = Vec::new();
+    for (m, rwa_account) in &running.portfolio {
+        let state: Market = account(rpc, &m.market).await?;
+        curves.push((
+            state.curve_market().map_err(|e| anyhow!("{e}"))?,
+            state.supply,
+            state.fee_bps,
+        ));
+        let oracle_account = rpc.get_account(&m.oracle).await?;
+        let oracle = crate::chain::decode_oracle(&oracle_account.data, &m.oracle)?;
+        let history: Vec<f64> = oracle
+            .chronological()
+            .map(|o| o.price.to_f64())
+            .filter(|p| *p > 0.0)
+            .collect();
+        let price = oracle
+            .twap(slot)
+            .map_err(|e| anyhow!("{e}"))?
+            .map(|p| p.to_f64())
+            .unwrap_or(state.spot_price().map_err(|e| anyhow!("{e}"))?.to_f64());
+        let unit = 10f64.powi(state.rwa_decimals as i32);
+        histories.push(history);
+        prices.push(price);
+        holdings.push(token_balance(rpc, rwa_account).await as f64 / unit);
+        // fee plus a slippage allowance
+        costs.push(state.fee_bps as f64 / 10_000.0 + 0.002);
+        units.push((unit, 10f64.powi(state.quote_decimals as i32)));
+    }
+    // Align the histories on their most recent common length.
+    let length = histories.iter().map(Vec::len).min().unwrap_or(0);
+    if length < 3 {
+        return Ok(());
+    }
+    let histories: Vec<Vec<f64>> = histories
+        .into_iter()
+        .map(|h| h[h.len() - length..].to_vec())
+        .collect();
+    let quote_unit = units.first().map(|u| u.1).unwrap_or(1e6);
+    let budget = running
+        .config
+        .capital
+        .unwrap_or(0)
+        .saturating_sub(running.invested);
+    let cash =
+        (budget.min(token_balance(rpc, &running.accounts.quote_account).await)) as f64 / quote_unit;
+    let n = prices.len();
+    let view = risk_parity::PortfolioView {
+        slot,
+        price_history: histories,
+        prices,
+        holdings,
+        cash,
+        caps: running.config.caps.clone().unwrap_or_else(|| vec![1.0; n]),
+        costs,
+        last_rebalance_slot: running.last_rebalance_slot,
+    };
+    let params = risk_parity::RiskParityParams {
+        drift_band: running.config.drift_band.unwrap_or(0.05),
+        rebalance_every_slots: running.config.rebalance_every_slots.unwrap_or(216_000),
+        ..risk_parity::RiskParityParams::default()
+    };
+    let Some(mut plan) = risk_parity::plan(&view, &params) else {
+        return Ok(());
+    };
+    plan.trades.sort_by_key(|t| t.side == Side::Buy);
+    let mut all_landed = !plan.trades.is_empty();
+    for trade in &plan.trades {
+        let (m, rwa_account) = running.portfolio[trade.asset];
+        let (unit, quote) = units[trade.asset];
+        let amount = (trade.amount * unit).floor() as u64;
+        if amount == 0 {
+            continue;
+        }
+        let accounts = TraderAccounts {
+            trader: payer.pubkey(),
+            rwa_account,
+            quote_account: running.accounts.quote_account,
+        };
+        // Bounds from the program's own curve math (price impact included) plus 1% for drift.
+        let (curve, supply, fee_bps) = &curves[trade.asset];
+        let (side, kind) = match trade.side {
+            Side::Buy => {
+                let Ok(cost) = curve.buy_cost(*supply, amount) else {
+                    continue;
+                };
+                let total =
+                    cost.saturating_add(rwa_math::fees::fee_on(cost, *fee_bps).unwrap_or(0));
+                (
+                    TradeSide::Buy,
+                    SwapKind::ExactOut {
+                        amount_out: amount,
+                        max_amount_in: total.saturating_add(total / 100),
+                    },
+                )
+            }
+            Side::Sell => {
+                let Ok(proceeds) = curve.sell_proceeds(*supply, amount) else {
+                    continue;
+                };
+                let net = proceeds
+                    .saturating_sub(rwa_math::fees::fee_on(proceeds, *fee_bps).unwrap_or(0));
+                (
+                    TradeSide::Sell,
+                    SwapKind::ExactIn {
+                        amount_in: amount,
+                        min_amount_out: net.saturating_sub(net / 100),
+                    },
+                )
+            }
+        };
+        let _ = quote;
+        let id = format!("{}:rebalance:{slot}:{}", running.config.name, trade.asset);
+        let intent = serde_json::json!({ "Rebalance": { "market": m.market.to_string(), "side": format!("{:?}", trade.side), "amount": amount, "target_weight": plan.targets[trade.asset] } });
+        let landed = send_recorded(
+            rpc,
+            payer,
+            running,
+            journal,
+            metrics,
+            id,
+            intent,
+            &[swap_ix(&m, &accounts, side, kind, &[])],
+        )
+        .await?;
+        if landed && trade.side == Side::Buy {
+            running.invested = running
+                .invested
+                .saturating_add((trade.notional * quote) as u64);
+        }
+        all_landed &= landed;
+    }
+    if all_landed {
+        running.last_rebalance_slot = slot;
     }
     Ok(())
 }

@@ -19,8 +19,14 @@ pub struct CancelProposal<'info> {
 impl CancelProposal<'_> {
     pub fn validate(&self) -> Result<()> {
         let proposal = &self.proposal;
-        require!(proposal.state == ProposalState::Voting, DaoError::InvalidProposalState);
-        require!(proposal.proposer == self.proposer.key() && proposal.votes_cast() == 0, DaoError::CannotCancel);
+        require!(
+            proposal.state == ProposalState::Voting,
+            DaoError::InvalidProposalState
+        );
+        require!(
+            proposal.proposer == self.proposer.key() && proposal.votes_cast() == 0,
+            DaoError::CannotCancel
+        );
         Ok(())
     }
 }
@@ -28,7 +34,11 @@ impl CancelProposal<'_> {
 pub fn handle_cancel_proposal(ctx: Context<CancelProposal>) -> Result<()> {
     ctx.accounts.validate()?;
     ctx.accounts.proposal.state = ProposalState::Cancelled;
-    let event = ProposalStateChanged { proposal: ctx.accounts.proposal.key(), state: ProposalState::Cancelled, slot: Clock::get()?.slot };
+    let event = ProposalStateChanged {
+        proposal: ctx.accounts.proposal.key(),
+        state: ProposalState::Cancelled,
+        slot: Clock::get()?.slot,
+    };
     emit_cpi!(event);
     Ok(())
 }

@@ -36,11 +36,22 @@ pub struct CastVote<'info> {
 impl CastVote<'_> {
     pub fn validate(&self, slot: u64) -> Result<()> {
         let proposal = &self.proposal;
-        require!(proposal.state == ProposalState::Voting, DaoError::InvalidProposalState);
-        require_eq!(proposal.config_version, self.dao.config_version, DaoError::ProposalStale);
+        require!(
+            proposal.state == ProposalState::Voting,
+            DaoError::InvalidProposalState
+        );
+        require_eq!(
+            proposal.config_version,
+            self.dao.config_version,
+            DaoError::ProposalStale
+        );
         require_gte!(proposal.voting_ends_slot, slot, DaoError::VotingClosed);
         require!(self.vote_record.weight == 0, DaoError::AlreadyVoted);
-        require_gt!(proposal.created_slot, self.position.last_increase_slot, DaoError::StakeAfterSnapshot);
+        require_gt!(
+            proposal.created_slot,
+            self.position.last_increase_slot,
+            DaoError::StakeAfterSnapshot
+        );
         require!(self.position.amount > 0, DaoError::NoVotingWeight);
         Ok(())
     }
@@ -58,7 +69,9 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, choice: VoteChoice) -> Result<()
     };
     *tally = tally.checked_add(weight).ok_or(DaoError::MathOverflow)?;
     let position = &mut ctx.accounts.position;
-    position.votes_locked_until_slot = position.votes_locked_until_slot.max(proposal.voting_ends_slot);
+    position.votes_locked_until_slot = position
+        .votes_locked_until_slot
+        .max(proposal.voting_ends_slot);
     position.votes_cast = position.votes_cast.saturating_add(1);
     let position_key = position.key();
     ctx.accounts.vote_record.set_inner(VoteRecord {
@@ -69,7 +82,15 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, choice: VoteChoice) -> Result<()
         weight,
         slot,
     });
-    let event = VoteCast { proposal: proposal.key(), voter: ctx.accounts.voter.key(), choice, weight, yes: proposal.yes, no: proposal.no, abstain: proposal.abstain };
+    let event = VoteCast {
+        proposal: proposal.key(),
+        voter: ctx.accounts.voter.key(),
+        choice,
+        weight,
+        yes: proposal.yes,
+        no: proposal.no,
+        abstain: proposal.abstain,
+    };
     emit_cpi!(event);
     Ok(())
 }

@@ -34,11 +34,23 @@ impl CreateDao<'_> {
     }
 }
 
-pub fn handle_create_dao(ctx: Context<CreateDao>, id: u64, config: DaoConfig, rules: RuleValues, veto_authority: Pubkey) -> Result<()> {
+pub fn handle_create_dao(
+    ctx: Context<CreateDao>,
+    id: u64,
+    config: DaoConfig,
+    rules: RuleValues,
+    veto_authority: Pubkey,
+) -> Result<()> {
     ctx.accounts.validate(&config, &rules)?;
     let slot = Clock::get()?.slot;
     let dao_key = ctx.accounts.dao.key();
-    ctx.accounts.rule_set.set_inner(RuleSet { dao: dao_key, version: 1, updated_slot: slot, bump: ctx.bumps.rule_set, rules });
+    ctx.accounts.rule_set.set_inner(RuleSet {
+        dao: dao_key,
+        version: 1,
+        updated_slot: slot,
+        bump: ctx.bumps.rule_set,
+        rules,
+    });
     ctx.accounts.dao.set_inner(Dao {
         bump: ctx.bumps.dao,
         authority_bump: ctx.bumps.authority,

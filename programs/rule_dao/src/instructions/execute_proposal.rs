@@ -28,15 +28,39 @@ impl ExecuteProposal<'_> {
     pub fn validate(&self, slot: u64) -> Result<()> {
         let proposal = &self.proposal;
         let dao = &self.dao;
-        require!(proposal.state == ProposalState::Voting, DaoError::InvalidProposalState);
-        require_eq!(proposal.config_version, dao.config_version, DaoError::ProposalStale);
+        require!(
+            proposal.state == ProposalState::Voting,
+            DaoError::InvalidProposalState
+        );
+        require_eq!(
+            proposal.config_version,
+            dao.config_version,
+            DaoError::ProposalStale
+        );
         require_gt!(slot, proposal.voting_ends_slot, DaoError::VotingOpen);
-        let result = tally(proposal.yes, proposal.no, proposal.abstain, proposal.total_stake_snapshot, dao.config.quorum_bps, dao.config.threshold_bps);
+        let result = tally(
+            proposal.yes,
+            proposal.no,
+            proposal.abstain,
+            proposal.total_stake_snapshot,
+            dao.config.quorum_bps,
+            dao.config.threshold_bps,
+        );
         require!(result.passed(), DaoError::ProposalDefeated);
-        require_gte!(slot, proposal.voting_ends_slot.saturating_add(dao.config.hold_up_slots), DaoError::HoldUpNotElapsed);
+        require_gte!(
+            slot,
+            proposal
+                .voting_ends_slot
+                .saturating_add(dao.config.hold_up_slots),
+            DaoError::HoldUpNotElapsed
+        );
         if let ProposalKind::Rules { .. } = proposal.kind {
             let cadence = self.rule_set.rules.update_cadence_slots;
-            require_gte!(slot, self.rule_set.updated_slot.saturating_add(cadence), DaoError::RuleCadence);
+            require_gte!(
+                slot,
+                self.rule_set.updated_slot.saturating_add(cadence),
+                DaoError::RuleCadence
+            );
         }
         Ok(())
     }
@@ -52,23 +76,44 @@ pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>
             rule_set.rules = rules;
             rule_set.version += 1;
             rule_set.updated_slot = slot;
-            let event = RulesUpdated { dao: dao_key, rule_set: rule_set.key(), version: rule_set.version, rules };
+            let event = RulesUpdated {
+                dao: dao_key,
+                rule_set: rule_set.key(),
+                version: rule_set.version,
+                rules,
+            };
             emit_cpi!(event);
         }
         ProposalKind::Config { config } => {
             let dao = &mut ctx.accounts.dao;
             dao.config = config;
             dao.config_version += 1;
-            let event = ConfigUpdated { dao: dao_key, config_version: dao.config_version, config };
+            let event = ConfigUpdated {
+                dao: dao_key,
+                config_version: dao.config_version,
+                config,
+            };
             emit_cpi!(event);
         }
         ProposalKind::MarketParams { market, update } => {
             let [market_account, oracle, event_authority, program] = ctx.remaining_accounts else {
                 return err!(DaoError::InvalidMarketAccounts);
             };
-            require_keys_eq!(market_account.key(), market, DaoError::InvalidMarketAccounts);
-            require_keys_eq!(program.key(), rwa_market::ID, DaoError::InvalidMarketAccounts);
-            let seeds: &[&[u8]] = &[AUTHORITY_SEED, dao_key.as_ref(), &[ctx.accounts.dao.authority_bump]];
+            require_keys_eq!(
+                market_account.key(),
+                market,
+                DaoError::InvalidMarketAccounts
+            );
+            require_keys_eq!(
+                program.key(),
+                rwa_market::ID,
+                DaoError::InvalidMarketAccounts
+            );
+            let seeds: &[&[u8]] = &[
+                AUTHORITY_SEED,
+                dao_key.as_ref(),
+                &[ctx.accounts.dao.authority_bump],
+            ];
             let accounts = rwa_market::cpi::accounts::SetMarketParams {
                 authority: ctx.accounts.authority.to_account_info(),
                 market: market_account.clone(),
@@ -76,13 +121,20 @@ pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>
                 event_authority: event_authority.clone(),
                 program: program.clone(),
             };
-            rwa_market::cpi::set_market_params(CpiContext::new_with_signer(rwa_market::ID, accounts, &[seeds]), update)?;
+            rwa_market::cpi::set_market_params(
+                CpiContext::new_with_signer(rwa_market::ID, accounts, &[seeds]),
+                update,
+            )?;
         }
     }
     let proposal = &mut ctx.accounts.proposal;
     proposal.state = ProposalState::Executed;
     proposal.executed_slot = slot;
-    let event = ProposalStateChanged { proposal: proposal.key(), state: ProposalState::Executed, slot };
+    let event = ProposalStateChanged {
+        proposal: proposal.key(),
+        state: ProposalState::Executed,
+        slot,
+    };
     emit_cpi!(event);
     Ok(())
 }

@@ -34,9 +34,17 @@ impl Propose<'_> {
     pub fn validate(&self, kind: &ProposalKind, description_uri: &str, slot: u64) -> Result<()> {
         require!(description_uri.len() <= MAX_URI_LEN, DaoError::UriTooLong);
         let position = &self.position;
-        require_gte!(position.amount, self.dao.config.min_proposal_stake.max(1), DaoError::ProposerStakeTooLow);
+        require_gte!(
+            position.amount,
+            self.dao.config.min_proposal_stake.max(1),
+            DaoError::ProposerStakeTooLow
+        );
         // No proposing with stake that arrived in this very slot.
-        require_gt!(slot, position.last_increase_slot, DaoError::StakeAfterSnapshot);
+        require_gt!(
+            slot,
+            position.last_increase_slot,
+            DaoError::StakeAfterSnapshot
+        );
         match kind {
             ProposalKind::Rules { rules } => validate_rules(rules),
             ProposalKind::Config { config } => config.validate(),
@@ -45,13 +53,19 @@ impl Propose<'_> {
     }
 }
 
-pub fn handle_propose(ctx: Context<Propose>, kind: ProposalKind, description_uri: String) -> Result<()> {
+pub fn handle_propose(
+    ctx: Context<Propose>,
+    kind: ProposalKind,
+    description_uri: String,
+) -> Result<()> {
     let slot = Clock::get()?.slot;
     ctx.accounts.validate(&kind, &description_uri, slot)?;
     let dao = &mut ctx.accounts.dao;
     let index = dao.proposal_count;
     dao.proposal_count += 1;
-    let voting_ends_slot = slot.checked_add(dao.config.voting_period_slots).ok_or(DaoError::MathOverflow)?;
+    let voting_ends_slot = slot
+        .checked_add(dao.config.voting_period_slots)
+        .ok_or(DaoError::MathOverflow)?;
     let proposal_key = ctx.accounts.proposal.key();
     let event = ProposalCreated {
         dao: dao.key(),

@@ -9,8 +9,16 @@ use crate::instructions::staking::Staking;
 pub fn validate_request_unstake(ctx: &Context<Staking>, amount: u64, slot: u64) -> Result<()> {
     require!(amount > 0, DaoError::ZeroAmount);
     let position = &ctx.accounts.position;
-    require_keys_eq!(position.owner, ctx.accounts.owner.key(), DaoError::NotPositionOwner);
-    require_gt!(slot, position.votes_locked_until_slot, DaoError::VotesLocked);
+    require_keys_eq!(
+        position.owner,
+        ctx.accounts.owner.key(),
+        DaoError::NotPositionOwner
+    );
+    require_gt!(
+        slot,
+        position.votes_locked_until_slot,
+        DaoError::VotesLocked
+    );
     require_gte!(position.amount, amount, DaoError::InsufficientStake);
     Ok(())
 }
@@ -21,7 +29,10 @@ pub fn handle_request_unstake(ctx: Context<Staking>, amount: u64) -> Result<()> 
     let cooldown = ctx.accounts.dao.config.unstake_cooldown_slots;
     let position = &mut ctx.accounts.position;
     position.amount -= amount;
-    position.unstaking_amount = position.unstaking_amount.checked_add(amount).ok_or(DaoError::MathOverflow)?;
+    position.unstaking_amount = position
+        .unstaking_amount
+        .checked_add(amount)
+        .ok_or(DaoError::MathOverflow)?;
     position.unstake_ready_slot = slot.saturating_add(cooldown);
     let dao = &mut ctx.accounts.dao;
     dao.total_staked = dao.total_staked.saturating_sub(amount);

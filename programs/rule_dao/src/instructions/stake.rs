@@ -15,13 +15,22 @@ pub fn handle_stake(ctx: Context<Staking>, amount: u64) -> Result<()> {
         to: ctx.accounts.stake_vault.to_account_info(),
         authority: ctx.accounts.owner.to_account_info(),
     };
-    token::transfer(CpiContext::new(ctx.accounts.token_program.key(), accounts), amount)?;
+    token::transfer(
+        CpiContext::new(ctx.accounts.token_program.key(), accounts),
+        amount,
+    )?;
     let slot = Clock::get()?.slot;
     let position = &mut ctx.accounts.position;
-    position.amount = position.amount.checked_add(amount).ok_or(DaoError::MathOverflow)?;
+    position.amount = position
+        .amount
+        .checked_add(amount)
+        .ok_or(DaoError::MathOverflow)?;
     position.last_increase_slot = slot;
     let dao = &mut ctx.accounts.dao;
-    dao.total_staked = dao.total_staked.checked_add(amount).ok_or(DaoError::MathOverflow)?;
+    dao.total_staked = dao
+        .total_staked
+        .checked_add(amount)
+        .ok_or(DaoError::MathOverflow)?;
     let event = StakeChanged {
         dao: dao.key(),
         owner: position.owner,

@@ -23,8 +23,13 @@ pub struct VetoProposal<'info> {
 impl VetoProposal<'_> {
     pub fn validate(&self, slot: u64) -> Result<()> {
         let proposal = &self.proposal;
-        require!(proposal.state == ProposalState::Voting, DaoError::InvalidProposalState);
-        let window_end = proposal.voting_ends_slot.saturating_add(self.dao.config.hold_up_slots);
+        require!(
+            proposal.state == ProposalState::Voting,
+            DaoError::InvalidProposalState
+        );
+        let window_end = proposal
+            .voting_ends_slot
+            .saturating_add(self.dao.config.hold_up_slots);
         require_gte!(window_end, slot, DaoError::VetoWindowClosed);
         Ok(())
     }
@@ -34,7 +39,11 @@ pub fn handle_veto_proposal(ctx: Context<VetoProposal>) -> Result<()> {
     let slot = Clock::get()?.slot;
     ctx.accounts.validate(slot)?;
     ctx.accounts.proposal.state = ProposalState::Vetoed;
-    let event = ProposalStateChanged { proposal: ctx.accounts.proposal.key(), state: ProposalState::Vetoed, slot };
+    let event = ProposalStateChanged {
+        proposal: ctx.accounts.proposal.key(),
+        state: ProposalState::Vetoed,
+        slot,
+    };
     emit_cpi!(event);
     Ok(())
 }

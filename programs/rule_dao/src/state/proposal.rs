@@ -12,7 +12,10 @@ pub enum ProposalKind {
     /// Replace the DAO configuration (invalidates proposals opened under the old one).
     Config { config: DaoConfig },
     /// Call rwa_market::set_market_params on a market whose authority is this DAO.
-    MarketParams { market: Pubkey, update: MarketParamsUpdate },
+    MarketParams {
+        market: Pubkey,
+        update: MarketParamsUpdate,
+    },
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +57,13 @@ pub struct Proposal {
 
 impl Proposal {
     /// Generous fixed size: discriminator, fixed fields, the largest kind, a 200-byte uri.
-    pub const SPACE: usize = 8 + 1 + 32 + 8 + 32 + 256 + (4 + crate::constants::MAX_URI_LEN) + 8 * 8 + 1 + 64;
+    pub const SPACE: usize =
+        8 + 1 + 32 + 8 + 32 + 256 + (4 + crate::constants::MAX_URI_LEN) + 8 * 8 + 1 + 64;
 
     pub fn votes_cast(&self) -> u64 {
-        self.yes.saturating_add(self.no).saturating_add(self.abstain)
+        self.yes
+            .saturating_add(self.no)
+            .saturating_add(self.abstain)
     }
 }
 

@@ -18,7 +18,13 @@ pub struct RuleSet {
 /// Bounds any rule value must respect, whatever the vote.
 pub fn validate_rules(rules: &RuleValues) -> Result<()> {
     require!(rules.circuit_breaker_bps <= 10_000, DaoError::InvalidRules);
-    require!(rules.circuit_breaker_bps == 0 || rules.circuit_breaker_window_slots > 0, DaoError::InvalidRules);
-    require!(rules.min_collateral_ratio_bps == 0 || rules.min_collateral_ratio_bps > 10_000, DaoError::InvalidRules);
+    require!(
+        rules.circuit_breaker_bps == 0 || rules.circuit_breaker_window_slots > 0,
+        DaoError::InvalidRules
+    );
+    require!(
+        rules.min_collateral_ratio_bps == 0 || rules.min_collateral_ratio_bps > 10_000,
+        DaoError::InvalidRules
+    );
     Ok(())
 }

@@ -31,7 +31,10 @@ pub struct AddCollateral<'info> {
 impl AddCollateral<'_> {
     pub fn validate(&self, params: &CollateralParams) -> Result<()> {
         params.validate()?;
-        require!((self.lending_market.collateral_count as usize) < MAX_COLLATERALS, LendingError::CollateralListFull);
+        require!(
+            (self.lending_market.collateral_count as usize) < MAX_COLLATERALS,
+            LendingError::CollateralListFull
+        );
         Ok(())
     }
 }
@@ -62,6 +65,11 @@ pub fn handle_add_collateral(ctx: Context<AddCollateral>, params: CollateralPara
         cr_bps: params.cr_min_bps as u64,
         last_refresh_slot: 0,
     });
-    emit_cpi!(CollateralConfigured { lending_market: market.key(), collateral: key, rwa_market: ctx.accounts.rwa_market.key(), index });
+    emit_cpi!(CollateralConfigured {
+        lending_market: market.key(),
+        collateral: key,
+        rwa_market: ctx.accounts.rwa_market.key(),
+        index
+    });
     Ok(())
 }

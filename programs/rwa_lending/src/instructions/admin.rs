@@ -21,20 +21,39 @@ pub struct UpdateCorrelations<'info> {
     pub rule_set: Option<UncheckedAccount<'info>>,
 }
 
-pub fn handle_update_correlations(ctx: Context<UpdateCorrelations>, correlations_bps: [[i16; MAX_COLLATERALS]; MAX_COLLATERALS]) -> Result<()> {
+pub fn handle_update_correlations(
+    ctx: Context<UpdateCorrelations>,
+    correlations_bps: [[i16; MAX_COLLATERALS]; MAX_COLLATERALS],
+) -> Result<()> {
     let market = &ctx.accounts.lending_market;
-    let authority = match market.rules(ctx.accounts.rule_set.as_ref().map(|account| account.as_ref()))? {
+    let authority = match market.rules(
+        ctx.accounts
+            .rule_set
+            .as_ref()
+            .map(|account| account.as_ref()),
+    )? {
         Some(rules) => rules.covariance_authority,
         None => market.risk_authority,
     };
-    require_keys_eq!(ctx.accounts.authority.key(), authority, LendingError::Unauthorized);
-    require!(correlations_valid(&correlations_bps), LendingError::InvalidCorrelations);
+    require_keys_eq!(
+        ctx.accounts.authority.key(),
+        authority,
+        LendingError::Unauthorized
+    );
+    require!(
+        correlations_valid(&correlations_bps),
+        LendingError::InvalidCorrelations
+    );
     let slot = Clock::get()?.slot;
     let risk = &mut ctx.accounts.risk;
     risk.correlations_bps = correlations_bps;
     risk.updated_slot = slot;
     risk.updated_by = ctx.accounts.authority.key();
-    let event = CorrelationsUpdated { lending_market: market.key(), authority: authority, slot };
+    let event = CorrelationsUpdated {
+        lending_market: market.key(),
+        authority: authority,
+        slot,
+    };
     emit_cpi!(event);
     Ok(())
 }
@@ -50,7 +69,10 @@ pub struct AttachLendingRuleSet<'info> {
 }
 
 pub fn handle_attach_rule_set(ctx: Context<AttachLendingRuleSet>) -> Result<()> {
-    require!(ctx.accounts.lending_market.rule_set == Pubkey::default(), LendingError::InvalidParams);
+    require!(
+        ctx.accounts.lending_market.rule_set == Pubkey::default(),
+        LendingError::InvalidParams
+    );
     rwa_rules::load_rule_set(&ctx.accounts.rule_set, &ctx.accounts.rule_set.key())?;
     ctx.accounts.lending_market.rule_set = ctx.accounts.rule_set.key();
     Ok(())
@@ -73,14 +95,31 @@ pub struct ClaimProtocolFees<'info> {
 pub fn handle_claim_protocol_fees(ctx: Context<ClaimProtocolFees>, amount: u64) -> Result<()> {
     require!(amount > 0, LendingError::ZeroAmount);
     let market = &ctx.accounts.lending_market;
-    require_gte!(market.protocol_fees, amount, LendingError::InsufficientLiquidity);
-    require_gte!(market.available, amount, LendingError::InsufficientLiquidity);
+    require_gte!(
+        market.protocol_fees,
+        amount,
+        LendingError::InsufficientLiquidity
+    );
+    require_gte!(
+        market.available,
+        amount,
+        LendingError::InsufficientLiquidity
+    );
     let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[LENDING_MARKET_SEED, market.quote_mint.as_ref(), &id, &[market.bump]];
+    let seeds: &[&[u8]] = &[
+        LENDING_MARKET_SEED,
+        market.quote_mint.as_ref(),
+        &id,
+        &[market.bump],
+    ];
     token::transfer(
         CpiContext::new_with_signer(
             ctx.accounts.token_program.key(),
-            Transfer { from: ctx.accounts.liquidity_vault.to_account_info(), to: ctx.accounts.destination.to_account_info(), authority: market.to_account_info() },
+            Transfer {
+                from: ctx.accounts.liquidity_vault.to_account_info(),
+                to: ctx.accounts.destination.to_account_info(),
+                authority: market.to_account_info(),
+            },
             &[seeds],
         ),
         amount,
@@ -88,7 +127,10 @@ pub fn handle_claim_protocol_fees(ctx: Context<ClaimProtocolFees>, amount: u64) 
     let market = &mut ctx.accounts.lending_market;
     market.available -= amount;
     market.protocol_fees -= amount;
-    let event = ProtocolFeesClaimed { lending_market: market.key(), amount };
+    let event = ProtocolFeesClaimed {
+        lending_market: market.key(),
+        amount,
+    };
     emit_cpi!(event);
     Ok(())
 }
@@ -102,14 +144,23 @@ pub struct UpdateLendingParams<'info> {
     pub lending_market: Box<Account<'info, LendingMarket>>,
 }
 
-pub fn handle_update_lending_params(ctx: Context<UpdateLendingParams>, params: crate::instructions::LendingMarketParams) -> Result<()> {
-    require!(params.reserve_factor_bps <= MAX_RESERVE_FACTOR_BPS && params.slots_per_year > 0, LendingError::InvalidParams);
+pub fn handle_update_lending_params(
+    ctx: Context<UpdateLendingParams>,
+    params: crate::instructions::LendingMarketParams,
+) -> Result<()> {
+    require!(
+        params.reserve_factor_bps <= MAX_RESERVE_FACTOR_BPS && params.slots_per_year > 0,
+        LendingError::InvalidParams
+    );
     let market = &mut ctx.accounts.lending_market;
     market.reserve_factor_bps = params.reserve_factor_bps;
     market.sigma_p_cap = params.sigma_p_cap;
     market.slots_per_year = params.slots_per_year;
     market.risk_authority = params.risk_authority;
-    let event = crate::events::LendingParamsUpdated { lending_market: market.key(), params };
+    let event = crate::events::LendingParamsUpdated {
+        lending_market: market.key(),
+        params,
+    };
     emit_cpi!(event);
     Ok(())
 }

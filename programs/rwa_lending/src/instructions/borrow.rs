@@ -31,21 +31,55 @@ pub struct Borrow<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn validate_borrow<'info>(ctx: &Context<'info, Borrow<'info>>, amount: u64, slot: u64) -> Result<()> {
+pub fn validate_borrow<'info>(
+    ctx: &Context<'info, Borrow<'info>>,
+    amount: u64,
+    slot: u64,
+) -> Result<()> {
     require!(amount > 0, LendingError::ZeroAmount);
     let obligation = &ctx.accounts.obligation;
     let market = &ctx.accounts.lending_market;
-    require_refreshed(obligation, &obligation.key(), &ctx.accounts.instructions, slot)?;
-    let new_debt = obligation.debt.checked_add(amount).ok_or(LendingError::MathOverflow)?;
-    require_gte!(obligation.borrow_limit, new_debt, LendingError::BorrowLimitExceeded);
-    require!(market.sigma_p_cap == 0 || obligation.sigma_p <= market.sigma_p_cap, LendingError::PortfolioVolatilityTooHigh);
-    require_gte!(market.available.saturating_sub(market.protocol_fees), amount, LendingError::InsufficientLiquidity);
-    if let Some(rules) = market.rules(ctx.accounts.rule_set.as_ref().map(|account| account.as_ref()))? {
+    require_refreshed(
+        obligation,
+        &obligation.key(),
+        &ctx.accounts.instructions,
+        slot,
+    )?;
+    let new_debt = obligation
+        .debt
+        .checked_add(amount)
+        .ok_or(LendingError::MathOverflow)?;
+    require_gte!(
+        obligation.borrow_limit,
+        new_debt,
+        LendingError::BorrowLimitExceeded
+    );
+    require!(
+        market.sigma_p_cap == 0 || obligation.sigma_p <= market.sigma_p_cap,
+        LendingError::PortfolioVolatilityTooHigh
+    );
+    require_gte!(
+        market.available.saturating_sub(market.protocol_fees),
+        amount,
+        LendingError::InsufficientLiquidity
+    );
+    if let Some(rules) = market.rules(
+        ctx.accounts
+            .rule_set
+            .as_ref()
+            .map(|account| account.as_ref()),
+    )? {
         if rules.volatility_limit > 0 {
             let (configs, keys) = load_configs(&market.key(), ctx.remaining_accounts)?;
             for entry in obligation.active() {
-                let index = keys.iter().position(|key| *key == entry.config).ok_or(LendingError::RefreshRequired)?;
-                require!(configs[index].sigma_slot <= rules.volatility_limit, LendingError::VolatilityTooHigh);
+                let index = keys
+                    .iter()
+                    .position(|key| *key == entry.config)
+                    .ok_or(LendingError::RefreshRequired)?;
+                require!(
+                    configs[index].sigma_slot <= rules.volatility_limit,
+                    LendingError::VolatilityTooHigh
+                );
             }
         }
     }
@@ -57,21 +91,39 @@ pub fn handle_borrow<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> 
     validate_borrow(&ctx, amount, slot)?;
     let market = &ctx.accounts.lending_market;
     let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[LENDING_MARKET_SEED, market.quote_mint.as_ref(), &id, &[market.bump]];
+    let seeds: &[&[u8]] = &[
+        LENDING_MARKET_SEED,
+        market.quote_mint.as_ref(),
+        &id,
+        &[market.bump],
+    ];
     token::transfer(
         CpiContext::new_with_signer(
             ctx.accounts.token_program.key(),
-            Transfer { from: ctx.accounts.liquidity_vault.to_account_info(), to: ctx.accounts.destination.to_account_info(), authority: market.to_account_info() },
+            Transfer {
+                from: ctx.accounts.liquidity_vault.to_account_info(),
+                to: ctx.accounts.destination.to_account_info(),
+                authority: market.to_account_info(),
+            },
             &[seeds],
         ),
         amount,
     )?;
     let market = &mut ctx.accounts.lending_market;
     market.available -= amount;
-    market.total_debt = market.total_debt.checked_add(amount).ok_or(LendingError::MathOverflow)?;
+    market.total_debt = market
+        .total_debt
+        .checked_add(amount)
+        .ok_or(LendingError::MathOverflow)?;
     let obligation = &mut ctx.accounts.obligation;
     obligation.debt += amount;
-    let event = ObligationChanged { obligation: obligation.key(), action: "borrow".into(), collateral: Pubkey::default(), amount, debt: obligation.debt };
+    let event = ObligationChanged {
+        obligation: obligation.key(),
+        action: "borrow".into(),
+        collateral: Pubkey::default(),
+        amount,
+        debt: obligation.debt,
+    };
     emit_cpi!(event);
     Ok(())
 }

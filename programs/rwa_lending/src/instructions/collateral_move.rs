@@ -39,61 +39,131 @@ pub fn handle_deposit_collateral(ctx: Context<CollateralMove>, amount: u64) -> R
     token::transfer(
         CpiContext::new(
             accounts.token_program.key(),
-            Transfer { from: accounts.owner_rwa_account.to_account_info(), to: accounts.vault.to_account_info(), authority: accounts.owner.to_account_info() },
+            Transfer {
+                from: accounts.owner_rwa_account.to_account_info(),
+                to: accounts.vault.to_account_info(),
+                authority: accounts.owner.to_account_info(),
+            },
         ),
         amount,
     )?;
     let config_key = ctx.accounts.collateral.key();
     let obligation = &mut ctx.accounts.obligation;
-    let slot = match obligation.collaterals.iter().position(|c| c.config == config_key) {
+    let slot = match obligation
+        .collaterals
+        .iter()
+        .position(|c| c.config == config_key)
+    {
         Some(index) => index,
-        None => obligation.collaterals.iter().position(|c| c.amount == 0).ok_or(LendingError::TooManyCollaterals)?,
+        None => obligation
+            .collaterals
+            .iter()
+            .position(|c| c.amount == 0)
+            .ok_or(LendingError::TooManyCollaterals)?,
     };
     let entry = &mut obligation.collaterals[slot];
-    *entry = ObligationCollateral { config: config_key, amount: entry.amount.checked_add(amount).ok_or(LendingError::MathOverflow)? };
+    *entry = ObligationCollateral {
+        config: config_key,
+        amount: entry
+            .amount
+            .checked_add(amount)
+            .ok_or(LendingError::MathOverflow)?,
+    };
     let collateral = &mut ctx.accounts.collateral;
-    collateral.total_collateral = collateral.total_collateral.checked_add(amount).ok_or(LendingError::MathOverflow)?;
-    let event = ObligationChanged { obligation: obligation.key(), action: "deposit_collateral".into(), collateral: config_key, amount, debt: obligation.debt };
+    collateral.total_collateral = collateral
+        .total_collateral
+        .checked_add(amount)
+        .ok_or(LendingError::MathOverflow)?;
+    let event = ObligationChanged {
+        obligation: obligation.key(),
+        action: "deposit_collateral".into(),
+        collateral: config_key,
+        amount,
+        debt: obligation.debt,
+    };
     emit_cpi!(event);
     Ok(())
 }
 
 /// Removes collateral; requires a refresh right before, and an indebted obligation must stay
 /// within its borrow limit and the portfolio volatility cap afterwards.
-pub fn handle_withdraw_collateral<'info>(ctx: Context<'info, CollateralMove<'info>>, amount: u64) -> Result<()> {
+pub fn handle_withdraw_collateral<'info>(
+    ctx: Context<'info, CollateralMove<'info>>,
+    amount: u64,
+) -> Result<()> {
     require!(amount > 0, LendingError::ZeroAmount);
     let slot = Clock::get()?.slot;
     let obligation_key = ctx.accounts.obligation.key();
-    require_refreshed(&ctx.accounts.obligation, &obligation_key, &ctx.accounts.instructions, slot)?;
+    require_refreshed(
+        &ctx.accounts.obligation,
+        &obligation_key,
+        &ctx.accounts.instructions,
+        slot,
+    )?;
     let config_key = ctx.accounts.collateral.key();
     let market_key = ctx.accounts.lending_market.key();
     let (configs, keys) = load_configs(&market_key, ctx.remaining_accounts)?;
     {
         let obligation = &mut ctx.accounts.obligation;
-        let index = obligation.position_of(&config_key).ok_or(LendingError::CollateralNotFound)?;
+        let index = obligation
+            .position_of(&config_key)
+            .ok_or(LendingError::CollateralNotFound)?;
         let entry = &mut obligation.collaterals[index];
-        entry.amount = entry.amount.checked_sub(amount).ok_or(LendingError::InsufficientCollateral)?;
+        entry.amount = entry
+            .amount
+            .checked_sub(amount)
+            .ok_or(LendingError::InsufficientCollateral)?;
         let refs: Vec<&CollateralConfig> = configs.iter().map(|c| &**c).collect();
-        recompute(obligation, &refs, &keys, &ctx.accounts.risk, ctx.accounts.lending_market.quote_decimals, slot, true)?;
+        recompute(
+            obligation,
+            &refs,
+            &keys,
+            &ctx.accounts.risk,
+            ctx.accounts.lending_market.quote_decimals,
+            slot,
+            true,
+        )?;
         if obligation.debt > 0 {
-            require_gte!(obligation.borrow_limit, obligation.debt, LendingError::BorrowLimitExceeded);
+            require_gte!(
+                obligation.borrow_limit,
+                obligation.debt,
+                LendingError::BorrowLimitExceeded
+            );
             let cap = ctx.accounts.lending_market.sigma_p_cap;
-            require!(cap == 0 || obligation.sigma_p <= cap, LendingError::PortfolioVolatilityTooHigh);
+            require!(
+                cap == 0 || obligation.sigma_p <= cap,
+                LendingError::PortfolioVolatilityTooHigh
+            );
         }
     }
     let market = &ctx.accounts.lending_market;
     let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[LENDING_MARKET_SEED, market.quote_mint.as_ref(), &id, &[market.bump]];
+    let seeds: &[&[u8]] = &[
+        LENDING_MARKET_SEED,
+        market.quote_mint.as_ref(),
+        &id,
+        &[market.bump],
+    ];
     token::transfer(
         CpiContext::new_with_signer(
             ctx.accounts.token_program.key(),
-            Transfer { from: ctx.accounts.vault.to_account_info(), to: ctx.accounts.owner_rwa_account.to_account_info(), authority: market.to_account_info() },
+            Transfer {
+                from: ctx.accounts.vault.to_account_info(),
+                to: ctx.accounts.owner_rwa_account.to_account_info(),
+                authority: market.to_account_info(),
+            },
             &[seeds],
         ),
         amount,
     )?;
     ctx.accounts.collateral.total_collateral -= amount;
-    let event = ObligationChanged { obligation: obligation_key, action: "withdraw_collateral".into(), collateral: config_key, amount, debt: ctx.accounts.obligation.debt };
+    let event = ObligationChanged {
+        obligation: obligation_key,
+        action: "withdraw_collateral".into(),
+        collateral: config_key,
+        amount,
+        debt: ctx.accounts.obligation.debt,
+    };
     emit_cpi!(event);
     Ok(())
 }

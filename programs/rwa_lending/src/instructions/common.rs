@@ -11,24 +11,54 @@ use crate::state::{CollateralConfig, LendingMarket, Obligation, RiskMatrix};
 
 /// Realises the interest accrued since the last accrual at the obligation's rate; the market's
 /// debt grows by the same amount and the protocol's share is set aside. Returns the interest.
-pub fn accrue_interest(obligation: &mut Obligation, market: &mut LendingMarket, slot: u64) -> Result<u64> {
+pub fn accrue_interest(
+    obligation: &mut Obligation,
+    market: &mut LendingMarket,
+    slot: u64,
+) -> Result<u64> {
     let elapsed = slot.saturating_sub(obligation.last_accrual_slot);
     obligation.last_accrual_slot = slot;
     if elapsed == 0 || obligation.debt == 0 {
         return Ok(0);
     }
-    let grown = accrue(obligation.debt, Decimal::from_raw(obligation.rate), elapsed, market.slots_per_year).or_lending_err()?;
+    let grown = accrue(
+        obligation.debt,
+        Decimal::from_raw(obligation.rate),
+        elapsed,
+        market.slots_per_year,
+    )
+    .or_lending_err()?;
     let interest = grown - obligation.debt;
     obligation.debt = grown;
-    market.total_debt = market.total_debt.checked_add(interest).ok_or(LendingError::MathOverflow)?;
-    let fee = rwa_math::wide::mul_div(interest as u128, market.reserve_factor_bps as u128, 10_000, Rounding::Down).or_lending_err()? as u64;
-    market.protocol_fees = market.protocol_fees.checked_add(fee).ok_or(LendingError::MathOverflow)?;
+    market.total_debt = market
+        .total_debt
+        .checked_add(interest)
+        .ok_or(LendingError::MathOverflow)?;
+    let fee = rwa_math::wide::mul_div(
+        interest as u128,
+        market.reserve_factor_bps as u128,
+        10_000,
+        Rounding::Down,
+    )
+    .or_lending_err()? as u64;
+    market.protocol_fees = market
+        .protocol_fees
+        .checked_add(fee)
+        .ok_or(LendingError::MathOverflow)?;
     Ok(interest)
 }
 
 /// Recomputes limits, rate and portfolio volatility from collateral configs refreshed this slot.
 /// `configs` must hold every active collateral of the obligation.
-pub fn recompute(obligation: &mut Obligation, configs: &[&CollateralConfig], config_keys: &[Pubkey], risk: &RiskMatrix, quote_decimals: u8, slot: u64, require_fresh: bool) -> Result<()> {
+pub fn recompute(
+    obligation: &mut Obligation,
+    configs: &[&CollateralConfig],
+    config_keys: &[Pubkey],
+    risk: &RiskMatrix,
+    quote_decimals: u8,
+    slot: u64,
+    require_fresh: bool,
+) -> Result<()> {
     let (mut borrow_limit, mut liquidation_limit, mut value_low) = (0u64, 0u64, 0u64);
     let mut weights = Vec::new();
     let mut sigmas = Vec::new();
@@ -36,40 +66,89 @@ pub fn recompute(obligation: &mut Obligation, configs: &[&CollateralConfig], con
     let mut weighted_rate: u128 = 0;
     let mut weight_total: u128 = 0;
     for entry in obligation.active() {
-        let position = config_keys.iter().position(|key| *key == entry.config).ok_or(LendingError::RefreshRequired)?;
+        let position = config_keys
+            .iter()
+            .position(|key| *key == entry.config)
+            .ok_or(LendingError::RefreshRequired)?;
         let config = configs[position];
         if require_fresh {
-            require_eq!(config.last_refresh_slot, slot, LendingError::RefreshRequired);
+            require_eq!(
+                config.last_refresh_slot,
+                slot,
+                LendingError::RefreshRequired
+            );
         }
-        let low = collateral_value(entry.amount, Decimal::from_raw(config.price_low), config.rwa_decimals, quote_decimals, Rounding::Down).or_lending_err()?;
-        let mid = collateral_value(entry.amount, Decimal::from_raw(config.price), config.rwa_decimals, quote_decimals, Rounding::Down).or_lending_err()?;
-        value_low = value_low.checked_add(low).ok_or(LendingError::MathOverflow)?;
-        borrow_limit = borrow_limit.checked_add(limit_at_ratio(low, config.cr_bps).or_lending_err()?).ok_or(LendingError::MathOverflow)?;
-        let liquidation = limit_at_ratio(low, config.params.liquidation_cr_bps as u64).or_lending_err()?;
-        liquidation_limit = liquidation_limit.checked_add(liquidation).ok_or(LendingError::MathOverflow)?;
+        let low = collateral_value(
+            entry.amount,
+            Decimal::from_raw(config.price_low),
+            config.rwa_decimals,
+            quote_decimals,
+            Rounding::Down,
+        )
+        .or_lending_err()?;
+        let mid = collateral_value(
+            entry.amount,
+            Decimal::from_raw(config.price),
+            config.rwa_decimals,
+            quote_decimals,
+            Rounding::Down,
+        )
+        .or_lending_err()?;
+        value_low = value_low
+            .checked_add(low)
+            .ok_or(LendingError::MathOverflow)?;
+        borrow_limit = borrow_limit
+            .checked_add(limit_at_ratio(low, config.cr_bps).or_lending_err()?)
+            .ok_or(LendingError::MathOverflow)?;
+        let liquidation =
+            limit_at_ratio(low, config.params.liquidation_cr_bps as u64).or_lending_err()?;
+        liquidation_limit = liquidation_limit
+            .checked_add(liquidation)
+            .ok_or(LendingError::MathOverflow)?;
         weights.push(mid);
         sigmas.push(Decimal::from_raw(config.sigma));
         indices.push(config.index as usize);
-        weighted_rate = weighted_rate.checked_add(config.rate.checked_mul(mid as u128).ok_or(LendingError::MathOverflow)?).ok_or(LendingError::MathOverflow)?;
+        weighted_rate = weighted_rate
+            .checked_add(
+                config
+                    .rate
+                    .checked_mul(mid as u128)
+                    .ok_or(LendingError::MathOverflow)?,
+            )
+            .ok_or(LendingError::MathOverflow)?;
         weight_total += mid as u128;
     }
     obligation.borrow_limit = borrow_limit;
     obligation.liquidation_limit = liquidation_limit;
     obligation.collateral_value = value_low;
     // Value-weighted rate, rounded up.
-    obligation.rate = if weight_total == 0 { obligation.rate } else { weighted_rate.div_ceil(weight_total) };
-    let sigma_p = portfolio_sigma(&weights, &sigmas, &|i, j| risk.correlation(indices[i], indices[j])).or_lending_err()?;
+    obligation.rate = if weight_total == 0 {
+        obligation.rate
+    } else {
+        weighted_rate.div_ceil(weight_total)
+    };
+    let sigma_p = portfolio_sigma(&weights, &sigmas, &|i, j| {
+        risk.correlation(indices[i], indices[j])
+    })
+    .or_lending_err()?;
     obligation.sigma_p = sigma_p.raw();
     Ok(())
 }
 
 /// Collateral configs passed as remaining accounts (owner and discriminator checked, same market).
-pub fn load_configs<'info>(market: &Pubkey, remaining: &'info [AccountInfo<'info>]) -> Result<(Vec<Account<'info, CollateralConfig>>, Vec<Pubkey>)> {
+pub fn load_configs<'info>(
+    market: &Pubkey,
+    remaining: &'info [AccountInfo<'info>],
+) -> Result<(Vec<Account<'info, CollateralConfig>>, Vec<Pubkey>)> {
     let mut configs = Vec::with_capacity(remaining.len());
     let mut keys = Vec::with_capacity(remaining.len());
     for info in remaining {
         let config: Account<'info, CollateralConfig> = Account::try_from(info)?;
-        require_keys_eq!(config.lending_market, *market, LendingError::InvalidCollateralConfig);
+        require_keys_eq!(
+            config.lending_market,
+            *market,
+            LendingError::InvalidCollateralConfig
+        );
         keys.push(info.key());
         configs.push(config);
     }
@@ -78,13 +157,40 @@ pub fn load_configs<'info>(market: &Pubkey, remaining: &'info [AccountInfo<'info
 
 /// The instruction right before this one in the transaction must be this program's
 /// `refresh_obligation` for `obligation` (Kamino-style check), and the refresh must be from this slot.
-pub fn require_refreshed(obligation: &Obligation, obligation_key: &Pubkey, instructions: &AccountInfo, slot: u64) -> Result<()> {
-    require_eq!(obligation.last_refresh_slot, slot, LendingError::RefreshRequired);
-    let current = solana_instructions_sysvar::load_current_index_checked(instructions).map_err(|_| error!(LendingError::RefreshRequired))?;
+pub fn require_refreshed(
+    obligation: &Obligation,
+    obligation_key: &Pubkey,
+    instructions: &AccountInfo,
+    slot: u64,
+) -> Result<()> {
+    require_eq!(
+        obligation.last_refresh_slot,
+        slot,
+        LendingError::RefreshRequired
+    );
+    let current = solana_instructions_sysvar::load_current_index_checked(instructions)
+        .map_err(|_| error!(LendingError::RefreshRequired))?;
     require!(current > 0, LendingError::RefreshRequired);
-    let previous = solana_instructions_sysvar::load_instruction_at_checked(current as usize - 1, instructions).map_err(|_| error!(LendingError::RefreshRequired))?;
-    require_keys_eq!(previous.program_id, crate::ID, LendingError::RefreshRequired);
-    require!(previous.data.starts_with(crate::instruction::RefreshObligation::DISCRIMINATOR), LendingError::RefreshRequired);
-    require!(previous.accounts.iter().any(|meta| meta.pubkey == *obligation_key), LendingError::RefreshRequired);
+    let previous =
+        solana_instructions_sysvar::load_instruction_at_checked(current as usize - 1, instructions)
+            .map_err(|_| error!(LendingError::RefreshRequired))?;
+    require_keys_eq!(
+        previous.program_id,
+        crate::ID,
+        LendingError::RefreshRequired
+    );
+    require!(
+        previous
+            .data
+            .starts_with(crate::instruction::RefreshObligation::DISCRIMINATOR),
+        LendingError::RefreshRequired
+    );
+    require!(
+        previous
+            .accounts
+            .iter()
+            .any(|meta| meta.pubkey == *obligation_key),
+        LendingError::RefreshRequired
+    );
     Ok(())
 }

@@ -37,20 +37,32 @@ pub struct InitLendingMarket<'info> {
 
 impl InitLendingMarket<'_> {
     pub fn validate(&self, params: &LendingMarketParams) -> Result<()> {
-        require!(params.reserve_factor_bps <= MAX_RESERVE_FACTOR_BPS && params.slots_per_year > 0, LendingError::InvalidParams);
+        require!(
+            params.reserve_factor_bps <= MAX_RESERVE_FACTOR_BPS && params.slots_per_year > 0,
+            LendingError::InvalidParams
+        );
         require!(self.quote_mint.decimals <= 9, LendingError::InvalidParams);
         Ok(())
     }
 }
 
-pub fn handle_init_lending_market(ctx: Context<InitLendingMarket>, id: u64, params: LendingMarketParams) -> Result<()> {
+pub fn handle_init_lending_market(
+    ctx: Context<InitLendingMarket>,
+    id: u64,
+    params: LendingMarketParams,
+) -> Result<()> {
     ctx.accounts.validate(&params)?;
     let key = ctx.accounts.lending_market.key();
     let mut identity = [[0i16; MAX_COLLATERALS]; MAX_COLLATERALS];
     for (i, row) in identity.iter_mut().enumerate() {
         row[i] = 10_000;
     }
-    ctx.accounts.risk.set_inner(RiskMatrix { lending_market: key, correlations_bps: identity, updated_slot: Clock::get()?.slot, updated_by: ctx.accounts.admin.key() });
+    ctx.accounts.risk.set_inner(RiskMatrix {
+        lending_market: key,
+        correlations_bps: identity,
+        updated_slot: Clock::get()?.slot,
+        updated_by: ctx.accounts.admin.key(),
+    });
     ctx.accounts.lending_market.set_inner(LendingMarket {
         bump: ctx.bumps.lending_market,
         vault_bump: ctx.bumps.liquidity_vault,
@@ -76,6 +88,10 @@ pub fn handle_init_lending_market(ctx: Context<InitLendingMarket>, id: u64, para
         collateral_count: 0,
         reserved: [0; 8],
     });
-    emit_cpi!(LendingMarketCreated { lending_market: key, quote_mint: ctx.accounts.quote_mint.key(), admin: ctx.accounts.admin.key() });
+    emit_cpi!(LendingMarketCreated {
+        lending_market: key,
+        quote_mint: ctx.accounts.quote_mint.key(),
+        admin: ctx.accounts.admin.key()
+    });
     Ok(())
 }

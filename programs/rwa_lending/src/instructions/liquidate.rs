@@ -42,33 +42,80 @@ pub struct Liquidate<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, repay_amount: u64, min_collateral_out: u64) -> Result<()> {
+pub fn handle_liquidate<'info>(
+    ctx: Context<'info, Liquidate<'info>>,
+    repay_amount: u64,
+    min_collateral_out: u64,
+) -> Result<()> {
     require!(repay_amount > 0, LendingError::ZeroAmount);
     let slot = Clock::get()?.slot;
     let obligation_key = ctx.accounts.obligation.key();
-    require_refreshed(&ctx.accounts.obligation, &obligation_key, &ctx.accounts.instructions, slot)?;
-    require!(ctx.accounts.obligation.is_liquidatable(), LendingError::ObligationHealthy);
+    require_refreshed(
+        &ctx.accounts.obligation,
+        &obligation_key,
+        &ctx.accounts.instructions,
+        slot,
+    )?;
+    require!(
+        ctx.accounts.obligation.is_liquidatable(),
+        LendingError::ObligationHealthy
+    );
     let config = &ctx.accounts.collateral;
-    require_eq!(config.last_refresh_slot, slot, LendingError::RefreshRequired);
-    let index = ctx.accounts.obligation.position_of(&config.key()).ok_or(LendingError::CollateralNotFound)?;
+    require_eq!(
+        config.last_refresh_slot,
+        slot,
+        LendingError::RefreshRequired
+    );
+    let index = ctx
+        .accounts
+        .obligation
+        .position_of(&config.key())
+        .ok_or(LendingError::CollateralNotFound)?;
     let held = ctx.accounts.obligation.collaterals[index].amount;
     let debt = ctx.accounts.obligation.debt;
     let quote_decimals = ctx.accounts.lending_market.quote_decimals;
     let params = config.params;
     let price = Decimal::from_raw(config.price);
 
-    let max_repay = mul_div(debt as u128, params.close_factor_bps as u128, 10_000, Rounding::Up).or_lending_err()? as u64;
+    let max_repay = mul_div(
+        debt as u128,
+        params.close_factor_bps as u128,
+        10_000,
+        Rounding::Up,
+    )
+    .or_lending_err()? as u64;
     let mut repay = repay_amount.min(max_repay).min(debt);
     let bonus = 10_000 + params.liquidation_bonus_bps as u128;
-    let seize_value = mul_div(repay as u128, bonus, 10_000, Rounding::Down).or_lending_err()? as u64;
-    let mut seize = collateral_for_value(seize_value, price, config.rwa_decimals, quote_decimals, Rounding::Down).or_lending_err()?;
+    let seize_value =
+        mul_div(repay as u128, bonus, 10_000, Rounding::Down).or_lending_err()? as u64;
+    let mut seize = collateral_for_value(
+        seize_value,
+        price,
+        config.rwa_decimals,
+        quote_decimals,
+        Rounding::Down,
+    )
+    .or_lending_err()?;
     if seize > held {
         // Not enough of this collateral: take all of it, for what it is worth without the bonus.
         seize = held;
-        let held_value = collateral_value(held, price, config.rwa_decimals, quote_decimals, Rounding::Down).or_lending_err()?;
-        repay = mul_div(held_value as u128, 10_000, bonus, Rounding::Up).or_lending_err()?.min(repay as u128) as u64;
+        let held_value = collateral_value(
+            held,
+            price,
+            config.rwa_decimals,
+            quote_decimals,
+            Rounding::Down,
+        )
+        .or_lending_err()?;
+        repay = mul_div(held_value as u128, 10_000, bonus, Rounding::Up)
+            .or_lending_err()?
+            .min(repay as u128) as u64;
     }
-    require_gte!(seize, min_collateral_out.max(1), LendingError::LiquidationSlippage);
+    require_gte!(
+        seize,
+        min_collateral_out.max(1),
+        LendingError::LiquidationSlippage
+    );
 
     token::transfer(
         CpiContext::new(
@@ -83,11 +130,20 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, repay_amou
     )?;
     let market = &ctx.accounts.lending_market;
     let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[LENDING_MARKET_SEED, market.quote_mint.as_ref(), &id, &[market.bump]];
+    let seeds: &[&[u8]] = &[
+        LENDING_MARKET_SEED,
+        market.quote_mint.as_ref(),
+        &id,
+        &[market.bump],
+    ];
     token::transfer(
         CpiContext::new_with_signer(
             ctx.accounts.token_program.key(),
-            Transfer { from: ctx.accounts.vault.to_account_info(), to: ctx.accounts.liquidator_rwa_account.to_account_info(), authority: market.to_account_info() },
+            Transfer {
+                from: ctx.accounts.vault.to_account_info(),
+                to: ctx.accounts.liquidator_rwa_account.to_account_info(),
+                authority: market.to_account_info(),
+            },
             &[seeds],
         ),
         seize,
@@ -99,7 +155,10 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, repay_amou
         let accounts = &mut *ctx.accounts;
         accounts.collateral.total_collateral -= seize;
         let market = &mut accounts.lending_market;
-        market.available = market.available.checked_add(repay).ok_or(LendingError::MathOverflow)?;
+        market.available = market
+            .available
+            .checked_add(repay)
+            .ok_or(LendingError::MathOverflow)?;
         market.total_debt = market.total_debt.saturating_sub(repay);
         let obligation = &mut accounts.obligation;
         obligation.debt -= repay;
@@ -110,10 +169,22 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, repay_amou
             obligation.debt = 0;
             market.total_debt = market.total_debt.saturating_sub(written_off);
             market.bad_debt = market.bad_debt.saturating_add(written_off);
-            bad_debt = Some(BadDebtRecorded { obligation: obligation_key, amount: written_off, total_bad_debt: market.bad_debt });
+            bad_debt = Some(BadDebtRecorded {
+                obligation: obligation_key,
+                amount: written_off,
+                total_bad_debt: market.bad_debt,
+            });
         }
         let refs: Vec<&CollateralConfig> = configs.iter().map(|c| &**c).collect();
-        recompute(obligation, &refs, &keys, &accounts.risk, market.quote_decimals, slot, true)?;
+        recompute(
+            obligation,
+            &refs,
+            &keys,
+            &accounts.risk,
+            market.quote_decimals,
+            slot,
+            true,
+        )?;
         let liquidated = Liquidated {
             obligation: obligation_key,
             liquidator: accounts.liquidator.key(),

@@ -34,13 +34,18 @@ fn market_seeds(market: &LendingMarket) -> ([u8; 8], u8) {
 pub fn handle_deposit_liquidity(ctx: Context<Liquidity>, amount: u64) -> Result<()> {
     require!(amount > 0, LendingError::ZeroAmount);
     let market = &ctx.accounts.lending_market;
-    let shares = shares_for_deposit(amount, market.total_shares, market.total_value()?).or_lending_err()?;
+    let shares =
+        shares_for_deposit(amount, market.total_shares, market.total_value()?).or_lending_err()?;
     require!(shares > 0, LendingError::ZeroAmount);
     let accounts = &ctx.accounts;
     token::transfer(
         CpiContext::new(
             accounts.token_program.key(),
-            Transfer { from: accounts.owner_quote_account.to_account_info(), to: accounts.liquidity_vault.to_account_info(), authority: accounts.owner.to_account_info() },
+            Transfer {
+                from: accounts.owner_quote_account.to_account_info(),
+                to: accounts.liquidity_vault.to_account_info(),
+                authority: accounts.owner.to_account_info(),
+            },
         ),
         amount,
     )?;
@@ -50,14 +55,24 @@ pub fn handle_deposit_liquidity(ctx: Context<Liquidity>, amount: u64) -> Result<
     token::mint_to(
         CpiContext::new_with_signer(
             accounts.token_program.key(),
-            MintTo { mint: accounts.share_mint.to_account_info(), to: accounts.owner_share_account.to_account_info(), authority: market.to_account_info() },
+            MintTo {
+                mint: accounts.share_mint.to_account_info(),
+                to: accounts.owner_share_account.to_account_info(),
+                authority: market.to_account_info(),
+            },
             &[seeds],
         ),
         shares,
     )?;
     let market = &mut ctx.accounts.lending_market;
-    market.available = market.available.checked_add(amount).ok_or(LendingError::MathOverflow)?;
-    market.total_shares = market.total_shares.checked_add(shares).ok_or(LendingError::MathOverflow)?;
+    market.available = market
+        .available
+        .checked_add(amount)
+        .ok_or(LendingError::MathOverflow)?;
+    market.total_shares = market
+        .total_shares
+        .checked_add(shares)
+        .ok_or(LendingError::MathOverflow)?;
     let event = LiquidityChanged {
         lending_market: market.key(),
         owner: ctx.accounts.owner.key(),
@@ -74,7 +89,8 @@ pub fn handle_deposit_liquidity(ctx: Context<Liquidity>, amount: u64) -> Result<
 pub fn handle_withdraw_liquidity(ctx: Context<Liquidity>, shares: u64) -> Result<()> {
     require!(shares > 0, LendingError::ZeroAmount);
     let market = &ctx.accounts.lending_market;
-    let amount = amount_for_shares(shares, market.total_shares, market.total_value()?).or_lending_err()?;
+    let amount =
+        amount_for_shares(shares, market.total_shares, market.total_value()?).or_lending_err()?;
     require!(amount > 0, LendingError::ZeroAmount);
     // Liquidity not lent out and not owed to the protocol.
     let lendable = market.available.saturating_sub(market.protocol_fees);
@@ -83,7 +99,11 @@ pub fn handle_withdraw_liquidity(ctx: Context<Liquidity>, shares: u64) -> Result
     token::burn(
         CpiContext::new(
             accounts.token_program.key(),
-            Burn { mint: accounts.share_mint.to_account_info(), from: accounts.owner_share_account.to_account_info(), authority: accounts.owner.to_account_info() },
+            Burn {
+                mint: accounts.share_mint.to_account_info(),
+                from: accounts.owner_share_account.to_account_info(),
+                authority: accounts.owner.to_account_info(),
+            },
         ),
         shares,
     )?;
@@ -93,7 +113,11 @@ pub fn handle_withdraw_liquidity(ctx: Context<Liquidity>, shares: u64) -> Result
     token::transfer(
         CpiContext::new_with_signer(
             accounts.token_program.key(),
-            Transfer { from: accounts.liquidity_vault.to_account_info(), to: accounts.owner_quote_account.to_account_info(), authority: market.to_account_info() },
+            Transfer {
+                from: accounts.liquidity_vault.to_account_info(),
+                to: accounts.owner_quote_account.to_account_info(),
+                authority: market.to_account_info(),
+            },
             &[seeds],
         ),
         amount,

@@ -32,7 +32,9 @@ fn pyth_to_decimal(value: i64, exponent: i32) -> Result<Decimal> {
     require!(value > 0, LendingError::InvalidPythPrice);
     let digits = 18i32 + exponent;
     require!((0..=36).contains(&digits), LendingError::InvalidPythPrice);
-    let raw = (value as u128).checked_mul(10u128.pow(digits as u32)).ok_or(LendingError::InvalidPythPrice)?;
+    let raw = (value as u128)
+        .checked_mul(10u128.pow(digits as u32))
+        .ok_or(LendingError::InvalidPythPrice)?;
     Ok(Decimal::from_raw(raw))
 }
 
@@ -46,7 +48,11 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     let params = ctx.accounts.collateral.params;
     let oracle = ctx.accounts.oracle.load()?;
     let latest = oracle.latest().ok_or(LendingError::StaleOracle)?;
-    require_gte!(latest.slot.saturating_add(params.max_staleness_slots), slot, LendingError::StaleOracle);
+    require_gte!(
+        latest.slot.saturating_add(params.max_staleness_slots),
+        slot,
+        LendingError::StaleOracle
+    );
     let twap = oracle.twap(slot)?.ok_or(LendingError::StaleOracle)?;
     require!(!twap.is_zero(), LendingError::StaleOracle);
     let sigma_slot = oracle.volatility_per_slot()?;
@@ -55,31 +61,72 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     // One-sigma move over the TWAP window as the market's confidence band.
     let band = rwa_math::oracle::volatility_over(sigma_slot, window).or_lending_err()?;
     let market_conf = twap.mul(band, Rounding::Up).or_lending_err()?;
-    require!(bps_of(market_conf, twap)? <= params.max_confidence_bps as u128, LendingError::OracleTooUncertain);
+    require!(
+        bps_of(market_conf, twap)? <= params.max_confidence_bps as u128,
+        LendingError::OracleTooUncertain
+    );
     let mut price = twap;
     let mut price_low = twap.saturating_sub(market_conf);
     let mut used_pyth = false;
     if params.has_pyth() {
-        let update = ctx.accounts.pyth_price.as_ref().ok_or(LendingError::InvalidPythPrice)?;
-        require!(update.verification_level == VerificationLevel::Full, LendingError::InvalidPythPrice);
+        let update = ctx
+            .accounts
+            .pyth_price
+            .as_ref()
+            .ok_or(LendingError::InvalidPythPrice)?;
+        require!(
+            update.verification_level == VerificationLevel::Full,
+            LendingError::InvalidPythPrice
+        );
         let pyth = update
             .get_price_no_older_than(&clock, params.pyth_max_age_secs, &params.pyth_feed_id)
             .map_err(|_| error!(LendingError::InvalidPythPrice))?;
         let pyth_price = pyth_to_decimal(pyth.price, pyth.exponent)?;
-        let pyth_conf = if pyth.conf == 0 { Decimal::ZERO } else { pyth_to_decimal(pyth.conf as i64, pyth.exponent)? };
-        require!(bps_of(pyth_conf, pyth_price)? <= params.max_confidence_bps as u128, LendingError::OracleTooUncertain);
-        let gap = if pyth_price > twap { pyth_price.checked_sub(twap) } else { twap.checked_sub(pyth_price) }.or_lending_err()?;
-        require!(bps_of(gap, twap)? <= params.max_divergence_bps as u128, LendingError::OracleDivergence);
+        let pyth_conf = if pyth.conf == 0 {
+            Decimal::ZERO
+        } else {
+            pyth_to_decimal(pyth.conf as i64, pyth.exponent)?
+        };
+        require!(
+            bps_of(pyth_conf, pyth_price)? <= params.max_confidence_bps as u128,
+            LendingError::OracleTooUncertain
+        );
+        let gap = if pyth_price > twap {
+            pyth_price.checked_sub(twap)
+        } else {
+            twap.checked_sub(pyth_price)
+        }
+        .or_lending_err()?;
+        require!(
+            bps_of(gap, twap)? <= params.max_divergence_bps as u128,
+            LendingError::OracleDivergence
+        );
         price = pyth_price;
         price_low = price_low.min(pyth_price.saturating_sub(pyth_conf));
         used_pyth = true;
     }
     let market = &ctx.accounts.lending_market;
-    let rules = market.rules(ctx.accounts.rule_set.as_ref().map(|account| account.as_ref()))?;
+    let rules = market.rules(
+        ctx.accounts
+            .rule_set
+            .as_ref()
+            .map(|account| account.as_ref()),
+    )?;
     let floor = rules.map(|r| r.min_collateral_ratio_bps).unwrap_or(0);
     let sigma = annualize(sigma_slot, market.slots_per_year).or_lending_err()?;
-    let rate = borrow_rate(Decimal::from_raw(params.r0), Decimal::from_raw(params.beta), sigma).or_lending_err()?;
-    let cr_bps = collateral_ratio_bps(params.cr_min_bps, Decimal::from_raw(params.gamma), sigma, floor).or_lending_err()?;
+    let rate = borrow_rate(
+        Decimal::from_raw(params.r0),
+        Decimal::from_raw(params.beta),
+        sigma,
+    )
+    .or_lending_err()?;
+    let cr_bps = collateral_ratio_bps(
+        params.cr_min_bps,
+        Decimal::from_raw(params.gamma),
+        sigma,
+        floor,
+    )
+    .or_lending_err()?;
     let collateral = &mut ctx.accounts.collateral;
     collateral.price = price.raw();
     collateral.price_low = price_low.raw();

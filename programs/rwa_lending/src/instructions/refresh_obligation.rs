@@ -19,16 +19,30 @@ pub struct RefreshObligation<'info> {
     pub risk: Box<Account<'info, RiskMatrix>>,
 }
 
-pub fn handle_refresh_obligation<'info>(ctx: Context<'info, RefreshObligation<'info>>) -> Result<()> {
+pub fn handle_refresh_obligation<'info>(
+    ctx: Context<'info, RefreshObligation<'info>>,
+) -> Result<()> {
     let slot = Clock::get()?.slot;
     let market_key = ctx.accounts.lending_market.key();
     let (configs, keys) = load_configs(&market_key, ctx.remaining_accounts)?;
     let event = {
         let accounts = &mut *ctx.accounts;
-        let interest = accrue_interest(&mut accounts.obligation, &mut accounts.lending_market, slot)?;
+        let interest =
+            accrue_interest(&mut accounts.obligation, &mut accounts.lending_market, slot)?;
         let refs: Vec<&crate::state::CollateralConfig> = configs.iter().map(|c| &**c).collect();
-        recompute(&mut accounts.obligation, &refs, &keys, &accounts.risk, accounts.lending_market.quote_decimals, slot, true)?;
-        require!(accounts.obligation.active().count() <= keys.len(), LendingError::RefreshRequired);
+        recompute(
+            &mut accounts.obligation,
+            &refs,
+            &keys,
+            &accounts.risk,
+            accounts.lending_market.quote_decimals,
+            slot,
+            true,
+        )?;
+        require!(
+            accounts.obligation.active().count() <= keys.len(),
+            LendingError::RefreshRequired
+        );
         let obligation = &mut accounts.obligation;
         obligation.last_refresh_slot = slot;
         ObligationRefreshed {

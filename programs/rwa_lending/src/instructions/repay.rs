@@ -45,11 +45,20 @@ pub fn handle_repay(ctx: Context<Repay>, amount: u64) -> Result<()> {
         paid,
     )?;
     let market = &mut ctx.accounts.lending_market;
-    market.available = market.available.checked_add(paid).ok_or(LendingError::MathOverflow)?;
+    market.available = market
+        .available
+        .checked_add(paid)
+        .ok_or(LendingError::MathOverflow)?;
     market.total_debt = market.total_debt.saturating_sub(paid);
     let obligation = &mut ctx.accounts.obligation;
     obligation.debt -= paid;
-    let event = ObligationChanged { obligation: obligation.key(), action: "repay".into(), collateral: Pubkey::default(), amount: paid, debt: obligation.debt };
+    let event = ObligationChanged {
+        obligation: obligation.key(),
+        action: "repay".into(),
+        collateral: Pubkey::default(),
+        amount: paid,
+        debt: obligation.debt,
+    };
     emit_cpi!(event);
     Ok(())
 }

@@ -32,12 +32,27 @@ impl CollateralParams {
     pub fn validate(&self) -> Result<()> {
         use crate::errors::LendingError;
         require!(self.cr_min_bps > 10_000, LendingError::InvalidParams);
-        require!(self.liquidation_cr_bps > 10_000 && self.liquidation_cr_bps < self.cr_min_bps, LendingError::InvalidParams);
-        require!(self.liquidation_bonus_bps <= 2_000, LendingError::InvalidParams);
+        require!(
+            self.liquidation_cr_bps > 10_000 && self.liquidation_cr_bps < self.cr_min_bps,
+            LendingError::InvalidParams
+        );
+        require!(
+            self.liquidation_bonus_bps <= 2_000,
+            LendingError::InvalidParams
+        );
         // The bonus must fit under the liquidation ratio, or liquidating would worsen health.
-        require!(10_000 + self.liquidation_bonus_bps < self.liquidation_cr_bps, LendingError::InvalidParams);
-        require!(self.close_factor_bps > 0 && self.close_factor_bps <= 10_000, LendingError::InvalidParams);
-        require!(self.max_staleness_slots > 0 && self.max_confidence_bps <= 10_000, LendingError::InvalidParams);
+        require!(
+            10_000 + self.liquidation_bonus_bps < self.liquidation_cr_bps,
+            LendingError::InvalidParams
+        );
+        require!(
+            self.close_factor_bps > 0 && self.close_factor_bps <= 10_000,
+            LendingError::InvalidParams
+        );
+        require!(
+            self.max_staleness_slots > 0 && self.max_confidence_bps <= 10_000,
+            LendingError::InvalidParams
+        );
         Ok(())
     }
 

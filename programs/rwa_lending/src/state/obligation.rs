@@ -2,7 +2,9 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_OBLIGATION_COLLATERALS;
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace,
+)]
 pub struct ObligationCollateral {
     pub config: Pubkey,
     pub amount: u64,
@@ -33,7 +35,9 @@ pub struct Obligation {
 
 impl Obligation {
     pub fn position_of(&self, config: &Pubkey) -> Option<usize> {
-        self.collaterals.iter().position(|c| c.config == *config && c.amount > 0)
+        self.collaterals
+            .iter()
+            .position(|c| c.config == *config && c.amount > 0)
     }
 
     pub fn active(&self) -> impl Iterator<Item = &ObligationCollateral> {

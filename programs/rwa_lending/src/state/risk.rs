@@ -26,6 +26,8 @@ impl RiskMatrix {
 /// Symmetric, unit diagonal, every entry in [-1, 1].
 pub fn correlations_valid(matrix: &[[i16; MAX_COLLATERALS]; MAX_COLLATERALS]) -> bool {
     (0..MAX_COLLATERALS).all(|i| {
-        matrix[i][i] == 10_000 && (0..MAX_COLLATERALS).all(|j| matrix[i][j] == matrix[j][i] && (-10_000..=10_000).contains(&matrix[i][j]))
+        matrix[i][i] == 10_000
+            && (0..MAX_COLLATERALS)
+                .all(|j| matrix[i][j] == matrix[j][i] && (-10_000..=10_000).contains(&matrix[i][j]))
     })
 }

@@ -28,18 +28,28 @@ pub const DAO_AUTHORITY_SEED: &[u8] = b"authority";
 
 impl AttachRuleSet<'_> {
     pub fn validate(&self) -> Result<rwa_rules::RuleSetView> {
-        require!(!self.market.is_governed(), MarketError::RuleSetAlreadyAttached);
+        require!(
+            !self.market.is_governed(),
+            MarketError::RuleSetAlreadyAttached
+        );
         rwa_rules::load_rule_set(&self.rule_set, &self.rule_set.key())
     }
 }
 
 pub fn handle_attach_rule_set(ctx: Context<AttachRuleSet>) -> Result<()> {
     let view = ctx.accounts.validate()?;
-    let (dao_authority, _) = Pubkey::find_program_address(&[DAO_AUTHORITY_SEED, view.dao.as_ref()], &rwa_rules::RULE_DAO_PROGRAM_ID);
+    let (dao_authority, _) = Pubkey::find_program_address(
+        &[DAO_AUTHORITY_SEED, view.dao.as_ref()],
+        &rwa_rules::RULE_DAO_PROGRAM_ID,
+    );
     let market = &mut ctx.accounts.market;
     market.rule_set = ctx.accounts.rule_set.key();
     market.authority = dao_authority;
-    let event = RuleSetAttached { market: market.key(), rule_set: market.rule_set, authority: dao_authority };
+    let event = RuleSetAttached {
+        market: market.key(),
+        rule_set: market.rule_set,
+        authority: dao_authority,
+    };
     emit_cpi!(event);
     Ok(())
 }

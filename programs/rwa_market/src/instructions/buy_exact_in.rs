@@ -9,7 +9,11 @@ use crate::instructions::trade::{math, Trade};
 pub fn validate_buy_exact_in(ctx: &Context<Trade>, quote_in: u64) -> Result<()> {
     ctx.accounts.validate_trade(quote_in)?;
     let market = &ctx.accounts.market;
-    require_gt!(market.max_supply, market.supply, MarketError::MaxSupplyExceeded);
+    require_gt!(
+        market.max_supply,
+        market.supply,
+        MarketError::MaxSupplyExceeded
+    );
     Ok(())
 }
 
@@ -18,7 +22,11 @@ pub fn handle_buy_exact_in(ctx: Context<Trade>, quote_in: u64, min_amount_out: u
     let market = &ctx.accounts.market;
     let budget = math(max_net_for_gross(quote_in, market.fee_bps))?;
     let headroom = market.max_supply - market.supply;
-    let (amount, cost) = math(ctx.accounts.curve()?.buy_amount_for_quote(market.supply, budget, headroom))?;
+    let (amount, cost) = math(ctx.accounts.curve()?.buy_amount_for_quote(
+        market.supply,
+        budget,
+        headroom,
+    ))?;
     require!(amount > 0, MarketError::TradeTooSmall);
     require_gte!(amount, min_amount_out, MarketError::SlippageExceeded);
     let fee = math(fee_on(cost, market.fee_bps))?;

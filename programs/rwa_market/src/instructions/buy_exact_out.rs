@@ -8,8 +8,15 @@ use crate::instructions::trade::{math, Trade};
 pub fn validate_buy_exact_out(ctx: &Context<Trade>, amount: u64) -> Result<()> {
     ctx.accounts.validate_trade(amount)?;
     let market = &ctx.accounts.market;
-    let new_supply = market.supply.checked_add(amount).ok_or(MarketError::MaxSupplyExceeded)?;
-    require_gte!(market.max_supply, new_supply, MarketError::MaxSupplyExceeded);
+    let new_supply = market
+        .supply
+        .checked_add(amount)
+        .ok_or(MarketError::MaxSupplyExceeded)?;
+    require_gte!(
+        market.max_supply,
+        new_supply,
+        MarketError::MaxSupplyExceeded
+    );
     Ok(())
 }
 

@@ -7,7 +7,10 @@ use crate::instructions::post_quote::UpdateQuote;
 /// Pulls the maker's quote (allowed while the market is paused, so makers can always step back).
 pub fn validate_cancel_quote(ctx: &Context<UpdateQuote>) -> Result<()> {
     let maker = &ctx.accounts.maker;
-    require!(maker.bid_size > 0 || maker.ask_size > 0, MarketError::ZeroAmount);
+    require!(
+        maker.bid_size > 0 || maker.ask_size > 0,
+        MarketError::ZeroAmount
+    );
     Ok(())
 }
 
@@ -17,7 +20,12 @@ pub fn handle_cancel_quote(ctx: Context<UpdateQuote>) -> Result<()> {
     let maker = &mut ctx.accounts.maker;
     maker.bid_size = 0;
     maker.ask_size = 0;
-    let event = QuoteCancelled { market: maker.market, maker: maker.key(), sequence: maker.sequence, slot };
+    let event = QuoteCancelled {
+        market: maker.market,
+        maker: maker.key(),
+        sequence: maker.sequence,
+        slot,
+    };
     emit_cpi!(event);
     Ok(())
 }

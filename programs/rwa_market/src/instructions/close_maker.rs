@@ -42,15 +42,49 @@ pub fn handle_close_maker(ctx: Context<CloseMaker>) -> Result<()> {
     let accounts = &ctx.accounts;
     // Everything in the vaults goes back, including anything donated beyond the tracked inventory.
     let (rwa_returned, quote_returned) = (accounts.rwa_vault.amount, accounts.quote_vault.amount);
-    maker_transfer(&accounts.maker, &accounts.token_program, accounts.rwa_vault.to_account_info(), accounts.owner_rwa_account.to_account_info(), rwa_returned)?;
-    maker_transfer(&accounts.maker, &accounts.token_program, accounts.quote_vault.to_account_info(), accounts.owner_quote_account.to_account_info(), quote_returned)?;
+    maker_transfer(
+        &accounts.maker,
+        &accounts.token_program,
+        accounts.rwa_vault.to_account_info(),
+        accounts.owner_rwa_account.to_account_info(),
+        rwa_returned,
+    )?;
+    maker_transfer(
+        &accounts.maker,
+        &accounts.token_program,
+        accounts.quote_vault.to_account_info(),
+        accounts.owner_quote_account.to_account_info(),
+        quote_returned,
+    )?;
     let maker = &accounts.maker;
-    let seeds: &[&[u8]] = &[MAKER_SEED, maker.market.as_ref(), maker.owner.as_ref(), &[maker.bump]];
-    for vault in [accounts.rwa_vault.to_account_info(), accounts.quote_vault.to_account_info()] {
-        let close = CloseAccount { account: vault, destination: accounts.owner.to_account_info(), authority: maker.to_account_info() };
-        token::close_account(CpiContext::new_with_signer(accounts.token_program.key(), close, &[seeds]))?;
+    let seeds: &[&[u8]] = &[
+        MAKER_SEED,
+        maker.market.as_ref(),
+        maker.owner.as_ref(),
+        &[maker.bump],
+    ];
+    for vault in [
+        accounts.rwa_vault.to_account_info(),
+        accounts.quote_vault.to_account_info(),
+    ] {
+        let close = CloseAccount {
+            account: vault,
+            destination: accounts.owner.to_account_info(),
+            authority: maker.to_account_info(),
+        };
+        token::close_account(CpiContext::new_with_signer(
+            accounts.token_program.key(),
+            close,
+            &[seeds],
+        ))?;
     }
-    let event = MakerClosed { market: maker.market, maker: maker.key(), owner: maker.owner, rwa_returned, quote_returned };
+    let event = MakerClosed {
+        market: maker.market,
+        maker: maker.key(),
+        owner: maker.owner,
+        rwa_returned,
+        quote_returned,
+    };
     emit_cpi!(event);
     Ok(())
 }

@@ -89,20 +89,29 @@ impl InitializeMarket<'_> {
             MarketError::InvalidOracleConfig
         );
         require!(
-            args.name.len() <= MAX_NAME_LEN && args.symbol.len() <= MAX_SYMBOL_LEN && args.uri.len() <= MAX_URI_LEN,
+            args.name.len() <= MAX_NAME_LEN
+                && args.symbol.len() <= MAX_SYMBOL_LEN
+                && args.uri.len() <= MAX_URI_LEN,
             MarketError::MetadataTooLong
         );
         require!(args.max_supply > 0, MarketError::InvalidMaxSupply);
         let kind = curve_kind_from_u8(args.curve_kind)?;
         let curve = Curve::from_params(kind, args.curve_params.map(Decimal::from_raw));
         // Parameters a curve kind does not use must be zero, so stored state has one meaning.
-        require!(curve.params().map(|p| p.raw()) == args.curve_params, MarketError::InvalidCurveParams);
-        let curve_market = CurveMarket::new(curve, args.rwa_decimals, self.quote_mint.decimals).or_market_err()?;
+        require!(
+            curve.params().map(|p| p.raw()) == args.curve_params,
+            MarketError::InvalidCurveParams
+        );
+        let curve_market =
+            CurveMarket::new(curve, args.rwa_decimals, self.quote_mint.decimals).or_market_err()?;
         curve_market.validate(args.max_supply).or_market_err()
     }
 }
 
-pub fn handle_initialize_market(ctx: Context<InitializeMarket>, args: InitializeMarketArgs) -> Result<()> {
+pub fn handle_initialize_market(
+    ctx: Context<InitializeMarket>,
+    args: InitializeMarketArgs,
+) -> Result<()> {
     ctx.accounts.validate(&args)?;
     let slot = Clock::get()?.slot;
     let market_key = ctx.accounts.market.key();

@@ -36,15 +36,29 @@ pub struct MakerInventory<'info> {
 }
 
 impl<'info> MakerInventory<'info> {
-    pub fn owner_to_vault(&self, from: AccountInfo<'info>, to: AccountInfo<'info>, amount: u64) -> Result<()> {
+    pub fn owner_to_vault(
+        &self,
+        from: AccountInfo<'info>,
+        to: AccountInfo<'info>,
+        amount: u64,
+    ) -> Result<()> {
         if amount == 0 {
             return Ok(());
         }
-        let accounts = Transfer { from, to, authority: self.owner.to_account_info() };
+        let accounts = Transfer {
+            from,
+            to,
+            authority: self.owner.to_account_info(),
+        };
         token::transfer(CpiContext::new(self.token_program.key(), accounts), amount)
     }
 
-    pub fn vault_to_owner(&self, from: AccountInfo<'info>, to: AccountInfo<'info>, amount: u64) -> Result<()> {
+    pub fn vault_to_owner(
+        &self,
+        from: AccountInfo<'info>,
+        to: AccountInfo<'info>,
+        amount: u64,
+    ) -> Result<()> {
         maker_transfer(&self.maker, &self.token_program, from, to, amount)
     }
 }
@@ -60,7 +74,19 @@ pub fn maker_transfer<'info>(
     if amount == 0 {
         return Ok(());
     }
-    let seeds: &[&[u8]] = &[MAKER_SEED, maker.market.as_ref(), maker.owner.as_ref(), &[maker.bump]];
-    let accounts = Transfer { from, to, authority: maker.to_account_info() };
-    token::transfer(CpiContext::new_with_signer(token_program.key(), accounts, &[seeds]), amount)
+    let seeds: &[&[u8]] = &[
+        MAKER_SEED,
+        maker.market.as_ref(),
+        maker.owner.as_ref(),
+        &[maker.bump],
+    ];
+    let accounts = Transfer {
+        from,
+        to,
+        authority: maker.to_account_info(),
+    };
+    token::transfer(
+        CpiContext::new_with_signer(token_program.key(), accounts, &[seeds]),
+        amount,
+    )
 }

@@ -75,6 +75,10 @@ pub fn handle_open_maker(ctx: Context<OpenMaker>) -> Result<()> {
         fill_count: 0,
         reserved: [0; 8],
     });
-    emit_cpi!(MakerOpened { market: ctx.accounts.market.key(), maker: maker_key, owner: ctx.accounts.owner.key() });
+    emit_cpi!(MakerOpened {
+        market: ctx.accounts.market.key(),
+        maker: maker_key,
+        owner: ctx.accounts.owner.key()
+    });
     Ok(())
 }

@@ -21,14 +21,21 @@ pub struct SetPaused<'info> {
 
 impl SetPaused<'_> {
     pub fn validate(&self, paused: bool) -> Result<()> {
-        require!(self.market.paused != paused, MarketError::PauseStateUnchanged);
+        require!(
+            self.market.paused != paused,
+            MarketError::PauseStateUnchanged
+        );
         Ok(())
     }
 
     pub fn apply(&mut self, paused: bool) -> Result<MarketPauseChanged> {
         self.validate(paused)?;
         self.market.paused = paused;
-        Ok(MarketPauseChanged { market: self.market.key(), paused, slot: Clock::get()?.slot })
+        Ok(MarketPauseChanged {
+            market: self.market.key(),
+            paused,
+            slot: Clock::get()?.slot,
+        })
     }
 }
 

@@ -48,24 +48,55 @@ impl UpdateQuote<'_> {
         self.market.require_active()?;
         let maker = &self.maker;
         require_gt!(quote.sequence, maker.sequence, MarketError::InvalidSequence);
-        require!(quote.bid_size > 0 || quote.ask_size > 0, MarketError::ZeroAmount);
-        require!(quote.bid_size == 0 || quote.bid_price > 0, MarketError::InvalidQuotePrice);
-        require!(quote.ask_size == 0 || quote.ask_price > 0, MarketError::InvalidQuotePrice);
+        require!(
+            quote.bid_size > 0 || quote.ask_size > 0,
+            MarketError::ZeroAmount
+        );
+        require!(
+            quote.bid_size == 0 || quote.bid_price > 0,
+            MarketError::InvalidQuotePrice
+        );
+        require!(
+            quote.ask_size == 0 || quote.ask_price > 0,
+            MarketError::InvalidQuotePrice
+        );
         if quote.bid_size > 0 && quote.ask_size > 0 {
             require_gt!(quote.ask_price, quote.bid_price, MarketError::CrossedQuote);
         }
         require_gte!(quote.expiry_slot, slot, MarketError::QuoteExpiryInPast);
-        let rules = rwa_rules::rules_for(&self.market.rule_set, self.rule_set.as_ref().map(|account| account.as_ref()))?;
+        let rules = rwa_rules::rules_for(
+            &self.market.rule_set,
+            self.rule_set.as_ref().map(|account| account.as_ref()),
+        )?;
         let lifetime = match rules {
-            Some(rules) if rules.max_quote_lifetime_slots > 0 => rules.max_quote_lifetime_slots.min(MAX_QUOTE_LIFETIME_SLOTS),
+            Some(rules) if rules.max_quote_lifetime_slots > 0 => {
+                rules.max_quote_lifetime_slots.min(MAX_QUOTE_LIFETIME_SLOTS)
+            }
             _ => MAX_QUOTE_LIFETIME_SLOTS,
         };
-        require_gte!(slot.saturating_add(lifetime), quote.expiry_slot, MarketError::QuoteExpiryTooFar);
-        require_gte!(maker.rwa_inventory, quote.ask_size, MarketError::QuoteExceedsInventory);
-        let bid_notional =
-            notional(quote.bid_size, Decimal::from_raw(quote.bid_price), self.market.rwa_decimals, self.market.quote_decimals, Rounding::Up)
-                .or_market_err()?;
-        require_gte!(maker.quote_inventory, bid_notional, MarketError::QuoteExceedsInventory);
+        require_gte!(
+            slot.saturating_add(lifetime),
+            quote.expiry_slot,
+            MarketError::QuoteExpiryTooFar
+        );
+        require_gte!(
+            maker.rwa_inventory,
+            quote.ask_size,
+            MarketError::QuoteExceedsInventory
+        );
+        let bid_notional = notional(
+            quote.bid_size,
+            Decimal::from_raw(quote.bid_price),
+            self.market.rwa_decimals,
+            self.market.quote_decimals,
+            Rounding::Up,
+        )
+        .or_market_err()?;
+        require_gte!(
+            maker.quote_inventory,
+            bid_notional,
+            MarketError::QuoteExceedsInventory
+        );
         Ok(())
     }
 }

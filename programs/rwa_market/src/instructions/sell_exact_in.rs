@@ -7,7 +7,11 @@ use crate::instructions::trade::{math, Trade};
 /// Sell exactly `amount` RWA base units, receiving at least `min_quote_out` quote base units after fee.
 pub fn validate_sell_exact_in(ctx: &Context<Trade>, amount: u64) -> Result<()> {
     ctx.accounts.validate_trade(amount)?;
-    require_gte!(ctx.accounts.market.supply, amount, MarketError::InsufficientSupply);
+    require_gte!(
+        ctx.accounts.market.supply,
+        amount,
+        MarketError::InsufficientSupply
+    );
     Ok(())
 }
 

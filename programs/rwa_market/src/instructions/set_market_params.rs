@@ -35,27 +35,44 @@ pub struct SetMarketParams<'info> {
 
 impl SetMarketParams<'_> {
     pub fn validate(&self, update: &MarketParamsUpdate) -> Result<()> {
-        require!(*update != MarketParamsUpdate::default(), MarketError::NoParamsChanged);
+        require!(
+            *update != MarketParamsUpdate::default(),
+            MarketError::NoParamsChanged
+        );
         if let Some(fee_bps) = update.fee_bps {
             require!(fee_bps <= MAX_FEE_BPS, MarketError::InvalidFee);
         }
         if let Some(max_supply) = update.max_supply {
-            require!(max_supply > 0 && max_supply >= self.market.supply, MarketError::InvalidMaxSupply);
+            require!(
+                max_supply > 0 && max_supply >= self.market.supply,
+                MarketError::InvalidMaxSupply
+            );
             // The whole new cap must stay priceable in quote base units.
             let curve = self.market.curve_market()?;
-            curve.validate(max_supply).map_err(|_| error!(MarketError::InvalidMaxSupply))?;
+            curve
+                .validate(max_supply)
+                .map_err(|_| error!(MarketError::InvalidMaxSupply))?;
         }
         if let Some(window) = update.twap_window_slots {
-            require!((MIN_TWAP_WINDOW_SLOTS..=MAX_TWAP_WINDOW_SLOTS).contains(&window), MarketError::InvalidOracleConfig);
+            require!(
+                (MIN_TWAP_WINDOW_SLOTS..=MAX_TWAP_WINDOW_SLOTS).contains(&window),
+                MarketError::InvalidOracleConfig
+            );
         }
         if let Some(lambda) = update.ewma_lambda_bps {
-            require!((MIN_EWMA_LAMBDA_BPS..=MAX_EWMA_LAMBDA_BPS).contains(&lambda), MarketError::InvalidOracleConfig);
+            require!(
+                (MIN_EWMA_LAMBDA_BPS..=MAX_EWMA_LAMBDA_BPS).contains(&lambda),
+                MarketError::InvalidOracleConfig
+            );
         }
         Ok(())
     }
 }
 
-pub fn handle_set_market_params(ctx: Context<SetMarketParams>, update: MarketParamsUpdate) -> Result<()> {
+pub fn handle_set_market_params(
+    ctx: Context<SetMarketParams>,
+    update: MarketParamsUpdate,
+) -> Result<()> {
     ctx.accounts.validate(&update)?;
     let market = &mut ctx.accounts.market;
     if let Some(fee_bps) = update.fee_bps {

@@ -21,24 +21,57 @@ pub struct MakerSlot<'info> {
 
 /// Loads and checks the maker accounts: program-owned `Maker` (owner and discriminator checked by
 /// `Account`), same market, its own vaults, writable, no maker twice.
-pub fn load_makers<'info>(market: &Pubkey, remaining: &'info [AccountInfo<'info>]) -> Result<Vec<MakerSlot<'info>>> {
-    require!(remaining.len() % ACCOUNTS_PER_MAKER == 0, MarketError::InvalidMakerAccount);
-    require!(remaining.len() / ACCOUNTS_PER_MAKER <= MAX_ROUTE_MAKERS, MarketError::TooManyMakers);
+pub fn load_makers<'info>(
+    market: &Pubkey,
+    remaining: &'info [AccountInfo<'info>],
+) -> Result<Vec<MakerSlot<'info>>> {
+    require!(
+        remaining.len() % ACCOUNTS_PER_MAKER == 0,
+        MarketError::InvalidMakerAccount
+    );
+    require!(
+        remaining.len() / ACCOUNTS_PER_MAKER <= MAX_ROUTE_MAKERS,
+        MarketError::TooManyMakers
+    );
     let mut slots: Vec<MakerSlot<'info>> = Vec::with_capacity(remaining.len() / ACCOUNTS_PER_MAKER);
     for chunk in remaining.chunks(ACCOUNTS_PER_MAKER) {
         let maker: Account<'info, Maker> = Account::try_from(&chunk[0])?;
         require_keys_eq!(maker.market, *market, MarketError::InvalidMakerAccount);
-        require_keys_eq!(maker.rwa_vault, chunk[1].key(), MarketError::InvalidMakerAccount);
-        require_keys_eq!(maker.quote_vault, chunk[2].key(), MarketError::InvalidMakerAccount);
-        require!(chunk.iter().all(|info| info.is_writable), MarketError::InvalidMakerAccount);
-        require!(slots.iter().all(|slot| slot.maker.key() != maker.key()), MarketError::InvalidMakerAccount);
-        slots.push(MakerSlot { maker, rwa_vault: chunk[1].clone(), quote_vault: chunk[2].clone() });
+        require_keys_eq!(
+            maker.rwa_vault,
+            chunk[1].key(),
+            MarketError::InvalidMakerAccount
+        );
+        require_keys_eq!(
+            maker.quote_vault,
+            chunk[2].key(),
+            MarketError::InvalidMakerAccount
+        );
+        require!(
+            chunk.iter().all(|info| info.is_writable),
+            MarketError::InvalidMakerAccount
+        );
+        require!(
+            slots.iter().all(|slot| slot.maker.key() != maker.key()),
+            MarketError::InvalidMakerAccount
+        );
+        slots.push(MakerSlot {
+            maker,
+            rwa_vault: chunk[1].clone(),
+            quote_vault: chunk[2].clone(),
+        });
     }
     Ok(slots)
 }
 
 /// Plans the route for `side` and `target` against the live quotes and the curve.
-pub fn plan(trade: &Trade, makers: &[MakerSlot], side: TradeSide, target: Target, slot: u64) -> Result<Route> {
+pub fn plan(
+    trade: &Trade,
+    makers: &[MakerSlot],
+    side: TradeSide,
+    target: Target,
+    slot: u64,
+) -> Result<Route> {
     let market = &trade.market;
     let curve = market.curve_market()?;
     match side {
@@ -61,7 +94,11 @@ pub fn execute<'info>(
     side: TradeSide,
     route: &Route,
     fee: u64,
-) -> Result<(Vec<QuoteFilled>, SwapExecuted, Option<CircuitBreakerTripped>)> {
+) -> Result<(
+    Vec<QuoteFilled>,
+    SwapExecuted,
+    Option<CircuitBreakerTripped>,
+)> {
     require!(route.total_amount > 0, MarketError::TradeTooSmall);
     let price_before = trade.market.spot_price()?;
     let mut fills = Vec::with_capacity(route.maker_fills.len());
@@ -70,20 +107,50 @@ pub fn execute<'info>(
         match side {
             TradeSide::Buy => {
                 trade.transfer_from_trader(slot.quote_vault.clone(), fill.quote)?;
-                maker_transfer(&slot.maker, &trade.token_program, slot.rwa_vault.clone(), trade.trader_rwa_account.to_account_info(), fill.amount)?;
+                maker_transfer(
+                    &slot.maker,
+                    &trade.token_program,
+                    slot.rwa_vault.clone(),
+                    trade.trader_rwa_account.to_account_info(),
+                    fill.amount,
+                )?;
                 let maker = &mut slot.maker;
-                maker.rwa_inventory = maker.rwa_inventory.checked_sub(fill.amount).ok_or(MarketError::InsufficientInventory)?;
-                maker.quote_inventory = maker.quote_inventory.checked_add(fill.quote).ok_or(MarketError::MathOverflow)?;
-                maker.ask_size = maker.ask_size.checked_sub(fill.amount).ok_or(MarketError::InsufficientInventory)?;
+                maker.rwa_inventory = maker
+                    .rwa_inventory
+                    .checked_sub(fill.amount)
+                    .ok_or(MarketError::InsufficientInventory)?;
+                maker.quote_inventory = maker
+                    .quote_inventory
+                    .checked_add(fill.quote)
+                    .ok_or(MarketError::MathOverflow)?;
+                maker.ask_size = maker
+                    .ask_size
+                    .checked_sub(fill.amount)
+                    .ok_or(MarketError::InsufficientInventory)?;
                 maker.sold = maker.sold.saturating_add(fill.amount);
             }
             TradeSide::Sell => {
                 trade.transfer_rwa_from_trader(slot.rwa_vault.clone(), fill.amount)?;
-                maker_transfer(&slot.maker, &trade.token_program, slot.quote_vault.clone(), trade.trader_quote_account.to_account_info(), fill.quote)?;
+                maker_transfer(
+                    &slot.maker,
+                    &trade.token_program,
+                    slot.quote_vault.clone(),
+                    trade.trader_quote_account.to_account_info(),
+                    fill.quote,
+                )?;
                 let maker = &mut slot.maker;
-                maker.quote_inventory = maker.quote_inventory.checked_sub(fill.quote).ok_or(MarketError::InsufficientInventory)?;
-                maker.rwa_inventory = maker.rwa_inventory.checked_add(fill.amount).ok_or(MarketError::MathOverflow)?;
-                maker.bid_size = maker.bid_size.checked_sub(fill.amount).ok_or(MarketError::InsufficientInventory)?;
+                maker.quote_inventory = maker
+                    .quote_inventory
+                    .checked_sub(fill.quote)
+                    .ok_or(MarketError::InsufficientInventory)?;
+                maker.rwa_inventory = maker
+                    .rwa_inventory
+                    .checked_add(fill.amount)
+                    .ok_or(MarketError::MathOverflow)?;
+                maker.bid_size = maker
+                    .bid_size
+                    .checked_sub(fill.amount)
+                    .ok_or(MarketError::InsufficientInventory)?;
                 maker.bought = maker.bought.saturating_add(fill.amount);
             }
         }

@@ -14,7 +14,12 @@ pub fn validate_swap_exact_in(ctx: &Context<Trade>, amount_in: u64) -> Result<()
     ctx.accounts.validate_trade(amount_in)
 }
 
-pub fn handle_swap_exact_in<'info>(ctx: Context<'info, Trade<'info>>, side: TradeSide, amount_in: u64, min_amount_out: u64) -> Result<()> {
+pub fn handle_swap_exact_in<'info>(
+    ctx: Context<'info, Trade<'info>>,
+    side: TradeSide,
+    amount_in: u64,
+    min_amount_out: u64,
+) -> Result<()> {
     validate_swap_exact_in(&ctx, amount_in)?;
     let slot = Clock::get()?.slot;
     let fee_bps = ctx.accounts.market.fee_bps;
@@ -26,10 +31,22 @@ pub fn handle_swap_exact_in<'info>(ctx: Context<'info, Trade<'info>>, side: Trad
     let route = plan(ctx.accounts, &makers, side, target, slot)?;
     let fee = fee_on(route.total_quote, fee_bps).or_market_err()?;
     match side {
-        TradeSide::Buy => require_gte!(route.total_amount, min_amount_out.max(1), MarketError::SlippageExceeded),
+        TradeSide::Buy => require_gte!(
+            route.total_amount,
+            min_amount_out.max(1),
+            MarketError::SlippageExceeded
+        ),
         TradeSide::Sell => {
-            require_eq!(route.total_amount, amount_in, MarketError::InsufficientLiquidity);
-            require_gte!(route.total_quote - fee, min_amount_out, MarketError::SlippageExceeded);
+            require_eq!(
+                route.total_amount,
+                amount_in,
+                MarketError::InsufficientLiquidity
+            );
+            require_gte!(
+                route.total_quote - fee,
+                min_amount_out,
+                MarketError::SlippageExceeded
+            );
         }
     }
     let (fills, summary, tripped) = execute(ctx.accounts, &mut makers, side, &route, fee)?;

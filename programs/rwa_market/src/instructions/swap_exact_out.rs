@@ -14,7 +14,12 @@ pub fn validate_swap_exact_out(ctx: &Context<Trade>, amount_out: u64) -> Result<
     ctx.accounts.validate_trade(amount_out)
 }
 
-pub fn handle_swap_exact_out<'info>(ctx: Context<'info, Trade<'info>>, side: TradeSide, amount_out: u64, max_amount_in: u64) -> Result<()> {
+pub fn handle_swap_exact_out<'info>(
+    ctx: Context<'info, Trade<'info>>,
+    side: TradeSide,
+    amount_out: u64,
+    max_amount_in: u64,
+) -> Result<()> {
     validate_swap_exact_out(&ctx, amount_out)?;
     let slot = Clock::get()?.slot;
     let fee_bps = ctx.accounts.market.fee_bps;
@@ -27,13 +32,28 @@ pub fn handle_swap_exact_out<'info>(ctx: Context<'info, Trade<'info>>, side: Tra
     let fee = fee_on(route.total_quote, fee_bps).or_market_err()?;
     match side {
         TradeSide::Buy => {
-            require_eq!(route.total_amount, amount_out, MarketError::InsufficientLiquidity);
-            let total = route.total_quote.checked_add(fee).ok_or(MarketError::MathOverflow)?;
+            require_eq!(
+                route.total_amount,
+                amount_out,
+                MarketError::InsufficientLiquidity
+            );
+            let total = route
+                .total_quote
+                .checked_add(fee)
+                .ok_or(MarketError::MathOverflow)?;
             require_gte!(max_amount_in, total, MarketError::SlippageExceeded);
         }
         TradeSide::Sell => {
-            require_gte!(route.total_quote - fee, amount_out, MarketError::InsufficientLiquidity);
-            require_gte!(max_amount_in, route.total_amount, MarketError::SlippageExceeded);
+            require_gte!(
+                route.total_quote - fee,
+                amount_out,
+                MarketError::InsufficientLiquidity
+            );
+            require_gte!(
+                max_amount_in,
+                route.total_amount,
+                MarketError::SlippageExceeded
+            );
         }
     }
     let (fills, summary, tripped) = execute(ctx.accounts, &mut makers, side, &route, fee)?;

@@ -54,14 +54,21 @@ impl<'info> Trade<'info> {
         require!(requested > 0, MarketError::ZeroAmount);
         if self.market.is_governed() {
             self.rules()?;
-            require_gte!(Clock::get()?.slot, self.market.halted_until_slot, MarketError::CircuitBreakerActive);
+            require_gte!(
+                Clock::get()?.slot,
+                self.market.halted_until_slot,
+                MarketError::CircuitBreakerActive
+            );
         }
         Ok(())
     }
 
     /// The RuleSet in force, if the market is governed (and the right account was passed).
     pub fn rules(&self) -> Result<Option<rwa_rules::RuleValues>> {
-        rwa_rules::rules_for(&self.market.rule_set, self.rule_set.as_ref().map(|account| account.as_ref()))
+        rwa_rules::rules_for(
+            &self.market.rule_set,
+            self.rule_set.as_ref().map(|account| account.as_ref()),
+        )
     }
 
     /// Quote tokens from the trader (who signs) to `to`.
@@ -101,7 +108,10 @@ impl<'info> Trade<'info> {
             to,
             authority: self.market.to_account_info(),
         };
-        token::transfer(CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]), amount)
+        token::transfer(
+            CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]),
+            amount,
+        )
     }
 
     /// Curve leg of a buy: the trader pays `cost` into the reserve and receives `amount` newly minted.
@@ -117,12 +127,28 @@ impl<'info> Trade<'info> {
             to: self.trader_rwa_account.to_account_info(),
             authority: self.market.to_account_info(),
         };
-        token::mint_to(CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]), amount)?;
+        token::mint_to(
+            CpiContext::new_with_signer(self.token_program.key(), accounts, &[seeds]),
+            amount,
+        )?;
         let market = &mut self.market;
-        market.supply = market.supply.checked_add(amount).ok_or(MarketError::MathOverflow)?;
-        require_gte!(market.max_supply, market.supply, MarketError::MaxSupplyExceeded);
-        market.reserve = market.reserve.checked_add(cost).ok_or(MarketError::MathOverflow)?;
-        market.buy_volume = market.buy_volume.checked_add(cost as u128).ok_or(MarketError::MathOverflow)?;
+        market.supply = market
+            .supply
+            .checked_add(amount)
+            .ok_or(MarketError::MathOverflow)?;
+        require_gte!(
+            market.max_supply,
+            market.supply,
+            MarketError::MaxSupplyExceeded
+        );
+        market.reserve = market
+            .reserve
+            .checked_add(cost)
+            .ok_or(MarketError::MathOverflow)?;
+        market.buy_volume = market
+            .buy_volume
+            .checked_add(cost as u128)
+            .ok_or(MarketError::MathOverflow)?;
         Ok(())
     }
 
@@ -139,9 +165,18 @@ impl<'info> Trade<'info> {
         token::burn(CpiContext::new(self.token_program.key(), accounts), amount)?;
         self.transfer_from_reserve(self.trader_quote_account.to_account_info(), proceeds)?;
         let market = &mut self.market;
-        market.supply = market.supply.checked_sub(amount).ok_or(MarketError::InsufficientSupply)?;
-        market.reserve = market.reserve.checked_sub(proceeds).ok_or(MarketError::ReserveInvariantViolated)?;
-        market.sell_volume = market.sell_volume.checked_add(proceeds as u128).ok_or(MarketError::MathOverflow)?;
+        market.supply = market
+            .supply
+            .checked_sub(amount)
+            .ok_or(MarketError::InsufficientSupply)?;
+        market.reserve = market
+            .reserve
+            .checked_sub(proceeds)
+            .ok_or(MarketError::ReserveInvariantViolated)?;
+        market.sell_volume = market
+            .sell_volume
+            .checked_add(proceeds as u128)
+            .ok_or(MarketError::MathOverflow)?;
         Ok(())
     }
 
@@ -151,31 +186,69 @@ impl<'info> Trade<'info> {
     }
 
     /// Buy of `amount` RWA base units from the curve for `cost` plus `fee` quote base units.
-    pub fn settle_buy(&mut self, amount: u64, cost: u64, fee: u64) -> Result<(TradeExecuted, Option<CircuitBreakerTripped>)> {
+    pub fn settle_buy(
+        &mut self,
+        amount: u64,
+        cost: u64,
+        fee: u64,
+    ) -> Result<(TradeExecuted, Option<CircuitBreakerTripped>)> {
         require!(amount > 0, MarketError::TradeTooSmall);
         let price_before = self.market.spot_price()?;
         self.curve_buy_leg(amount, cost)?;
         self.pay_fee(fee)?;
         let price_after = self.market.spot_price()?;
         let (slot, tripped) = self.finish(fee, amount, price_before, price_after)?;
-        Ok((self.trade_event(TradeSide::Buy, amount, cost, fee, price_before.raw(), price_after.raw(), slot), tripped))
+        Ok((
+            self.trade_event(
+                TradeSide::Buy,
+                amount,
+                cost,
+                fee,
+                price_before.raw(),
+                price_after.raw(),
+                slot,
+            ),
+            tripped,
+        ))
     }
 
     /// Sale of `amount` RWA base units to the curve for `proceeds`, of which `fee` goes to the fee vault.
-    pub fn settle_sell(&mut self, amount: u64, proceeds: u64, fee: u64) -> Result<(TradeExecuted, Option<CircuitBreakerTripped>)> {
+    pub fn settle_sell(
+        &mut self,
+        amount: u64,
+        proceeds: u64,
+        fee: u64,
+    ) -> Result<(TradeExecuted, Option<CircuitBreakerTripped>)> {
         require!(amount > 0, MarketError::TradeTooSmall);
         let price_before = self.market.spot_price()?;
         self.curve_sell_leg(amount, proceeds)?;
         self.pay_fee(fee)?;
         let price_after = self.market.spot_price()?;
         let (slot, tripped) = self.finish(fee, amount, price_before, price_after)?;
-        Ok((self.trade_event(TradeSide::Sell, amount, proceeds, fee, price_before.raw(), price_after.raw(), slot), tripped))
+        Ok((
+            self.trade_event(
+                TradeSide::Sell,
+                amount,
+                proceeds,
+                fee,
+                price_before.raw(),
+                price_after.raw(),
+                slot,
+            ),
+            tripped,
+        ))
     }
 
     /// Book-keeping after any trade: the RuleSet's size limit and circuit breaker, fees,
     /// counters, solvency, and the oracle observation at the price where the last unit traded
     /// (`observed_price`; `price_before` is where the trade started).
-    pub fn finish(&mut self, fee: u64, amount: u64, price_before: rwa_math::Decimal, observed_price: rwa_math::Decimal) -> Result<Settlement> {
+    pub fn finish(
+        &mut self,
+        fee: u64,
+        amount: u64,
+        price_before: rwa_math::Decimal,
+        observed_price: rwa_math::Decimal,
+    ) -> Result<Settlement> {
         let slot = Clock::get()?.slot;
         let rules = self.rules()?;
         let market_key = self.market.key();
@@ -183,9 +256,15 @@ impl<'info> Trade<'info> {
         let mut tripped = None;
         if let Some(rules) = rules {
             if rules.max_trade_amount > 0 {
-                require_gte!(rules.max_trade_amount, amount, MarketError::MaxTradeSizeExceeded);
+                require_gte!(
+                    rules.max_trade_amount,
+                    amount,
+                    MarketError::MaxTradeSizeExceeded
+                );
             }
-            if let Some((window_start_price, move_bps)) = market.apply_circuit_breaker(&rules, slot, price_before.raw(), observed_price.raw()) {
+            if let Some((window_start_price, move_bps)) =
+                market.apply_circuit_breaker(&rules, slot, price_before.raw(), observed_price.raw())
+            {
                 tripped = Some(CircuitBreakerTripped {
                     market: market_key,
                     window_start_price,
@@ -195,7 +274,10 @@ impl<'info> Trade<'info> {
                 });
             }
         }
-        market.total_fees = market.total_fees.checked_add(fee).ok_or(MarketError::MathOverflow)?;
+        market.total_fees = market
+            .total_fees
+            .checked_add(fee)
+            .ok_or(MarketError::MathOverflow)?;
         market.trade_count = market.trade_count.saturating_add(1);
         market.last_trade_slot = slot;
         market.check_solvency()?;
@@ -204,7 +286,16 @@ impl<'info> Trade<'info> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn trade_event(&self, side: TradeSide, amount: u64, quote_amount: u64, fee: u64, price_before: u128, price_after: u128, slot: u64) -> TradeExecuted {
+    fn trade_event(
+        &self,
+        side: TradeSide,
+        amount: u64,
+        quote_amount: u64,
+        fee: u64,
+        price_before: u128,
+        price_after: u128,
+        slot: u64,
+    ) -> TradeExecuted {
         TradeExecuted {
             market: self.market.key(),
             trader: self.trader.key(),

@@ -23,7 +23,11 @@ pub struct UpdateOracle<'info> {
 impl UpdateOracle<'_> {
     pub fn validate(&self) -> Result<()> {
         // The oracle's back-reference must agree with the market's forward one.
-        require_keys_eq!(self.oracle.load()?.market, self.market.key(), MarketError::InvalidOracle);
+        require_keys_eq!(
+            self.oracle.load()?.market,
+            self.market.key(),
+            MarketError::InvalidOracle
+        );
         Ok(())
     }
 }
@@ -34,7 +38,12 @@ pub fn handle_update_oracle(ctx: Context<UpdateOracle>) -> Result<()> {
     let price = ctx.accounts.market.spot_price()?;
     let mut oracle = ctx.accounts.oracle.load_mut()?;
     oracle.record(slot, price)?;
-    let event = OracleUpdated { market: ctx.accounts.market.key(), slot, price: price.raw(), ewma_variance: oracle.ewma_variance };
+    let event = OracleUpdated {
+        market: ctx.accounts.market.key(),
+        slot,
+        price: price.raw(),
+        ewma_variance: oracle.ewma_variance,
+    };
     drop(oracle);
     emit_cpi!(event);
     Ok(())

@@ -42,8 +42,15 @@ pub fn handle_withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<(
         to: ctx.accounts.destination.to_account_info(),
         authority: market.to_account_info(),
     };
-    token::transfer(CpiContext::new_with_signer(ctx.accounts.token_program.key(), accounts, &[seeds]), amount)?;
-    let event = FeesWithdrawn { market: market.key(), destination: ctx.accounts.destination.key(), amount };
+    token::transfer(
+        CpiContext::new_with_signer(ctx.accounts.token_program.key(), accounts, &[seeds]),
+        amount,
+    )?;
+    let event = FeesWithdrawn {
+        market: market.key(),
+        destination: ctx.accounts.destination.key(),
+        amount,
+    };
     emit_cpi!(event);
     Ok(())
 }

@@ -57,16 +57,29 @@ impl Maker {
         if !self.is_live(slot) || self.bid_size == 0 {
             return Ok(0);
         }
-        notional(self.bid_size, Decimal::from_raw(self.bid_price), decimals, quote_decimals, Rounding::Up).or_market_err()
+        notional(
+            self.bid_size,
+            Decimal::from_raw(self.bid_price),
+            decimals,
+            quote_decimals,
+            Rounding::Up,
+        )
+        .or_market_err()
     }
 
     pub fn bid(&self, slot: u64) -> rwa_math::route::Level {
         let size = if self.is_live(slot) { self.bid_size } else { 0 };
-        rwa_math::route::Level { price: Decimal::from_raw(self.bid_price), size }
+        rwa_math::route::Level {
+            price: Decimal::from_raw(self.bid_price),
+            size,
+        }
     }
 
     pub fn ask(&self, slot: u64) -> rwa_math::route::Level {
         let size = if self.is_live(slot) { self.ask_size } else { 0 };
-        rwa_math::route::Level { price: Decimal::from_raw(self.ask_price), size }
+        rwa_math::route::Level {
+            price: Decimal::from_raw(self.ask_price),
+            size,
+        }
     }
 }

@@ -68,7 +68,10 @@ pub fn curve_kind_from_u8(kind: u8) -> Result<CurveKind> {
 impl Market {
     pub fn curve(&self) -> Result<Curve> {
         let params = self.curve_params.map(Decimal::from_raw);
-        Ok(Curve::from_params(curve_kind_from_u8(self.curve_kind)?, params))
+        Ok(Curve::from_params(
+            curve_kind_from_u8(self.curve_kind)?,
+            params,
+        ))
     }
 
     pub fn curve_market(&self) -> Result<CurveMarket> {
@@ -81,8 +84,15 @@ impl Market {
 
     /// The solvency invariant: the reserve covers selling the whole supply back down the curve.
     pub fn check_solvency(&self) -> Result<()> {
-        let full_sell_back = self.curve_market()?.sell_proceeds(self.supply, self.supply).or_market_err()?;
-        require_gte!(self.reserve, full_sell_back, MarketError::ReserveInvariantViolated);
+        let full_sell_back = self
+            .curve_market()?
+            .sell_proceeds(self.supply, self.supply)
+            .or_market_err()?;
+        require_gte!(
+            self.reserve,
+            full_sell_back,
+            MarketError::ReserveInvariantViolated
+        );
         Ok(())
     }
 
@@ -99,11 +109,22 @@ impl Market {
     /// `price_after` in `slot`. The trade that crosses the band still settles (a failed
     /// transaction could not record the halt); trading then halts for the configured slots.
     /// Returns the trip event when it trips.
-    pub fn apply_circuit_breaker(&mut self, rules: &rwa_rules::RuleValues, slot: u64, price_before: u128, price_after: u128) -> Option<(u128, u64)> {
+    pub fn apply_circuit_breaker(
+        &mut self,
+        rules: &rwa_rules::RuleValues,
+        slot: u64,
+        price_before: u128,
+        price_after: u128,
+    ) -> Option<(u128, u64)> {
         if rules.circuit_breaker_bps == 0 || rules.circuit_breaker_window_slots == 0 {
             return None;
         }
-        if self.breaker_window_start_price == 0 || slot >= self.breaker_window_start_slot.saturating_add(rules.circuit_breaker_window_slots) {
+        if self.breaker_window_start_price == 0
+            || slot
+                >= self
+                    .breaker_window_start_slot
+                    .saturating_add(rules.circuit_breaker_window_slots)
+        {
             self.breaker_window_start_slot = slot;
             self.breaker_window_start_price = price_before;
         }
@@ -112,9 +133,12 @@ impl Market {
             return None;
         }
         let moved = price_after.abs_diff(start);
-        let move_bps = rwa_math::wide::mul_div(moved, 10_000, start, rwa_math::Rounding::Down).unwrap_or(u128::MAX);
+        let move_bps = rwa_math::wide::mul_div(moved, 10_000, start, rwa_math::Rounding::Down)
+            .unwrap_or(u128::MAX);
         if move_bps > rules.circuit_breaker_bps as u128 {
-            self.halted_until_slot = slot.saturating_add(rules.circuit_breaker_halt_slots).saturating_add(1);
+            self.halted_until_slot = slot
+                .saturating_add(rules.circuit_breaker_halt_slots)
+                .saturating_add(1);
             return Some((start, u64::try_from(move_bps).unwrap_or(u64::MAX)));
         }
         None

@@ -51,7 +51,10 @@ impl PriceOracle {
 
     fn observation(&self, index: usize) -> Observation {
         let entry = self.observations[index];
-        Observation { slot: entry.slot, price: Decimal::from_raw(entry.price) }
+        Observation {
+            slot: entry.slot,
+            price: Decimal::from_raw(entry.price),
+        }
     }
 
     /// Observations oldest first.
@@ -74,16 +77,32 @@ impl PriceOracle {
             if self.len >= 2 {
                 let previous_index = (self.head as usize + ORACLE_CAPACITY - 2) % ORACLE_CAPACITY;
                 let previous = self.observation(previous_index);
-                if !previous.price.is_zero() && !latest.price.is_zero() && latest.slot > previous.slot {
-                    let sample = squared_log_return_per_slot(previous.price, latest.price, latest.slot - previous.slot).or_market_err()?;
-                    let variance = ewma_variance(Decimal::from_raw(self.ewma_variance), sample, self.ewma_lambda_bps).or_market_err()?;
+                if !previous.price.is_zero()
+                    && !latest.price.is_zero()
+                    && latest.slot > previous.slot
+                {
+                    let sample = squared_log_return_per_slot(
+                        previous.price,
+                        latest.price,
+                        latest.slot - previous.slot,
+                    )
+                    .or_market_err()?;
+                    let variance = ewma_variance(
+                        Decimal::from_raw(self.ewma_variance),
+                        sample,
+                        self.ewma_lambda_bps,
+                    )
+                    .or_market_err()?;
                     self.ewma_variance = variance.raw();
                     self.variance_samples = self.variance_samples.saturating_add(1);
                 }
             }
         }
         let head = self.head as usize;
-        self.observations[head] = PriceObservation { slot, price: price.raw() };
+        self.observations[head] = PriceObservation {
+            slot,
+            price: price.raw(),
+        };
         self.head = ((head + 1) % ORACLE_CAPACITY) as u32;
         self.len = (self.len + 1).min(ORACLE_CAPACITY as u32);
         self.total_observations = self.total_observations.saturating_add(1);

@@ -1,4 +1,5 @@
 pub mod arbitrage;
+pub mod cross_venue;
 pub mod governance;
 pub mod keeper;
 pub mod market_maker;

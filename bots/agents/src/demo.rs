@@ -113,6 +113,8 @@ fn strategy(
         capital: None,
         drift_band: None,
         rebalance_every_slots: None,
+        venues: None,
+        delay_cost_bps: None,
     }
 }
 

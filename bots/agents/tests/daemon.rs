@@ -1103,3 +1103,193 @@ drift_band = 0.02
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }
+
+/// Bootstraps the TBILL market on `localnet` for `payer`; returns (market, payer quote account).
+async fn bootstrap_tbill(
+    localnet: &Localnet,
+    payer: &Keypair,
+    directory: &std::path::Path,
+    tag: &str,
+) -> (
+    rwa_harness::solana_address::Address,
+    rwa_harness::solana_address::Address,
+) {
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
+    let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
+    std::fs::write(path(&format!("bootstrap-{tag}.toml")), BOOTSTRAP).unwrap();
+    let args: Vec<String> = vec![
+        "bootstrap".into(),
+        "--cluster".into(),
+        localnet.url(),
+        "--keypair".into(),
+        path("payer.json"),
+        "--config".into(),
+        path(&format!("bootstrap-{tag}.toml")),
+        "--out".into(),
+        path(&format!("state-{tag}.json")),
+    ];
+    let bootstrap = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert!(
+        bootstrap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bootstrap.stderr)
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path(&format!("state-{tag}.json"))).unwrap())
+            .unwrap();
+    let address = |value: &serde_json::Value| value.as_str().unwrap().parse().unwrap();
+    (
+        address(&state["markets"]["TBILL"]["market"]),
+        address(&state["payer_quote_account"]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_cluster_arbitrage_buys_cheap_sells_rich_and_narrows_the_gap() {
+    use rwa_harness::market::*;
+    let config = || LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    };
+    let (cheap, rich) = (
+        Localnet::start(config()).await.unwrap(),
+        Localnet::start(config()).await.unwrap(),
+    );
+    let directory = std::env::temp_dir().join(format!("rwa-xarb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(directory.join("agents")).unwrap();
+    let payer = Keypair::new();
+    let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        path("payer.json"),
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
+    let (cheap_market, cheap_quote) = bootstrap_tbill(&cheap, &payer, &directory, "cheap").await;
+    let (rich_market, rich_quote) = bootstrap_tbill(&rich, &payer, &directory, "rich").await;
+    // On the rich cluster the payer buys 200 tokens (spot 1.2 -> 1.4) into the account the
+    // daemon will use for that venue: that is the inventory it sells from.
+    let rich_rwa = {
+        let mut bank = rich.bank.lock().unwrap();
+        let m: rwa_market::state::Market = bank.env.anchor_account(&rich_market);
+        let mut a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+        a.rule_set = None;
+        let rwa = bank.env.create_token_account(&m.rwa_mint, &payer.pubkey());
+        let accounts = TraderAccounts {
+            trader: payer.pubkey(),
+            rwa_account: rwa,
+            quote_account: rich_quote,
+        };
+        bank.env
+            .send(
+                &[trade_ix(
+                    &a,
+                    &accounts,
+                    TradeKind::BuyExactOut {
+                        amount: 200_000_000,
+                        max_quote_in: u64::MAX,
+                    },
+                )],
+                &[&payer],
+            )
+            .unwrap();
+        std::fs::write(
+            directory.join(format!("agents/xarb-venue1-{}.account", m.rwa_mint)),
+            rwa.to_string(),
+        )
+        .unwrap();
+        rwa
+    };
+    let spot = |localnet: &Localnet, market| {
+        let bank = localnet.bank.lock().unwrap();
+        let m: rwa_market::state::Market = bank.env.anchor_account(market);
+        m.spot_price().unwrap().to_f64()
+    };
+    let balance =
+        |localnet: &Localnet, account| localnet.bank.lock().unwrap().env.token_balance(account);
+    let gap_before = spot(&rich, &rich_market) - spot(&cheap, &cheap_market);
+    let quote_before = balance(&cheap, &cheap_quote) + balance(&rich, &rich_quote);
+    let rwa_before = balance(&rich, &rich_rwa);
+    assert!(gap_before > 0.19, "gap {gap_before}");
+    let config = format!(
+        r#"
+cluster = "{cheap_url}"
+ws_url = "{ws}"
+keypair = "{keypair}"
+state_dir = "{state_dir}"
+tick_ms = 100
+max_ticks = 6
+max_requests_per_second = 2_000
+
+[[strategy]]
+kind = "cross_arbitrage"
+name = "xarb"
+market = "{cheap_market}"
+quote_account = "{cheap_quote}"
+transaction_cost = 5_000
+delay_cost_bps = 20
+
+[[strategy.venues]]
+cluster = "{rich_url}"
+market = "{rich_market}"
+quote_account = "{rich_quote}"
+"#,
+        cheap_url = cheap.url(),
+        rich_url = rich.url(),
+        ws = cheap.ws_url(),
+        keypair = path("payer.json"),
+        state_dir = path("agents"),
+    );
+    std::fs::write(path("agents.toml"), config).unwrap();
+    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
+    let run = tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    assert!(run.status.success(), "{stderr}");
+    let journal = std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap();
+    let gap_after = spot(&rich, &rich_market) - spot(&cheap, &cheap_market);
+    let quote_after = balance(&cheap, &cheap_quote) + balance(&rich, &rich_quote);
+    let sold = rwa_before - balance(&rich, &rich_rwa);
+    let cheap_rwa: rwa_harness::solana_address::Address = {
+        let bank = cheap.bank.lock().unwrap();
+        let m: rwa_market::state::Market = bank.env.anchor_account(&cheap_market);
+        std::fs::read_to_string(directory.join(format!("agents/xarb-{}.account", m.rwa_mint)))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let bought = balance(&cheap, &cheap_rwa);
+    // Every trade landed both legs: what was sold on the rich cluster was bought on the cheap one.
+    assert!(
+        sold > 0 && bought == sold,
+        "sold {sold}, bought {bought}\n{journal}\n{stderr}"
+    );
+    // The payer ends with more quote across the two clusters, and the gap narrowed to within
+    // the costs (fees 2 x 10 bps, 20 bps delay: about 0.05 at these prices) plus one step.
+    assert!(
+        quote_after > quote_before,
+        "{quote_before} -> {quote_after}\n{journal}"
+    );
+    assert!(
+        gap_after < gap_before / 2.0,
+        "gap {gap_before} -> {gap_after}\n{journal}"
+    );
+    // sizes are a grid of the inventory, so the best one can close the gap exactly; never cross it
+    assert!(gap_after >= 0.0, "no overshoot: {gap_after}");
+    let _ = std::fs::remove_dir_all(&directory);
+    cheap.shutdown().await;
+    rich.shutdown().await;
+}

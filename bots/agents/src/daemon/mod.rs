@@ -155,6 +155,25 @@ pub struct StrategyConfig {
     pub drift_band: Option<f64>,
     #[serde(default)]
     pub rebalance_every_slots: Option<u64>,
+    /// Cross-venue arbitrage: the other venues trading the same asset (`market` is the first,
+    /// on the daemon's cluster), and the delay cost charged when legs are on different clusters.
+    #[serde(default)]
+    pub venues: Option<Vec<VenueConfig>>,
+    #[serde(default)]
+    pub delay_cost_bps: Option<u32>,
+}
+
+/// One more venue of a cross-venue arbitrage strategy.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConfig {
+    /// Moniker or RPC URL; default: the daemon's cluster.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    pub market: String,
+    /// The payer's quote token account on that cluster (default: a new, empty one).
+    #[serde(default)]
+    pub quote_account: Option<String>,
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
@@ -180,10 +199,18 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
             "keeper",
             "governance",
             "risk_parity",
+            "cross_arbitrage",
         ]
         .contains(&strategy.kind.as_str())
         {
-            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage, noise, keeper, governance, risk_parity)", strategy.name, strategy.kind);
+            bail!("strategy {:?}: unknown kind {:?} (market_maker, arbitrage, noise, keeper, governance, risk_parity, cross_arbitrage)", strategy.name, strategy.kind);
+        }
+        if strategy.kind == "cross_arbitrage" && strategy.venues.as_ref().is_none_or(Vec::is_empty)
+        {
+            bail!(
+                "strategy {:?}: cross_arbitrage needs at least one [[strategy.venues]] besides `market`",
+                strategy.name
+            );
         }
         if strategy.kind == "risk_parity" && strategy.markets.as_ref().is_none_or(|m| m.len() < 2) {
             bail!(
@@ -323,6 +350,9 @@ struct Running {
     portfolio: Vec<(MarketAddresses, Address)>,
     last_rebalance_slot: u64,
     invested: u64,
+    /// Cross-venue arbitrage: the other venues, each with its own client and cluster id (0 is
+    /// the daemon's cluster; venues on one cluster share an id and can trade atomically).
+    venues: Vec<(Arc<RpcClient>, u32, Running)>,
 }
 
 async fn account<T: AccountDeserialize>(rpc: &RpcClient, address: &Address) -> Result<T> {
@@ -580,13 +610,16 @@ async fn token_account_for(
     Ok(account.pubkey())
 }
 
-async fn prepare(
+/// The market's addresses and the agent's token accounts for it (created on first use).
+async fn trader_accounts(
     rpc: &RpcClient,
     payer: &Keypair,
-    config: &StrategyConfig,
+    market_text: &str,
+    quote_account: Option<&str>,
     state_dir: &std::path::Path,
-) -> Result<Running> {
-    let market_address = crate::chain::parse_address(&config.market, "strategy market")?;
+    name: &str,
+) -> Result<(MarketAddresses, TraderAccounts)> {
+    let market_address = crate::chain::parse_address(market_text, "strategy market")?;
     let market: Market = account(rpc, &market_address).await?;
     let mut addresses = MarketAddresses::derive(market.rwa_mint, market.quote_mint);
     if addresses.market != market_address {
@@ -595,17 +628,69 @@ async fn prepare(
     if market.rule_set != Address::default() {
         addresses.rule_set = Some(market.rule_set);
     }
-    let rwa_account =
-        token_account_for(rpc, payer, &market.rwa_mint, state_dir, &config.name).await?;
-    let quote_account = match &config.quote_account {
+    let rwa_account = token_account_for(rpc, payer, &market.rwa_mint, state_dir, name).await?;
+    let quote_account = match quote_account {
         Some(text) => crate::chain::parse_address(text, "strategy quote_account")?,
-        None => token_account_for(rpc, payer, &market.quote_mint, state_dir, &config.name).await?,
+        None => token_account_for(rpc, payer, &market.quote_mint, state_dir, name).await?,
     };
     let accounts = TraderAccounts {
         trader: payer.pubkey(),
         rwa_account,
         quote_account,
     };
+    Ok((addresses, accounts))
+}
+
+impl Running {
+    fn new(
+        config: &StrategyConfig,
+        market: MarketAddresses,
+        accounts: TraderAccounts,
+        state_dir: &std::path::Path,
+    ) -> Running {
+        Running {
+            config: config.clone(),
+            market,
+            accounts,
+            maker: None,
+            mm: market_maker::MarketMakerParams::default(),
+            arb: arbitrage::ArbitrageParams::default(),
+            noise: noise::NoiseParams::default(),
+            resting_mid: None,
+            start_value: None,
+            pnl: 0,
+            last_quote: None,
+            landed: 0,
+            refused: 0,
+            oracle_age: 0,
+            state_dir: state_dir.to_path_buf(),
+            forecast: 0.0,
+            portfolio: Vec::new(),
+            last_rebalance_slot: 0,
+            invested: 0,
+            venues: Vec::new(),
+        }
+    }
+}
+
+async fn prepare(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    config: &StrategyConfig,
+    cluster: &str,
+    max_requests_per_second: f64,
+    state_dir: &std::path::Path,
+) -> Result<Running> {
+    let (addresses, accounts) = trader_accounts(
+        rpc,
+        payer,
+        &config.market,
+        config.quote_account.as_deref(),
+        state_dir,
+        &config.name,
+    )
+    .await?;
+    let market_address = addresses.market;
     let mut mm = market_maker::MarketMakerParams::default();
     if let Some(size) = config.quote_size {
         mm.quote_size = size;
@@ -674,31 +759,48 @@ async fn prepare(
             portfolio.push((m, rwa));
         }
     }
-    let noise = noise::NoiseParams {
+    let mut venues = Vec::new();
+    if config.kind == "cross_arbitrage" {
+        let home = crate::chain::cluster_url(cluster)?;
+        let mut clusters = vec![home];
+        for (index, venue) in config.venues.clone().unwrap_or_default().iter().enumerate() {
+            let url = crate::chain::cluster_url(venue.cluster.as_deref().unwrap_or(cluster))?;
+            let id = match clusters.iter().position(|known| *known == url) {
+                Some(id) => id,
+                None => {
+                    clusters.push(url.clone());
+                    clusters.len() - 1
+                }
+            };
+            let venue_rpc = Arc::new(crate::chain::client_with_rate(
+                &url,
+                max_requests_per_second,
+            )?);
+            let (market, accounts) = trader_accounts(
+                &venue_rpc,
+                payer,
+                &venue.market,
+                venue.quote_account.as_deref(),
+                state_dir,
+                &format!("{}-venue{}", config.name, index + 1),
+            )
+            .await
+            .with_context(|| format!("preparing venue {} of {}", index + 1, config.name))?;
+            let running = Running::new(config, market, accounts, state_dir);
+            venues.push((venue_rpc, id as u32, running));
+        }
+    }
+    let mut running = Running::new(config, addresses, accounts, state_dir);
+    running.maker = maker;
+    running.mm = mm;
+    running.arb = arb;
+    running.noise = noise::NoiseParams {
         seed: config.seed.unwrap_or(7),
         ..noise::NoiseParams::default()
     };
-    Ok(Running {
-        config: config.clone(),
-        market: addresses,
-        accounts,
-        maker,
-        mm,
-        arb,
-        noise,
-        resting_mid: None,
-        start_value: None,
-        pnl: 0,
-        last_quote: None,
-        landed: 0,
-        refused: 0,
-        oracle_age: 0,
-        state_dir: state_dir.to_path_buf(),
-        forecast: 0.0,
-        portfolio,
-        last_rebalance_slot: 0,
-        invested: 0,
-    })
+    running.portfolio = portfolio;
+    running.venues = venues;
+    Ok(running)
 }
 
 async fn tick(
@@ -713,7 +815,7 @@ async fn tick(
     let intents = match running.config.kind.as_str() {
         "market_maker" => market_maker::step(&view, &running.mm),
         "noise" => noise::step(&view, &running.noise),
-        "governance" | "risk_parity" => vec![],
+        "governance" | "risk_parity" | "cross_arbitrage" => vec![],
         "keeper" => {
             let limit = running.config.max_oracle_age_slots.unwrap_or(150);
             if running.oracle_age > limit {
@@ -724,6 +826,13 @@ async fn tick(
         }
         _ => arbitrage::step(&view, &running.arb),
     };
+    if running.config.kind == "cross_arbitrage" {
+        if let Err(error) =
+            cross_arbitrage(rpc, payer, running, journal, metrics, &view, &makers).await
+        {
+            eprintln!("cross arbitrage {}: {error:#}", running.config.name);
+        }
+    }
     if running.config.kind == "risk_parity" {
         if let Err(error) = rebalance(rpc, payer, running, journal, metrics, view.slot).await {
             eprintln!("risk parity {}: {error:#}", running.config.name);
@@ -932,7 +1041,17 @@ pub async fn run_with_summary(
     }
     let mut running = Vec::new();
     for strategy in &config.strategies {
-        running.push(prepare(&rpc, &payer, strategy, &config.state_dir).await?);
+        running.push(
+            prepare(
+                &rpc,
+                &payer,
+                strategy,
+                &config.cluster,
+                config.max_requests_per_second,
+                &config.state_dir,
+            )
+            .await?,
+        );
     }
     // Watch the strategies' markets, oracles and makers: a change wakes the loop before the timer.
     let wake = Arc::new(tokio::sync::Notify::new());
@@ -1694,6 +1813,133 @@ async fn rebalance(
     }
     if all_landed {
         running.last_rebalance_slot = slot;
+    }
+    Ok(())
+}
+
+/// Cross-venue arbitrage: snapshot every venue, pick the best bounded trade with the pure
+/// strategy, then send it: one transaction when both legs share a cluster (a bad fill reverts
+/// both), otherwise the sell leg first (it spends inventory already held) and then the buy leg,
+/// each journalled under the same trade id so a restart sends neither twice.
+async fn cross_arbitrage(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    running: &mut Running,
+    journal: &mut Journal,
+    metrics: &Metrics,
+    home_view: &MarketView,
+    home_makers: &[MakerAddresses],
+) -> Result<()> {
+    use rwa_agent_core::strategies::cross_venue::{self, CrossVenueParams, Venue};
+    let mut snapshots = vec![(home_view.clone(), home_makers.to_vec())];
+    for (venue_rpc, _, venue) in running.venues.iter_mut() {
+        snapshots.push(snapshot(venue_rpc, venue).await?);
+    }
+    let clusters: Vec<u32> = std::iter::once(0)
+        .chain(running.venues.iter().map(|(_, id, _)| *id))
+        .collect();
+    // Sell only what sits in the wallet: the snapshot's position is wallet balances (no maker).
+    let venues: Vec<Venue> = snapshots
+        .iter()
+        .zip(&clusters)
+        .map(|((view, _), &cluster)| Venue {
+            view,
+            cluster,
+            rwa_inventory: view.position.rwa,
+            quote_inventory: view.position.quote,
+        })
+        .collect();
+    let mut params = CrossVenueParams::default();
+    if let Some(cost) = running.config.transaction_cost {
+        params.transaction_cost = cost;
+    }
+    if let Some(bps) = running.config.delay_cost_bps {
+        params.delay_cost_bps = bps;
+    }
+    let Some(trade) = cross_venue::step(&venues, &params) else {
+        return Ok(());
+    };
+    let leg = |index: usize, side: TradeSide| -> Instruction {
+        let (market, accounts) = if index == 0 {
+            (running.market, running.accounts)
+        } else {
+            let venue = &running.venues[index - 1].2;
+            (venue.market, venue.accounts)
+        };
+        let kind = match side {
+            TradeSide::Buy => SwapKind::ExactOut {
+                amount_out: trade.amount,
+                max_amount_in: trade.max_quote_in,
+            },
+            TradeSide::Sell => SwapKind::ExactIn {
+                amount_in: trade.amount,
+                min_amount_out: trade.min_quote_out,
+            },
+        };
+        let makers: Vec<MakerAddresses> = snapshots[index].1.iter().copied().take(8).collect();
+        swap_ix(&market, &accounts, side, kind, &makers)
+    };
+    let buy = leg(trade.buy_venue, TradeSide::Buy);
+    let sell = leg(trade.sell_venue, TradeSide::Sell);
+    let id = format!(
+        "{}:{}:cross:{}->{}:{}",
+        running.config.name, home_view.slot, trade.buy_venue, trade.sell_venue, trade.amount
+    );
+    let record = serde_json::json!({
+        "cross_arbitrage": {
+            "buy_venue": trade.buy_venue,
+            "sell_venue": trade.sell_venue,
+            "amount": trade.amount,
+            "max_quote_in": trade.max_quote_in,
+            "min_quote_out": trade.min_quote_out,
+            "expected_profit": trade.expected_profit,
+            "atomic": trade.atomic,
+        }
+    });
+    let venue_rpc = |index: usize| -> Option<Arc<RpcClient>> {
+        (index > 0).then(|| Arc::clone(&running.venues[index - 1].0))
+    };
+    let (buy_rpc, sell_rpc) = (venue_rpc(trade.buy_venue), venue_rpc(trade.sell_venue));
+    if trade.atomic {
+        let on = buy_rpc.as_deref().unwrap_or(rpc);
+        send_recorded(
+            on,
+            payer,
+            running,
+            journal,
+            metrics,
+            id,
+            record,
+            &[buy, sell],
+        )
+        .await?;
+    } else {
+        let on = sell_rpc.as_deref().unwrap_or(rpc);
+        let sold = send_recorded(
+            on,
+            payer,
+            running,
+            journal,
+            metrics,
+            format!("{id}:sell"),
+            record.clone(),
+            &[sell],
+        )
+        .await?;
+        if sold {
+            let on = buy_rpc.as_deref().unwrap_or(rpc);
+            send_recorded(
+                on,
+                payer,
+                running,
+                journal,
+                metrics,
+                format!("{id}:buy"),
+                record,
+                &[buy],
+            )
+            .await?;
+        }
     }
     Ok(())
 }

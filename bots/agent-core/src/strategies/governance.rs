@@ -16,6 +16,9 @@ pub struct GovernanceParams {
     pub relax_below: f64,
     /// EWMA decay of the volatility forecast.
     pub lambda: f64,
+    /// The agent's profit over the voting horizon as a fraction of capital, with no breaker; a
+    /// rule keeps the share of it earned while trading is not halted.
+    pub profit_rate: f64,
 }
 
 impl Default for GovernanceParams {
@@ -26,6 +29,7 @@ impl Default for GovernanceParams {
             tighten_above: 0.006,
             relax_below: 0.002,
             lambda: 0.94,
+            profit_rate: 0.001,
         }
     }
 }
@@ -51,6 +55,105 @@ pub fn reward(alpha: f64, profit: f64, stability: f64) -> f64 {
 /// One EWMA step of the volatility forecast.
 pub fn forecast(previous: f64, observed: f64, lambda: f64) -> f64 {
     (lambda * previous * previous + (1.0 - lambda) * observed * observed).sqrt()
+}
+
+/// Standard normal CDF, via erfc (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erfc = poly * (-z * z).exp();
+    if x >= 0.0 {
+        1.0 - 0.5 * erfc
+    } else {
+        0.5 * erfc
+    }
+}
+
+/// What a circuit breaker does to a market whose log price diffuses at `sigma` per sqrt(slot).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BreakerImpact {
+    /// Probability a window trips the breaker.
+    pub trip_probability: f64,
+    /// Long-run share of slots the market is halted.
+    pub halted_fraction: f64,
+    /// Volatility per sqrt(slot) left: moves clipped at the band, none while halted.
+    pub sigma_after: f64,
+}
+
+/// The breaker's effect under a driftless Brownian model: a window of `window_slots` trips when
+/// the running move leaves +-`band_bps` (reflection principle, both sides: at most 4(1 - Phi(z)),
+/// z = band / (sigma sqrt(window))); a trip halts trading `halt_slots`; realised variance per window
+/// is that of the move clipped at the band. `band_bps == 0` means no breaker.
+pub fn breaker_impact(
+    sigma: f64,
+    band_bps: u16,
+    window_slots: u64,
+    halt_slots: u64,
+) -> BreakerImpact {
+    if band_bps == 0 || window_slots == 0 || !(sigma > 0.0) {
+        return BreakerImpact {
+            trip_probability: 0.0,
+            halted_fraction: 0.0,
+            sigma_after: sigma.max(0.0),
+        };
+    }
+    let window = window_slots as f64;
+    let spread = sigma * window.sqrt();
+    let band = (1.0 + band_bps as f64 / 10_000.0).ln();
+    let z = band / spread;
+    let tail = 1.0 - normal_cdf(z);
+    let trip_probability = (4.0 * tail).min(1.0);
+    let halted = trip_probability * halt_slots as f64;
+    let halted_fraction = halted / (window + halted);
+    // E[min(X^2, b^2)] for X ~ N(0, s^2)
+    let density = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let clipped = spread * spread * ((2.0 * normal_cdf(z) - 1.0) - 2.0 * z * density)
+        + band * band * 2.0 * tail;
+    let sigma_after = (clipped.max(0.0) / window * (1.0 - halted_fraction)).sqrt();
+    BreakerImpact {
+        trip_probability,
+        halted_fraction,
+        sigma_after,
+    }
+}
+
+/// A circuit-breaker setting: band (bps, 0 = off), window and halt (slots).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breaker {
+    pub band_bps: u16,
+    pub window_slots: u64,
+    pub halt_slots: u64,
+}
+
+/// The vote on replacing breaker `now` by `proposed`, at forecast volatility `sigma`: profit is
+/// `profit_rate` times the share of time trading is open, stability comes from the volatility
+/// left after clipping and halts (`breaker_impact`).
+pub fn vote_on_breaker(
+    p: &GovernanceParams,
+    sigma: f64,
+    now: Breaker,
+    proposed: Breaker,
+    indifference: f64,
+) -> Vote {
+    let before = breaker_impact(sigma, now.band_bps, now.window_slots, now.halt_slots);
+    let after = breaker_impact(
+        sigma,
+        proposed.band_bps,
+        proposed.window_slots,
+        proposed.halt_slots,
+    );
+    vote(
+        p,
+        p.profit_rate * (1.0 - before.halted_fraction),
+        p.profit_rate * (1.0 - after.halted_fraction),
+        before.sigma_after,
+        after.sigma_after,
+        indifference,
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -126,6 +229,60 @@ mod tests {
         assert_eq!(propose(0.004, false, &p), None);
         let rising = forecast(0.002, 0.02, 0.94);
         assert!(rising > 0.002 && rising < 0.02);
+    }
+
+    #[test]
+    fn normal_cdf_matches_known_values() {
+        for (x, expected) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746),
+            (-1.96, 0.024_997_895),
+            (3.0, 0.998_650_102),
+        ] {
+            assert!((normal_cdf(x) - expected).abs() < 2e-7, "{x}");
+        }
+    }
+
+    #[test]
+    fn a_tighter_breaker_trades_trading_time_for_volatility() {
+        let sigma = 0.008;
+        let none = breaker_impact(sigma, 0, 100, 50);
+        assert_eq!((none.halted_fraction, none.sigma_after), (0.0, sigma));
+        let wide = breaker_impact(sigma, 3_000, 100, 50);
+        let tight = breaker_impact(sigma, 1_000, 100, 50);
+        // a band far beyond the window's spread (z ~ 3.3) barely trips and barely clips
+        assert!(
+            wide.halted_fraction < 0.01 && (wide.sigma_after - sigma).abs() / sigma < 0.02,
+            "{wide:?}"
+        );
+        // a band near one window standard deviation trips often, halts more, and cuts volatility
+        assert!(tight.trip_probability > wide.trip_probability);
+        assert!(tight.halted_fraction > wide.halted_fraction);
+        assert!(
+            tight.sigma_after < 0.8 * wide.sigma_after,
+            "{tight:?} vs {wide:?}"
+        );
+    }
+
+    #[test]
+    fn votes_on_breakers_by_their_modelled_effect() {
+        let p = GovernanceParams::default();
+        let off = Breaker {
+            band_bps: 0,
+            window_slots: 150,
+            halt_slots: 300,
+        };
+        let tight = Breaker {
+            band_bps: 750,
+            ..off
+        };
+        // turbulent: the tight band cuts volatility a lot for a small share of trading time
+        assert_eq!(vote_on_breaker(&p, 0.008, off, tight, 1e-9), Vote::Yes);
+        // calm: the band never binds; nothing changes either way
+        assert_eq!(vote_on_breaker(&p, 0.0001, off, tight, 1e-9), Vote::Abstain);
+        // a profit-driven agent (all profit, no weight on stability) votes against halts
+        let greedy = GovernanceParams { alpha: 1.0, ..p };
+        assert_eq!(vote_on_breaker(&greedy, 0.008, off, tight, 1e-9), Vote::No);
     }
 
     #[test]

@@ -1590,22 +1590,12 @@ async fn govern(
         {
             continue;
         }
-        // Tighter rules: a little less profit for the agent, less volatility for the system.
-        let tightening = rules.circuit_breaker_bps != 0
-            && (rule_set.rules.circuit_breaker_bps == 0
-                || rules.circuit_breaker_bps < rule_set.rules.circuit_breaker_bps);
-        // (profit as a fraction of capital: a tighter band costs a market participant a little)
-        let (profit_after, sigma_after) = if tightening {
-            (-0.0001, running.forecast * 0.7)
-        } else {
-            (0.0001, running.forecast * 1.3)
-        };
-        let choice = match governance::vote(
+        // Vote by the modelled effect of the proposed breaker against the one in force.
+        let choice = match governance::vote_on_breaker(
             &params,
-            0.0,
-            profit_after,
             running.forecast,
-            sigma_after,
+            breaker_of(&rule_set.rules),
+            breaker_of(rules),
             1e-9,
         ) {
             governance::Vote::Yes => VoteChoice::Yes,
@@ -1627,6 +1617,17 @@ async fn govern(
                     rules.circuit_breaker_halt_slots = rules.circuit_breaker_halt_slots.max(300);
                 }
                 governance::RuleProposal::Relax => rules.circuit_breaker_bps = baseline,
+            }
+            // Propose only what the agent itself would vote for under its reward.
+            let own_vote = governance::vote_on_breaker(
+                &params,
+                running.forecast,
+                breaker_of(&rule_set.rules),
+                breaker_of(&rules),
+                1e-9,
+            );
+            if own_vote != governance::Vote::Yes {
+                return Ok(());
             }
             let id = format!("{}:propose:{}", running.config.name, dao.proposal_count);
             let propose = rwa_harness::dao::propose_ix(
@@ -1662,6 +1663,14 @@ async fn govern(
         }
     }
     Ok(())
+}
+
+fn breaker_of(rules: &rwa_rules::RuleValues) -> rwa_agent_core::strategies::governance::Breaker {
+    rwa_agent_core::strategies::governance::Breaker {
+        band_bps: rules.circuit_breaker_bps,
+        window_slots: rules.circuit_breaker_window_slots,
+        halt_slots: rules.circuit_breaker_halt_slots,
+    }
 }
 
 /// One risk-parity step: price histories from the markets' oracles, holdings from the wallet,

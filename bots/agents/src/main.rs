@@ -158,6 +158,20 @@ enum CurveCommand {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    // Logs go to stderr (stdout carries command output); RUST_LOG overrides. The demo prints its
+    // own summary, so it only logs warnings by default.
+    let default_level = if matches!(cli.command, Command::Demo { .. }) {
+        "warn"
+    } else {
+        "info"
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .init();
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()

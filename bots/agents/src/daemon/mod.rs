@@ -830,12 +830,12 @@ async fn tick(
         if let Err(error) =
             cross_arbitrage(rpc, payer, running, journal, metrics, &view, &makers).await
         {
-            eprintln!("cross arbitrage {}: {error:#}", running.config.name);
+            tracing::warn!(strategy = %running.config.name, "cross arbitrage: {error:#}");
         }
     }
     if running.config.kind == "risk_parity" {
         if let Err(error) = rebalance(rpc, payer, running, journal, metrics, view.slot).await {
-            eprintln!("risk parity {}: {error:#}", running.config.name);
+            tracing::warn!(strategy = %running.config.name, "risk parity: {error:#}");
         }
     }
     if running.config.kind == "governance" {
@@ -850,7 +850,7 @@ async fn tick(
         )
         .await
         {
-            eprintln!("governance {}: {error:#}", running.config.name);
+            tracing::warn!(strategy = %running.config.name, "governance: {error:#}");
         }
     }
     if running.config.kind == "keeper" {
@@ -866,10 +866,7 @@ async fn tick(
             )
             .await
             {
-                eprintln!(
-                    "keeper {}: liquidation scan failed: {error:#}",
-                    running.config.name
-                );
+                tracing::warn!(strategy = %running.config.name, "keeper: liquidation scan failed: {error:#}");
             }
         }
     }
@@ -918,6 +915,7 @@ async fn tick(
                 })?;
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
                 running.landed += 1;
+                tracing::info!(strategy = %running.config.name, %id, "landed");
                 let latency = started.elapsed().as_micros() as u64;
                 metrics.last_latency_us.store(latency, Ordering::Relaxed);
                 if let Ok(mut latencies) = metrics.latencies_us.lock() {
@@ -937,6 +935,7 @@ async fn tick(
                 }
             }
             Ok(Outcome::Refused(reason)) => {
+                tracing::info!(strategy = %running.config.name, %id, %reason, "refused");
                 journal.record(Entry {
                     status: Status::Failed { reason },
                     ..entry
@@ -945,6 +944,7 @@ async fn tick(
                 running.refused += 1;
             }
             Err(error) => {
+                tracing::warn!(strategy = %running.config.name, %id, "send failed: {error:#}");
                 journal.record(Entry {
                     status: Status::Failed {
                         reason: format!("{error:#}"),
@@ -1075,14 +1075,18 @@ pub async fn run_with_summary(
         metrics.ticks.fetch_add(1, Ordering::Relaxed);
         for strategy in running.iter_mut() {
             if let Err(error) = tick(&rpc, &payer, strategy, &mut journal, &metrics).await {
-                eprintln!("strategy {}: tick failed: {error:#}", strategy.config.name);
+                tracing::warn!(strategy = %strategy.config.name, "tick failed: {error:#}");
             }
         }
         let total_pnl: i64 = running.iter().map(|s| s.pnl).sum();
         metrics.pnl.store(total_pnl, Ordering::Relaxed);
         peak = peak.max(total_pnl);
         if total_pnl < -config.risk.max_loss || peak - total_pnl > config.risk.max_drawdown {
-            eprintln!("kill switch: PnL {total_pnl} (peak {peak}) breaches the limits; stopping");
+            tracing::error!(
+                total_pnl,
+                peak,
+                "kill switch: PnL breaches the limits; stopping"
+            );
             metrics.killed.store(true, Ordering::Relaxed);
             break;
         }
@@ -1189,19 +1193,20 @@ async fn watch(
     metrics: Arc<Metrics>,
 ) {
     use futures_util::StreamExt;
-    let client =
-        match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(&ws_url).await {
-            Ok(client) => client,
-            Err(error) => {
-                eprintln!("websocket {ws_url} unavailable ({error}); ticking on the timer only");
-                return;
-            }
-        };
+    let client = match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(&ws_url)
+        .await
+    {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::warn!(%ws_url, "websocket unavailable ({error}); ticking on the timer only");
+            return;
+        }
+    };
     let mut streams = Vec::new();
     for account in &accounts {
         match client.account_subscribe(account, None).await {
             Ok((stream, _unsubscribe)) => streams.push(stream),
-            Err(error) => eprintln!("accountSubscribe {account}: {error}"),
+            Err(error) => tracing::warn!(%account, "accountSubscribe failed: {error}"),
         }
     }
     let mut merged = futures_util::stream::select_all(streams);
@@ -1430,6 +1435,7 @@ async fn send_recorded(
     metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
     match pipeline::send(rpc, payer, &[], instructions, &PipelineConfig::default()).await? {
         Outcome::Landed(signature) => {
+            tracing::info!(strategy = %running.config.name, id = %entry.id, %signature, "landed");
             journal.record(Entry {
                 status: Status::Landed { signature },
                 ..entry
@@ -1439,6 +1445,7 @@ async fn send_recorded(
             Ok(true)
         }
         Outcome::Refused(reason) => {
+            tracing::info!(strategy = %running.config.name, id = %entry.id, %reason, "refused");
             journal.record(Entry {
                 status: Status::Failed { reason },
                 ..entry

@@ -67,6 +67,65 @@ async fn fund_agent(
     }
 }
 
+/// A token account of `market`'s RWA for `agent`, holding `amount` bought on the curve.
+async fn buy_stake(
+    rpc: &RpcClient,
+    agent: &Keypair,
+    market: &str,
+    quote_account: &rwa_harness::solana_address::Address,
+    amount: u64,
+) -> Result<rwa_harness::solana_address::Address> {
+    use rwa_harness::market::{trade_ix, MarketAddresses, TradeKind, TraderAccounts};
+    use rwa_harness::solana_program_pack::Pack;
+    let address = crate::chain::parse_address(market, "stake market")?;
+    let snapshot = crate::chain::fetch_market(rpc, &address).await?;
+    let state = snapshot.market;
+    let mut addresses = MarketAddresses::derive(state.rwa_mint, state.quote_mint);
+    if state.rule_set != rwa_harness::solana_address::Address::default() {
+        addresses.rule_set = Some(state.rule_set);
+    }
+    let account = Keypair::new();
+    let space = anchor_spl::token::spl_token::state::Account::LEN;
+    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
+    let spl = anchor_spl::token::spl_token::ID;
+    let trader = TraderAccounts {
+        trader: agent.pubkey(),
+        rwa_account: account.pubkey(),
+        quote_account: *quote_account,
+    };
+    let instructions = [
+        rwa_harness::solana_instruction_compat::create_account(
+            &agent.pubkey(),
+            &account.pubkey(),
+            rent,
+            space as u64,
+            &spl,
+        ),
+        anchor_spl::token::spl_token::instruction::initialize_account3(
+            &spl,
+            &account.pubkey(),
+            &state.rwa_mint,
+            &agent.pubkey(),
+        )?,
+        trade_ix(
+            &addresses,
+            &trader,
+            TradeKind::BuyExactOut {
+                amount,
+                max_quote_in: u64::MAX,
+            },
+        ),
+    ];
+    match crate::daemon::pipeline::send(rpc, agent, &[&account], &instructions, &Default::default())
+        .await?
+    {
+        crate::daemon::pipeline::Outcome::Landed(_) => Ok(account.pubkey()),
+        crate::daemon::pipeline::Outcome::Refused(reason) => {
+            Err(anyhow!("buying stake tokens: {reason}"))
+        }
+    }
+}
+
 const EXAMPLE: &str = include_str!("../configs/bootstrap.example.toml");
 
 fn usdc(units: i64) -> String {
@@ -207,7 +266,100 @@ pub async fn run(ticks: u64) -> Result<()> {
             ));
         }
     }
-    println!("running {} agents for {ticks} ticks each (market makers, arbitrageurs, noise traders, oracle keepers)\n", runs.len());
+    // A risk-parity investor over all three markets and a governor staked in the rule DAO.
+    let all_markets: Vec<String> = state.markets.values().map(|m| m.market.clone()).collect();
+    let first_market = all_markets
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow!("bootstrap created no market"))?;
+    let investor = Keypair::new();
+    let airdrop = rpc
+        .request_airdrop(&investor.pubkey(), 20_000_000_000)
+        .await?;
+    rpc.poll_for_signature(&airdrop).await?;
+    let investor_quote = fund_agent(
+        &rpc,
+        &payer,
+        &investor,
+        &quote_mint,
+        &payer_quote,
+        200_000 * 1_000_000,
+    )
+    .await?;
+    let mut parity = strategy(
+        "risk_parity",
+        "portfolio",
+        &first_market,
+        &investor_quote.to_string(),
+        0,
+    );
+    parity.markets = Some(all_markets.clone());
+    parity.capital = Some(3_000 * 1_000_000);
+    parity.drift_band = Some(0.05);
+    let governor = Keypair::new();
+    let airdrop = rpc
+        .request_airdrop(&governor.pubkey(), 20_000_000_000)
+        .await?;
+    rpc.poll_for_signature(&airdrop).await?;
+    let governor_quote = fund_agent(
+        &rpc,
+        &payer,
+        &governor,
+        &quote_mint,
+        &payer_quote,
+        20_000 * 1_000_000,
+    )
+    .await?;
+    let mut govern = strategy(
+        "governance",
+        "DAO",
+        &state.markets["NYREIT"].market,
+        &governor_quote.to_string(),
+        0,
+    );
+    if let (Some(dao), Some(stake_market)) = (
+        state.dao.clone(),
+        config.dao.as_ref().map(|d| d.stake_market.clone()),
+    ) {
+        // stake tokens are the stake market's RWA: the governor buys 50 on the curve
+        let stake_account = buy_stake(
+            &rpc,
+            &governor,
+            &state.markets[&stake_market].market,
+            &governor_quote,
+            50_000_000,
+        )
+        .await?;
+        govern.dao = Some(dao);
+        govern.stake_account = Some(stake_account.to_string());
+        govern.stake_amount = Some(50_000_000);
+        govern.tighten_above = Some(0.003);
+        govern.relax_below = Some(0.0005);
+        govern.baseline_breaker_bps = Some(1_500);
+    }
+    for (agent, strategy) in [(investor, parity), (governor, govern)] {
+        if strategy.kind == "governance" && strategy.dao.is_none() {
+            continue;
+        }
+        let config = AgentsConfig {
+            cluster: localnet.url(),
+            keypair: None,
+            state_dir: directory.join(&strategy.name),
+            metrics_port: 0,
+            tick_ms: 50,
+            ws_url: Some(localnet.ws_url()),
+            max_requests_per_second: 5_000.0,
+            max_ticks: ticks,
+            risk: RiskLimits::default(),
+            strategies: vec![strategy],
+        };
+        runs.push(crate::daemon::run_with_summary(
+            config,
+            agent,
+            Arc::new(AtomicBool::new(false)),
+        ));
+    }
+    println!("running {} agents for {ticks} ticks each (market makers, arbitrageurs, noise traders, oracle keepers, a risk-parity investor, a DAO governor)\n", runs.len());
     let requests_before = crate::chain::RPC_REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
     let results = futures_util::future::join_all(runs).await;
     let requests =
@@ -290,6 +442,58 @@ pub async fn run(ticks: u64) -> Result<()> {
             latencies.len(),
             requests as f64 / agent_ticks.max(1) as f64
         );
+    }
+    // What the portfolio and the governor decided, from their journals (landed intents).
+    let symbol_of = |market: &str| {
+        state
+            .markets
+            .iter()
+            .find(|(_, m)| m.market == market)
+            .map(|(symbol, _)| symbol.clone())
+            .unwrap_or_else(|| market.to_string())
+    };
+    for name in ["risk_parity-portfolio", "governance-DAO"] {
+        let path = directory.join(name).join("intents.jsonl");
+        let Ok(journal) = crate::daemon::journal::Journal::open(&path) else {
+            continue;
+        };
+        let landed: Vec<&crate::daemon::journal::Entry> = journal
+            .entries()
+            .filter(|e| matches!(e.status, crate::daemon::journal::Status::Landed { .. }))
+            .collect();
+        let rebalances: Vec<&serde_json::Value> = landed
+            .iter()
+            .filter_map(|e| e.intent.get("Rebalance"))
+            .collect();
+        if rebalances.is_empty() {
+            let mut actions: Vec<String> = landed.iter().map(|e| e.intent.to_string()).collect();
+            actions.sort();
+            println!(
+                "{name}: {}",
+                if actions.is_empty() {
+                    "nothing landed".into()
+                } else {
+                    actions.join(", ")
+                }
+            );
+        } else {
+            let buys = rebalances.iter().filter(|r| r["side"] == "Buy").count();
+            let mut targets = std::collections::BTreeMap::new();
+            for r in &rebalances {
+                if let (Some(market), Some(weight)) =
+                    (r["market"].as_str(), r["target_weight"].as_f64())
+                {
+                    targets.insert(symbol_of(market), weight);
+                }
+            }
+            let targets: Vec<String> = targets.iter().map(|(s, w)| format!("{s} {w:.2}")).collect();
+            println!(
+                "{name}: {} rebalancing trades ({buys} buys, {} sells); latest ERC target weights {}",
+                rebalances.len(),
+                rebalances.len() - buys,
+                targets.join(", ")
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;

@@ -69,6 +69,11 @@ impl Journal {
         Ok(())
     }
 
+    /// The latest state of every intent.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.latest.values()
+    }
+
     /// (landed, failed, in flight) counts.
     pub fn totals(&self) -> (usize, usize, usize) {
         let mut totals = (0, 0, 0);

@@ -350,6 +350,8 @@ struct Running {
     portfolio: Vec<(MarketAddresses, Address)>,
     last_rebalance_slot: u64,
     invested: u64,
+    /// Risk parity: the portfolio's RWA holdings at the oracle TWAP, quote base units.
+    holdings_value: f64,
     /// Cross-venue arbitrage: the other venues, each with its own client and cluster id (0 is
     /// the daemon's cluster; venues on one cluster share an id and can trade atomically).
     venues: Vec<(Arc<RpcClient>, u32, Running)>,
@@ -668,6 +670,7 @@ impl Running {
             portfolio: Vec::new(),
             last_rebalance_slot: 0,
             invested: 0,
+            holdings_value: 0.0,
             venues: Vec::new(),
         }
     }
@@ -870,9 +873,13 @@ async fn tick(
             }
         }
     }
-    // Mark-to-market at the TWAP for the kill switch.
-    let value = view.position.quote as i64
-        + (view.position.rwa as f64 / view.token_unit() * view.twap * view.quote_unit()) as i64;
+    // Mark-to-market at the TWAP for the kill switch (a portfolio: every market it holds).
+    let rwa_value = if running.config.kind == "risk_parity" {
+        running.holdings_value
+    } else {
+        view.position.rwa as f64 / view.token_unit() * view.twap * view.quote_unit()
+    };
+    let value = view.position.quote as i64 + rwa_value as i64;
     let start = *running.start_value.get_or_insert(value);
     running.pnl = value - start;
     metrics.pnl.store(value - start, Ordering::Relaxed);
@@ -1724,6 +1731,12 @@ async fn rebalance(
         costs.push(state.fee_bps as f64 / 10_000.0 + 0.002);
         units.push((unit, 10f64.powi(state.quote_decimals as i32)));
     }
+    running.holdings_value = holdings
+        .iter()
+        .zip(&prices)
+        .zip(&units)
+        .map(|((held, price), (_, quote_unit))| held * price * quote_unit)
+        .sum();
     // Align the histories on their most recent common length.
     let length = histories.iter().map(Vec::len).min().unwrap_or(0);
     if length < 3 {

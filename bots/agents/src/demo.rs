@@ -3,8 +3,9 @@
 //! Starts the embedded localnet (the programs in the Agave runtime behind JSON-RPC/websocket),
 //! bootstraps the example economy (three RWA markets on the three curve kinds, a lending market, a
 //! rule DAO the markets obey), runs a market maker, an arbitrageur, a noise trader and an oracle
-//! keeper on every market through the same daemon users run (`rwa-agents run`) for a bounded
-//! number of ticks, then prints what each agent did and what the markets look like.
+//! keeper on every market, a risk-parity investor over all of them and a governor staked in the
+//! DAO, through the same daemon users run (`rwa-agents run`) for a bounded number of ticks, then
+//! prints what each agent did and what the markets look like.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

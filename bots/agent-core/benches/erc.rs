@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use rwa_agent_core::erc::{risk_contributions, solve, solve_ccd};
-use rwa_agent_core::strategies::{arbitrage, market_maker};
+use rwa_agent_core::strategies::{arbitrage, cross_venue, market_maker};
 use rwa_agent_core::view::{MarketView, Position, QuoteView, RulesView};
 use rwa_math::{Curve, CurveMarket, Decimal};
 
@@ -128,6 +128,26 @@ fn main() {
         },
         rules: RulesView::default(),
     };
+    // a second venue of the same asset 50 tokens further up the same curve (spot 1.15)
+    let rich = MarketView {
+        supply: 150_000_000,
+        spot: 1.15,
+        ..view.clone()
+    };
+    let venues = [
+        cross_venue::Venue {
+            view: &view,
+            cluster: 0,
+            rwa_inventory: 0,
+            quote_inventory: 100_000_000_000,
+        },
+        cross_venue::Venue {
+            view: &rich,
+            cluster: 1,
+            rwa_inventory: 100_000_000,
+            quote_inventory: 0,
+        },
+    ];
     println!("\nstrategy tick (market view with 8 maker quotes in, intents out)");
     for (name, run) in [
         (
@@ -139,6 +159,13 @@ fn main() {
         (
             "arbitrage (16 candidate sizes)",
             Box::new(|| arbitrage::step(&view, &arbitrage::ArbitrageParams::default()).len()),
+        ),
+        (
+            "cross_venue (2 venues, 16 sizes)",
+            Box::new(|| {
+                cross_venue::step(&venues, &cross_venue::CrossVenueParams::default())
+                    .map_or(0, |t| t.amount as usize)
+            }),
         ),
     ] {
         let mut times = Vec::new();

@@ -489,7 +489,7 @@ pub async fn run(ticks: u64) -> Result<()> {
             }
             let targets: Vec<String> = targets.iter().map(|(s, w)| format!("{s} {w:.2}")).collect();
             println!(
-                "{name}: {} rebalancing trades ({buys} buys, {} sells); latest ERC target weights {}",
+                "{name}: {} rebalancing trades ({buys} buys, {} sells); ERC target weight at each market's last trade: {}",
                 rebalances.len(),
                 rebalances.len() - buys,
                 targets.join(", ")

@@ -1104,14 +1104,17 @@ drift_band = 0.02
     localnet.shutdown().await;
 }
 
-/// Bootstraps the TBILL market on `localnet` for `payer`; returns (market, payer quote account).
-async fn bootstrap_tbill(
+/// Bootstraps `config` on `localnet` for `payer`; returns the markets of `symbols` and the payer's
+/// quote account.
+async fn bootstrap_markets(
     localnet: &Localnet,
     payer: &Keypair,
     directory: &std::path::Path,
     tag: &str,
+    config: &str,
+    symbols: &[&str],
 ) -> (
-    rwa_harness::solana_address::Address,
+    Vec<rwa_harness::solana_address::Address>,
     rwa_harness::solana_address::Address,
 ) {
     localnet
@@ -1121,7 +1124,7 @@ async fn bootstrap_tbill(
         .airdrop(&payer.pubkey(), 1_000_000_000_000)
         .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    std::fs::write(path(&format!("bootstrap-{tag}.toml")), BOOTSTRAP).unwrap();
+    std::fs::write(path(&format!("bootstrap-{tag}.toml")), config).unwrap();
     let args: Vec<String> = vec![
         "bootstrap".into(),
         "--cluster".into(),
@@ -1148,23 +1151,56 @@ async fn bootstrap_tbill(
             .unwrap();
     let address = |value: &serde_json::Value| value.as_str().unwrap().parse().unwrap();
     (
-        address(&state["markets"]["TBILL"]["market"]),
+        symbols
+            .iter()
+            .map(|symbol| address(&state["markets"][*symbol]["market"]))
+            .collect(),
         address(&state["payer_quote_account"]),
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cross_cluster_arbitrage_buys_cheap_sells_rich_and_narrows_the_gap() {
+/// Two markets for the same bill on one cluster (two issuers' wrappers of one T-bill).
+const TWIN_BOOTSTRAP: &str = r#"
+[quote]
+decimals = 6
+mint_to_payer = 1_000_000_000_000
+
+[[market]]
+symbol = "TBILL"
+name = "Treasury Bill"
+curve = { kind = "linear", slope = "0.001", intercept = "1" }
+max_supply = 1_000_000_000_000
+fee_bps = 10
+twap_window_slots = 20
+seed_buy = 200_000_000
+
+[[market]]
+symbol = "TBILLB"
+name = "Treasury Bill, second wrapper"
+curve = { kind = "linear", slope = "0.001", intercept = "1" }
+max_supply = 1_000_000_000_000
+fee_bps = 10
+twap_window_slots = 20
+seed_buy = 200_000_000
+"#;
+
+/// The cross-venue arbitrage story: the same bill trades at 1.2 on the cheap venue and, after the
+/// payer buys 200 tokens there, at 1.4 on the rich one; the daemon should buy cheap, sell rich.
+async fn cross_arbitrage_story(two_clusters: bool) {
     use rwa_harness::market::*;
     let config = || LocalnetConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         slot_duration: Some(std::time::Duration::from_millis(40)),
     };
-    let (cheap, rich) = (
-        Localnet::start(config()).await.unwrap(),
-        Localnet::start(config()).await.unwrap(),
-    );
-    let directory = std::env::temp_dir().join(format!("rwa-xarb-{}", std::process::id()));
+    let cheap = Localnet::start(config()).await.unwrap();
+    let second = if two_clusters {
+        Some(Localnet::start(config()).await.unwrap())
+    } else {
+        None
+    };
+    let rich = second.as_ref().unwrap_or(&cheap);
+    let directory =
+        std::env::temp_dir().join(format!("rwa-xarb-{}-{two_clusters}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(directory.join("agents")).unwrap();
     let payer = Keypair::new();
@@ -1174,9 +1210,25 @@ async fn cross_cluster_arbitrage_buys_cheap_sells_rich_and_narrows_the_gap() {
         serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
     )
     .unwrap();
-    let (cheap_market, cheap_quote) = bootstrap_tbill(&cheap, &payer, &directory, "cheap").await;
-    let (rich_market, rich_quote) = bootstrap_tbill(&rich, &payer, &directory, "rich").await;
-    // On the rich cluster the payer buys 200 tokens (spot 1.2 -> 1.4) into the account the
+    let (cheap_market, cheap_quote, rich_market, rich_quote) = if two_clusters {
+        let (a, qa) =
+            bootstrap_markets(&cheap, &payer, &directory, "cheap", BOOTSTRAP, &["TBILL"]).await;
+        let (b, qb) =
+            bootstrap_markets(rich, &payer, &directory, "rich", BOOTSTRAP, &["TBILL"]).await;
+        (a[0], qa, b[0], qb)
+    } else {
+        let (m, q) = bootstrap_markets(
+            &cheap,
+            &payer,
+            &directory,
+            "twin",
+            TWIN_BOOTSTRAP,
+            &["TBILL", "TBILLB"],
+        )
+        .await;
+        (m[0], q, m[1], q)
+    };
+    // On the rich venue the payer buys 200 tokens (spot 1.2 -> 1.4) into the account the
     // daemon will use for that venue: that is the inventory it sells from.
     let rich_rwa = {
         let mut bank = rich.bank.lock().unwrap();
@@ -1216,10 +1268,22 @@ async fn cross_cluster_arbitrage_buys_cheap_sells_rich_and_narrows_the_gap() {
     };
     let balance =
         |localnet: &Localnet, account| localnet.bank.lock().unwrap().env.token_balance(account);
-    let gap_before = spot(&rich, &rich_market) - spot(&cheap, &cheap_market);
-    let quote_before = balance(&cheap, &cheap_quote) + balance(&rich, &rich_quote);
-    let rwa_before = balance(&rich, &rich_rwa);
+    let quote_total = || {
+        if two_clusters {
+            balance(&cheap, &cheap_quote) + balance(rich, &rich_quote)
+        } else {
+            balance(&cheap, &cheap_quote)
+        }
+    };
+    let gap_before = spot(rich, &rich_market) - spot(&cheap, &cheap_market);
+    let quote_before = quote_total();
+    let rwa_before = balance(rich, &rich_rwa);
     assert!(gap_before > 0.19, "gap {gap_before}");
+    let venue_cluster = if two_clusters {
+        format!("cluster = \"{}\"\n", rich.url())
+    } else {
+        String::new()
+    };
     let config = format!(
         r#"
 cluster = "{cheap_url}"
@@ -1239,12 +1303,10 @@ transaction_cost = 5_000
 delay_cost_bps = 20
 
 [[strategy.venues]]
-cluster = "{rich_url}"
-market = "{rich_market}"
+{venue_cluster}market = "{rich_market}"
 quote_account = "{rich_quote}"
 "#,
         cheap_url = cheap.url(),
-        rich_url = rich.url(),
         ws = cheap.ws_url(),
         keypair = path("payer.json"),
         state_dir = path("agents"),
@@ -1259,9 +1321,9 @@ quote_account = "{rich_quote}"
     let stderr = String::from_utf8_lossy(&run.stderr).to_string();
     assert!(run.status.success(), "{stderr}");
     let journal = std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap();
-    let gap_after = spot(&rich, &rich_market) - spot(&cheap, &cheap_market);
-    let quote_after = balance(&cheap, &cheap_quote) + balance(&rich, &rich_quote);
-    let sold = rwa_before - balance(&rich, &rich_rwa);
+    let gap_after = spot(rich, &rich_market) - spot(&cheap, &cheap_market);
+    let quote_after = quote_total();
+    let sold = rwa_before - balance(rich, &rich_rwa);
     let cheap_rwa: rwa_harness::solana_address::Address = {
         let bank = cheap.bank.lock().unwrap();
         let m: rwa_market::state::Market = bank.env.anchor_account(&cheap_market);
@@ -1272,13 +1334,21 @@ quote_account = "{rich_quote}"
             .unwrap()
     };
     let bought = balance(&cheap, &cheap_rwa);
-    // Every trade landed both legs: what was sold on the rich cluster was bought on the cheap one.
+    // Every trade landed both legs: what was sold on the rich venue was bought on the cheap one.
     assert!(
         sold > 0 && bought == sold,
         "sold {sold}, bought {bought}\n{journal}\n{stderr}"
     );
-    // The payer ends with more quote across the two clusters, and the gap narrowed to within
-    // the costs (fees 2 x 10 bps, 20 bps delay: about 0.05 at these prices) plus one step.
+    // One cluster: both legs in one transaction; two clusters: a sell and a buy transaction.
+    let atomic = journal
+        .lines()
+        .any(|l| l.contains("\"atomic\":true") && l.contains("Landed"));
+    let split = journal
+        .lines()
+        .any(|l| l.contains(":sell\"") && l.contains("Landed"));
+    assert_eq!((atomic, split), (!two_clusters, two_clusters), "{journal}");
+    // The payer ends with more quote, and the gap narrowed (costs: fees 2 x 10 bps, plus 20 bps
+    // delay across clusters: about 0.05 at these prices).
     assert!(
         quote_after > quote_before,
         "{quote_before} -> {quote_after}\n{journal}"
@@ -1290,6 +1360,18 @@ quote_account = "{rich_quote}"
     // sizes are a grid of the inventory, so the best one can close the gap exactly; never cross it
     assert!(gap_after >= 0.0, "no overshoot: {gap_after}");
     let _ = std::fs::remove_dir_all(&directory);
+    if let Some(second) = second {
+        second.shutdown().await;
+    }
     cheap.shutdown().await;
-    rich.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_cluster_arbitrage_buys_cheap_sells_rich_and_narrows_the_gap() {
+    cross_arbitrage_story(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_cluster_arbitrage_trades_both_markets_in_one_transaction() {
+    cross_arbitrage_story(false).await;
 }

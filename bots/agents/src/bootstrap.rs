@@ -247,28 +247,15 @@ impl Session<'_> {
     }
 
     async fn token_account(&self, mint: &Address, owner: &Address) -> Result<Address> {
-        use rwa_harness::solana_program_pack::Pack;
         let account = Keypair::new();
-        let space = anchor_spl::token::spl_token::state::Account::LEN;
-        let rent = self
-            .rpc
-            .get_minimum_balance_for_rent_exemption(space)
-            .await?;
-        let instructions = [
-            rwa_harness::solana_instruction_compat::create_account(
-                &self.payer.pubkey(),
-                &account.pubkey(),
-                rent,
-                space as u64,
-                &anchor_spl::token::spl_token::ID,
-            ),
-            anchor_spl::token::spl_token::instruction::initialize_account3(
-                &anchor_spl::token::spl_token::ID,
-                &account.pubkey(),
-                mint,
-                owner,
-            )?,
-        ];
+        let instructions = crate::chain::new_token_account_ixs(
+            &self.rpc,
+            &self.payer.pubkey(),
+            &account.pubkey(),
+            mint,
+            owner,
+        )
+        .await?;
         self.send(&instructions, &[&account]).await?;
         Ok(account.pubkey())
     }

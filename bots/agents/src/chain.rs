@@ -122,6 +122,31 @@ impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
     }
 }
 
+/// Instructions creating `account` as an SPL token account of `mint` owned by `owner`, rent paid
+/// by `funder`; `account` must sign. Returns them with nothing sent.
+pub async fn new_token_account_ixs(
+    rpc: &RpcClient,
+    funder: &Address,
+    account: &Address,
+    mint: &Address,
+    owner: &Address,
+) -> Result<[rwa_harness::SolInstruction; 2]> {
+    use rwa_harness::solana_program_pack::Pack;
+    let space = anchor_spl::token::spl_token::state::Account::LEN;
+    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
+    let spl = anchor_spl::token::spl_token::ID;
+    Ok([
+        rwa_harness::solana_instruction_compat::create_account(
+            funder,
+            account,
+            rent,
+            space as u64,
+            &spl,
+        ),
+        anchor_spl::token::spl_token::instruction::initialize_account3(&spl, account, mint, owner)?,
+    ])
+}
+
 pub fn parse_address(text: &str, what: &str) -> Result<Address> {
     text.parse::<Address>()
         .map_err(|_| anyhow!("{what} {text:?} is not a base58 address"))

@@ -30,27 +30,20 @@ async fn fund_agent(
     from: &rwa_harness::solana_address::Address,
     amount: u64,
 ) -> Result<rwa_harness::solana_address::Address> {
-    use rwa_harness::solana_program_pack::Pack;
     let account = Keypair::new();
-    let space = anchor_spl::token::spl_token::state::Account::LEN;
-    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
-    let spl = anchor_spl::token::spl_token::ID;
+    let [create, initialize] = crate::chain::new_token_account_ixs(
+        rpc,
+        &payer.pubkey(),
+        &account.pubkey(),
+        mint,
+        &agent.pubkey(),
+    )
+    .await?;
     let instructions = [
-        rwa_harness::solana_instruction_compat::create_account(
-            &payer.pubkey(),
-            &account.pubkey(),
-            rent,
-            space as u64,
-            &spl,
-        ),
-        anchor_spl::token::spl_token::instruction::initialize_account3(
-            &spl,
-            &account.pubkey(),
-            mint,
-            &agent.pubkey(),
-        )?,
+        create,
+        initialize,
         anchor_spl::token::spl_token::instruction::transfer(
-            &spl,
+            &anchor_spl::token::spl_token::ID,
             from,
             &account.pubkey(),
             &payer.pubkey(),
@@ -77,7 +70,6 @@ async fn buy_stake(
     amount: u64,
 ) -> Result<rwa_harness::solana_address::Address> {
     use rwa_harness::market::{trade_ix, MarketAddresses, TradeKind, TraderAccounts};
-    use rwa_harness::solana_program_pack::Pack;
     let address = crate::chain::parse_address(market, "stake market")?;
     let snapshot = crate::chain::fetch_market(rpc, &address).await?;
     let state = snapshot.market;
@@ -86,28 +78,22 @@ async fn buy_stake(
         addresses.rule_set = Some(state.rule_set);
     }
     let account = Keypair::new();
-    let space = anchor_spl::token::spl_token::state::Account::LEN;
-    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
-    let spl = anchor_spl::token::spl_token::ID;
     let trader = TraderAccounts {
         trader: agent.pubkey(),
         rwa_account: account.pubkey(),
         quote_account: *quote_account,
     };
+    let [create, initialize] = crate::chain::new_token_account_ixs(
+        rpc,
+        &agent.pubkey(),
+        &account.pubkey(),
+        &state.rwa_mint,
+        &agent.pubkey(),
+    )
+    .await?;
     let instructions = [
-        rwa_harness::solana_instruction_compat::create_account(
-            &agent.pubkey(),
-            &account.pubkey(),
-            rent,
-            space as u64,
-            &spl,
-        ),
-        anchor_spl::token::spl_token::instruction::initialize_account3(
-            &spl,
-            &account.pubkey(),
-            &state.rwa_mint,
-            &agent.pubkey(),
-        )?,
+        create,
+        initialize,
         trade_ix(
             &addresses,
             &trader,
@@ -124,6 +110,43 @@ async fn buy_stake(
         crate::daemon::pipeline::Outcome::Refused(reason) => {
             Err(anyhow!("buying stake tokens: {reason}"))
         }
+    }
+}
+
+/// A new agent wallet: SOL from the faucet and a quote account holding `quote` from the payer.
+async fn new_agent(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    quote_mint: &rwa_harness::solana_address::Address,
+    payer_quote: &rwa_harness::solana_address::Address,
+    quote: u64,
+) -> Result<(Keypair, rwa_harness::solana_address::Address)> {
+    let agent = Keypair::new();
+    let airdrop = rpc.request_airdrop(&agent.pubkey(), 20_000_000_000).await?;
+    rpc.poll_for_signature(&airdrop).await?;
+    let wallet = fund_agent(rpc, payer, &agent, quote_mint, payer_quote, quote).await?;
+    Ok((agent, wallet))
+}
+
+/// One agent's daemon config on the embedded localnet: a state dir per strategy name.
+fn agent_config(
+    localnet: &Localnet,
+    directory: &std::path::Path,
+    ticks: u64,
+    strategy: StrategyConfig,
+) -> AgentsConfig {
+    AgentsConfig {
+        cluster: localnet.url(),
+        keypair: None,
+        state_dir: directory.join(&strategy.name),
+        metrics_port: 0,
+        tick_ms: 50,
+        ws_url: Some(localnet.ws_url()),
+        // The local cluster has no rate limit to respect.
+        max_requests_per_second: 5_000.0,
+        max_ticks: ticks,
+        risk: RiskLimits::default(),
+        strategies: vec![strategy],
     }
 }
 
@@ -229,39 +252,17 @@ pub async fn run(ticks: u64) -> Result<()> {
     let mut runs = Vec::new();
     for (symbol, market) in &state.markets {
         for kind in ["market_maker", "noise", "arbitrage", "keeper"] {
-            let agent = Keypair::new();
-            let airdrop = rpc.request_airdrop(&agent.pubkey(), 20_000_000_000).await?;
-            rpc.poll_for_signature(&airdrop).await?;
-            let wallet = fund_agent(
-                &rpc,
-                &payer,
-                &agent,
-                &quote_mint,
-                &payer_quote,
-                200_000 * 1_000_000,
-            )
-            .await?;
-            let config = AgentsConfig {
-                cluster: localnet.url(),
-                keypair: None,
-                state_dir: directory.join(format!("{kind}-{symbol}")),
-                metrics_port: 0,
-                tick_ms: 50,
-                ws_url: Some(localnet.ws_url()),
-                // The local cluster has no rate limit to respect.
-                max_requests_per_second: 5_000.0,
-                max_ticks: ticks,
-                risk: RiskLimits::default(),
-                strategies: vec![strategy(
-                    kind,
-                    symbol,
-                    &market.market,
-                    &wallet.to_string(),
-                    escrow(symbol),
-                )],
-            };
+            let (agent, wallet) =
+                new_agent(&rpc, &payer, &quote_mint, &payer_quote, 200_000 * 1_000_000).await?;
+            let strategy = strategy(
+                kind,
+                symbol,
+                &market.market,
+                &wallet.to_string(),
+                escrow(symbol),
+            );
             runs.push(crate::daemon::run_with_summary(
-                config,
+                agent_config(&localnet, &directory, ticks, strategy),
                 agent,
                 Arc::new(AtomicBool::new(false)),
             ));
@@ -273,20 +274,8 @@ pub async fn run(ticks: u64) -> Result<()> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow!("bootstrap created no market"))?;
-    let investor = Keypair::new();
-    let airdrop = rpc
-        .request_airdrop(&investor.pubkey(), 20_000_000_000)
-        .await?;
-    rpc.poll_for_signature(&airdrop).await?;
-    let investor_quote = fund_agent(
-        &rpc,
-        &payer,
-        &investor,
-        &quote_mint,
-        &payer_quote,
-        200_000 * 1_000_000,
-    )
-    .await?;
+    let (investor, investor_quote) =
+        new_agent(&rpc, &payer, &quote_mint, &payer_quote, 200_000 * 1_000_000).await?;
     let mut parity = strategy(
         "risk_parity",
         "portfolio",
@@ -297,20 +286,8 @@ pub async fn run(ticks: u64) -> Result<()> {
     parity.markets = Some(all_markets.clone());
     parity.capital = Some(3_000 * 1_000_000);
     parity.drift_band = Some(0.05);
-    let governor = Keypair::new();
-    let airdrop = rpc
-        .request_airdrop(&governor.pubkey(), 20_000_000_000)
-        .await?;
-    rpc.poll_for_signature(&airdrop).await?;
-    let governor_quote = fund_agent(
-        &rpc,
-        &payer,
-        &governor,
-        &quote_mint,
-        &payer_quote,
-        20_000 * 1_000_000,
-    )
-    .await?;
+    let (governor, governor_quote) =
+        new_agent(&rpc, &payer, &quote_mint, &payer_quote, 20_000 * 1_000_000).await?;
     let mut govern = strategy(
         "governance",
         "DAO",
@@ -342,18 +319,7 @@ pub async fn run(ticks: u64) -> Result<()> {
         if strategy.kind == "governance" && strategy.dao.is_none() {
             continue;
         }
-        let config = AgentsConfig {
-            cluster: localnet.url(),
-            keypair: None,
-            state_dir: directory.join(&strategy.name),
-            metrics_port: 0,
-            tick_ms: 50,
-            ws_url: Some(localnet.ws_url()),
-            max_requests_per_second: 5_000.0,
-            max_ticks: ticks,
-            risk: RiskLimits::default(),
-            strategies: vec![strategy],
-        };
+        let config = agent_config(&localnet, &directory, ticks, strategy);
         runs.push(crate::daemon::run_with_summary(
             config,
             agent,

@@ -505,43 +505,9 @@ async fn keeper_liquidates_an_obligation_after_a_crash() {
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     let payer = Keypair::new();
-    localnet
-        .bank
-        .lock()
-        .unwrap()
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    std::fs::write(
-        path("payer.json"),
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(path("bootstrap.toml"), LENDING_BOOTSTRAP).unwrap();
+    let state = bootstrap_state(&localnet, &payer, &directory, "main", LENDING_BOOTSTRAP).await;
     let url = localnet.url();
-    let args: Vec<String> = vec![
-        "bootstrap".into(),
-        "--cluster".into(),
-        url.clone(),
-        "--keypair".into(),
-        path("payer.json"),
-        "--config".into(),
-        path("bootstrap.toml"),
-        "--out".into(),
-        path("state.json"),
-    ];
-    let bootstrap = tokio::task::spawn_blocking(move || {
-        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
-    assert!(
-        bootstrap.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bootstrap.stderr)
-    );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
     let market: rwa_harness::solana_address::Address = state["markets"]["RWA"]["market"]
         .as_str()
         .unwrap()
@@ -685,13 +651,7 @@ max_oracle_age_slots = 2
         keypair = path("payer.json"),
         state_dir = path("agents"),
     );
-    std::fs::write(path("agents.toml"), config).unwrap();
-    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
-    let run = tokio::task::spawn_blocking(move || {
-        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
+    let run = run_agents(&directory, config).await;
     let stdout = String::from_utf8_lossy(&run.stdout).to_string();
     assert!(
         run.status.success(),
@@ -757,43 +717,9 @@ async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     let payer = Keypair::new();
-    localnet
-        .bank
-        .lock()
-        .unwrap()
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    std::fs::write(
-        path("payer.json"),
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(path("bootstrap.toml"), GOVERNANCE_BOOTSTRAP).unwrap();
+    let state = bootstrap_state(&localnet, &payer, &directory, "main", GOVERNANCE_BOOTSTRAP).await;
     let url = localnet.url();
-    let args: Vec<String> = vec![
-        "bootstrap".into(),
-        "--cluster".into(),
-        url.clone(),
-        "--keypair".into(),
-        path("payer.json"),
-        "--config".into(),
-        path("bootstrap.toml"),
-        "--out".into(),
-        path("state.json"),
-    ];
-    let bootstrap = tokio::task::spawn_blocking(move || {
-        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
-    assert!(
-        bootstrap.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bootstrap.stderr)
-    );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
     let market: rwa_harness::solana_address::Address = state["markets"]["GOV"]["market"]
         .as_str()
         .unwrap()
@@ -874,13 +800,7 @@ max_oracle_age_slots = 2
         keypair = path("payer.json"),
         state_dir = path("agents"),
     );
-    std::fs::write(path("agents.toml"), config).unwrap();
-    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
-    let run = tokio::task::spawn_blocking(move || {
-        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
+    let run = run_agents(&directory, config).await;
     let stdout = String::from_utf8_lossy(&run.stdout).to_string();
     assert!(
         run.status.success(),
@@ -937,43 +857,9 @@ async fn risk_parity_agent_invests_more_in_the_calmer_market() {
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     let payer = Keypair::new();
-    localnet
-        .bank
-        .lock()
-        .unwrap()
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    std::fs::write(
-        path("payer.json"),
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(path("bootstrap.toml"), PORTFOLIO_BOOTSTRAP).unwrap();
+    let state = bootstrap_state(&localnet, &payer, &directory, "main", PORTFOLIO_BOOTSTRAP).await;
     let url = localnet.url();
-    let args: Vec<String> = vec![
-        "bootstrap".into(),
-        "--cluster".into(),
-        url.clone(),
-        "--keypair".into(),
-        path("payer.json"),
-        "--config".into(),
-        path("bootstrap.toml"),
-        "--out".into(),
-        path("state.json"),
-    ];
-    let bootstrap = tokio::task::spawn_blocking(move || {
-        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
-    assert!(
-        bootstrap.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bootstrap.stderr)
-    );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
     let wild: rwa_harness::solana_address::Address = state["markets"]["WILD"]["market"]
         .as_str()
         .unwrap()
@@ -1064,13 +950,7 @@ drift_band = 0.02
         keypair = path("payer.json"),
         state_dir = path("agents"),
     );
-    std::fs::write(path("agents.toml"), config).unwrap();
-    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
-    let run = tokio::task::spawn_blocking(move || {
-        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
+    let run = run_agents(&directory, config).await;
     let stdout = String::from_utf8_lossy(&run.stdout).to_string();
     assert!(
         run.status.success(),
@@ -1104,19 +984,31 @@ drift_band = 0.02
     localnet.shutdown().await;
 }
 
-/// Bootstraps `config` on `localnet` for `payer`; returns the markets of `symbols` and the payer's
-/// quote account.
-async fn bootstrap_markets(
+/// Writes `config` to `directory/agents.toml` and runs `rwa-agents run` on it.
+async fn run_agents(directory: &std::path::Path, config: String) -> Output {
+    let file = directory.join("agents.toml");
+    std::fs::write(&file, config).unwrap();
+    let args: Vec<String> = vec![
+        "run".into(),
+        "--config".into(),
+        file.to_str().unwrap().into(),
+    ];
+    tokio::task::spawn_blocking(move || {
+        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap()
+}
+
+/// Funds `payer` on `localnet`, writes its keypair to `directory/payer.json` and runs
+/// `rwa-agents bootstrap` with `config`; returns the bootstrap state file.
+async fn bootstrap_state(
     localnet: &Localnet,
     payer: &Keypair,
     directory: &std::path::Path,
     tag: &str,
     config: &str,
-    symbols: &[&str],
-) -> (
-    Vec<rwa_harness::solana_address::Address>,
-    rwa_harness::solana_address::Address,
-) {
+) -> serde_json::Value {
     localnet
         .bank
         .lock()
@@ -1124,6 +1016,11 @@ async fn bootstrap_markets(
         .airdrop(&payer.pubkey(), 1_000_000_000_000)
         .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        path("payer.json"),
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
     std::fs::write(path(&format!("bootstrap-{tag}.toml")), config).unwrap();
     let args: Vec<String> = vec![
         "bootstrap".into(),
@@ -1146,9 +1043,22 @@ async fn bootstrap_markets(
         "{}",
         String::from_utf8_lossy(&bootstrap.stderr)
     );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path(&format!("state-{tag}.json"))).unwrap())
-            .unwrap();
+    serde_json::from_slice(&std::fs::read(path(&format!("state-{tag}.json"))).unwrap()).unwrap()
+}
+
+/// `bootstrap_state`, then the markets of `symbols` and the payer's quote account.
+async fn bootstrap_markets(
+    localnet: &Localnet,
+    payer: &Keypair,
+    directory: &std::path::Path,
+    tag: &str,
+    config: &str,
+    symbols: &[&str],
+) -> (
+    Vec<rwa_harness::solana_address::Address>,
+    rwa_harness::solana_address::Address,
+) {
+    let state = bootstrap_state(localnet, payer, directory, tag, config).await;
     let address = |value: &serde_json::Value| value.as_str().unwrap().parse().unwrap();
     (
         symbols
@@ -1311,13 +1221,7 @@ quote_account = "{rich_quote}"
         keypair = path("payer.json"),
         state_dir = path("agents"),
     );
-    std::fs::write(path("agents.toml"), config).unwrap();
-    let args: Vec<String> = vec!["run".into(), "--config".into(), path("agents.toml")];
-    let run = tokio::task::spawn_blocking(move || {
-        rwa_agents(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
+    let run = run_agents(&directory, config).await;
     let stderr = String::from_utf8_lossy(&run.stderr).to_string();
     assert!(run.status.success(), "{stderr}");
     let journal = std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap();

@@ -577,25 +577,15 @@ async fn token_account_for(
             }
         }
     }
-    use rwa_harness::solana_program_pack::Pack;
     let account = Keypair::new();
-    let space = anchor_spl::token::spl_token::state::Account::LEN;
-    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
-    let instructions = [
-        rwa_harness::solana_instruction_compat::create_account(
-            &payer.pubkey(),
-            &account.pubkey(),
-            rent,
-            space as u64,
-            &anchor_spl::token::spl_token::ID,
-        ),
-        anchor_spl::token::spl_token::instruction::initialize_account3(
-            &anchor_spl::token::spl_token::ID,
-            &account.pubkey(),
-            mint,
-            &payer.pubkey(),
-        )?,
-    ];
+    let instructions = crate::chain::new_token_account_ixs(
+        rpc,
+        &payer.pubkey(),
+        &account.pubkey(),
+        mint,
+        &payer.pubkey(),
+    )
+    .await?;
     match pipeline::send(
         rpc,
         payer,

@@ -1224,6 +1224,11 @@ quote_account = "{rich_quote}"
     let run = run_agents(&directory, config).await;
     let stderr = String::from_utf8_lossy(&run.stderr).to_string();
     assert!(run.status.success(), "{stderr}");
+    // both clusters' websockets were subscribed (a failure would only be logged)
+    assert!(
+        !stderr.contains("websocket unavailable") && !stderr.contains("accountSubscribe failed"),
+        "{stderr}"
+    );
     let journal = std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap();
     let gap_after = spot(rich, &rich_market) - spot(&cheap, &cheap_market);
     let quote_after = quote_total();

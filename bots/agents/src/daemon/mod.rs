@@ -1064,7 +1064,32 @@ pub async fn run_with_summary(
         Some(url) => url.clone(),
         None => websocket_url(&crate::chain::cluster_url(&config.cluster)?),
     };
-    let subscriber = tokio::spawn(watch(ws_url, watched, wake.clone(), metrics.clone()));
+    let mut subscribers = vec![tokio::spawn(watch(
+        ws_url,
+        watched,
+        wake.clone(),
+        metrics.clone(),
+    ))];
+    // Venues on other clusters: one subscription per cluster for their markets and oracles.
+    let mut remote: std::collections::BTreeMap<String, Vec<Address>> = Default::default();
+    for strategy in &running {
+        for (venue_rpc, cluster, venue) in &strategy.venues {
+            if *cluster != 0 {
+                remote
+                    .entry(websocket_url(&venue_rpc.url()))
+                    .or_default()
+                    .extend([venue.market.market, venue.market.oracle]);
+            }
+        }
+    }
+    for (url, accounts) in remote {
+        subscribers.push(tokio::spawn(watch(
+            url,
+            accounts,
+            wake.clone(),
+            metrics.clone(),
+        )));
+    }
     let mut peak = 0i64;
     let mut ticks = 0u64;
     while !stop.load(Ordering::Relaxed) && (config.max_ticks == 0 || ticks < config.max_ticks) {
@@ -1095,7 +1120,9 @@ pub async fn run_with_summary(
             }
         }
     }
-    subscriber.abort();
+    for subscriber in &subscribers {
+        subscriber.abort();
+    }
     // Graceful shutdown: no quote is left resting.
     for strategy in &running {
         if let Some(maker) = strategy.maker {

@@ -41,6 +41,9 @@ enum Command {
     Run {
         #[arg(long)]
         config: std::path::PathBuf,
+        /// Validate the config (fields, kinds, addresses, clusters) and exit without connecting.
+        #[arg(long)]
+        check: bool,
     },
     /// What a daemon's strategies hold and quote, and its intent journal totals, as JSON.
     Status {
@@ -199,7 +202,13 @@ fn main() -> Result<()> {
             Ok(())
         }),
         Command::Demo { ticks } => runtime()?.block_on(demo::run(ticks)),
-        Command::Run { config } => runtime()?.block_on(async move {
+        Command::Run { config, check: true } => {
+            let config = daemon::load_config(&config)?;
+            let kinds: Vec<String> = config.strategies.iter().map(|s| format!("{} ({})", s.name, s.kind)).collect();
+            println!("config OK: cluster {}, {} strategies: {}", config.cluster, kinds.len(), kinds.join(", "));
+            Ok(())
+        }
+        Command::Run { config, check: false } => runtime()?.block_on(async move {
             let config = daemon::load_config(&config)?;
             let payer = wallet::load(config.keypair.as_deref())?;
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -315,11 +315,52 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
 }
 
 #[test]
-fn example_agents_config_parses() {
+fn example_agents_config_passes_check_once_addresses_are_filled_in() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/agents.example.toml");
+    // As shipped, the placeholders are refused, naming the strategy and the field.
+    let refused = rwa_agents(&["run", "--config", path, "--check"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("mm-tbill") && stderr.contains("REPLACE_WITH_MARKET_ADDRESS"),
+        "{stderr}"
+    );
+    // With real-looking addresses every strategy kind validates (deny_unknown_fields catches typos).
     let text = std::fs::read_to_string(path).unwrap();
-    let value: toml::Value = toml::from_str(&text).unwrap();
-    assert_eq!(value["strategy"].as_array().unwrap().len(), 3);
+    let filled: String = text
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && part.starts_with("REPLACE_WITH_") {
+                rwa_harness::solana_keypair::Keypair::new()
+                    .pubkey()
+                    .to_string()
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\"");
+    let copy = std::env::temp_dir().join(format!("agents-example-{}.toml", std::process::id()));
+    std::fs::write(&copy, filled).unwrap();
+    let checked = rwa_agents(&["run", "--config", copy.to_str().unwrap(), "--check"]);
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    for kind in [
+        "market_maker",
+        "arbitrage",
+        "keeper",
+        "governance",
+        "risk_parity",
+        "cross_arbitrage",
+    ] {
+        assert!(stdout.contains(&format!("({kind})")), "{kind}: {stdout}");
+    }
+    let _ = std::fs::remove_file(copy);
 }
 
 /// A JSON-RPC proxy that answers every third request with HTTP 503 and forwards the rest.

@@ -221,7 +221,38 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
         if strategy.kind == "governance" && strategy.dao.is_none() {
             bail!("strategy {:?}: governance needs `dao`", strategy.name);
         }
+        // Every address must parse before anything connects: a typo is named, not discovered
+        // halfway through startup.
+        let mut addresses: Vec<(&str, &str)> = vec![("market", strategy.market.as_str())];
+        for (field, value) in [
+            ("quote_account", &strategy.quote_account),
+            ("lending_market", &strategy.lending_market),
+            ("dao", &strategy.dao),
+            ("stake_account", &strategy.stake_account),
+        ] {
+            if let Some(value) = value {
+                addresses.push((field, value.as_str()));
+            }
+        }
+        for market in strategy.markets.iter().flatten() {
+            addresses.push(("markets", market.as_str()));
+        }
+        for venue in strategy.venues.iter().flatten() {
+            addresses.push(("venues.market", venue.market.as_str()));
+            if let Some(quote_account) = &venue.quote_account {
+                addresses.push(("venues.quote_account", quote_account.as_str()));
+            }
+            if let Some(cluster) = &venue.cluster {
+                crate::chain::cluster_url(cluster)
+                    .with_context(|| format!("strategy {:?}: venues.cluster", strategy.name))?;
+            }
+        }
+        for (field, value) in addresses {
+            crate::chain::parse_address(value, field)
+                .with_context(|| format!("strategy {:?}", strategy.name))?;
+        }
     }
+    crate::chain::cluster_url(&config.cluster).context("cluster")?;
     Ok(config)
 }
 

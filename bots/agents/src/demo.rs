@@ -286,6 +286,10 @@ pub async fn run(ticks: u64) -> Result<()> {
     parity.markets = Some(all_markets.clone());
     parity.capital = Some(3_000 * 1_000_000);
     parity.drift_band = Some(0.05);
+    // re-solve the ERC targets every ~2 s of demo time; between, only drift past the band trades
+    parity.rebalance_every_slots = Some(50);
+    // liquidity caps: no market above half the book (the calm bill would otherwise take it all)
+    parity.caps = Some(vec![0.5; all_markets.len()]);
     let (governor, governor_quote) =
         new_agent(&rpc, &payer, &quote_mint, &payer_quote, 20_000 * 1_000_000).await?;
     let mut govern = strategy(

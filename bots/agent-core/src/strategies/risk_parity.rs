@@ -22,6 +22,10 @@ pub struct PortfolioView {
     /// All-in trading cost per asset (fee plus expected slippage), as a fraction of notional.
     pub costs: Vec<f64>,
     pub last_rebalance_slot: u64,
+    /// Targets solved at the last scheduled re-estimation. Between schedules the drift band is
+    /// measured against them, so noise in the covariance estimate does not trade back and forth.
+    /// `None` (or a length mismatch) re-estimates now.
+    pub held_targets: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,6 +59,8 @@ pub struct RebalanceTrade {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RebalancePlan {
     pub targets: Vec<f64>,
+    /// The targets were solved now (hold them until the next schedule) rather than held.
+    pub reestimated: bool,
     pub current: Vec<f64>,
     pub trades: Vec<RebalanceTrade>,
     /// Legs skipped because the rebalance cost more than its risk benefit.
@@ -84,8 +90,14 @@ pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan>
         return None;
     }
     let (cov, _) = ledoit_wolf(&log_returns(&view.price_history));
-    let solution = solve(&cov, None, 1e-10, 100).ok()?;
-    let targets = apply_caps(&solution.weights, &view.caps)?;
+    let due = view.slot.saturating_sub(view.last_rebalance_slot) >= p.rebalance_every_slots;
+    let (targets, reestimated) = match &view.held_targets {
+        Some(held) if !due && held.len() == n => (held.clone(), false),
+        _ => {
+            let solution = solve(&cov, None, 1e-10, 100).ok()?;
+            (apply_caps(&solution.weights, &view.caps)?, true)
+        }
+    };
     let values: Vec<f64> = view
         .holdings
         .iter()
@@ -97,7 +109,6 @@ pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan>
         return None;
     }
     let current: Vec<f64> = values.iter().map(|v| v / total).collect();
-    let due = view.slot.saturating_sub(view.last_rebalance_slot) >= p.rebalance_every_slots;
     let drifted = targets
         .iter()
         .zip(&current)
@@ -138,6 +149,7 @@ pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan>
     }
     Some(RebalancePlan {
         targets,
+        reestimated,
         current,
         trades,
         skipped,
@@ -167,7 +179,21 @@ mod tests {
             caps: vec![1.0, 1.0],
             costs: vec![0.003, 0.003],
             last_rebalance_slot: 900,
+            held_targets: None,
         }
+    }
+
+    #[test]
+    fn held_targets_stop_estimation_noise_from_trading_until_the_schedule() {
+        // 50/50 holdings with 50/50 held targets: ERC on this history says ~0.3/0.7, but until
+        // the schedule comes round the book is within its band of the targets it holds
+        let mut held = view();
+        held.held_targets = Some(vec![0.5, 0.5]);
+        assert_eq!(plan(&held, &RiskParityParams::default()), None);
+        // once due, the targets are solved again and the book trades towards them
+        held.slot = held.last_rebalance_slot + RiskParityParams::default().rebalance_every_slots;
+        let due = plan(&held, &RiskParityParams::default()).expect("due");
+        assert!(due.reestimated && due.targets[1] > 0.6 && !due.trades.is_empty());
     }
 
     #[test]

@@ -380,6 +380,8 @@ struct Running {
     /// Risk parity: each market with the agent's RWA token account, and the last rebalance slot.
     portfolio: Vec<(MarketAddresses, Address)>,
     last_rebalance_slot: u64,
+    /// Risk parity: targets held between scheduled re-estimations.
+    held_targets: Option<Vec<f64>>,
     invested: u64,
     /// Risk parity: the portfolio's RWA holdings at the oracle TWAP, quote base units.
     holdings_value: f64,
@@ -690,6 +692,7 @@ impl Running {
             forecast: 0.0,
             portfolio: Vec::new(),
             last_rebalance_slot: 0,
+            held_targets: None,
             invested: 0,
             holdings_value: 0.0,
             venues: Vec::new(),
@@ -1812,6 +1815,7 @@ async fn rebalance(
         caps: running.config.caps.clone().unwrap_or_else(|| vec![1.0; n]),
         costs,
         last_rebalance_slot: running.last_rebalance_slot,
+        held_targets: running.held_targets.clone(),
     };
     let params = risk_parity::RiskParityParams {
         drift_band: running.config.drift_band.unwrap_or(0.05),
@@ -1821,6 +1825,13 @@ async fn rebalance(
     let Some(mut plan) = risk_parity::plan(&view, &params) else {
         return Ok(());
     };
+    if plan.reestimated {
+        running.held_targets = Some(plan.targets.clone());
+        if plan.trades.is_empty() {
+            // re-solved and nothing to trade: the schedule restarts from here
+            running.last_rebalance_slot = slot;
+        }
+    }
     plan.trades.sort_by_key(|t| t.side == Side::Buy);
     let mut all_landed = !plan.trades.is_empty();
     for trade in &plan.trades {

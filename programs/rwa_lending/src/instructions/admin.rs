@@ -6,6 +6,7 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use crate::constants::*;
 use crate::errors::LendingError;
 use crate::events::{CorrelationsUpdated, ProtocolFeesClaimed};
+use crate::instructions::common::with_market_signer;
 use crate::state::{correlations_valid, LendingMarket, RiskMatrix};
 
 /// The risk authority writes the correlation matrix (symmetric, unit diagonal, entries in
@@ -105,25 +106,20 @@ pub fn handle_claim_protocol_fees(ctx: Context<ClaimProtocolFees>, amount: u64) 
         amount,
         LendingError::InsufficientLiquidity
     );
-    let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[
-        LENDING_MARKET_SEED,
-        market.quote_mint.as_ref(),
-        &id,
-        &[market.bump],
-    ];
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Transfer {
-                from: ctx.accounts.liquidity_vault.to_account_info(),
-                to: ctx.accounts.destination.to_account_info(),
-                authority: market.to_account_info(),
-            },
-            &[seeds],
-        ),
-        amount,
-    )?;
+    with_market_signer(market, |signer| {
+        token::transfer(
+            CpiContext::new_with_signer(
+                ctx.accounts.token_program.key(),
+                Transfer {
+                    from: ctx.accounts.liquidity_vault.to_account_info(),
+                    to: ctx.accounts.destination.to_account_info(),
+                    authority: market.to_account_info(),
+                },
+                signer,
+            ),
+            amount,
+        )
+    })?;
     let market = &mut ctx.accounts.lending_market;
     market.available -= amount;
     market.protocol_fees -= amount;

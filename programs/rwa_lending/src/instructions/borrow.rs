@@ -1,10 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-use crate::constants::*;
 use crate::errors::LendingError;
 use crate::events::ObligationChanged;
-use crate::instructions::common::{load_configs, require_refreshed};
+use crate::instructions::common::{load_configs, require_refreshed, with_market_signer};
 use crate::state::{LendingMarket, Obligation};
 
 /// Draws quote tokens against the obligation's collateral. Requires `refresh_obligation` right
@@ -90,25 +89,20 @@ pub fn handle_borrow<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> 
     let slot = Clock::get()?.slot;
     validate_borrow(&ctx, amount, slot)?;
     let market = &ctx.accounts.lending_market;
-    let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[
-        LENDING_MARKET_SEED,
-        market.quote_mint.as_ref(),
-        &id,
-        &[market.bump],
-    ];
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Transfer {
-                from: ctx.accounts.liquidity_vault.to_account_info(),
-                to: ctx.accounts.destination.to_account_info(),
-                authority: market.to_account_info(),
-            },
-            &[seeds],
-        ),
-        amount,
-    )?;
+    with_market_signer(market, |signer| {
+        token::transfer(
+            CpiContext::new_with_signer(
+                ctx.accounts.token_program.key(),
+                Transfer {
+                    from: ctx.accounts.liquidity_vault.to_account_info(),
+                    to: ctx.accounts.destination.to_account_info(),
+                    authority: market.to_account_info(),
+                },
+                signer,
+            ),
+            amount,
+        )
+    })?;
     let market = &mut ctx.accounts.lending_market;
     market.available -= amount;
     market.total_debt = market

@@ -3,10 +3,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-use crate::constants::*;
 use crate::errors::LendingError;
 use crate::events::ObligationChanged;
-use crate::instructions::common::{load_configs, recompute, require_refreshed};
+use crate::instructions::common::{load_configs, recompute, require_refreshed, with_market_signer};
 use crate::state::{CollateralConfig, LendingMarket, Obligation, ObligationCollateral, RiskMatrix};
 
 #[event_cpi]
@@ -137,25 +136,20 @@ pub fn handle_withdraw_collateral<'info>(
         }
     }
     let market = &ctx.accounts.lending_market;
-    let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[
-        LENDING_MARKET_SEED,
-        market.quote_mint.as_ref(),
-        &id,
-        &[market.bump],
-    ];
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Transfer {
-                from: ctx.accounts.vault.to_account_info(),
-                to: ctx.accounts.owner_rwa_account.to_account_info(),
-                authority: market.to_account_info(),
-            },
-            &[seeds],
-        ),
-        amount,
-    )?;
+    with_market_signer(market, |signer| {
+        token::transfer(
+            CpiContext::new_with_signer(
+                ctx.accounts.token_program.key(),
+                Transfer {
+                    from: ctx.accounts.vault.to_account_info(),
+                    to: ctx.accounts.owner_rwa_account.to_account_info(),
+                    authority: market.to_account_info(),
+                },
+                signer,
+            ),
+            amount,
+        )
+    })?;
     ctx.accounts.collateral.total_collateral -= amount;
     let event = ObligationChanged {
         obligation: obligation_key,

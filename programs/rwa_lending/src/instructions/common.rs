@@ -6,8 +6,21 @@ use anchor_lang::Discriminator;
 use rwa_math::lending::{accrue, collateral_value, limit_at_ratio, portfolio_sigma};
 use rwa_math::{Decimal, Rounding};
 
+use crate::constants::LENDING_MARKET_SEED;
 use crate::errors::{LendingError, MathResultExt};
 use crate::state::{CollateralConfig, LendingMarket, Obligation, RiskMatrix};
+
+/// Runs `cpi` signed as the lending market PDA, which owns every vault and the share mint.
+pub fn with_market_signer<R>(market: &LendingMarket, cpi: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
+    let id = market.id.to_le_bytes();
+    let seeds: &[&[u8]] = &[
+        LENDING_MARKET_SEED,
+        market.quote_mint.as_ref(),
+        &id,
+        &[market.bump],
+    ];
+    cpi(&[seeds])
+}
 
 /// Realises the interest accrued since the last accrual at the obligation's rate; the market's
 /// debt grows by the same amount and the protocol's share is set aside. Returns the interest.

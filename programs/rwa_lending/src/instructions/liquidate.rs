@@ -4,10 +4,9 @@ use rwa_math::lending::{collateral_for_value, collateral_value};
 use rwa_math::wide::mul_div;
 use rwa_math::{Decimal, Rounding};
 
-use crate::constants::*;
 use crate::errors::{LendingError, MathResultExt};
 use crate::events::{BadDebtRecorded, Liquidated};
-use crate::instructions::common::{load_configs, recompute, require_refreshed};
+use crate::instructions::common::{load_configs, recompute, require_refreshed, with_market_signer};
 use crate::state::{CollateralConfig, LendingMarket, Obligation, RiskMatrix};
 
 /// Permissionless when the obligation's debt exceeds its liquidation limit (collateral at low
@@ -129,25 +128,20 @@ pub fn handle_liquidate<'info>(
         repay,
     )?;
     let market = &ctx.accounts.lending_market;
-    let id = market.id.to_le_bytes();
-    let seeds: &[&[u8]] = &[
-        LENDING_MARKET_SEED,
-        market.quote_mint.as_ref(),
-        &id,
-        &[market.bump],
-    ];
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Transfer {
-                from: ctx.accounts.vault.to_account_info(),
-                to: ctx.accounts.liquidator_rwa_account.to_account_info(),
-                authority: market.to_account_info(),
-            },
-            &[seeds],
-        ),
-        seize,
-    )?;
+    with_market_signer(market, |signer| {
+        token::transfer(
+            CpiContext::new_with_signer(
+                ctx.accounts.token_program.key(),
+                Transfer {
+                    from: ctx.accounts.vault.to_account_info(),
+                    to: ctx.accounts.liquidator_rwa_account.to_account_info(),
+                    authority: market.to_account_info(),
+                },
+                signer,
+            ),
+            seize,
+        )
+    })?;
 
     let market_key = ctx.accounts.lending_market.key();
     let (configs, keys) = load_configs(&market_key, ctx.remaining_accounts)?;

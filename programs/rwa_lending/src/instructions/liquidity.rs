@@ -5,9 +5,9 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Burn, Mint, MintTo, Token, TokenAccount, Transfer};
 use rwa_math::lending::{amount_for_shares, shares_for_deposit};
 
-use crate::constants::LENDING_MARKET_SEED;
 use crate::errors::{LendingError, MathResultExt};
 use crate::events::LiquidityChanged;
+use crate::instructions::common::with_market_signer;
 use crate::state::LendingMarket;
 
 #[event_cpi]
@@ -25,10 +25,6 @@ pub struct Liquidity<'info> {
     #[account(mut, token::mint = share_mint, token::authority = owner)]
     pub owner_share_account: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
-}
-
-fn market_seeds(market: &LendingMarket) -> ([u8; 8], u8) {
-    (market.id.to_le_bytes(), market.bump)
 }
 
 pub fn handle_deposit_liquidity(ctx: Context<Liquidity>, amount: u64) -> Result<()> {
@@ -49,21 +45,20 @@ pub fn handle_deposit_liquidity(ctx: Context<Liquidity>, amount: u64) -> Result<
         ),
         amount,
     )?;
-    let (id, bump) = market_seeds(market);
-    let quote_mint = market.quote_mint;
-    let seeds: &[&[u8]] = &[LENDING_MARKET_SEED, quote_mint.as_ref(), &id, &[bump]];
-    token::mint_to(
-        CpiContext::new_with_signer(
-            accounts.token_program.key(),
-            MintTo {
-                mint: accounts.share_mint.to_account_info(),
-                to: accounts.owner_share_account.to_account_info(),
-                authority: market.to_account_info(),
-            },
-            &[seeds],
-        ),
-        shares,
-    )?;
+    with_market_signer(market, |signer| {
+        token::mint_to(
+            CpiContext::new_with_signer(
+                accounts.token_program.key(),
+                MintTo {
+                    mint: accounts.share_mint.to_account_info(),
+                    to: accounts.owner_share_account.to_account_info(),
+                    authority: market.to_account_info(),
+                },
+                signer,
+            ),
+            shares,
+        )
+    })?;
     let market = &mut ctx.accounts.lending_market;
     market.available = market
         .available
@@ -107,21 +102,20 @@ pub fn handle_withdraw_liquidity(ctx: Context<Liquidity>, shares: u64) -> Result
         ),
         shares,
     )?;
-    let (id, bump) = market_seeds(market);
-    let quote_mint = market.quote_mint;
-    let seeds: &[&[u8]] = &[LENDING_MARKET_SEED, quote_mint.as_ref(), &id, &[bump]];
-    token::transfer(
-        CpiContext::new_with_signer(
-            accounts.token_program.key(),
-            Transfer {
-                from: accounts.liquidity_vault.to_account_info(),
-                to: accounts.owner_quote_account.to_account_info(),
-                authority: market.to_account_info(),
-            },
-            &[seeds],
-        ),
-        amount,
-    )?;
+    with_market_signer(market, |signer| {
+        token::transfer(
+            CpiContext::new_with_signer(
+                accounts.token_program.key(),
+                Transfer {
+                    from: accounts.liquidity_vault.to_account_info(),
+                    to: accounts.owner_quote_account.to_account_info(),
+                    authority: market.to_account_info(),
+                },
+                signer,
+            ),
+            amount,
+        )
+    })?;
     let market = &mut ctx.accounts.lending_market;
     market.available -= amount;
     market.total_shares -= shares;

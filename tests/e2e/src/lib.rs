@@ -311,6 +311,29 @@ impl Cluster {
         Ok(account.pubkey())
     }
 
+    /// A funded trader with token accounts for `rwa_mint` and `quote_mint`, `quote` minted to it.
+    pub async fn trader(
+        &self,
+        rwa_mint: &Address,
+        quote_mint: &Address,
+        quote: u64,
+    ) -> Result<(Keypair, rwa_harness::market::TraderAccounts)> {
+        let trader = self.funded_keypair(2_000_000_000).await?;
+        let rwa_account = self
+            .create_token_account(rwa_mint, &trader.pubkey())
+            .await?;
+        let quote_account = self
+            .create_token_account(quote_mint, &trader.pubkey())
+            .await?;
+        self.mint_to(quote_mint, &quote_account, quote).await?;
+        let accounts = rwa_harness::market::TraderAccounts {
+            trader: trader.pubkey(),
+            rwa_account,
+            quote_account,
+        };
+        Ok((trader, accounts))
+    }
+
     pub async fn mint_to(&self, mint: &Address, destination: &Address, amount: u64) -> Result<()> {
         let instruction = anchor_spl::token::spl_token::instruction::mint_to(
             &anchor_spl::token::spl_token::ID,

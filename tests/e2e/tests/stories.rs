@@ -43,21 +43,9 @@ async fn market(
             &[&rwa_mint, &authority],
         )
         .await?;
-    let trader = cluster.funded_keypair(2_000_000_000).await?;
-    let rwa_account = cluster
-        .create_token_account(&addresses.rwa_mint, &trader.pubkey())
+    let (trader, accounts) = cluster
+        .trader(&addresses.rwa_mint, &quote_mint, 10_000_000 * TOKEN)
         .await?;
-    let quote_account = cluster
-        .create_token_account(&quote_mint, &trader.pubkey())
-        .await?;
-    cluster
-        .mint_to(&quote_mint, &quote_account, 10_000_000 * TOKEN)
-        .await?;
-    let accounts = TraderAccounts {
-        trader: trader.pubkey(),
-        rwa_account,
-        quote_account,
-    };
     Ok((addresses, authority, trader, accounts))
 }
 
@@ -235,25 +223,10 @@ async fn market_trader(
     a: &MarketAddresses,
     quote_mint: Address,
 ) -> Result<(Keypair, Address, TraderAccounts)> {
-    let owner = cluster.funded_keypair(2_000_000_000).await?;
-    let rwa_account = cluster
-        .create_token_account(&a.rwa_mint, &owner.pubkey())
+    let (owner, accounts) = cluster
+        .trader(&a.rwa_mint, &quote_mint, 10_000_000 * TOKEN)
         .await?;
-    let quote_account = cluster
-        .create_token_account(&quote_mint, &owner.pubkey())
-        .await?;
-    cluster
-        .mint_to(&quote_mint, &quote_account, 10_000_000 * TOKEN)
-        .await?;
-    Ok((
-        owner.insecure_clone(),
-        quote_account,
-        TraderAccounts {
-            trader: owner.pubkey(),
-            rwa_account,
-            quote_account,
-        },
-    ))
+    Ok((owner, accounts.quote_account, accounts))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,21 +61,9 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
             &[&rwa_mint, &authority],
         )
         .await?;
-    let trader = cluster.funded_keypair(2_000_000_000).await?;
-    let trader_rwa = cluster
-        .create_token_account(&m.rwa_mint, &trader.pubkey())
+    let (trader, accounts) = cluster
+        .trader(&m.rwa_mint, &quote_mint, 1_000_000 * TOKEN)
         .await?;
-    let trader_quote = cluster
-        .create_token_account(&quote_mint, &trader.pubkey())
-        .await?;
-    cluster
-        .mint_to(&quote_mint, &trader_quote, 1_000_000 * TOKEN)
-        .await?;
-    let accounts = TraderAccounts {
-        trader: trader.pubkey(),
-        rwa_account: trader_rwa,
-        quote_account: trader_quote,
-    };
     cluster
         .send(
             &[trade_ix(
@@ -147,7 +135,7 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
             &[liquidity_ix(
                 &l,
                 &trader.pubkey(),
-                &trader_quote,
+                &accounts.quote_account,
                 &shares,
                 true,
                 5_000 * TOKEN,
@@ -159,7 +147,7 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
         .send(
             &[
                 init_obligation_ix(&trader.pubkey(), &l),
-                deposit_collateral_ix(&l, &trader.pubkey(), &m, &trader_rwa, 10 * TOKEN),
+                deposit_collateral_ix(&l, &trader.pubkey(), &m, &accounts.rwa_account, 10 * TOKEN),
             ],
             &[&trader],
         )
@@ -195,7 +183,7 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
             "market": m.market.to_string(), "rwa_mint": m.rwa_mint.to_string(), "quote_mint": m.quote_mint.to_string(),
             "reserve_vault": m.reserve_vault.to_string(), "fee_vault": m.fee_vault.to_string(), "oracle": m.oracle.to_string(),
         },
-        "trader": { "rwa_account": trader_rwa.to_string(), "quote_account": trader_quote.to_string() },
+        "trader": { "rwa_account": accounts.rwa_account.to_string(), "quote_account": accounts.quote_account.to_string() },
         "maker": maker.maker.to_string(),
         "lending_market": l.lending_market.to_string(),
         "obligation": l.obligation(&trader.pubkey()).to_string(),

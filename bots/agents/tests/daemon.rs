@@ -111,15 +111,8 @@ fn journal_ids(path: &std::path::Path) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
-    let localnet = Localnet::start(LocalnetConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Some(std::time::Duration::from_millis(40)),
-    })
-    .await
-    .unwrap();
-    let directory = std::env::temp_dir().join(format!("rwa-daemon-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).unwrap();
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-daemon");
     let payer = Keypair::new();
     localnet
         .bank
@@ -401,15 +394,8 @@ async fn flaky_proxy(target: String) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
-    let localnet = Localnet::start(LocalnetConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Some(std::time::Duration::from_millis(40)),
-    })
-    .await
-    .unwrap();
-    let directory = std::env::temp_dir().join(format!("rwa-flaky-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).unwrap();
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-flaky");
     let payer = Keypair::new();
     localnet
         .bank
@@ -536,32 +522,16 @@ max_confidence_bps = 5_000
 async fn keeper_liquidates_an_obligation_after_a_crash() {
     use rwa_harness::lending::*;
     use rwa_harness::market::*;
-    let localnet = Localnet::start(LocalnetConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Some(std::time::Duration::from_millis(40)),
-    })
-    .await
-    .unwrap();
-    let directory = std::env::temp_dir().join(format!("rwa-keeper-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).unwrap();
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-keeper");
     let payer = Keypair::new();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
     let state = bootstrap_state(&localnet, &payer, &directory, "main", LENDING_BOOTSTRAP).await;
     let url = localnet.url();
-    let market: rwa_harness::solana_address::Address = state["markets"]["RWA"]["market"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let market = address(&state["markets"]["RWA"]["market"]);
     let lending_market = state["lending_market"].as_str().unwrap().to_string();
-    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let quote_mint: rwa_harness::solana_address::Address =
-        state["quote_mint"].as_str().unwrap().parse().unwrap();
+    let payer_quote = address(&state["payer_quote_account"]);
+    let quote_mint = address(&state["quote_mint"]);
 
     // a borrower at 160% and a whale who will crash the price, set up directly in the bank
     let owner = {
@@ -748,32 +718,16 @@ circuit_breaker_halt_slots = 300
 async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
     use rwa_harness::market::*;
     use rwa_harness::solana_program_pack::Pack;
-    let localnet = Localnet::start(LocalnetConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Some(std::time::Duration::from_millis(40)),
-    })
-    .await
-    .unwrap();
-    let directory = std::env::temp_dir().join(format!("rwa-governance-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).unwrap();
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-governance");
     let payer = Keypair::new();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
     let state = bootstrap_state(&localnet, &payer, &directory, "main", GOVERNANCE_BOOTSTRAP).await;
     let url = localnet.url();
-    let market: rwa_harness::solana_address::Address = state["markets"]["GOV"]["market"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let market = address(&state["markets"]["GOV"]["market"]);
     let dao = state["dao"].as_str().unwrap().to_string();
-    let rule_set: rwa_harness::solana_address::Address =
-        state["rule_set"].as_str().unwrap().parse().unwrap();
-    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let rule_set = address(&state["rule_set"]);
+    let payer_quote = address(&state["payer_quote_account"]);
     // some price history (volatility for the forecast), and the payer's seed tokens to stake
     let seed_account = {
         let mut bank = localnet.bank.lock().unwrap();
@@ -888,34 +842,15 @@ seed_buy = 1_000_000_000
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn risk_parity_agent_invests_more_in_the_calmer_market() {
     use rwa_harness::market::*;
-    let localnet = Localnet::start(LocalnetConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Some(std::time::Duration::from_millis(40)),
-    })
-    .await
-    .unwrap();
-    let directory = std::env::temp_dir().join(format!("rwa-parity-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).unwrap();
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-parity");
     let payer = Keypair::new();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
     let state = bootstrap_state(&localnet, &payer, &directory, "main", PORTFOLIO_BOOTSTRAP).await;
     let url = localnet.url();
-    let wild: rwa_harness::solana_address::Address = state["markets"]["WILD"]["market"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let calm: rwa_harness::solana_address::Address = state["markets"]["CALM"]["market"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let payer_quote: rwa_harness::solana_address::Address = state["payer_quote_account"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wild = address(&state["markets"]["WILD"]["market"]);
+    let calm = address(&state["markets"]["CALM"]["market"]);
+    let payer_quote = address(&state["payer_quote_account"]);
     // price histories: WILD swings 10-20% between observations, CALM well under 1%
     {
         let mut bank = localnet.bank.lock().unwrap();
@@ -1025,6 +960,29 @@ drift_band = 0.02
     localnet.shutdown().await;
 }
 
+/// The embedded localnet on an ephemeral port with 40 ms slots.
+async fn start_localnet() -> Localnet {
+    Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    })
+    .await
+    .unwrap()
+}
+
+/// An empty scratch directory for one test, unique to this process.
+fn fresh_directory(tag: &str) -> std::path::PathBuf {
+    let directory = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
+/// An address from a bootstrap state field.
+fn address(value: &serde_json::Value) -> rwa_harness::solana_address::Address {
+    value.as_str().unwrap().parse().unwrap()
+}
+
 /// Writes `config` to `directory/agents.toml` and runs `rwa-agents run` on it.
 async fn run_agents(directory: &std::path::Path, config: String) -> Output {
     let file = directory.join("agents.toml");
@@ -1100,7 +1058,6 @@ async fn bootstrap_markets(
     rwa_harness::solana_address::Address,
 ) {
     let state = bootstrap_state(localnet, payer, directory, tag, config).await;
-    let address = |value: &serde_json::Value| value.as_str().unwrap().parse().unwrap();
     (
         symbols
             .iter()
@@ -1139,28 +1096,17 @@ seed_buy = 200_000_000
 /// payer buys 200 tokens there, at 1.4 on the rich one; the daemon should buy cheap, sell rich.
 async fn cross_arbitrage_story(two_clusters: bool) {
     use rwa_harness::market::*;
-    let config = || LocalnetConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Some(std::time::Duration::from_millis(40)),
-    };
-    let cheap = Localnet::start(config()).await.unwrap();
+    let cheap = start_localnet().await;
     let second = if two_clusters {
-        Some(Localnet::start(config()).await.unwrap())
+        Some(start_localnet().await)
     } else {
         None
     };
     let rich = second.as_ref().unwrap_or(&cheap);
-    let directory =
-        std::env::temp_dir().join(format!("rwa-xarb-{}-{two_clusters}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
+    let directory = fresh_directory(&format!("rwa-xarb-{two_clusters}"));
     std::fs::create_dir_all(directory.join("agents")).unwrap();
     let payer = Keypair::new();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
-    std::fs::write(
-        path("payer.json"),
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
     let (cheap_market, cheap_quote, rich_market, rich_quote) = if two_clusters {
         let (a, qa) =
             bootstrap_markets(&cheap, &payer, &directory, "cheap", BOOTSTRAP, &["TBILL"]).await;

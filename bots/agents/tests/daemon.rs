@@ -185,25 +185,13 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    let landed: u64 = stdout
-        .lines()
-        .find(|l| l.starts_with("rwa_agent_tx_landed_total"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let landed: u64 = metric(&stdout, "rwa_agent_tx_landed_total");
     assert!(
         landed >= 1,
         "the maker landed quotes:\n{stdout}\n{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    let ws_updates: u64 = stdout
-        .lines()
-        .find(|l| l.starts_with("rwa_agent_ws_updates_total"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let ws_updates: u64 = metric(&stdout, "rwa_agent_ws_updates_total");
     assert!(
         ws_updates >= 1,
         "no account notification over the websocket:\n{stdout}"
@@ -457,25 +445,14 @@ async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
         6,
         i64::MAX,
     );
-    let config_path = directory.join("agents.toml");
-    std::fs::write(&config_path, config).unwrap();
-    let config_path = config_path.to_str().unwrap().to_string();
-    let run = tokio::task::spawn_blocking(move || rwa_agents(&["run", "--config", &config_path]))
-        .await
-        .unwrap();
+    let run = run_agents(&directory, config).await;
     let stdout = String::from_utf8_lossy(&run.stdout).to_string();
     assert!(
         run.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let landed: u64 = stdout
-        .lines()
-        .find(|l| l.starts_with("rwa_agent_tx_landed_total"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let landed: u64 = metric(&stdout, "rwa_agent_tx_landed_total");
     assert!(
         landed >= 1,
         "nothing landed through the flaky endpoint:\n{stdout}\n{}",
@@ -976,6 +953,17 @@ fn fresh_directory(tag: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     directory
+}
+
+/// A counter from the Prometheus text the daemon prints on exit.
+fn metric(stdout: &str, name: &str) -> u64 {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"))
+        .parse()
+        .unwrap()
 }
 
 /// An address from a bootstrap state field.

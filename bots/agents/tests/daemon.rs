@@ -573,15 +573,9 @@ async fn keeper_liquidates_an_obligation_after_a_crash() {
         ));
         env.send(&borrow, &[&borrower])
             .unwrap_or_else(|e| panic!("{e}"));
-        // crash: the bootstrap payer dumps 40% of the supply from its seed tokens
-        let _ = fund;
-        let _ = (TraderAccounts {
-            trader: payer.pubkey(),
-            rwa_account: rwa,
-            quote_account: quote,
-        },);
         borrower.pubkey()
     };
+    // crash: the bootstrap payer dumps 40% of the supply from its seed tokens
     {
         use rwa_harness::solana_program_pack::Pack;
         let mut bank = localnet.bank.lock().unwrap();

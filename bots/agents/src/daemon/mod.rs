@@ -1878,7 +1878,6 @@ async fn rebalance(
                 )
             }
         };
-        let _ = quote;
         let id = format!("{}:rebalance:{slot}:{}", running.config.name, trade.asset);
         let intent = serde_json::json!({ "Rebalance": { "market": m.market.to_string(), "side": format!("{:?}", trade.side), "amount": amount, "target_weight": plan.targets[trade.asset] } });
         let landed = send_recorded(

@@ -11,6 +11,7 @@
 //! let mint = env.create_mint(6);
 //! ```
 
+pub mod agent;
 pub mod bridge;
 pub mod dao;
 pub mod lending;

@@ -18,14 +18,13 @@ use axum::routing::get;
 use axum::Router;
 use rwa_agent_core::intent::{Intent, Side};
 use rwa_agent_core::strategies::{arbitrage, market_maker, noise};
-use rwa_agent_core::view::{MarketView, Position, QuoteView, RulesView};
+use rwa_agent_core::view::{MarketView, RulesView};
 use rwa_harness::market::*;
 use rwa_harness::solana_address::Address;
 use rwa_harness::solana_keypair::Keypair;
 use rwa_harness::solana_signer::Signer;
 use rwa_harness::SolInstruction as Instruction;
 use rwa_market::events::TradeSide;
-use rwa_market::instructions::QuoteParams;
 use rwa_market::state::{Maker, Market};
 use rwa_math::Decimal;
 use serde::Deserialize;
@@ -437,161 +436,30 @@ async fn snapshot(
     let makers = crate::chain::fetch_market(rpc, &running.market.market)
         .await?
         .makers;
-    let curve = market.curve_market().map_err(|e| anyhow!("{e}"))?;
-    let spot = market.spot_price().map_err(|e| anyhow!("{e}"))?.to_f64();
-    let twap = oracle
-        .twap(slot)
-        .map_err(|e| anyhow!("{e}"))?
-        .map(|p| p.to_f64())
-        .unwrap_or(spot);
-    let volatility = oracle
-        .volatility_per_slot()
-        .map_err(|e| anyhow!("{e}"))?
-        .to_f64();
     running.oracle_age = oracle
         .latest()
         .map(|o| slot.saturating_sub(o.slot))
         .unwrap_or(u64::MAX);
-    let mut quotes = Vec::new();
-    let mut maker_addresses = Vec::new();
-    for (index, (address, maker)) in makers.iter().enumerate() {
-        quotes.push(QuoteView {
-            maker: index,
-            own: *address == own_maker,
-            bid_price: Decimal::from_raw(maker.bid_price).to_f64(),
-            bid_size: maker.bid_size,
-            ask_price: Decimal::from_raw(maker.ask_price).to_f64(),
-            ask_size: maker.ask_size,
-            expiry_slot: if maker.is_live(slot) {
-                maker.expiry_slot
-            } else {
-                0
-            },
-        });
-        maker_addresses.push(MakerAddresses::derive(&running.market.market, &maker.owner));
-    }
-    let wallet_rwa = token_balance(rpc, &running.accounts.rwa_account).await;
-    let wallet_quote = token_balance(rpc, &running.accounts.quote_account).await;
-    let (rwa, quote, sequence) = match &own {
-        Some(maker) => (maker.rwa_inventory, maker.quote_inventory, maker.sequence),
-        None => (wallet_rwa, wallet_quote, 0),
+    let maker_addresses = makers
+        .iter()
+        .map(|(_, maker)| MakerAddresses::derive(&running.market.market, &maker.owner))
+        .collect();
+    let holder = rwa_harness::agent::Holder {
+        own_maker: own.map(|_| own_maker),
+        wallet_rwa: token_balance(rpc, &running.accounts.rwa_account).await,
+        wallet_quote: token_balance(rpc, &running.accounts.quote_account).await,
+        resting_mid: running.resting_mid,
     };
-    let view = MarketView {
+    let view = rwa_harness::agent::market_view(
         slot,
-        curve,
-        supply: market.supply,
-        max_supply: market.max_supply,
-        fee_bps: market.fee_bps,
-        spot,
-        twap,
-        volatility,
-        quotes,
-        position: Position {
-            rwa,
-            quote,
-            sequence,
-            resting_mid: running.resting_mid,
-        },
-        rules: RulesView::default(),
-    };
+        &market,
+        &oracle,
+        &makers,
+        holder,
+        RulesView::default(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     Ok((view, maker_addresses))
-}
-
-fn price_raw(price: f64) -> u128 {
-    Decimal::from_f64(price).map(|d| d.raw()).unwrap_or(0)
-}
-
-fn instructions_for(
-    intent: &Intent,
-    running: &Running,
-    makers: &[MakerAddresses],
-) -> Vec<Instruction> {
-    let a = &running.market;
-    match intent {
-        Intent::PostQuote {
-            bid_price,
-            bid_size,
-            ask_price,
-            ask_size,
-            expiry_slot,
-            sequence,
-        } => {
-            let Some(maker) = running.maker else {
-                return vec![];
-            };
-            let quote = QuoteParams {
-                bid_price: price_raw(*bid_price),
-                bid_size: *bid_size,
-                ask_price: price_raw(*ask_price),
-                ask_size: *ask_size,
-                expiry_slot: *expiry_slot,
-                sequence: *sequence,
-            };
-            vec![post_quote_ix(a, &maker, quote)]
-        }
-        Intent::CancelQuote => running
-            .maker
-            .map(|maker| vec![cancel_quote_ix(a, &maker)])
-            .unwrap_or_default(),
-        Intent::Arbitrage {
-            buy_amount,
-            max_quote_in,
-            min_quote_out,
-            ..
-        } => {
-            let others: Vec<MakerAddresses> = makers
-                .iter()
-                .filter(|m| Some(m.maker) != running.maker.map(|x| x.maker))
-                .copied()
-                .take(8)
-                .collect();
-            vec![
-                swap_ix(
-                    a,
-                    &running.accounts,
-                    TradeSide::Buy,
-                    SwapKind::ExactOut {
-                        amount_out: *buy_amount,
-                        max_amount_in: *max_quote_in,
-                    },
-                    &others,
-                ),
-                swap_ix(
-                    a,
-                    &running.accounts,
-                    TradeSide::Sell,
-                    SwapKind::ExactIn {
-                        amount_in: *buy_amount,
-                        min_amount_out: *min_quote_out,
-                    },
-                    &others,
-                ),
-            ]
-        }
-        Intent::Swap {
-            side,
-            amount,
-            limit_quote,
-        } => {
-            let side = if *side == Side::Buy {
-                TradeSide::Buy
-            } else {
-                TradeSide::Sell
-            };
-            let kind = match side {
-                TradeSide::Buy => SwapKind::ExactOut {
-                    amount_out: *amount,
-                    max_amount_in: *limit_quote,
-                },
-                TradeSide::Sell => SwapKind::ExactIn {
-                    amount_in: *amount,
-                    min_amount_out: *limit_quote,
-                },
-            };
-            vec![swap_ix(a, &running.accounts, side, kind, makers)]
-        }
-        Intent::UpdateOracle => vec![update_oracle_ix(a)],
-    }
 }
 
 async fn token_account_for(
@@ -925,7 +793,13 @@ async fn tick(
         if journal.get(&id).is_some() {
             continue; // already sent by an earlier run: never twice
         }
-        let instructions = instructions_for(intent, running, &makers);
+        let instructions = rwa_harness::agent::instructions_for(
+            intent,
+            &running.market,
+            &running.accounts,
+            running.maker,
+            &makers,
+        );
         if instructions.is_empty() {
             continue;
         }
@@ -1659,8 +1533,8 @@ async fn govern(
         let choice = match governance::vote_on_breaker(
             &params,
             running.forecast,
-            breaker_of(&rule_set.rules),
-            breaker_of(rules),
+            rwa_harness::agent::breaker_of(&rule_set.rules),
+            rwa_harness::agent::breaker_of(rules),
             1e-9,
         ) {
             governance::Vote::Yes => VoteChoice::Yes,
@@ -1673,22 +1547,13 @@ async fn govern(
     }
     if !open {
         if let Some(proposal) = governance::propose(running.forecast, tight, &params) {
-            let mut rules = rule_set.rules;
-            match proposal {
-                governance::RuleProposal::Tighten => {
-                    rules.circuit_breaker_bps = baseline / 2;
-                    rules.circuit_breaker_window_slots =
-                        rules.circuit_breaker_window_slots.max(150);
-                    rules.circuit_breaker_halt_slots = rules.circuit_breaker_halt_slots.max(300);
-                }
-                governance::RuleProposal::Relax => rules.circuit_breaker_bps = baseline,
-            }
+            let rules = rwa_harness::agent::proposed_rules(rule_set.rules, proposal, baseline);
             // Propose only what the agent itself would vote for under its reward.
             let own_vote = governance::vote_on_breaker(
                 &params,
                 running.forecast,
-                breaker_of(&rule_set.rules),
-                breaker_of(&rules),
+                rwa_harness::agent::breaker_of(&rule_set.rules),
+                rwa_harness::agent::breaker_of(&rules),
                 1e-9,
             );
             if own_vote != governance::Vote::Yes {
@@ -1728,14 +1593,6 @@ async fn govern(
         }
     }
     Ok(())
-}
-
-fn breaker_of(rules: &rwa_rules::RuleValues) -> rwa_agent_core::strategies::governance::Breaker {
-    rwa_agent_core::strategies::governance::Breaker {
-        band_bps: rules.circuit_breaker_bps,
-        window_slots: rules.circuit_breaker_window_slots,
-        halt_slots: rules.circuit_breaker_halt_slots,
-    }
 }
 
 /// One risk-parity step: price histories from the markets' oracles, holdings from the wallet,
@@ -1846,37 +1703,11 @@ async fn rebalance(
             rwa_account,
             quote_account: running.accounts.quote_account,
         };
-        // Bounds from the program's own curve math (price impact included) plus 1% for drift.
         let (curve, supply, fee_bps) = &curves[trade.asset];
-        let (side, kind) = match trade.side {
-            Side::Buy => {
-                let Ok(cost) = curve.buy_cost(*supply, amount) else {
-                    continue;
-                };
-                let total =
-                    cost.saturating_add(rwa_math::fees::fee_on(cost, *fee_bps).unwrap_or(0));
-                (
-                    TradeSide::Buy,
-                    SwapKind::ExactOut {
-                        amount_out: amount,
-                        max_amount_in: total.saturating_add(total / 100),
-                    },
-                )
-            }
-            Side::Sell => {
-                let Ok(proceeds) = curve.sell_proceeds(*supply, amount) else {
-                    continue;
-                };
-                let net = proceeds
-                    .saturating_sub(rwa_math::fees::fee_on(proceeds, *fee_bps).unwrap_or(0));
-                (
-                    TradeSide::Sell,
-                    SwapKind::ExactIn {
-                        amount_in: amount,
-                        min_amount_out: net.saturating_sub(net / 100),
-                    },
-                )
-            }
+        let Some((side, kind)) =
+            rwa_harness::agent::rebalance_leg(curve, *supply, *fee_bps, trade.side, amount)
+        else {
+            continue;
         };
         let id = format!("{}:rebalance:{slot}:{}", running.config.name, trade.asset);
         let intent = serde_json::json!({ "Rebalance": { "market": m.market.to_string(), "side": format!("{:?}", trade.side), "amount": amount, "target_weight": plan.targets[trade.asset] } });

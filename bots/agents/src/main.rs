@@ -37,6 +37,42 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         ticks: u64,
     },
+    /// Agent-based simulation on the real programs in process: N agents x M markets x T steps under a
+    /// scenario (built-in name or TOML file), or a paired experiment. Writes CSV, SVG plots and
+    /// summary.json to --out and prints a summary table.
+    Sim {
+        /// Built-in scenario (baseline, crash, correlated-drop, volatility-regime, agent-failure,
+        /// adversarial, rule-change, herding, lending-drop, risk-parity) or a scenario TOML path.
+        #[arg(long, default_value = "baseline")]
+        scenario: String,
+        /// Run a paired experiment instead of one run: coordination, lending or risk-parity.
+        #[arg(long)]
+        experiment: Option<String>,
+        /// Number of agents (N).
+        #[arg(long)]
+        agents: Option<usize>,
+        /// Number of RWA markets (M).
+        #[arg(long)]
+        assets: Option<usize>,
+        /// Steps (T).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Seed (a run is deterministic for its seed); experiments use seed .. seed + seeds - 1.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Paired seeds per experiment.
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Output directory.
+        #[arg(long, default_value = "sim-out")]
+        out: std::path::PathBuf,
+        /// Check the invariants every this many steps (0: only after the last step).
+        #[arg(long, default_value_t = 1)]
+        check_every: u64,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run the agent daemon: the strategies of a TOML config, until SIGINT/SIGTERM or the kill switch.
     Run {
         #[arg(long)]
@@ -241,6 +277,9 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(())
         }
+        Command::Sim { scenario, experiment, agents, assets, steps, seed, seeds, out, check_every, quiet } => {
+            simulate(scenario, experiment, rwa_sim::scenario::Overrides { agents, assets, steps, seed }, seeds, out, check_every, quiet)
+        }
         Command::Market { command } => runtime()?.block_on(market_command(command)),
         Command::Localnet { port, slot_ms, bootstrap, out } => runtime()?.block_on(run_localnet(port, slot_ms, bootstrap, out)),
         Command::Bootstrap { cluster, keypair, config, out } => runtime()?.block_on(async move {
@@ -364,4 +403,97 @@ async fn run_localnet(
     localnet.shutdown().await;
     println!("localnet stopped");
     Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn simulate(
+    scenario: String,
+    experiment: Option<String>,
+    overrides: rwa_sim::scenario::Overrides,
+    seeds: u64,
+    out: std::path::PathBuf,
+    check_every: u64,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let scenario = rwa_sim::scenario::Scenario::load(&scenario)?.with(overrides)?;
+    // Off SBF, the programs' msg! logs print to stdout (thousands per run): silence them while
+    // simulating, so stdout holds just the summary.
+    let _silence = StdoutSilenced::new();
+    let options = rwa_sim::RunOptions {
+        progress: !quiet && std::io::stderr().is_terminal(),
+        check_every,
+        dao: true,
+    };
+    match experiment.as_deref() {
+        None => {
+            let output = rwa_sim::run(&scenario, options)?;
+            rwa_sim::report::write_run(&out, &output)?;
+            drop(_silence);
+            print!("{}", rwa_sim::report::table(&output));
+            println!("wrote {}", out.display());
+        }
+        Some(name) => {
+            if seeds == 0 {
+                anyhow::bail!("--seeds must be at least 1");
+            }
+            let seed_list: Vec<u64> = (scenario.seed..scenario.seed + seeds).collect();
+            let options = rwa_sim::RunOptions { progress: !quiet, ..options };
+            let report = match name {
+                "coordination" => rwa_sim::experiment::coordination(&scenario, &seed_list, options)?,
+                "lending" => rwa_sim::experiment::lending(&scenario, &seed_list, options)?,
+                "risk-parity" => rwa_sim::experiment::risk_parity(&scenario, &seed_list, options)?,
+                other => anyhow::bail!("--experiment {other}: one of coordination, lending, risk-parity"),
+            };
+            std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+            let path = out.join(format!("experiment-{name}.json"));
+            std::fs::write(&path, serde_json::to_string_pretty(&report)?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            drop(_silence);
+            print!("{}", rwa_sim::experiment::table(&report));
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Points file descriptor 1 at /dev/null until dropped (stdout is restored then).
+struct StdoutSilenced {
+    saved: Option<libc::c_int>,
+}
+
+impl StdoutSilenced {
+    fn new() -> StdoutSilenced {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain fd calls; every result is checked and the saved fd restored on drop.
+        unsafe {
+            let saved = libc::dup(1);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if saved < 0 || null < 0 || libc::dup2(null, 1) < 0 {
+                if saved >= 0 {
+                    libc::close(saved);
+                }
+                if null >= 0 {
+                    libc::close(null);
+                }
+                return StdoutSilenced { saved: None };
+            }
+            libc::close(null);
+            StdoutSilenced { saved: Some(saved) }
+        }
+    }
+}
+
+impl Drop for StdoutSilenced {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        if let Some(saved) = self.saved.take() {
+            // SAFETY: `saved` is the fd dup'ed in `new`.
+            unsafe {
+                libc::dup2(saved, 1);
+                libc::close(saved);
+            }
+        }
+    }
 }

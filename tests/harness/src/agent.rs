@@ -203,29 +203,53 @@ pub fn instructions_for(
     }
 }
 
-/// A routed swap for one rebalancing leg of `amount` base units, with slippage bounds from the
-/// program's own curve math (price impact included) plus 1% for drift before it lands. `None`
-/// when the curve cannot quote the leg.
+/// A routed swap for one rebalancing leg of up to `amount` base units, with slippage bounds from
+/// the program's own curve math (price impact included) plus 1% for drift before it lands. A buy
+/// is shrunk until its bound fits in `cash` (quote base units), so a leg never fails for funds
+/// (say when an earlier sell did not land). `None` when nothing fits or the curve cannot quote.
 pub fn rebalance_leg(
     curve: &rwa_math::CurveMarket,
     supply: u64,
     fee_bps: u16,
     side: Side,
     amount: u64,
+    cash: u64,
 ) -> Option<(TradeSide, SwapKind)> {
+    let buy_bound = |amount: u64| -> Option<u64> {
+        let cost = curve.buy_cost(supply, amount).ok()?;
+        let total = cost.saturating_add(rwa_math::fees::fee_on(cost, fee_bps).unwrap_or(0));
+        Some(total.saturating_add(total / 100))
+    };
     match side {
         Side::Buy => {
-            let cost = curve.buy_cost(supply, amount).ok()?;
-            let total = cost.saturating_add(rwa_math::fees::fee_on(cost, fee_bps).unwrap_or(0));
+            let mut amount = amount;
+            if buy_bound(amount)? > cash {
+                // Largest affordable amount: the bound grows with the amount, so bisect.
+                let (mut low, mut high) = (0u64, amount);
+                while low < high {
+                    let mid = low + (high - low).div_ceil(2);
+                    match buy_bound(mid) {
+                        Some(bound) if bound <= cash => low = mid,
+                        _ => high = mid - 1,
+                    }
+                }
+                amount = low;
+            }
+            if amount == 0 {
+                return None;
+            }
             Some((
                 TradeSide::Buy,
                 SwapKind::ExactOut {
                     amount_out: amount,
-                    max_amount_in: total.saturating_add(total / 100),
+                    max_amount_in: buy_bound(amount)?,
                 },
             ))
         }
         Side::Sell => {
+            if amount == 0 {
+                return None;
+            }
             let proceeds = curve.sell_proceeds(supply, amount).ok()?;
             let net =
                 proceeds.saturating_sub(rwa_math::fees::fee_on(proceeds, fee_bps).unwrap_or(0));
@@ -269,4 +293,35 @@ pub fn proposed_rules(
         RuleProposal::Relax => rules.circuit_breaker_bps = baseline_breaker_bps,
     }
     rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rwa_math::{Curve, CurveMarket};
+
+    #[test]
+    fn a_buy_leg_shrinks_to_the_cash_held() {
+        let curve = CurveMarket::new(
+            Curve::Linear {
+                slope: Decimal::from_raw(1_000_000_000_000),
+                intercept: Decimal::ONE,
+            },
+            6,
+            6,
+        )
+        .unwrap();
+        let bound = |leg: Option<(TradeSide, SwapKind)>| match leg {
+            Some((_, SwapKind::ExactOut { amount_out, max_amount_in })) => (amount_out, max_amount_in),
+            other => panic!("{other:?}"),
+        };
+        let (full, needed) = bound(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, 50_000_000, u64::MAX));
+        assert_eq!(full, 50_000_000);
+        let (shrunk, spent) = bound(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, 50_000_000, needed / 2));
+        assert!(shrunk < full && spent <= needed / 2);
+        // one more base unit would not fit
+        let (_, over) = bound(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, shrunk + 1, u64::MAX));
+        assert!(over > needed / 2);
+        assert!(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, 50_000_000, 0).is_none());
+    }
 }

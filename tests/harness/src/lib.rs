@@ -141,7 +141,13 @@ impl Default for TestEnv {
 impl TestEnv {
     /// A fresh runtime with SPL Token, Associated Token and the project's programs loaded.
     pub fn new() -> Self {
-        let mut svm = LiteSVM::new().with_sigverify(true);
+        Self::with_runtime(|svm| svm)
+    }
+
+    /// Like [`TestEnv::new`], with the runtime adjusted first (the simulator turns signature
+    /// verification and transaction history off).
+    pub fn with_runtime(configure: impl FnOnce(LiteSVM) -> LiteSVM) -> Self {
+        let mut svm = configure(LiteSVM::new().with_sigverify(true));
         svm.add_builtin(rwa_market::ID, <NativeBuiltin<RwaMarketProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
         svm.add_builtin(rule_dao::ID, <NativeBuiltin<RuleDaoProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
         svm.add_builtin(rwa_lending::ID, <NativeBuiltin<RwaLendingProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);

@@ -1,5 +1,6 @@
 pub mod arbitrage;
 pub mod cross_venue;
+pub mod directional;
 pub mod governance;
 pub mod keeper;
 pub mod market_maker;

@@ -1704,8 +1704,9 @@ async fn rebalance(
             quote_account: running.accounts.quote_account,
         };
         let (curve, supply, fee_bps) = &curves[trade.asset];
+        let cash = token_balance(rpc, &running.accounts.quote_account).await;
         let Some((side, kind)) =
-            rwa_harness::agent::rebalance_leg(curve, *supply, *fee_bps, trade.side, amount)
+            rwa_harness::agent::rebalance_leg(curve, *supply, *fee_bps, trade.side, amount, cash)
         else {
             continue;
         };

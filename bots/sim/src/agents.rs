@@ -1,0 +1,675 @@
+//! The agent population. Each agent is a keypair with token accounts and one of the daemon's
+//! strategies from `rwa-agent-core` (market maker, arbitrage, risk parity, keeper, governance,
+//! noise) or a directional trader (value, momentum, herding). The shell here does what the
+//! daemon's shell does over RPC, over the in-process bank instead: build the view, call the pure
+//! strategy, turn its intents into the same instructions (`rwa_harness::agent`), send them.
+
+use rwa_agent_core::intent::{Intent, Side};
+use rwa_agent_core::strategies::{
+    arbitrage, directional, governance, keeper, market_maker, noise, risk_parity,
+};
+use rwa_agent_core::view::RulesView;
+use rwa_harness::agent::{instructions_for, market_view, Holder};
+use rwa_harness::market::{MakerAddresses, TraderAccounts};
+use rwa_harness::solana_address::Address;
+use rwa_harness::solana_keypair::Keypair;
+use rwa_harness::solana_signer::Signer;
+
+use crate::world::{World, UNIT, WHOLE};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    MarketMaker,
+    Arbitrage,
+    Keeper,
+    Governance,
+    RiskParity,
+    Borrower,
+    Noise,
+    Momentum,
+    Value,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::MarketMaker,
+        Kind::Arbitrage,
+        Kind::Keeper,
+        Kind::Governance,
+        Kind::RiskParity,
+        Kind::Borrower,
+        Kind::Noise,
+        Kind::Momentum,
+        Kind::Value,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::MarketMaker => "market_maker",
+            Kind::Arbitrage => "arbitrage",
+            Kind::Keeper => "keeper",
+            Kind::Governance => "governance",
+            Kind::RiskParity => "risk_parity",
+            Kind::Borrower => "borrower",
+            Kind::Noise => "noise",
+            Kind::Momentum => "momentum",
+            Kind::Value => "value",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == text)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Stopped,
+    /// Trades away from NAV at full size every step.
+    Adversarial,
+}
+
+pub struct Agent {
+    pub id: usize,
+    pub kind: Kind,
+    pub keypair: Keypair,
+    /// The market a single-market agent trades (risk parity, keepers and governors use all).
+    pub market: usize,
+    pub quote_account: Address,
+    /// RWA token account per market (`None` where the agent never holds that token).
+    pub rwa_accounts: Vec<Option<Address>>,
+    pub maker: Option<MakerAddresses>,
+    pub resting_mid: Option<f64>,
+    pub status: Status,
+    pub herding: bool,
+    /// Wealth at the start (quote base units, marked at spot).
+    pub start_wealth: f64,
+    pub capital: u64,
+    // strategy state
+    pub forecast: f64,
+    pub held_targets: Option<Vec<f64>>,
+    pub last_rebalance_slot: u64,
+    pub borrowed: bool,
+    pub landed: u64,
+    pub refused: u64,
+}
+
+impl Agent {
+    pub fn trader(&self, market: usize) -> Option<TraderAccounts> {
+        Some(TraderAccounts {
+            trader: self.keypair.pubkey(),
+            rwa_account: self.rwa_accounts[market]?,
+            quote_account: self.quote_account,
+        })
+    }
+}
+
+/// What every agent sees of the exogenous world this step (not on chain: NAVs are fundamentals
+/// the value traders research, the price history is what any reader of the chain records).
+pub struct Signals<'a> {
+    pub step: u64,
+    pub nav: &'a [f64],
+    /// Spot price of every market at the end of every step so far.
+    pub spot_history: &'a [Vec<f64>],
+    /// The herd's signal: the average market's log return over the momentum lookback.
+    pub herd: f64,
+}
+
+/// Per-kind parameters scaled to the agent's capital.
+pub struct Tuning {
+    pub slots_per_step: u64,
+    pub momentum_lookback: usize,
+    pub dao: crate::scenario::Dao,
+    pub lending: crate::scenario::Lending,
+    pub nav0: f64,
+}
+
+impl Tuning {
+    /// RWA base units worth `share` of `capital` (quote base units) at the starting NAV (both
+    /// tokens have the same decimals).
+    fn tokens(&self, capital: u64, share: f64) -> u64 {
+        (capital as f64 * share / self.nav0) as u64
+    }
+
+    /// Value traders: act on a 0.2% mispricing, full size (a quarter of capital) at 2%.
+    fn directional(&self, capital: u64) -> directional::DirectionalParams {
+        let max_size = self.tokens(capital, 0.25).max(1);
+        directional::DirectionalParams {
+            threshold: 0.002,
+            size_per_signal: max_size as f64 / 0.02,
+            max_size,
+            min_size: self.tokens(capital, 0.001).max(1),
+            max_slippage: 0.05,
+            max_impact: 0.5,
+        }
+    }
+
+    /// Momentum and herding traders: act on a 1% move over the lookback, full size (a tenth of
+    /// capital) at 5%.
+    fn trend(&self, capital: u64) -> directional::DirectionalParams {
+        let max_size = self.tokens(capital, 0.1).max(1);
+        directional::DirectionalParams {
+            threshold: 0.01,
+            size_per_signal: max_size as f64 / 0.04,
+            max_size,
+            min_size: self.tokens(capital, 0.001).max(1),
+            max_slippage: 0.05,
+            max_impact: 0.5,
+        }
+    }
+
+    fn market_maker(&self, capital: u64) -> market_maker::MarketMakerParams {
+        let inventory = self.tokens(capital, 0.5);
+        market_maker::MarketMakerParams {
+            quote_size: (inventory / 20).max(1),
+            target_inventory: inventory,
+            max_inventory: inventory * 4,
+            quote_lifetime_slots: 5 * self.slots_per_step,
+            ..market_maker::MarketMakerParams::default()
+        }
+    }
+}
+
+fn send(world: &mut World, agent: &mut Agent, instructions: &[rwa_harness::SolInstruction]) -> bool {
+    if instructions.is_empty() {
+        return false;
+    }
+    let signer = agent.keypair.insecure_clone();
+    match world.send(instructions, &[&signer]) {
+        Ok(()) => {
+            agent.landed += 1;
+            true
+        }
+        Err(failure) => {
+            agent.refused += 1;
+            let reason = match failure.custom_code() {
+                Some(code) => format!("{}: custom error {code}", agent.kind.name()),
+                None => format!("{}: {:?}", agent.kind.name(), failure.error),
+            };
+            *world.refusals.entry(reason).or_insert(0) += 1;
+            false
+        }
+    }
+}
+
+fn rules_view(world: &World) -> RulesView {
+    world
+        .rules()
+        .map(|r| RulesView {
+            max_trade_amount: r.max_trade_amount,
+            max_quote_lifetime_slots: r.max_quote_lifetime_slots,
+        })
+        .unwrap_or_default()
+}
+
+/// One market's view for `agent`, as the daemon builds it (wallet or maker inventory).
+fn view_for(world: &World, agent: &Agent, market: usize) -> Option<rwa_agent_core::view::MarketView> {
+    let state = world.market(market);
+    let oracle = world.oracle(market);
+    let makers = world.makers(market);
+    let holder = Holder {
+        own_maker: agent.maker.map(|m| m.maker),
+        wallet_rwa: agent.rwa_accounts[market].map(|a| world.balance(&a)).unwrap_or(0),
+        wallet_quote: world.balance(&agent.quote_account),
+        resting_mid: agent.resting_mid,
+    };
+    market_view(world.slot(), &state, &oracle, &makers, holder, rules_view(world)).ok()
+}
+
+/// Carries out one strategy intent through the shared instruction builders.
+fn carry_out(world: &mut World, agent: &mut Agent, market: usize, intent: &Intent) -> bool {
+    let Some(trader) = agent.trader(market) else {
+        return false;
+    };
+    let makers = world.markets[market].makers.clone();
+    let instructions = instructions_for(
+        intent,
+        &world.markets[market].addresses,
+        &trader,
+        agent.maker,
+        &makers,
+    );
+    let landed = send(world, agent, &instructions);
+    if landed {
+        match intent {
+            Intent::PostQuote {
+                bid_price,
+                ask_price,
+                ..
+            } => agent.resting_mid = Some((bid_price + ask_price) / 2.0),
+            Intent::CancelQuote => agent.resting_mid = None,
+            _ => {}
+        }
+    }
+    landed
+}
+
+/// One step of one agent.
+pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tuning) {
+    if agent.status == Status::Stopped {
+        return;
+    }
+    let m = agent.market;
+    if agent.status == Status::Adversarial {
+        if let Some(view) = view_for(world, agent, m) {
+            // Push the price away from NAV: buy above it, sell below it, at full size.
+            let away = -directional::log_return(view.spot, signals.nav[m]);
+            let p = directional::DirectionalParams {
+                threshold: 0.0,
+                size_per_signal: f64::MAX,
+                ..tuning.directional(agent.capital * 4)
+            };
+            let signal = if away == 0.0 { 1.0 } else { away.signum() };
+            for intent in directional::step(&view, signal, &p) {
+                carry_out(world, agent, m, &intent);
+            }
+        }
+        return;
+    }
+    match agent.kind {
+        Kind::MarketMaker => {
+            let Some(view) = view_for(world, agent, m) else {
+                return;
+            };
+            for intent in market_maker::step(&view, &tuning.market_maker(agent.capital)) {
+                carry_out(world, agent, m, &intent);
+            }
+        }
+        Kind::Arbitrage => {
+            let Some(view) = view_for(world, agent, m) else {
+                return;
+            };
+            for intent in arbitrage::step(&view, &arbitrage::ArbitrageParams::default()) {
+                carry_out(world, agent, m, &intent);
+            }
+        }
+        Kind::Noise | Kind::Momentum | Kind::Value => {
+            let Some(view) = view_for(world, agent, m) else {
+                return;
+            };
+            let intents = if agent.herding {
+                directional::step(&view, signals.herd, &tuning.trend(agent.capital))
+            } else {
+                match agent.kind {
+                    Kind::Noise => {
+                        let max_size = tuning.tokens(agent.capital, 0.02).max(1);
+                        noise::step(
+                            &view,
+                            &noise::NoiseParams {
+                                seed: agent.id as u64 * 7919 + 17,
+                                trade_probability: 0.5,
+                                max_size,
+                                max_slippage: 0.05,
+                            },
+                        )
+                    }
+                    Kind::Momentum => {
+                        let history = signals.spot_history;
+                        let signal = if history.len() > tuning.momentum_lookback {
+                            let now = history[history.len() - 1][m];
+                            let then = history[history.len() - 1 - tuning.momentum_lookback][m];
+                            directional::log_return(then, now)
+                        } else {
+                            0.0
+                        };
+                        directional::step(&view, signal, &tuning.trend(agent.capital))
+                    }
+                    _ => directional::step(
+                        &view,
+                        directional::log_return(view.spot, signals.nav[m]),
+                        &tuning.directional(agent.capital),
+                    ),
+                }
+            };
+            for intent in intents {
+                carry_out(world, agent, m, &intent);
+            }
+        }
+        Kind::RiskParity => rebalance(world, agent, signals),
+        Kind::Keeper => keep(world, agent, tuning),
+        Kind::Governance => govern(world, agent, tuning),
+        Kind::Borrower => borrow(world, agent, tuning),
+    }
+}
+
+/// The risk-parity investor: the daemon's `rebalance` over the bank (ERC targets re-solved on
+/// the schedule, legs bounded by the curve math, sells first).
+fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
+    let n = world.markets.len();
+    if signals.spot_history.len() < 20 {
+        return; // not enough history to estimate a covariance
+    }
+    let window = signals.spot_history.len().min(200);
+    let history = &signals.spot_history[signals.spot_history.len() - window..];
+    let price_history: Vec<Vec<f64>> = (0..n).map(|i| history.iter().map(|row| row[i]).collect()).collect();
+    let mut prices = Vec::with_capacity(n);
+    let mut holdings = Vec::with_capacity(n);
+    let mut curves = Vec::with_capacity(n);
+    let mut costs = Vec::with_capacity(n);
+    for i in 0..n {
+        let state = world.market(i);
+        let Ok(curve) = state.curve_market() else {
+            return;
+        };
+        let Ok(spot) = state.spot_price() else {
+            return;
+        };
+        prices.push(spot.to_f64());
+        holdings.push(agent.rwa_accounts[i].map(|a| world.balance(&a)).unwrap_or(0) as f64 / UNIT);
+        costs.push(state.fee_bps as f64 / 10_000.0 + 0.001);
+        curves.push((curve, state.supply, state.fee_bps));
+    }
+    let view = risk_parity::PortfolioView {
+        slot: world.slot(),
+        price_history,
+        prices,
+        holdings,
+        cash: world.balance(&agent.quote_account) as f64 / UNIT,
+        caps: vec![0.5; n],
+        costs,
+        last_rebalance_slot: agent.last_rebalance_slot,
+        held_targets: agent.held_targets.clone(),
+    };
+    let params = risk_parity::RiskParityParams {
+        drift_band: 0.05,
+        rebalance_every_slots: 50 * (world.slot() / signals.step.max(1)).max(1),
+        // The covariance is per step and the horizon 50 steps: tracking volatility over the
+        // horizon is sqrt(50) times the per-step figure.
+        risk_value: 50f64.sqrt(),
+    };
+    let Some(mut plan) = risk_parity::plan(&view, &params) else {
+        return;
+    };
+    let slot = world.slot();
+    if plan.reestimated {
+        agent.held_targets = Some(plan.targets.clone());
+        if plan.trades.is_empty() {
+            agent.last_rebalance_slot = slot;
+        }
+    }
+    plan.trades.sort_by_key(|t| t.side == Side::Buy);
+    let mut all_landed = !plan.trades.is_empty();
+    for trade in &plan.trades {
+        let amount = (trade.amount * UNIT).floor() as u64;
+        let (curve, supply, fee_bps) = &curves[trade.asset];
+        let Some(trader) = agent.trader(trade.asset) else {
+            continue;
+        };
+        let cash = world.balance(&agent.quote_account);
+        let Some((side, kind)) =
+            rwa_harness::agent::rebalance_leg(curve, *supply, *fee_bps, trade.side, amount, cash)
+        else {
+            continue;
+        };
+        let ix = rwa_harness::market::swap_ix(
+            &world.markets[trade.asset].addresses,
+            &trader,
+            side,
+            kind,
+            &[],
+        );
+        all_landed &= send(world, agent, &[ix]);
+    }
+    if all_landed {
+        agent.last_rebalance_slot = slot;
+    }
+}
+
+/// The keeper: refreshes stale market oracles and liquidates unhealthy obligations (the
+/// daemon's keeper logic; the liquidation plan is `keeper::liquidations`).
+fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
+    let slot = world.slot();
+    for i in 0..world.markets.len() {
+        let age = world
+            .oracle(i)
+            .latest()
+            .map(|o| slot.saturating_sub(o.slot))
+            .unwrap_or(u64::MAX);
+        if age >= 3 * tuning.slots_per_step {
+            let ix = rwa_harness::market::update_oracle_ix(&world.markets[i].addresses);
+            send(world, agent, &[ix]);
+        }
+    }
+    let Some(lending) = world.lending.clone() else {
+        return;
+    };
+    let collateral_markets: Vec<usize> = (0..world.markets.len()).filter(|&i| world.markets[i].collateral).collect();
+    let configs: Vec<rwa_lending::state::CollateralConfig> = collateral_markets
+        .iter()
+        .map(|&i| world.decode(&lending.collateral(&world.markets[i].addresses.market).config))
+        .collect();
+    let infos: Vec<keeper::CollateralInfo> = collateral_markets
+        .iter()
+        .zip(&configs)
+        .map(|(&i, c)| keeper::CollateralInfo {
+            price: world
+                .oracle(i)
+                .twap(slot)
+                .ok()
+                .flatten()
+                .map(|p| p.to_f64())
+                .unwrap_or(rwa_math::Decimal::from_raw(c.price).to_f64()),
+            decimals: c.rwa_decimals,
+            liquidation_cr_bps: c.params.liquidation_cr_bps,
+            liquidation_bonus_bps: c.params.liquidation_bonus_bps,
+            close_factor_bps: c.params.close_factor_bps,
+        })
+        .collect();
+    let owners: Vec<Address> = world.borrowers.clone();
+    let obligations: Vec<(Address, rwa_lending::state::Obligation)> = owners
+        .iter()
+        .filter_map(|owner| world.try_decode(&lending.obligation(owner)).map(|o| (*owner, o)))
+        .collect();
+    let views: Vec<keeper::ObligationView> = obligations
+        .iter()
+        .map(|(_, o)| keeper::ObligationView {
+            debt: o.debt,
+            liquidation_limit: o.liquidation_limit,
+            collaterals: o
+                .active()
+                .filter_map(|entry| {
+                    collateral_markets
+                        .iter()
+                        .position(|&i| lending.collateral(&world.markets[i].addresses.market).config == entry.config)
+                        .map(|k| (k, entry.amount))
+                })
+                .collect(),
+        })
+        .collect();
+    let available = world.balance(&agent.quote_account);
+    let plans = keeper::liquidations(&views, &infos, crate::world::DECIMALS, available, &keeper::KeeperParams::default());
+    for plan in plans {
+        let (owner, obligation) = &obligations[plan.obligation];
+        let held: Vec<rwa_harness::market::MarketAddresses> = obligation
+            .active()
+            .filter_map(|entry| {
+                collateral_markets
+                    .iter()
+                    .find(|&&i| lending.collateral(&world.markets[i].addresses.market).config == entry.config)
+                    .map(|&i| world.markets[i].addresses)
+            })
+            .collect();
+        let seized = collateral_markets[plan.collateral];
+        let Some(rwa_account) = agent.rwa_accounts[seized] else {
+            continue;
+        };
+        let mut instructions = rwa_harness::lending::refresh_all(&lending, owner, &held);
+        instructions.push(rwa_harness::lending::liquidate_ix(
+            &lending,
+            &agent.keypair.pubkey(),
+            owner,
+            &world.markets[seized].addresses,
+            &agent.quote_account,
+            &rwa_account,
+            plan.repay,
+            1,
+            &held,
+        ));
+        if send(world, agent, &instructions) {
+            world.liquidations += 1;
+        }
+    }
+}
+
+/// The governor: the daemon's `govern` over the bank. Forecasts volatility from the markets'
+/// oracles, executes what passed, votes on open proposals by its reward, proposes tighter or
+/// looser breakers when the forecast crosses its thresholds.
+fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
+    use rule_dao::state::{Dao, Proposal, ProposalKind, ProposalState, VoteChoice};
+    let Some(addresses) = world.dao.clone() else {
+        return;
+    };
+    let params = governance::GovernanceParams {
+        alpha: tuning.dao.alpha,
+        tighten_above: tuning.dao.tighten_above,
+        relax_below: tuning.dao.relax_below,
+        ..governance::GovernanceParams::default()
+    };
+    let volatility = (0..world.markets.len())
+        .filter_map(|i| world.oracle(i).volatility_per_slot().ok().map(|v| v.to_f64()))
+        .fold(0.0, f64::max);
+    agent.forecast = governance::forecast(agent.forecast, volatility, params.lambda);
+    let dao: Dao = world.decode(&addresses.dao);
+    let Some(rules) = world.rules() else {
+        return;
+    };
+    let slot = world.slot();
+    let baseline = tuning.dao.baseline_breaker_bps;
+    let me = agent.keypair.pubkey();
+    let position = addresses.position(&me);
+    let mut open = false;
+    for index in 0..dao.proposal_count {
+        let address = addresses.proposal(index);
+        let Some(proposal) = world.try_decode::<Proposal>(&address) else {
+            continue;
+        };
+        if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version {
+            continue;
+        }
+        if slot > proposal.voting_ends_slot {
+            if slot >= proposal.voting_ends_slot + dao.config.hold_up_slots
+                && !world.failed_executions.contains(&index)
+            {
+                let execute = rwa_harness::dao::execute_ix(&addresses, &me, index, None);
+                if send(world, agent, &[execute]) {
+                    world.rule_changes += 1;
+                } else {
+                    // defeated (or otherwise not executable): nobody retries it
+                    world.failed_executions.push(index);
+                }
+            }
+            continue;
+        }
+        open = true;
+        let ProposalKind::Rules { rules: proposed } = &proposal.kind else {
+            continue;
+        };
+        if world.env.account(&addresses.vote_record(&address, &position)).is_some() {
+            continue;
+        }
+        let choice = match governance::vote_on_breaker(
+            &params,
+            agent.forecast,
+            rwa_harness::agent::breaker_of(&rules),
+            rwa_harness::agent::breaker_of(proposed),
+            1e-9,
+        ) {
+            governance::Vote::Yes => VoteChoice::Yes,
+            governance::Vote::No => VoteChoice::No,
+            governance::Vote::Abstain => VoteChoice::Abstain,
+        };
+        send(world, agent, &[rwa_harness::dao::vote_ix(&addresses, &me, index, choice)]);
+    }
+    if open {
+        return;
+    }
+    let tight = rules.circuit_breaker_bps != 0 && rules.circuit_breaker_bps < baseline;
+    let Some(proposal) = governance::propose(agent.forecast, tight, &params) else {
+        return;
+    };
+    let proposed = rwa_harness::agent::proposed_rules(rules, proposal, baseline);
+    if governance::vote_on_breaker(
+        &params,
+        agent.forecast,
+        rwa_harness::agent::breaker_of(&rules),
+        rwa_harness::agent::breaker_of(&proposed),
+        1e-9,
+    ) != governance::Vote::Yes
+    {
+        return;
+    }
+    let index = dao.proposal_count;
+    let propose = rwa_harness::dao::propose_ix(
+        &addresses,
+        &me,
+        index,
+        ProposalKind::Rules { rules: proposed },
+        "rwa-sim://governance/volatility-forecast",
+    );
+    if send(world, agent, &[propose]) {
+        world.proposals += 1;
+        send(world, agent, &[rwa_harness::dao::vote_ix(&addresses, &me, index, VoteChoice::Yes)]);
+    }
+}
+
+/// The borrower: pledged its tokens at genesis; once the oracle has a price it borrows
+/// `borrow_fraction` of its limit and then holds (the research's passive borrower).
+fn borrow(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
+    if agent.borrowed {
+        return;
+    }
+    let Some(lending) = world.lending.clone() else {
+        return;
+    };
+    let markets: Vec<rwa_harness::market::MarketAddresses> = vec![world.markets[agent.market].addresses];
+    let me = agent.keypair.pubkey();
+    let refresh = rwa_harness::lending::refresh_all(&lending, &me, &markets);
+    if !send(world, agent, &refresh) {
+        return;
+    }
+    let obligation: rwa_lending::state::Obligation = world.decode(&lending.obligation(&me));
+    let amount = (obligation.borrow_limit as f64 * tuning.lending.borrow_fraction) as u64;
+    if amount == 0 {
+        return;
+    }
+    let mut instructions = refresh;
+    instructions.push(rwa_harness::lending::borrow_ix(&lending, &me, &agent.quote_account, amount, &markets));
+    if send(world, agent, &instructions) {
+        agent.borrowed = true;
+    }
+}
+
+/// Quote value of everything the agent holds, marked at spot: wallet, maker escrow and (for
+/// borrowers) pledged collateral less debt.
+pub fn wealth(world: &World, agent: &Agent, spots: &[f64]) -> f64 {
+    let mut value = world.balance(&agent.quote_account) as f64;
+    for (i, account) in agent.rwa_accounts.iter().enumerate() {
+        if let Some(account) = account {
+            value += world.balance(account) as f64 * spots[i];
+        }
+    }
+    if let Some(maker) = agent.maker {
+        if let Some(state) = world.try_decode::<rwa_market::state::Maker>(&maker.maker) {
+            value += state.quote_inventory as f64 + state.rwa_inventory as f64 * spots[agent.market];
+        }
+    }
+    if let Some(lending) = &world.lending {
+        if agent.kind == Kind::Borrower {
+            if let Some(o) = world.try_decode::<rwa_lending::state::Obligation>(&lending.obligation(&agent.keypair.pubkey())) {
+                for entry in o.active() {
+                    if let Some(i) = world.markets.iter().position(|m| lending.collateral(&m.addresses.market).config == entry.config) {
+                        value += entry.amount as f64 * spots[i];
+                    }
+                }
+                value -= o.debt as f64;
+            }
+        }
+    }
+    value / UNIT
+}
+
+/// Whole tokens to base units.
+pub fn whole(tokens: u64) -> u64 {
+    tokens.saturating_mul(WHOLE)
+}

@@ -1,0 +1,252 @@
+//! Agent-based simulation of the RWA agent economy on the real programs.
+//!
+//! N agents x M markets x T steps: every trade, quote, borrow, liquidation, proposal and vote is
+//! a transaction of the project's programs executed by the harness's in-process runtime; the
+//! strategies are the daemon's own (`rwa-agent-core`), reached through the same glue
+//! (`rwa_harness::agent`). Fundamentals (NAV paths) and shocks come from a scenario file; a run
+//! is deterministic for its seed. See `run` for one run and `experiment` for the paired studies.
+
+pub mod agents;
+pub mod experiment;
+pub mod fundamentals;
+pub mod metrics;
+pub mod report;
+pub mod scenario;
+pub mod setup;
+pub mod world;
+
+use std::time::{Duration, Instant};
+
+use agents::{act, Signals, Status, Tuning};
+use fundamentals::{NavPaths, Rng};
+use metrics::{RunSummary, StepRecord};
+use scenario::{Scenario, Shock};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("scenario: {0}")]
+    Scenario(String),
+    #[error("setup: {0}")]
+    Setup(String),
+    #[error("invariant broken: {0}")]
+    Invariant(String),
+    #[error("output: {0}")]
+    Output(String),
+}
+
+/// How a run reports progress and how often it checks invariants.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+    /// Check invariants every this many steps (and always after the last); 0 = only at the end.
+    pub check_every: u64,
+    /// Run the DAO (when the scenario has one); the coordination experiment turns it off.
+    pub dao: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            progress: false,
+            check_every: 1,
+            dao: true,
+        }
+    }
+}
+
+/// Where the time of a run went.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Timing {
+    pub setup: f64,
+    pub total: f64,
+    /// Inside the runtime: building, signing and executing transactions.
+    pub runtime: f64,
+    /// Reading state for views and metrics, strategies and bookkeeping.
+    pub shell: f64,
+    pub checks: f64,
+}
+
+/// Everything a run produced.
+pub struct RunOutput {
+    pub scenario: Scenario,
+    pub steps: Vec<StepRecord>,
+    pub agents: Vec<metrics::AgentRecord>,
+    pub summary: RunSummary,
+    pub nav: NavPaths,
+}
+
+/// One simulation run.
+pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimError> {
+    let started = Instant::now();
+    let mut scenario = scenario.clone();
+    if !options.dao {
+        scenario.shocks.retain(|s| !matches!(s, Shock::RuleChange { .. }));
+    }
+    let nav = NavPaths::generate(&scenario);
+    let (mut world, mut population) = setup::build(&scenario)?;
+    if !options.dao {
+        // The uncoordinated arm: same population and stake, but the governors never act, so the
+        // rules stay off (all zero) for the whole run.
+        for agent in population.agents.iter_mut().filter(|a| a.kind == agents::Kind::Governance) {
+            agent.status = Status::Stopped;
+        }
+    }
+    let setup_time = started.elapsed();
+    let setup_tx = world.tx;
+    let tuning = Tuning {
+        slots_per_step: scenario.slots_per_step,
+        momentum_lookback: 5,
+        dao: scenario.dao.clone(),
+        lending: scenario.lending.clone(),
+        nav0: scenario.assets.nav,
+    };
+    let bar = if options.progress {
+        let bar = indicatif::ProgressBar::new(scenario.steps);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:40}] {pos}/{len} steps {per_sec} eta {eta} {msg}",
+            )
+            .expect("progress template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(scenario.name.clone());
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut order_rng = Rng::new(scenario.seed, 2);
+    let mut herd_rng = Rng::new(scenario.seed, 3);
+    let m = world.markets.len();
+    let mut spot_history: Vec<Vec<f64>> = vec![metrics::spots(&world)];
+    let mut records = Vec::with_capacity(scenario.steps as usize);
+    let mut recorder = metrics::Recorder::new(&world, &population);
+    records.push(recorder.record(&world, &population, 0, &nav.nav[0]));
+    let mut checks = Duration::ZERO;
+    let mut council_pending: Option<(u64, u64)> = None;
+    for step in 1..=scenario.steps {
+        world.env.advance_slots(scenario.slots_per_step);
+        for shock in scenario.shocks.iter().filter(|s| s.step() == step) {
+            match shock {
+                Shock::Failure {
+                    agent,
+                    fraction,
+                    mode,
+                    ..
+                } => {
+                    let kind = agents::Kind::parse(agent).expect("validated kind");
+                    let members: Vec<usize> = population
+                        .agents
+                        .iter()
+                        .filter(|a| a.kind == kind)
+                        .map(|a| a.id)
+                        .collect();
+                    let count = ((members.len() as f64) * fraction).ceil() as usize;
+                    for id in members.into_iter().take(count) {
+                        population.agents[id].status = if mode == "adversarial" {
+                            Status::Adversarial
+                        } else {
+                            Status::Stopped
+                        };
+                    }
+                }
+                Shock::Herding { fraction, .. } => {
+                    for a in population.agents.iter_mut().filter(|a| {
+                        matches!(
+                            a.kind,
+                            agents::Kind::Noise | agents::Kind::Momentum | agents::Kind::Value
+                        )
+                    }) {
+                        if herd_rng.uniform() < *fraction {
+                            a.herding = true;
+                        }
+                    }
+                }
+                Shock::RuleChange { .. } => {
+                    if let Some(index) = setup::council_propose(&mut world, &population, shock)? {
+                        council_pending = Some((index, step));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for shock in &scenario.shocks {
+            if let Shock::Herding { until, .. } = shock {
+                if *until == step {
+                    population.agents.iter_mut().for_each(|a| a.herding = false);
+                }
+            }
+        }
+        if let Some((index, _)) = council_pending {
+            if setup::council_execute(&mut world, &population, index) {
+                council_pending = None;
+            }
+        }
+        let lookback = tuning.momentum_lookback.min(spot_history.len() - 1);
+        let herd = if lookback == 0 {
+            0.0
+        } else {
+            let now = &spot_history[spot_history.len() - 1];
+            let then = &spot_history[spot_history.len() - 1 - lookback];
+            (0..m)
+                .map(|i| rwa_agent_core::strategies::directional::log_return(then[i], now[i]))
+                .sum::<f64>()
+                / m as f64
+        };
+        let signals = Signals {
+            step,
+            nav: &nav.nav[step as usize],
+            spot_history: &spot_history,
+            herd,
+        };
+        let mut order: Vec<usize> = (0..population.agents.len()).collect();
+        order_rng.shuffle(&mut order);
+        for id in order {
+            act(&mut world, &mut population.agents[id], &signals, &tuning);
+        }
+        spot_history.push(metrics::spots(&world));
+        records.push(recorder.record(&world, &population, step, &nav.nav[step as usize]));
+        if (options.check_every > 0 && step % options.check_every == 0) || step == scenario.steps {
+            let t = Instant::now();
+            world.check_invariants().map_err(|e| match e {
+                SimError::Invariant(what) => SimError::Invariant(format!("step {step}: {what}")),
+                other => other,
+            })?;
+            checks += t.elapsed();
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let total = started.elapsed();
+    let runtime = world.tx.runtime.saturating_sub(setup_tx.runtime);
+    let timing = Timing {
+        setup: setup_time.as_secs_f64(),
+        total: total.as_secs_f64(),
+        runtime: runtime.as_secs_f64(),
+        checks: checks.as_secs_f64(),
+        shell: (total - setup_time)
+            .saturating_sub(runtime)
+            .saturating_sub(checks)
+            .as_secs_f64(),
+    };
+    let agents = recorder.agent_records(&world, &population);
+    let mut summary = metrics::summarise(
+        &scenario,
+        &world,
+        &records,
+        &agents,
+        &nav,
+        timing,
+        world.tx.landed - setup_tx.landed,
+        world.tx.refused - setup_tx.refused,
+    );
+    summary.risk_parity = metrics::risk_parity_summary(&world, &population, &records);
+    summary.dao = scenario.dao.enabled && options.dao;
+    Ok(RunOutput {
+        scenario,
+        steps: records,
+        agents,
+        summary,
+        nav,
+    })
+}

@@ -1,0 +1,423 @@
+//! What a run measures: per step (prices, NAVs, halts, lending, rules) and per run (volatility
+//! per asset, sigma_system, Gini of wealth, PnL per agent type, defaults and bad debt, breaker
+//! trips, rule changes, throughput).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::agents::{wealth, Kind};
+use crate::fundamentals::NavPaths;
+use crate::scenario::Scenario;
+use crate::setup::Population;
+use crate::world::{World, UNIT};
+use crate::Timing;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    pub step: u64,
+    pub slot: u64,
+    pub nav: Vec<f64>,
+    pub spot: Vec<f64>,
+    pub twap: Vec<f64>,
+    /// Markets halted by their circuit breaker at the end of the step.
+    pub halted: usize,
+    pub breaker_trips: u64,
+    pub circuit_breaker_bps: u16,
+    pub rule_changes: u64,
+    pub landed: u64,
+    pub refused: u64,
+    pub utilisation: f64,
+    pub debt: f64,
+    pub bad_debt: f64,
+    pub liquidations: u64,
+    /// Lowest collateral value / debt over borrowers with debt (collateral marked at spot).
+    pub min_cr: Option<f64>,
+    pub gini: f64,
+    /// Total wealth of each agent kind (in `Kind::ALL` order).
+    pub wealth_by_kind: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AgentRecord {
+    pub id: usize,
+    pub kind: &'static str,
+    pub market: usize,
+    pub status: String,
+    pub start_wealth: f64,
+    pub end_wealth: f64,
+    pub pnl: f64,
+    pub landed: u64,
+    pub refused: u64,
+}
+
+/// Spot price of every market.
+pub fn spots(world: &World) -> Vec<f64> {
+    (0..world.markets.len())
+        .map(|i| world.market(i).spot_price().map(|p| p.to_f64()).unwrap_or(0.0))
+        .collect()
+}
+
+/// Gini coefficient of non-negative values (0 = equal, 1 = one holds everything).
+pub fn gini(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().map(|x| x.max(0.0)).collect();
+    let n = v.len();
+    let total: f64 = v.iter().sum();
+    if n < 2 || !(total > 0.0) {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let weighted: f64 = v.iter().enumerate().map(|(i, x)| (2.0 * (i as f64 + 1.0) - n as f64 - 1.0) * x).sum();
+    weighted / (n as f64 * total)
+}
+
+/// Standard deviation of the log returns of a price series.
+pub fn log_return_volatility(prices: &[f64]) -> f64 {
+    let r: Vec<f64> = prices.windows(2).filter(|w| w[0] > 0.0 && w[1] > 0.0).map(|w| (w[1] / w[0]).ln()).collect();
+    if r.len() < 2 {
+        return 0.0;
+    }
+    let mean = r.iter().sum::<f64>() / r.len() as f64;
+    (r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (r.len() - 1) as f64).sqrt()
+}
+
+/// Sample covariance of the log returns of several price series (series-major).
+pub fn return_covariance(series: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let returns: Vec<Vec<f64>> = series
+        .iter()
+        .map(|p| p.windows(2).map(|w| if w[0] > 0.0 && w[1] > 0.0 { (w[1] / w[0]).ln() } else { 0.0 }).collect())
+        .collect();
+    let n = returns.first().map(|r| r.len()).unwrap_or(0);
+    let means: Vec<f64> = returns.iter().map(|r| r.iter().sum::<f64>() / n.max(1) as f64).collect();
+    let denominator = n.saturating_sub(1).max(1) as f64;
+    (0..returns.len())
+        .map(|i| {
+            (0..returns.len())
+                .map(|j| (0..n).map(|t| (returns[i][t] - means[i]) * (returns[j][t] - means[j])).sum::<f64>() / denominator)
+                .collect()
+        })
+        .collect()
+}
+
+pub struct Recorder {
+    start_wealth: Vec<f64>,
+    last_halted_until: Vec<u64>,
+    trips: u64,
+}
+
+impl Recorder {
+    pub fn new(world: &World, population: &Population) -> Recorder {
+        let s = spots(world);
+        Recorder {
+            start_wealth: population.agents.iter().map(|a| wealth(world, a, &s)).collect(),
+            last_halted_until: (0..world.markets.len()).map(|i| world.market(i).halted_until_slot).collect(),
+            trips: 0,
+        }
+    }
+
+    pub fn record(&mut self, world: &World, population: &Population, step: u64, nav: &[f64]) -> StepRecord {
+        let slot = world.slot();
+        let spot = spots(world);
+        let mut halted = 0;
+        let mut twap = Vec::with_capacity(spot.len());
+        for i in 0..world.markets.len() {
+            let market = world.market(i);
+            if market.halted_until_slot != self.last_halted_until[i] {
+                self.trips += 1;
+                self.last_halted_until[i] = market.halted_until_slot;
+            }
+            if market.halted_until_slot > slot {
+                halted += 1;
+            }
+            twap.push(world.oracle(i).twap(slot).ok().flatten().map(|p| p.to_f64()).unwrap_or(spot[i]));
+        }
+        let (mut utilisation, mut debt, mut bad_debt, mut min_cr) = (0.0, 0.0, 0.0, None::<f64>);
+        if let Some(lending) = &world.lending {
+            let state: rwa_lending::state::LendingMarket = world.decode(&lending.lending_market);
+            let supplied = state.available as f64 + state.total_debt as f64;
+            utilisation = if supplied > 0.0 { state.total_debt as f64 / supplied } else { 0.0 };
+            debt = state.total_debt as f64 / UNIT;
+            bad_debt = state.bad_debt as f64 / UNIT;
+            for owner in &world.borrowers {
+                if let Some(o) = world.try_decode::<rwa_lending::state::Obligation>(&lending.obligation(owner)) {
+                    if o.debt == 0 {
+                        continue;
+                    }
+                    let value: f64 = o
+                        .active()
+                        .filter_map(|entry| {
+                            world
+                                .markets
+                                .iter()
+                                .position(|m| lending.collateral(&m.addresses.market).config == entry.config)
+                                .map(|i| entry.amount as f64 * spot[i])
+                        })
+                        .sum();
+                    let cr = value / o.debt as f64;
+                    min_cr = Some(min_cr.map_or(cr, |m| m.min(cr)));
+                }
+            }
+        }
+        let wealth: Vec<f64> = population.agents.iter().map(|a| wealth(world, a, &spot)).collect();
+        StepRecord {
+            step,
+            slot,
+            nav: nav.to_vec(),
+            spot,
+            twap,
+            halted,
+            breaker_trips: self.trips,
+            circuit_breaker_bps: world.rules().map(|r| r.circuit_breaker_bps).unwrap_or(0),
+            rule_changes: world.rule_changes,
+            landed: world.tx.landed,
+            refused: world.tx.refused,
+            utilisation,
+            debt,
+            bad_debt,
+            liquidations: world.liquidations,
+            min_cr,
+            gini: gini(&wealth),
+            wealth_by_kind: Kind::ALL
+                .iter()
+                .map(|k| population.agents.iter().zip(&wealth).filter(|(a, _)| a.kind == *k).map(|(_, w)| w).sum())
+                .collect(),
+        }
+    }
+
+    pub fn agent_records(&self, world: &World, population: &Population) -> Vec<AgentRecord> {
+        let s = spots(world);
+        population
+            .agents
+            .iter()
+            .map(|a| {
+                let end = wealth(world, a, &s);
+                AgentRecord {
+                    id: a.id,
+                    kind: a.kind.name(),
+                    market: a.market,
+                    status: format!("{:?}", a.status).to_lowercase(),
+                    start_wealth: self.start_wealth[a.id],
+                    end_wealth: end,
+                    pnl: end - self.start_wealth[a.id],
+                    landed: a.landed,
+                    refused: a.refused,
+                }
+            })
+            .collect()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AssetSummary {
+    pub asset: usize,
+    /// Per-step volatility of the market price and of the NAV (log returns).
+    pub price_volatility: f64,
+    pub nav_volatility: f64,
+    /// Mean and largest |ln(spot / NAV)|.
+    pub mean_gap: f64,
+    pub max_gap: f64,
+    /// |ln(spot / NAV)| at the end.
+    pub final_gap: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KindSummary {
+    pub agents: usize,
+    pub total_pnl: f64,
+    pub mean_pnl: f64,
+    pub landed: u64,
+    pub refused: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub scenario: String,
+    pub seed: u64,
+    pub agents: usize,
+    pub assets: usize,
+    pub steps: u64,
+    pub dao: bool,
+    pub lending: bool,
+    pub per_asset: Vec<AssetSummary>,
+    /// Value-weighted system volatility per step (weights: starting capitalisations) of market
+    /// prices, and the same of NAVs.
+    pub sigma_system: f64,
+    pub sigma_system_nav: f64,
+    pub mean_price_volatility: f64,
+    pub gini_start: f64,
+    pub gini_end: f64,
+    pub pnl_by_kind: BTreeMap<&'static str, KindSummary>,
+    pub breaker_trips: u64,
+    pub halted_market_steps: u64,
+    pub proposals: u64,
+    pub rule_changes: u64,
+    pub mean_utilisation: f64,
+    pub max_utilisation: f64,
+    pub liquidations: u64,
+    pub bad_debt: f64,
+    pub min_cr: Option<f64>,
+    /// Steps in which some borrower's collateral was worth less than its debt.
+    pub underwater_steps: u64,
+    pub landed: u64,
+    pub refused: u64,
+    pub refusals: BTreeMap<String, u64>,
+    pub timing: Timing,
+    pub risk_parity: Option<RiskParitySummary>,
+    pub steps_per_second: f64,
+    pub transactions_per_second: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn summarise(
+    scenario: &Scenario,
+    world: &World,
+    steps: &[StepRecord],
+    agents: &[AgentRecord],
+    _nav: &NavPaths,
+    timing: Timing,
+    landed: u64,
+    refused: u64,
+) -> RunSummary {
+    let m = world.markets.len();
+    let series = |f: &dyn Fn(&StepRecord) -> &Vec<f64>| -> Vec<Vec<f64>> {
+        (0..m).map(|i| steps.iter().map(|r| f(r)[i]).collect()).collect()
+    };
+    let prices = series(&|r| &r.spot);
+    let navs = series(&|r| &r.nav);
+    let per_asset: Vec<AssetSummary> = (0..m)
+        .map(|i| {
+            let gaps: Vec<f64> = prices[i].iter().zip(&navs[i]).map(|(p, n)| (p / n).ln().abs()).collect();
+            AssetSummary {
+                asset: i,
+                price_volatility: log_return_volatility(&prices[i]),
+                nav_volatility: log_return_volatility(&navs[i]),
+                mean_gap: gaps.iter().sum::<f64>() / gaps.len().max(1) as f64,
+                max_gap: gaps.iter().cloned().fold(0.0, f64::max),
+                final_gap: *gaps.last().unwrap_or(&0.0),
+            }
+        })
+        .collect();
+    let capitalisation: Vec<f64> = prices.iter().map(|p| p[0]).collect();
+    let sigma = |series: &[Vec<f64>]| rwa_agent_core::strategies::governance::sigma_system(&return_covariance(series), &capitalisation);
+    let mut pnl_by_kind: BTreeMap<&'static str, KindSummary> = BTreeMap::new();
+    for a in agents {
+        let entry = pnl_by_kind.entry(a.kind).or_insert(KindSummary { agents: 0, total_pnl: 0.0, mean_pnl: 0.0, landed: 0, refused: 0 });
+        entry.agents += 1;
+        entry.total_pnl += a.pnl;
+        entry.landed += a.landed;
+        entry.refused += a.refused;
+    }
+    for entry in pnl_by_kind.values_mut() {
+        entry.mean_pnl = entry.total_pnl / entry.agents as f64;
+    }
+    let last = steps.last().expect("a run has steps");
+    let utilisations: Vec<f64> = steps.iter().map(|r| r.utilisation).collect();
+    let running = (timing.total - timing.setup).max(1e-9);
+    RunSummary {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        agents: agents.len(),
+        assets: m,
+        steps: scenario.steps,
+        dao: scenario.dao.enabled,
+        lending: scenario.lending.enabled,
+        mean_price_volatility: per_asset.iter().map(|a| a.price_volatility).sum::<f64>() / m as f64,
+        per_asset,
+        sigma_system: sigma(&prices),
+        sigma_system_nav: sigma(&navs),
+        gini_start: steps[0].gini,
+        gini_end: last.gini,
+        pnl_by_kind,
+        breaker_trips: last.breaker_trips,
+        halted_market_steps: steps.iter().map(|r| r.halted as u64).sum(),
+        proposals: world.proposals,
+        rule_changes: last.rule_changes,
+        mean_utilisation: utilisations.iter().sum::<f64>() / utilisations.len() as f64,
+        max_utilisation: utilisations.iter().cloned().fold(0.0, f64::max),
+        liquidations: last.liquidations,
+        bad_debt: last.bad_debt,
+        min_cr: steps.iter().filter_map(|r| r.min_cr).reduce(f64::min),
+        underwater_steps: steps.iter().filter(|r| r.min_cr.is_some_and(|c| c < 1.0)).count() as u64,
+        landed,
+        refused,
+        refusals: world.refusals.clone(),
+        steps_per_second: scenario.steps as f64 / running,
+        transactions_per_second: (landed + refused) as f64 / running,
+        timing,
+        risk_parity: None,
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RiskParitySummary {
+    /// The risk-parity investors' combined risky weights at the end.
+    pub weights: Vec<f64>,
+    /// Their risk contributions as shares of the book's risk (realised covariance of the last
+    /// 200 steps of prices).
+    pub contributions: Vec<f64>,
+    /// (max - min) / mean of the contributions: 0 is perfect parity.
+    pub contribution_spread: f64,
+    /// Mean / sd of the book's per-step returns (not annualised).
+    pub sharpe_per_step: f64,
+}
+
+/// How close the risk-parity investors' book is to equal risk contributions at the end.
+pub fn risk_parity_summary(world: &World, population: &Population, steps: &[StepRecord]) -> Option<RiskParitySummary> {
+    let investors: Vec<&crate::agents::Agent> = population.agents.iter().filter(|a| a.kind == Kind::RiskParity).collect();
+    if investors.is_empty() {
+        return None;
+    }
+    let m = world.markets.len();
+    let spot = spots(world);
+    let values: Vec<f64> = (0..m)
+        .map(|i| investors.iter().filter_map(|a| a.rwa_accounts[i]).map(|acc| world.balance(&acc) as f64 * spot[i]).sum())
+        .collect();
+    let total: f64 = values.iter().sum();
+    if !(total > 0.0) {
+        return None;
+    }
+    let weights: Vec<f64> = values.iter().map(|v| v / total).collect();
+    let window = &steps[steps.len().saturating_sub(201)..];
+    let series: Vec<Vec<f64>> = (0..m).map(|i| window.iter().map(|r| r.spot[i]).collect()).collect();
+    let (contributions, sigma) = rwa_agent_core::erc::risk_contributions(&return_covariance(&series), &weights);
+    let shares: Vec<f64> = contributions.iter().map(|c| if sigma > 0.0 { c / sigma } else { 0.0 }).collect();
+    let held: Vec<f64> = shares.iter().zip(&weights).filter(|(_, w)| **w > 1e-6).map(|(s, _)| *s).collect();
+    let mean = held.iter().sum::<f64>() / held.len().max(1) as f64;
+    let spread = if mean > 0.0 {
+        (held.iter().cloned().fold(f64::MIN, f64::max) - held.iter().cloned().fold(f64::MAX, f64::min)) / mean
+    } else {
+        f64::NAN
+    };
+    let k = Kind::ALL.iter().position(|k| *k == Kind::RiskParity).expect("kind listed");
+    let book: Vec<f64> = steps.iter().map(|r| r.wealth_by_kind[k]).collect();
+    let returns: Vec<f64> = book.windows(2).filter(|w| w[0] > 0.0).map(|w| w[1] / w[0] - 1.0).collect();
+    let mean_return = returns.iter().sum::<f64>() / returns.len().max(1) as f64;
+    let sd = (returns.iter().map(|r| (r - mean_return).powi(2)).sum::<f64>() / returns.len().saturating_sub(1).max(1) as f64).sqrt();
+    Some(RiskParitySummary {
+        weights,
+        contributions: shares,
+        contribution_spread: spread,
+        sharpe_per_step: if sd > 0.0 { mean_return / sd } else { 0.0 },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gini_bounds() {
+        assert_eq!(gini(&[5.0, 5.0, 5.0, 5.0]), 0.0);
+        assert!((gini(&[0.0, 0.0, 0.0, 10.0]) - 0.75).abs() < 1e-12);
+        assert!((gini(&[1.0, 2.0, 3.0, 4.0]) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn volatility_of_a_known_series() {
+        let prices: Vec<f64> = (0..101).map(|i| if i % 2 == 0 { 1.0 } else { 1.1 }).collect();
+        let r = 1.1f64.ln();
+        // returns alternate +r, -r: sample sd = r * sqrt(n / (n - 1))
+        let expected = r * (100.0f64 / 99.0).sqrt();
+        assert!((log_return_volatility(&prices) - expected).abs() < 1e-12);
+    }
+}

@@ -60,10 +60,11 @@ fn prices_follow_a_crash_of_the_nav() {
     let after = out.steps[119].spot[0];
     let nav_drop = out.steps[119].nav[0] / out.steps[59].nav[0];
     assert!(nav_drop < 0.8, "nav fell to {nav_drop}");
-    // The price follows at least half of the way (the value funds' inventory is finite: the
-    // README discusses the rest of the gap).
+    // The price follows at least a third of the way within 60 steps. Not all of it: the value
+    // funds run out of tokens to sell while makers and rebalancers buy the dip (README, "what
+    // the simulator found").
     assert!(
-        after / before < 1.0 - 0.5 * (1.0 - nav_drop),
+        after / before < 1.0 - (1.0 - nav_drop) / 3.0,
         "price went {before} -> {after} while the NAV fell to {nav_drop}"
     );
     // the calm assets stay within a few percent of their NAV throughout

@@ -434,11 +434,14 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
     let Some(lending) = world.lending.clone() else {
         return;
     };
-    let collateral_markets: Vec<usize> = (0..world.markets.len()).filter(|&i| world.markets[i].collateral).collect();
-    let configs: Vec<rwa_lending::state::CollateralConfig> = collateral_markets
-        .iter()
-        .map(|&i| world.decode(&lending.collateral(&world.markets[i].addresses.market).config))
+    let collateral_markets: Vec<usize> =
+        (0..world.markets.len()).filter(|&i| world.markets[i].collateral.is_some()).collect();
+    let config_addresses: Vec<Address> = (0..world.markets.len())
+        .map(|i| world.markets[i].collateral.map(|c| c.config).unwrap_or_default())
         .collect();
+    let config_address = |i: usize| config_addresses[i];
+    let configs: Vec<rwa_lending::state::CollateralConfig> =
+        collateral_markets.iter().map(|&i| world.decode(&config_address(i))).collect();
     let infos: Vec<keeper::CollateralInfo> = collateral_markets
         .iter()
         .zip(&configs)
@@ -456,10 +459,10 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
             close_factor_bps: c.params.close_factor_bps,
         })
         .collect();
-    let owners: Vec<Address> = world.borrowers.clone();
-    let obligations: Vec<(Address, rwa_lending::state::Obligation)> = owners
+    let obligations: Vec<(Address, rwa_lending::state::Obligation)> = world
+        .borrowers
         .iter()
-        .filter_map(|owner| world.try_decode(&lending.obligation(owner)).map(|o| (*owner, o)))
+        .filter_map(|(owner, obligation)| world.try_decode(obligation).map(|o| (*owner, o)))
         .collect();
     let views: Vec<keeper::ObligationView> = obligations
         .iter()
@@ -471,7 +474,7 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
                 .filter_map(|entry| {
                     collateral_markets
                         .iter()
-                        .position(|&i| lending.collateral(&world.markets[i].addresses.market).config == entry.config)
+                        .position(|&i| config_address(i) == entry.config)
                         .map(|k| (k, entry.amount))
                 })
                 .collect(),
@@ -486,7 +489,7 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
             .filter_map(|entry| {
                 collateral_markets
                     .iter()
-                    .find(|&&i| lending.collateral(&world.markets[i].addresses.market).config == entry.config)
+                    .find(|&&i| config_address(i) == entry.config)
                     .map(|&i| world.markets[i].addresses)
             })
             .collect();
@@ -654,16 +657,16 @@ pub fn wealth(world: &World, agent: &Agent, spots: &[f64]) -> f64 {
             value += state.quote_inventory as f64 + state.rwa_inventory as f64 * spots[agent.market];
         }
     }
-    if let Some(lending) = &world.lending {
-        if agent.kind == Kind::Borrower {
-            if let Some(o) = world.try_decode::<rwa_lending::state::Obligation>(&lending.obligation(&agent.keypair.pubkey())) {
-                for entry in o.active() {
-                    if let Some(i) = world.markets.iter().position(|m| lending.collateral(&m.addresses.market).config == entry.config) {
-                        value += entry.amount as f64 * spots[i];
-                    }
+    if agent.kind == Kind::Borrower {
+        let me = agent.keypair.pubkey();
+        let obligation = world.borrowers.iter().find(|(owner, _)| *owner == me).map(|(_, o)| o);
+        if let Some(o) = obligation.and_then(|o| world.try_decode::<rwa_lending::state::Obligation>(o)) {
+            for entry in o.active() {
+                if let Some(i) = world.market_of_collateral(&entry.config) {
+                    value += entry.amount as f64 * spots[i];
                 }
-                value -= o.debt as f64;
             }
+            value -= o.debt as f64;
         }
     }
     value / UNIT

@@ -138,8 +138,8 @@ impl Recorder {
             utilisation = if supplied > 0.0 { state.total_debt as f64 / supplied } else { 0.0 };
             debt = state.total_debt as f64 / UNIT;
             bad_debt = state.bad_debt as f64 / UNIT;
-            for owner in &world.borrowers {
-                if let Some(o) = world.try_decode::<rwa_lending::state::Obligation>(&lending.obligation(owner)) {
+            for (_, obligation) in &world.borrowers {
+                if let Some(o) = world.try_decode::<rwa_lending::state::Obligation>(obligation) {
                     if o.debt == 0 {
                         continue;
                     }
@@ -147,9 +147,7 @@ impl Recorder {
                         .active()
                         .filter_map(|entry| {
                             world
-                                .markets
-                                .iter()
-                                .position(|m| lending.collateral(&m.addresses.market).config == entry.config)
+                                .market_of_collateral(&entry.config)
                                 .map(|i| entry.amount as f64 * spot[i])
                         })
                         .sum();

@@ -200,7 +200,7 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
                     ],
                     &[&agent.keypair],
                 )?;
-                world.borrowers.push(owner);
+                world.borrowers.push((owner, lending.obligation(&owner)));
             }
             Kind::Governance => {
                 let dao = dao.as_ref().expect("governors only with a DAO");
@@ -264,8 +264,8 @@ fn create_lending(world: &mut World, s: &Scenario) -> Result<LendingAddresses, S
         };
         let addresses = world.markets[i].addresses;
         world.setup("add collateral", &[rwa_harness::lending::add_collateral_ix(&admin, &lending, &addresses, params)], &[])?;
-        world.markets[i].collateral = true;
         let c = lending.collateral(&addresses.market);
+        world.markets[i].collateral = Some(c);
         world.token_accounts.push((addresses.rwa_mint, c.vault));
     }
     world.token_accounts.push((world.quote_mint, lending.liquidity_vault));

@@ -27,8 +27,9 @@ pub struct SimMarket {
     pub addresses: MarketAddresses,
     pub authority: Keypair,
     pub makers: Vec<MakerAddresses>,
-    /// Collateral index in the lending market, when it is one.
-    pub collateral: bool,
+    /// Its collateral config and vault in the lending market, when it is one (derived once:
+    /// a PDA derivation costs curve arithmetic).
+    pub collateral: Option<rwa_harness::lending::CollateralAddresses>,
 }
 
 /// Counts of what the runtime did.
@@ -53,8 +54,8 @@ pub struct World {
     /// Every token account the simulation created, by mint (for the conservation checks).
     pub token_accounts: Vec<(Address, Address)>,
     pub tx: TxCounts,
-    /// Owners of lending obligations (the keepers watch these).
-    pub borrowers: Vec<Address>,
+    /// Owners of lending obligations and the obligations (the keepers watch these).
+    pub borrowers: Vec<(Address, Address)>,
     pub liquidations: u64,
     /// Proposals sent, rule changes executed, proposal indexes that could not be executed.
     pub proposals: u64,
@@ -69,6 +70,7 @@ impl World {
     /// keys the simulator holds) and no transaction history is kept.
     pub fn new() -> World {
         let mut env = TestEnv::with_runtime(|svm| svm.with_sigverify(false).with_transaction_history(0));
+        env.unsigned = true;
         let quote_mint = env.create_mint(DECIMALS);
         let payer = env.payer.pubkey();
         let genesis_quote = env.create_token_account(&quote_mint, &payer);
@@ -192,7 +194,7 @@ impl World {
             addresses,
             authority: fixture.authority,
             makers: Vec::new(),
-            collateral: false,
+            collateral: None,
         });
         Ok(())
     }
@@ -248,6 +250,13 @@ impl World {
 
     pub fn slot(&self) -> u64 {
         self.env.slot()
+    }
+
+    /// The market whose collateral config is `config`.
+    pub fn market_of_collateral(&self, config: &Address) -> Option<usize> {
+        self.markets
+            .iter()
+            .position(|m| m.collateral.is_some_and(|c| c.config == *config))
     }
 
     pub fn rules(&self) -> Option<rwa_rules::RuleValues> {
@@ -324,8 +333,7 @@ impl World {
                     state.available
                 ));
             }
-            for m in self.markets.iter().filter(|m| m.collateral) {
-                let c = lending.collateral(&m.addresses.market);
+            for (m, c) in self.markets.iter().filter_map(|m| m.collateral.map(|c| (m, c))) {
                 let config: rwa_lending::state::CollateralConfig = self.decode(&c.config);
                 let held = self.balance(&c.vault);
                 if config.total_collateral != held {

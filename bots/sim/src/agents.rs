@@ -90,7 +90,6 @@ pub struct Agent {
     pub forecast: f64,
     pub held_targets: Option<Vec<f64>>,
     pub last_rebalance_slot: u64,
-    pub borrowed: bool,
     pub landed: u64,
     pub refused: u64,
 }
@@ -329,7 +328,7 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
         Kind::RiskParity => rebalance(world, agent, signals),
         Kind::Keeper => keep(world, agent, tuning),
         Kind::Governance => govern(world, agent, tuning),
-        Kind::Borrower => borrow(world, agent, tuning),
+        Kind::Borrower => borrow(world, agent, tuning, signals.step),
     }
 }
 
@@ -616,30 +615,47 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
     }
 }
 
-/// The borrower: pledged its tokens at genesis; once the oracle has a price it borrows
-/// `borrow_fraction` of its limit and then holds (the research's passive borrower).
-fn borrow(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
-    if agent.borrowed {
+/// The borrower: pledged its tokens at genesis. After a warm-up (so the oracle has a volatility
+/// estimate) and then every `relever_every_steps` it refreshes its obligation and moves its debt
+/// back to `borrow_fraction` of its borrow limit: borrowing more when under, repaying from the
+/// cash it holds when the limit fell below its debt. With gamma > 0 the limit tracks volatility,
+/// so these periodic updates are what the research's "daily updates" claim is about.
+fn borrow(world: &mut World, agent: &mut Agent, tuning: &Tuning, step: u64) {
+    let l = &tuning.lending;
+    if step < l.warmup_steps || (step - l.warmup_steps) % l.relever_every_steps.max(1) != 0 {
         return;
     }
-    let Some(lending) = world.lending.clone() else {
+    let Some(lending) = world.lending else {
         return;
     };
-    let markets: Vec<rwa_harness::market::MarketAddresses> = vec![world.markets[agent.market].addresses];
     let me = agent.keypair.pubkey();
+    let Some(obligation_address) = world.borrowers.iter().find(|(o, _)| *o == me).map(|(_, a)| *a) else {
+        return;
+    };
+    let markets = vec![world.markets[agent.market].addresses];
     let refresh = rwa_harness::lending::refresh_all(&lending, &me, &markets);
     if !send(world, agent, &refresh) {
         return;
     }
-    let obligation: rwa_lending::state::Obligation = world.decode(&lending.obligation(&me));
-    let amount = (obligation.borrow_limit as f64 * tuning.lending.borrow_fraction) as u64;
-    if amount == 0 {
-        return;
-    }
-    let mut instructions = refresh;
-    instructions.push(rwa_harness::lending::borrow_ix(&lending, &me, &agent.quote_account, amount, &markets));
-    if send(world, agent, &instructions) {
-        agent.borrowed = true;
+    let obligation: rwa_lending::state::Obligation = world.decode(&obligation_address);
+    let target = (obligation.borrow_limit as f64 * l.borrow_fraction) as u64;
+    if obligation.debt < target.saturating_mul(9) / 10 {
+        let mut instructions = refresh;
+        instructions.push(rwa_harness::lending::borrow_ix(
+            &lending,
+            &me,
+            &agent.quote_account,
+            target - obligation.debt,
+            &markets,
+        ));
+        send(world, agent, &instructions);
+    } else if obligation.debt > obligation.borrow_limit {
+        let cash = world.balance(&agent.quote_account);
+        let repay = (obligation.debt - target).min(cash);
+        if repay > 0 {
+            let ix = rwa_harness::lending::repay_ix(&lending, &me, &me, &agent.quote_account, repay);
+            send(world, agent, &[ix]);
+        }
     }
 }
 

@@ -348,15 +348,34 @@ pub fn summarise(
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RiskParitySummary {
-    /// The risk-parity investors' combined risky weights at the end.
+    /// The risk-parity investors' combined risky weights at the end...
     pub weights: Vec<f64>,
-    /// Their risk contributions as shares of the book's risk (realised covariance of the last
-    /// 200 steps of prices).
-    pub contributions: Vec<f64>,
-    /// (max - min) / mean of the contributions: 0 is perfect parity.
-    pub contribution_spread: f64,
+    /// ...their ERC targets (mean over investors) and the largest |weight - target|.
+    pub targets: Vec<f64>,
+    pub target_gap: f64,
+    /// Risk contributions as shares of the book's risk under the investors' own model
+    /// (Ledoit-Wolf over the last 200 steps of prices, as they estimate it)...
+    pub contributions_ex_ante: Vec<f64>,
+    /// ...and under the sample covariance of the same 200 steps.
+    pub contributions_realised: Vec<f64>,
+    /// (max - min) / mean of each: 0 is perfect parity; the claim is "within 5%".
+    pub spread_ex_ante: f64,
+    pub spread_realised: f64,
     /// Mean / sd of the book's per-step returns (not annualised).
     pub sharpe_per_step: f64,
+}
+
+fn contribution_shares(cov: &[Vec<f64>], weights: &[f64]) -> (Vec<f64>, f64) {
+    let (contributions, sigma) = rwa_agent_core::erc::risk_contributions(cov, weights);
+    let shares: Vec<f64> = contributions.iter().map(|c| if sigma > 0.0 { c / sigma } else { 0.0 }).collect();
+    let held: Vec<f64> = shares.iter().zip(weights).filter(|(_, w)| **w > 1e-6).map(|(s, _)| *s).collect();
+    let mean = held.iter().sum::<f64>() / held.len().max(1) as f64;
+    let spread = if mean > 0.0 {
+        (held.iter().cloned().fold(f64::MIN, f64::max) - held.iter().cloned().fold(f64::MAX, f64::min)) / mean
+    } else {
+        f64::NAN
+    };
+    (shares, spread)
 }
 
 /// How close the risk-parity investors' book is to equal risk contributions at the end.
@@ -375,17 +394,16 @@ pub fn risk_parity_summary(world: &World, population: &Population, steps: &[Step
         return None;
     }
     let weights: Vec<f64> = values.iter().map(|v| v / total).collect();
+    let held: Vec<&Vec<f64>> = investors.iter().filter_map(|a| a.held_targets.as_ref()).collect();
+    let targets: Vec<f64> = (0..m)
+        .map(|i| held.iter().map(|t| t[i]).sum::<f64>() / held.len().max(1) as f64)
+        .collect();
+    let target_gap = weights.iter().zip(&targets).map(|(w, t)| (w - t).abs()).fold(0.0, f64::max);
     let window = &steps[steps.len().saturating_sub(201)..];
     let series: Vec<Vec<f64>> = (0..m).map(|i| window.iter().map(|r| r.spot[i]).collect()).collect();
-    let (contributions, sigma) = rwa_agent_core::erc::risk_contributions(&return_covariance(&series), &weights);
-    let shares: Vec<f64> = contributions.iter().map(|c| if sigma > 0.0 { c / sigma } else { 0.0 }).collect();
-    let held: Vec<f64> = shares.iter().zip(&weights).filter(|(_, w)| **w > 1e-6).map(|(s, _)| *s).collect();
-    let mean = held.iter().sum::<f64>() / held.len().max(1) as f64;
-    let spread = if mean > 0.0 {
-        (held.iter().cloned().fold(f64::MIN, f64::max) - held.iter().cloned().fold(f64::MAX, f64::min)) / mean
-    } else {
-        f64::NAN
-    };
+    let (model, _) = rwa_agent_core::covariance::ledoit_wolf(&rwa_agent_core::covariance::log_returns(&series));
+    let (contributions_ex_ante, spread_ex_ante) = contribution_shares(&model, &weights);
+    let (contributions_realised, spread_realised) = contribution_shares(&return_covariance(&series), &weights);
     let k = Kind::ALL.iter().position(|k| *k == Kind::RiskParity).expect("kind listed");
     let book: Vec<f64> = steps.iter().map(|r| r.wealth_by_kind[k]).collect();
     let returns: Vec<f64> = book.windows(2).filter(|w| w[0] > 0.0).map(|w| w[1] / w[0] - 1.0).collect();
@@ -393,8 +411,12 @@ pub fn risk_parity_summary(world: &World, population: &Population, steps: &[Step
     let sd = (returns.iter().map(|r| (r - mean_return).powi(2)).sum::<f64>() / returns.len().saturating_sub(1).max(1) as f64).sqrt();
     Some(RiskParitySummary {
         weights,
-        contributions: shares,
-        contribution_spread: spread,
+        targets,
+        target_gap,
+        contributions_ex_ante,
+        contributions_realised,
+        spread_ex_ante,
+        spread_realised,
         sharpe_per_step: if sd > 0.0 { mean_return / sd } else { 0.0 },
     })
 }

@@ -219,9 +219,22 @@ pub struct Lending {
     pub gamma: f64,
     #[serde(default = "default_liquidation_cr")]
     pub liquidation_cr_bps: u16,
-    /// Borrowers draw this share of their borrow limit.
+    /// Borrowers draw this share of their borrow limit...
     #[serde(default = "default_borrow_fraction")]
     pub borrow_fraction: f64,
+    /// ...first after this many steps (the oracle needs a volatility estimate)...
+    #[serde(default = "default_warmup")]
+    pub warmup_steps: u64,
+    /// ...and move back to it every this many steps (borrow up, or repay when over the limit).
+    #[serde(default = "default_relever")]
+    pub relever_every_steps: u64,
+}
+
+fn default_warmup() -> u64 {
+    30
+}
+fn default_relever() -> u64 {
+    25
 }
 
 fn default_liquidity() -> u64 {
@@ -246,6 +259,8 @@ impl Default for Lending {
             gamma: 0.0,
             liquidation_cr_bps: default_liquidation_cr(),
             borrow_fraction: default_borrow_fraction(),
+            warmup_steps: default_warmup(),
+            relever_every_steps: default_relever(),
         }
     }
 }
@@ -528,6 +543,9 @@ impl Scenario {
                 return fail(
                     "lending: need 10000 <= liquidation_cr_bps <= cr_min_bps".into(),
                 );
+            }
+            if l.relever_every_steps == 0 {
+                return fail("lending.relever_every_steps must be at least 1".into());
             }
             if !(l.gamma >= 0.0 && l.gamma < 1_000.0) {
                 return fail("lending.gamma must be in [0, 1000)".into());

@@ -166,7 +166,6 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             forecast: 0.0,
             held_targets: None,
             last_rebalance_slot: 0,
-            borrowed: false,
             landed: 0,
             refused: 0,
         };

@@ -448,6 +448,8 @@ fn simulate(
             std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
             let path = out.join(format!("experiment-{name}.json"));
             std::fs::write(&path, serde_json::to_string_pretty(&report)?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let plot = out.join(format!("experiment-{name}.svg"));
+            std::fs::write(&plot, rwa_sim::experiment::chart(&report)).map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
             drop(_silence);
             print!("{}", rwa_sim::experiment::table(&report));
             println!("wrote {}", path.display());

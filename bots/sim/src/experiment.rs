@@ -148,10 +148,14 @@ pub fn lending(scenario: &Scenario, seeds: &[u64], options: RunOptions) -> Resul
     for (arm, pick) in [("treated (gamma)", 0), ("control (gamma 0)", 1)] {
         let runs: Vec<&crate::metrics::RunSummary> = pairs.iter().map(|p| if pick == 0 { &p.treated } else { &p.control }).collect();
         let min_cr = runs.iter().filter_map(|r| r.min_cr).fold(f64::MAX, f64::min);
+        let min_cr_nav = runs.iter().filter_map(|r| r.min_cr_nav).fold(f64::MAX, f64::min);
         notes.push(format!(
-            "{arm}: min CR {:.1}%, runs with a borrower under 100% {}/{}, liquidations {}, bad debt {:.2}",
+            "{arm}: min CR {:.1}% at the market price ({:.1}% at NAV), runs with a borrower under 100% {}/{} ({}/{} at NAV), liquidations {}, bad debt {:.2}",
             min_cr * 100.0,
+            min_cr_nav * 100.0,
             runs.iter().filter(|r| r.underwater_steps > 0).count(),
+            runs.len(),
+            runs.iter().filter(|r| r.underwater_steps_nav > 0).count(),
             runs.len(),
             runs.iter().map(|r| r.liquidations).sum::<u64>(),
             runs.iter().map(|r| r.bad_debt).sum::<f64>()
@@ -185,6 +189,43 @@ pub fn risk_parity(scenario: &Scenario, seeds: &[u64], options: RunOptions) -> R
         format!("book Sharpe per step (x sqrt(252) if a step were a day) per seed: {}", per_seed(&|b| format!("{:.3}", b.sharpe_per_step))),
     ];
     Ok(report("risk-parity", scenario, "with risk-parity investors", "without", pairs, notes))
+}
+
+/// Per seed, sigma_system of the treated run (blue) next to the control run (orange).
+pub fn chart(r: &ExperimentReport) -> String {
+    use crate::report::{frame, H, PAD, PALETTE, W};
+    let hi = r
+        .pairs
+        .iter()
+        .map(|p| p.treated.sigma_system.max(p.control.sigma_system))
+        .fold(0.0, f64::max)
+        .max(1e-12);
+    let e = r.sigma_system;
+    let mut svg = frame(
+        &format!(
+            "{} on {}: sigma_system per seed, {} (blue) vs {} (orange); ratio {:.3} [{:.3}, {:.3}]",
+            r.experiment, r.scenario, r.treated, r.control, e.ratio, e.low, e.high
+        ),
+        0.0,
+        hi,
+        "seed",
+    );
+    let slot = (W - 2.0 * PAD) / r.pairs.len().max(1) as f64;
+    for (k, p) in r.pairs.iter().enumerate() {
+        for (j, (v, colour)) in [(p.treated.sigma_system, PALETTE[0]), (p.control.sigma_system, PALETTE[1])].iter().enumerate() {
+            let height = (H - 2.0 * PAD) * v / hi;
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{height:.1}" fill="{colour}"/>"#,
+                PAD + slot * k as f64 + slot * (0.1 + 0.4 * j as f64),
+                H - PAD - height,
+                slot * 0.38
+            );
+        }
+        let _ = writeln!(svg, r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#, PAD + slot * (k as f64 + 0.5), H - PAD + 14.0, p.seed);
+    }
+    svg.push_str("</svg>\n");
+    svg
 }
 
 pub fn table(r: &ExperimentReport) -> String {

@@ -31,8 +31,10 @@ pub struct StepRecord {
     pub debt: f64,
     pub bad_debt: f64,
     pub liquidations: u64,
-    /// Lowest collateral value / debt over borrowers with debt (collateral marked at spot).
+    /// Lowest collateral value / debt over borrowers with debt, collateral marked at the market
+    /// price (what the lending program sees, through the oracle) and at the NAV (what it is worth).
     pub min_cr: Option<f64>,
+    pub min_cr_nav: Option<f64>,
     pub gini: f64,
     /// Total wealth of each agent kind (in `Kind::ALL` order).
     pub wealth_by_kind: Vec<f64>,
@@ -131,7 +133,8 @@ impl Recorder {
             }
             twap.push(world.oracle(i).twap(slot).ok().flatten().map(|p| p.to_f64()).unwrap_or(spot[i]));
         }
-        let (mut utilisation, mut debt, mut bad_debt, mut min_cr) = (0.0, 0.0, 0.0, None::<f64>);
+        let (mut utilisation, mut debt, mut bad_debt) = (0.0, 0.0, 0.0);
+        let (mut min_cr, mut min_cr_nav) = (None::<f64>, None::<f64>);
         if let Some(lending) = &world.lending {
             let state: rwa_lending::state::LendingMarket = world.decode(&lending.lending_market);
             let supplied = state.available as f64 + state.total_debt as f64;
@@ -143,16 +146,19 @@ impl Recorder {
                     if o.debt == 0 {
                         continue;
                     }
-                    let value: f64 = o
-                        .active()
-                        .filter_map(|entry| {
-                            world
-                                .market_of_collateral(&entry.config)
-                                .map(|i| entry.amount as f64 * spot[i])
-                        })
-                        .sum();
-                    let cr = value / o.debt as f64;
+                    let value = |price: &[f64]| -> f64 {
+                        o.active()
+                            .filter_map(|entry| {
+                                world
+                                    .market_of_collateral(&entry.config)
+                                    .map(|i| entry.amount as f64 * price[i])
+                            })
+                            .sum()
+                    };
+                    let cr = value(&spot) / o.debt as f64;
                     min_cr = Some(min_cr.map_or(cr, |m| m.min(cr)));
+                    let cr = value(nav) / o.debt as f64;
+                    min_cr_nav = Some(min_cr_nav.map_or(cr, |m| m.min(cr)));
                 }
             }
         }
@@ -174,6 +180,7 @@ impl Recorder {
             bad_debt,
             liquidations: world.liquidations,
             min_cr,
+            min_cr_nav,
             gini: gini(&wealth),
             wealth_by_kind: Kind::ALL
                 .iter()
@@ -254,8 +261,11 @@ pub struct RunSummary {
     pub liquidations: u64,
     pub bad_debt: f64,
     pub min_cr: Option<f64>,
-    /// Steps in which some borrower's collateral was worth less than its debt.
+    pub min_cr_nav: Option<f64>,
+    /// Steps in which some borrower's collateral was worth less than its debt (at the market
+    /// price; at the NAV).
     pub underwater_steps: u64,
+    pub underwater_steps_nav: u64,
     pub landed: u64,
     pub refused: u64,
     pub refusals: BTreeMap<String, u64>,
@@ -336,6 +346,8 @@ pub fn summarise(
         bad_debt: last.bad_debt,
         min_cr: steps.iter().filter_map(|r| r.min_cr).reduce(f64::min),
         underwater_steps: steps.iter().filter(|r| r.min_cr.is_some_and(|c| c < 1.0)).count() as u64,
+        min_cr_nav: steps.iter().filter_map(|r| r.min_cr_nav).reduce(f64::min),
+        underwater_steps_nav: steps.iter().filter(|r| r.min_cr_nav.is_some_and(|c| c < 1.0)).count() as u64,
         landed,
         refused,
         refusals: world.refusals.clone(),

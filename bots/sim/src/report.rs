@@ -18,7 +18,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<(), SimError> {
     for i in 0..m {
         let _ = write!(csv, ",nav_{i},spot_{i},twap_{i}");
     }
-    csv.push_str(",halted,breaker_trips,circuit_breaker_bps,rule_changes,landed,refused,utilisation,debt,bad_debt,liquidations,min_cr,gini\n");
+    csv.push_str(",halted,breaker_trips,circuit_breaker_bps,rule_changes,landed,refused,utilisation,debt,bad_debt,liquidations,min_cr,min_cr_nav,gini\n");
     for r in &out.steps {
         let _ = write!(csv, "{},{}", r.step, r.slot);
         for i in 0..m {
@@ -26,7 +26,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<(), SimError> {
         }
         let _ = writeln!(
             csv,
-            ",{},{},{},{},{},{},{:.6},{:.2},{:.2},{},{},{:.6}",
+            ",{},{},{},{},{},{},{:.6},{:.2},{:.2},{},{},{},{:.6}",
             r.halted,
             r.breaker_trips,
             r.circuit_breaker_bps,
@@ -38,6 +38,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<(), SimError> {
             r.bad_debt,
             r.liquidations,
             r.min_cr.map(|c| format!("{c:.6}")).unwrap_or_default(),
+            r.min_cr_nav.map(|c| format!("{c:.6}")).unwrap_or_default(),
             r.gini
         );
     }
@@ -59,21 +60,45 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<(), SimError> {
     Ok(())
 }
 
-const PALETTE: [&str; 8] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-const W: f64 = 800.0;
-const H: f64 = 400.0;
-const PAD: f64 = 50.0;
+pub(crate) const PALETTE: [&str; 9] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+];
+pub(crate) const W: f64 = 800.0;
+pub(crate) const H: f64 = 400.0;
+pub(crate) const PAD: f64 = 70.0;
 
-fn frame(title: &str, y_min: f64, y_max: f64, x_label: &str) -> String {
+/// An axis label with about four significant digits.
+fn tick(v: f64) -> String {
+    let magnitude = v.abs();
+    if magnitude >= 1_000.0 {
+        format!("{v:.0}")
+    } else if magnitude >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.5}")
+    }
+}
+
+/// The title, wrapped onto two lines when long.
+fn title_lines(title: &str) -> String {
+    let line = |y: f64, text: &str| format!(r#"<text x="{}" y="{y}" text-anchor="middle" font-size="14">{text}</text>"#, W / 2.0);
+    if title.len() <= 90 {
+        return line(20.0, title);
+    }
+    let cut = title[..90].rfind([' ', ';', ',']).unwrap_or(90);
+    format!("{}\n{}", line(18.0, &title[..cut]), line(36.0, title[cut..].trim_start_matches([' ', ';', ','])))
+}
+
+pub(crate) fn frame(title: &str, y_min: f64, y_max: f64, x_label: &str) -> String {
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">
 <rect width="{W}" height="{H}" fill="white"/>
-<text x="{}" y="20" text-anchor="middle" font-size="14">{title}</text>
+{}
 <line x1="{PAD}" y1="{}" x2="{}" y2="{}" stroke="black"/>
 <line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{}" stroke="black"/>
 <text x="{}" y="{}" text-anchor="middle">{x_label}</text>
 "#,
-        W / 2.0,
+        title_lines(title),
         H - PAD,
         W - PAD,
         H - PAD,
@@ -84,7 +109,7 @@ fn frame(title: &str, y_min: f64, y_max: f64, x_label: &str) -> String {
     for k in 0..=4 {
         let v = y_min + (y_max - y_min) * k as f64 / 4.0;
         let y = H - PAD - (H - 2.0 * PAD) * k as f64 / 4.0;
-        let _ = writeln!(svg, r##"<text x="{}" y="{:.1}" text-anchor="end">{v:.4}</text><line x1="{PAD}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/>"##, PAD - 4.0, y + 4.0, W - PAD);
+        let _ = writeln!(svg, r##"<text x="{}" y="{:.1}" text-anchor="end">{}</text><line x1="{PAD}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/>"##, PAD - 4.0, y + 4.0, tick(v), W - PAD);
     }
     svg
 }
@@ -175,7 +200,13 @@ pub fn wealth_chart(out: &RunOutput) -> String {
         );
     }
     for (k, name) in kinds.iter().enumerate() {
-        let _ = writeln!(svg, r#"<text x="{:.1}" y="40" fill="{}">{name}</text>"#, PAD + 80.0 * k as f64, PALETTE[k % PALETTE.len()]);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{}" font-size="11" fill="{}">{name}</text>"#,
+            PAD + 130.0 * (k % 5) as f64,
+            44.0 + 13.0 * (k / 5) as f64,
+            PALETTE[k % PALETTE.len()]
+        );
     }
     svg.push_str("</svg>\n");
     svg
@@ -195,13 +226,15 @@ pub fn table(out: &RunOutput) -> String {
     if s.lending {
         let _ = writeln!(
             t,
-            "lending: utilisation mean {:.1}% max {:.1}%, liquidations {}, bad debt {:.2}, min CR {}, underwater steps {}",
+            "lending: utilisation mean {:.1}% max {:.1}%, liquidations {}, bad debt {:.2}, min CR {} (at NAV {}), underwater steps {} (at NAV {})",
             s.mean_utilisation * 100.0,
             s.max_utilisation * 100.0,
             s.liquidations,
             s.bad_debt,
             s.min_cr.map(|c| format!("{:.1}%", c * 100.0)).unwrap_or_else(|| "-".into()),
-            s.underwater_steps
+            s.min_cr_nav.map(|c| format!("{:.1}%", c * 100.0)).unwrap_or_else(|| "-".into()),
+            s.underwater_steps,
+            s.underwater_steps_nav
         );
     }
     let _ = writeln!(t, "{:<14} {:>6} {:>14} {:>12} {:>8} {:>8}", "agent type", "count", "total PnL", "mean PnL", "landed", "refused");

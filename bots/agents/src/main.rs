@@ -438,18 +438,27 @@ fn simulate(
                 anyhow::bail!("--seeds must be at least 1");
             }
             let seed_list: Vec<u64> = (scenario.seed..scenario.seed + seeds).collect();
-            let options = rwa_sim::RunOptions { progress: !quiet, ..options };
+            let options = rwa_sim::RunOptions {
+                progress: !quiet,
+                ..options
+            };
             let report = match name {
-                "coordination" => rwa_sim::experiment::coordination(&scenario, &seed_list, options)?,
+                "coordination" => {
+                    rwa_sim::experiment::coordination(&scenario, &seed_list, options)?
+                }
                 "lending" => rwa_sim::experiment::lending(&scenario, &seed_list, options)?,
                 "risk-parity" => rwa_sim::experiment::risk_parity(&scenario, &seed_list, options)?,
-                other => anyhow::bail!("--experiment {other}: one of coordination, lending, risk-parity"),
+                other => {
+                    anyhow::bail!("--experiment {other}: one of coordination, lending, risk-parity")
+                }
             };
             std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
             let path = out.join(format!("experiment-{name}.json"));
-            std::fs::write(&path, serde_json::to_string_pretty(&report)?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let plot = out.join(format!("experiment-{name}.svg"));
-            std::fs::write(&plot, rwa_sim::experiment::chart(&report)).map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
+            std::fs::write(&plot, rwa_sim::experiment::chart(&report))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
             drop(_silence);
             print!("{}", rwa_sim::experiment::table(&report));
             println!("wrote {}", path.display());

@@ -16,15 +16,44 @@ fn a_run_writes_csv_plots_and_summary_and_prints_only_the_table() {
     let dir = std::env::temp_dir().join(format!("rwa-sim-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = sim(&[
-        "--scenario", "crash", "--agents", "24", "--assets", "3", "--steps", "30", "--seed", "5",
-        "--out", dir.to_str().unwrap(), "--quiet",
+        "--scenario",
+        "crash",
+        "--agents",
+        "24",
+        "--assets",
+        "3",
+        "--steps",
+        "30",
+        "--seed",
+        "5",
+        "--out",
+        dir.to_str().unwrap(),
+        "--quiet",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.starts_with("scenario crash seed 5: 24 agents x 3 assets x 30 steps"), "{stdout}");
-    assert!(!stdout.contains("Program log") && !stdout.contains("AnchorError"), "{stdout}");
-    for file in ["steps.csv", "agents.csv", "summary.json", "prices.svg", "volatility.svg", "wealth.svg"] {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert!(
+        stdout.starts_with("scenario crash seed 5: 24 agents x 3 assets x 30 steps"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("Program log") && !stdout.contains("AnchorError"),
+        "{stdout}"
+    );
+    for file in [
+        "steps.csv",
+        "agents.csv",
+        "summary.json",
+        "prices.svg",
+        "volatility.svg",
+        "wealth.svg",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(!text.is_empty(), "{file}");
     }
     let steps = std::fs::read_to_string(dir.join("steps.csv")).unwrap();
@@ -33,7 +62,9 @@ fn a_run_writes_csv_plots_and_summary_and_prints_only_the_table() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["seed"], 5);
     assert_eq!(summary["per_asset"].as_array().unwrap().len(), 3);
-    assert!(std::fs::read_to_string(dir.join("prices.svg")).unwrap().contains("<polyline"));
+    assert!(std::fs::read_to_string(dir.join("prices.svg"))
+        .unwrap()
+        .contains("<polyline"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -45,7 +76,15 @@ fn bad_input_is_refused_naming_it() {
     let out = sim(&["--scenario", "baseline", "--agents", "3", "--quiet"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("agents.count = 3"));
-    let out = sim(&["--experiment", "astrology", "--steps", "5", "--seeds", "1", "--quiet"]);
+    let out = sim(&[
+        "--experiment",
+        "astrology",
+        "--steps",
+        "5",
+        "--seeds",
+        "1",
+        "--quiet",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--experiment astrology"));
 }

@@ -88,8 +88,7 @@ pub struct Agent {
     pub capital: u64,
     // strategy state
     pub forecast: f64,
-    pub held_targets: Option<Vec<f64>>,
-    pub last_rebalance_slot: u64,
+    pub schedule: risk_parity::Schedule,
     pub landed: u64,
     pub refused: u64,
 }
@@ -131,12 +130,19 @@ impl Tuning {
         (capital as f64 * share / self.nav0) as u64
     }
 
-    /// Value traders: act on a 0.2% mispricing, full size (a quarter of capital) at 2%.
-    fn directional(&self, capital: u64) -> directional::DirectionalParams {
-        let max_size = self.tokens(capital, 0.25).max(1);
+    /// A directional trader acting past `threshold`, at full size (`share` of capital) once
+    /// the signal reaches `full_at`, never below 0.1% of capital.
+    fn signal_trader(
+        &self,
+        capital: u64,
+        share: f64,
+        threshold: f64,
+        full_at: f64,
+    ) -> directional::DirectionalParams {
+        let max_size = self.tokens(capital, share).max(1);
         directional::DirectionalParams {
-            threshold: 0.002,
-            size_per_signal: max_size as f64 / 0.02,
+            threshold,
+            size_per_signal: max_size as f64 / (full_at - threshold),
             max_size,
             min_size: self.tokens(capital, 0.001).max(1),
             max_slippage: 0.05,
@@ -144,18 +150,14 @@ impl Tuning {
         }
     }
 
-    /// Momentum and herding traders: act on a 1% move over the lookback, full size (a tenth of
-    /// capital) at 5%.
+    /// Value traders: act on a 0.2% mispricing, a quarter of capital at 2.2%.
+    fn directional(&self, capital: u64) -> directional::DirectionalParams {
+        self.signal_trader(capital, 0.25, 0.002, 0.022)
+    }
+
+    /// Momentum and herding traders: act on a 1% move over the lookback, a tenth of capital at 5%.
     fn trend(&self, capital: u64) -> directional::DirectionalParams {
-        let max_size = self.tokens(capital, 0.1).max(1);
-        directional::DirectionalParams {
-            threshold: 0.01,
-            size_per_signal: max_size as f64 / 0.04,
-            max_size,
-            min_size: self.tokens(capital, 0.001).max(1),
-            max_slippage: 0.05,
-            max_impact: 0.5,
-        }
+        self.signal_trader(capital, 0.1, 0.01, 0.05)
     }
 
     fn market_maker(&self, capital: u64) -> market_maker::MarketMakerParams {
@@ -170,7 +172,11 @@ impl Tuning {
     }
 }
 
-fn send(world: &mut World, agent: &mut Agent, instructions: &[rwa_harness::SolInstruction]) -> bool {
+fn send(
+    world: &mut World,
+    agent: &mut Agent,
+    instructions: &[rwa_harness::SolInstruction],
+) -> bool {
     if instructions.is_empty() {
         return false;
     }
@@ -203,17 +209,31 @@ fn rules_view(world: &World) -> RulesView {
 }
 
 /// One market's view for `agent`, as the daemon builds it (wallet or maker inventory).
-fn view_for(world: &World, agent: &Agent, market: usize) -> Option<rwa_agent_core::view::MarketView> {
+fn view_for(
+    world: &World,
+    agent: &Agent,
+    market: usize,
+) -> Option<rwa_agent_core::view::MarketView> {
     let state = world.market(market);
     let oracle = world.oracle(market);
     let makers = world.makers(market);
     let holder = Holder {
         own_maker: agent.maker.map(|m| m.maker),
-        wallet_rwa: agent.rwa_accounts[market].map(|a| world.balance(&a)).unwrap_or(0),
+        wallet_rwa: agent.rwa_accounts[market]
+            .map(|a| world.balance(&a))
+            .unwrap_or(0),
         wallet_quote: world.balance(&agent.quote_account),
         resting_mid: agent.resting_mid,
     };
-    market_view(world.slot(), &state, &oracle, &makers, holder, rules_view(world)).ok()
+    market_view(
+        world.slot(),
+        &state,
+        &oracle,
+        &makers,
+        holder,
+        rules_view(world),
+    )
+    .ok()
 }
 
 /// Carries out one strategy intent through the shared instruction builders.
@@ -341,7 +361,9 @@ fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
     }
     let window = signals.spot_history.len().min(200);
     let history = &signals.spot_history[signals.spot_history.len() - window..];
-    let price_history: Vec<Vec<f64>> = (0..n).map(|i| history.iter().map(|row| row[i]).collect()).collect();
+    let price_history: Vec<Vec<f64>> = (0..n)
+        .map(|i| history.iter().map(|row| row[i]).collect())
+        .collect();
     let mut prices = Vec::with_capacity(n);
     let mut holdings = Vec::with_capacity(n);
     let mut curves = Vec::with_capacity(n);
@@ -355,7 +377,12 @@ fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
             return;
         };
         prices.push(spot.to_f64());
-        holdings.push(agent.rwa_accounts[i].map(|a| world.balance(&a)).unwrap_or(0) as f64 / UNIT);
+        holdings.push(
+            agent.rwa_accounts[i]
+                .map(|a| world.balance(&a))
+                .unwrap_or(0) as f64
+                / UNIT,
+        );
         costs.push(state.fee_bps as f64 / 10_000.0 + 0.001);
         curves.push((curve, state.supply, state.fee_bps));
     }
@@ -367,8 +394,8 @@ fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
         cash: world.balance(&agent.quote_account) as f64 / UNIT,
         caps: vec![0.5; n],
         costs,
-        last_rebalance_slot: agent.last_rebalance_slot,
-        held_targets: agent.held_targets.clone(),
+        last_rebalance_slot: agent.schedule.last_rebalance_slot,
+        held_targets: agent.schedule.held_targets.clone(),
     };
     let params = risk_parity::RiskParityParams {
         drift_band: 0.05,
@@ -381,14 +408,9 @@ fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
         return;
     };
     let slot = world.slot();
-    if plan.reestimated {
-        agent.held_targets = Some(plan.targets.clone());
-        if plan.trades.is_empty() {
-            agent.last_rebalance_slot = slot;
-        }
-    }
+    agent.schedule.adopt(&plan, slot);
     plan.trades.sort_by_key(|t| t.side == Side::Buy);
-    let mut all_landed = !plan.trades.is_empty();
+    let mut all_landed = true;
     for trade in &plan.trades {
         let amount = (trade.amount * UNIT).floor() as u64;
         let (curve, supply, fee_bps) = &curves[trade.asset];
@@ -410,9 +432,7 @@ fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
         );
         all_landed &= send(world, agent, &[ix]);
     }
-    if all_landed {
-        agent.last_rebalance_slot = slot;
-    }
+    agent.schedule.settle(&plan, all_landed, slot);
 }
 
 /// The keeper: refreshes stale market oracles and liquidates unhealthy obligations (the
@@ -430,32 +450,36 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
             send(world, agent, &[ix]);
         }
     }
-    let Some(lending) = world.lending.clone() else {
+    let Some(lending) = world.lending else {
         return;
     };
-    let collateral_markets: Vec<usize> =
-        (0..world.markets.len()).filter(|&i| world.markets[i].collateral.is_some()).collect();
+    let collateral_markets: Vec<usize> = (0..world.markets.len())
+        .filter(|&i| world.markets[i].collateral.is_some())
+        .collect();
     let config_addresses: Vec<Address> = (0..world.markets.len())
-        .map(|i| world.markets[i].collateral.map(|c| c.config).unwrap_or_default())
+        .map(|i| {
+            world.markets[i]
+                .collateral
+                .map(|c| c.config)
+                .unwrap_or_default()
+        })
         .collect();
     let config_address = |i: usize| config_addresses[i];
-    let configs: Vec<rwa_lending::state::CollateralConfig> =
-        collateral_markets.iter().map(|&i| world.decode(&config_address(i))).collect();
+    let configs: Vec<rwa_lending::state::CollateralConfig> = collateral_markets
+        .iter()
+        .map(|&i| world.decode(&config_address(i)))
+        .collect();
     let infos: Vec<keeper::CollateralInfo> = collateral_markets
         .iter()
         .zip(&configs)
-        .map(|(&i, c)| keeper::CollateralInfo {
-            price: world
+        .map(|(&i, c)| {
+            let twap = world
                 .oracle(i)
                 .twap(slot)
                 .ok()
                 .flatten()
-                .map(|p| p.to_f64())
-                .unwrap_or(rwa_math::Decimal::from_raw(c.price).to_f64()),
-            decimals: c.rwa_decimals,
-            liquidation_cr_bps: c.params.liquidation_cr_bps,
-            liquidation_bonus_bps: c.params.liquidation_bonus_bps,
-            close_factor_bps: c.params.close_factor_bps,
+                .map(|p| p.to_f64());
+            rwa_harness::agent::collateral_info(c, twap)
         })
         .collect();
     let obligations: Vec<(Address, rwa_lending::state::Obligation)> = world
@@ -463,24 +487,22 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
         .iter()
         .filter_map(|(owner, obligation)| world.try_decode(obligation).map(|o| (*owner, o)))
         .collect();
+    let watched: Vec<Address> = collateral_markets
+        .iter()
+        .map(|&i| config_address(i))
+        .collect();
     let views: Vec<keeper::ObligationView> = obligations
         .iter()
-        .map(|(_, o)| keeper::ObligationView {
-            debt: o.debt,
-            liquidation_limit: o.liquidation_limit,
-            collaterals: o
-                .active()
-                .filter_map(|entry| {
-                    collateral_markets
-                        .iter()
-                        .position(|&i| config_address(i) == entry.config)
-                        .map(|k| (k, entry.amount))
-                })
-                .collect(),
-        })
+        .map(|(_, o)| rwa_harness::agent::obligation_view(o, &watched))
         .collect();
     let available = world.balance(&agent.quote_account);
-    let plans = keeper::liquidations(&views, &infos, crate::world::DECIMALS, available, &keeper::KeeperParams::default());
+    let plans = keeper::liquidations(
+        &views,
+        &infos,
+        crate::world::DECIMALS,
+        available,
+        &keeper::KeeperParams::default(),
+    );
     for plan in plans {
         let (owner, obligation) = &obligations[plan.obligation];
         let held: Vec<rwa_harness::market::MarketAddresses> = obligation
@@ -519,7 +541,7 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
 /// looser breakers when the forecast crosses its thresholds.
 fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
     use rule_dao::state::{Dao, Proposal, ProposalKind, ProposalState, VoteChoice};
-    let Some(addresses) = world.dao.clone() else {
+    let Some(addresses) = world.dao else {
         return;
     };
     let params = governance::GovernanceParams {
@@ -529,7 +551,13 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
         ..governance::GovernanceParams::default()
     };
     let volatility = (0..world.markets.len())
-        .filter_map(|i| world.oracle(i).volatility_per_slot().ok().map(|v| v.to_f64()))
+        .filter_map(|i| {
+            world
+                .oracle(i)
+                .volatility_per_slot()
+                .ok()
+                .map(|v| v.to_f64())
+        })
         .fold(0.0, f64::max);
     agent.forecast = governance::forecast(agent.forecast, volatility, params.lambda);
     let dao: Dao = world.decode(&addresses.dao);
@@ -546,7 +574,8 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
         let Some(proposal) = world.try_decode::<Proposal>(&address) else {
             continue;
         };
-        if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version {
+        if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version
+        {
             continue;
         }
         if slot > proposal.voting_ends_slot {
@@ -567,7 +596,11 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
         let ProposalKind::Rules { rules: proposed } = &proposal.kind else {
             continue;
         };
-        if world.env.account(&addresses.vote_record(&address, &position)).is_some() {
+        if world
+            .env
+            .account(&addresses.vote_record(&address, &position))
+            .is_some()
+        {
             continue;
         }
         let choice = match governance::vote_on_breaker(
@@ -581,7 +614,11 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
             governance::Vote::No => VoteChoice::No,
             governance::Vote::Abstain => VoteChoice::Abstain,
         };
-        send(world, agent, &[rwa_harness::dao::vote_ix(&addresses, &me, index, choice)]);
+        send(
+            world,
+            agent,
+            &[rwa_harness::dao::vote_ix(&addresses, &me, index, choice)],
+        );
     }
     if open {
         return;
@@ -611,7 +648,16 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
     );
     if send(world, agent, &[propose]) {
         world.proposals += 1;
-        send(world, agent, &[rwa_harness::dao::vote_ix(&addresses, &me, index, VoteChoice::Yes)]);
+        send(
+            world,
+            agent,
+            &[rwa_harness::dao::vote_ix(
+                &addresses,
+                &me,
+                index,
+                VoteChoice::Yes,
+            )],
+        );
     }
 }
 
@@ -622,14 +668,21 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
 /// so these periodic updates are what the research's "daily updates" claim is about.
 fn borrow(world: &mut World, agent: &mut Agent, tuning: &Tuning, step: u64) {
     let l = &tuning.lending;
-    if step < l.warmup_steps || (step - l.warmup_steps) % l.relever_every_steps.max(1) != 0 {
+    if step < l.warmup_steps
+        || !(step - l.warmup_steps).is_multiple_of(l.relever_every_steps.max(1))
+    {
         return;
     }
     let Some(lending) = world.lending else {
         return;
     };
     let me = agent.keypair.pubkey();
-    let Some(obligation_address) = world.borrowers.iter().find(|(o, _)| *o == me).map(|(_, a)| *a) else {
+    let Some(obligation_address) = world
+        .borrowers
+        .iter()
+        .find(|(o, _)| *o == me)
+        .map(|(_, a)| *a)
+    else {
         return;
     };
     let markets = vec![world.markets[agent.market].addresses];
@@ -653,7 +706,8 @@ fn borrow(world: &mut World, agent: &mut Agent, tuning: &Tuning, step: u64) {
         let cash = world.balance(&agent.quote_account);
         let repay = (obligation.debt - target).min(cash);
         if repay > 0 {
-            let ix = rwa_harness::lending::repay_ix(&lending, &me, &me, &agent.quote_account, repay);
+            let ix =
+                rwa_harness::lending::repay_ix(&lending, &me, &me, &agent.quote_account, repay);
             send(world, agent, &[ix]);
         }
     }
@@ -670,13 +724,20 @@ pub fn wealth(world: &World, agent: &Agent, spots: &[f64]) -> f64 {
     }
     if let Some(maker) = agent.maker {
         if let Some(state) = world.try_decode::<rwa_market::state::Maker>(&maker.maker) {
-            value += state.quote_inventory as f64 + state.rwa_inventory as f64 * spots[agent.market];
+            value +=
+                state.quote_inventory as f64 + state.rwa_inventory as f64 * spots[agent.market];
         }
     }
     if agent.kind == Kind::Borrower {
         let me = agent.keypair.pubkey();
-        let obligation = world.borrowers.iter().find(|(owner, _)| *owner == me).map(|(_, o)| o);
-        if let Some(o) = obligation.and_then(|o| world.try_decode::<rwa_lending::state::Obligation>(o)) {
+        let obligation = world
+            .borrowers
+            .iter()
+            .find(|(owner, _)| *owner == me)
+            .map(|(_, o)| o);
+        if let Some(o) =
+            obligation.and_then(|o| world.try_decode::<rwa_lending::state::Obligation>(o))
+        {
             for entry in o.active() {
                 if let Some(i) = world.market_of_collateral(&entry.config) {
                     value += entry.amount as f64 * spots[i];

@@ -97,9 +97,19 @@ fn paired(
     Ok(pairs)
 }
 
-fn report(experiment: &str, scenario: &Scenario, treated: &str, control: &str, pairs: Vec<Pair>, notes: Vec<String>) -> ExperimentReport {
+fn report(
+    experiment: &str,
+    scenario: &Scenario,
+    treated: &str,
+    control: &str,
+    pairs: Vec<Pair>,
+    notes: Vec<String>,
+) -> ExperimentReport {
     let collect = |f: &dyn Fn(&crate::metrics::RunSummary) -> f64| -> (Vec<f64>, Vec<f64>) {
-        (pairs.iter().map(|p| f(&p.treated)).collect(), pairs.iter().map(|p| f(&p.control)).collect())
+        (
+            pairs.iter().map(|p| f(&p.treated)).collect(),
+            pairs.iter().map(|p| f(&p.control)).collect(),
+        )
     };
     let (t, c) = collect(&|s| s.mean_price_volatility);
     let price_volatility = ratio_estimate(&t, &c);
@@ -119,36 +129,83 @@ fn report(experiment: &str, scenario: &Scenario, treated: &str, control: &str, p
 
 /// Coordination: the same market with the governors voting on circuit breakers (treated) and
 /// with the governors idle (control); every other agent, the seed and the NAV paths identical.
-pub fn coordination(scenario: &Scenario, seeds: &[u64], options: RunOptions) -> Result<ExperimentReport, SimError> {
+pub fn coordination(
+    scenario: &Scenario,
+    seeds: &[u64],
+    options: RunOptions,
+) -> Result<ExperimentReport, SimError> {
     if !scenario.dao.enabled {
-        return Err(SimError::Scenario(format!("{}: the coordination experiment needs dao.enabled", scenario.name)));
+        return Err(SimError::Scenario(format!(
+            "{}: the coordination experiment needs dao.enabled",
+            scenario.name
+        )));
     }
     let pairs = paired(scenario, seeds, options.progress, |s| {
-        Ok((run(s, RunOptions { dao: true, ..options })?, run(s, RunOptions { dao: false, ..options })?))
+        Ok((
+            run(
+                s,
+                RunOptions {
+                    dao: true,
+                    ..options
+                },
+            )?,
+            run(
+                s,
+                RunOptions {
+                    dao: false,
+                    ..options
+                },
+            )?,
+        ))
     })?;
     let notes = vec![format!(
         "claim tested: coordination cuts volatility ~30% (ratio ~0.70); rule changes per treated run: {:?}",
         pairs.iter().map(|p| p.treated.rule_changes).collect::<Vec<_>>()
     )];
-    Ok(report("coordination", scenario, "governors vote on breakers", "governors idle", pairs, notes))
+    Ok(report(
+        "coordination",
+        scenario,
+        "governors vote on breakers",
+        "governors idle",
+        pairs,
+        notes,
+    ))
 }
 
 /// Lending through a 30% drop: volatility-driven collateral ratios (the scenario's gamma,
 /// treated) against a fixed CRmin (gamma = 0, control).
-pub fn lending(scenario: &Scenario, seeds: &[u64], options: RunOptions) -> Result<ExperimentReport, SimError> {
+pub fn lending(
+    scenario: &Scenario,
+    seeds: &[u64],
+    options: RunOptions,
+) -> Result<ExperimentReport, SimError> {
     if !scenario.lending.enabled || !(scenario.lending.gamma > 0.0) {
-        return Err(SimError::Scenario(format!("{}: the lending experiment needs lending.enabled and lending.gamma > 0", scenario.name)));
+        return Err(SimError::Scenario(format!(
+            "{}: the lending experiment needs lending.enabled and lending.gamma > 0",
+            scenario.name
+        )));
     }
     let pairs = paired(scenario, seeds, options.progress, |s| {
         let mut fixed = s.clone();
         fixed.lending.gamma = 0.0;
         Ok((run(s, options)?, run(&fixed, options)?))
     })?;
-    let mut notes = vec!["claim tested: volatility-driven lending keeps CR > 100% through a 30% drop".to_string()];
+    let mut notes = vec![
+        "claim tested: volatility-driven lending keeps CR > 100% through a 30% drop".to_string(),
+    ];
     for (arm, pick) in [("treated (gamma)", 0), ("control (gamma 0)", 1)] {
-        let runs: Vec<&crate::metrics::RunSummary> = pairs.iter().map(|p| if pick == 0 { &p.treated } else { &p.control }).collect();
-        let min_cr = runs.iter().filter_map(|r| r.min_cr).fold(f64::MAX, f64::min);
-        let min_cr_nav = runs.iter().filter_map(|r| r.min_cr_nav).fold(f64::MAX, f64::min);
+        let runs: Vec<&crate::metrics::RunSummary> = pairs
+            .iter()
+            .map(|p| if pick == 0 { &p.treated } else { &p.control })
+            .collect();
+        let min_cr = runs
+            .iter()
+            .filter_map(|r| r.min_cr)
+            .fold(f64::MAX, f64::min);
+        let min_cr_nav = runs
+            .iter()
+            .filter_map(|r| r.min_cr_nav)
+            .fold(f64::MAX, f64::min);
         notes.push(format!(
             "{arm}: min CR {:.1}% at the market price ({:.1}% at NAV), runs with a borrower under 100% {}/{} ({}/{} at NAV), liquidations {}, bad debt {:.2}",
             min_cr * 100.0,
@@ -161,14 +218,28 @@ pub fn lending(scenario: &Scenario, seeds: &[u64], options: RunOptions) -> Resul
             runs.iter().map(|r| r.bad_debt).sum::<f64>()
         ));
     }
-    Ok(report("lending", scenario, "CR = CRmin + gamma sigma", "CR = CRmin", pairs, notes))
+    Ok(report(
+        "lending",
+        scenario,
+        "CR = CRmin + gamma sigma",
+        "CR = CRmin",
+        pairs,
+        notes,
+    ))
 }
 
 /// Risk parity: runs with the risk-parity investors and reports how equal their realised risk
 /// contributions end up (paired against the same run without them, for the market impact).
-pub fn risk_parity(scenario: &Scenario, seeds: &[u64], options: RunOptions) -> Result<ExperimentReport, SimError> {
+pub fn risk_parity(
+    scenario: &Scenario,
+    seeds: &[u64],
+    options: RunOptions,
+) -> Result<ExperimentReport, SimError> {
     if scenario.agents.risk_parity == 0 {
-        return Err(SimError::Scenario(format!("{}: the risk-parity experiment needs agents.risk_parity > 0", scenario.name)));
+        return Err(SimError::Scenario(format!(
+            "{}: the risk-parity experiment needs agents.risk_parity > 0",
+            scenario.name
+        )));
     }
     let mut books = Vec::new();
     let pairs = paired(scenario, seeds, options.progress, |s| {
@@ -179,21 +250,44 @@ pub fn risk_parity(scenario: &Scenario, seeds: &[u64], options: RunOptions) -> R
         Ok((treated, run(&without, options)?))
     })?;
     let per_seed = |f: &dyn Fn(&crate::metrics::RiskParitySummary) -> String| -> String {
-        books.iter().map(|b| b.as_ref().map(f).unwrap_or_else(|| "-".into())).collect::<Vec<_>>().join(" ")
+        books
+            .iter()
+            .map(|b| b.as_ref().map(f).unwrap_or_else(|| "-".into()))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let notes = vec![
         "claims tested: risk contributions within 5% of each other; Sharpe > 1.5".to_string(),
-        format!("RC spread (max-min)/mean, investors' own model, per seed: {}", per_seed(&|b| format!("{:.0}%", b.spread_ex_ante * 100.0))),
-        format!("RC spread, realised covariance, per seed:             {}", per_seed(&|b| format!("{:.0}%", b.spread_realised * 100.0))),
-        format!("largest |weight - ERC target| per seed:               {}", per_seed(&|b| format!("{:.3}", b.target_gap))),
-        format!("book Sharpe per step (x sqrt(252) if a step were a day) per seed: {}", per_seed(&|b| format!("{:.3}", b.sharpe_per_step))),
+        format!(
+            "RC spread (max-min)/mean, investors' own model, per seed: {}",
+            per_seed(&|b| format!("{:.0}%", b.spread_ex_ante * 100.0))
+        ),
+        format!(
+            "RC spread, realised covariance, per seed:             {}",
+            per_seed(&|b| format!("{:.0}%", b.spread_realised * 100.0))
+        ),
+        format!(
+            "largest |weight - ERC target| per seed:               {}",
+            per_seed(&|b| format!("{:.3}", b.target_gap))
+        ),
+        format!(
+            "book Sharpe per step (x sqrt(252) if a step were a day) per seed: {}",
+            per_seed(&|b| format!("{:.3}", b.sharpe_per_step))
+        ),
     ];
-    Ok(report("risk-parity", scenario, "with risk-parity investors", "without", pairs, notes))
+    Ok(report(
+        "risk-parity",
+        scenario,
+        "with risk-parity investors",
+        "without",
+        pairs,
+        notes,
+    ))
 }
 
 /// Per seed, sigma_system of the treated run (blue) next to the control run (orange).
 pub fn chart(r: &ExperimentReport) -> String {
-    use crate::report::{frame, H, PAD, PALETTE, W};
+    use crate::report::{frame, paired_bars};
     let hi = r
         .pairs
         .iter()
@@ -210,39 +304,57 @@ pub fn chart(r: &ExperimentReport) -> String {
         hi,
         "seed",
     );
-    let slot = (W - 2.0 * PAD) / r.pairs.len().max(1) as f64;
-    for (k, p) in r.pairs.iter().enumerate() {
-        for (j, (v, colour)) in [(p.treated.sigma_system, PALETTE[0]), (p.control.sigma_system, PALETTE[1])].iter().enumerate() {
-            let height = (H - 2.0 * PAD) * v / hi;
-            let _ = writeln!(
-                svg,
-                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{height:.1}" fill="{colour}"/>"#,
-                PAD + slot * k as f64 + slot * (0.1 + 0.4 * j as f64),
-                H - PAD - height,
-                slot * 0.38
-            );
-        }
-        let _ = writeln!(svg, r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#, PAD + slot * (k as f64 + 0.5), H - PAD + 14.0, p.seed);
-    }
+    let groups: Vec<(String, [f64; 2])> = r
+        .pairs
+        .iter()
+        .map(|p| {
+            (
+                p.seed.to_string(),
+                [p.treated.sigma_system, p.control.sigma_system],
+            )
+        })
+        .collect();
+    svg.push_str(&paired_bars(&groups, hi));
     svg.push_str("</svg>\n");
     svg
 }
 
 pub fn table(r: &ExperimentReport) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "experiment {} on {}: {} vs {}", r.experiment, r.scenario, r.treated, r.control);
-    let _ = writeln!(t, "{:>6} {:>14} {:>14} {:>14} {:>14} {:>8}", "seed", "vol treated", "vol control", "sigma treated", "sigma control", "rules");
+    let _ = writeln!(
+        t,
+        "experiment {} on {}: {} vs {}",
+        r.experiment, r.scenario, r.treated, r.control
+    );
+    let _ = writeln!(
+        t,
+        "{:>6} {:>14} {:>14} {:>14} {:>14} {:>8}",
+        "seed", "vol treated", "vol control", "sigma treated", "sigma control", "rules"
+    );
     for p in &r.pairs {
         let _ = writeln!(
             t,
             "{:>6} {:>14.6} {:>14.6} {:>14.6} {:>14.6} {:>8}",
-            p.seed, p.treated.mean_price_volatility, p.control.mean_price_volatility, p.treated.sigma_system, p.control.sigma_system, p.treated.rule_changes
+            p.seed,
+            p.treated.mean_price_volatility,
+            p.control.mean_price_volatility,
+            p.treated.sigma_system,
+            p.control.sigma_system,
+            p.treated.rule_changes
         );
     }
     let e = r.price_volatility;
-    let _ = writeln!(t, "price volatility ratio {:.3} (95% CI {:.3}-{:.3}, {} pairs)", e.ratio, e.low, e.high, e.pairs);
+    let _ = writeln!(
+        t,
+        "price volatility ratio {:.3} (95% CI {:.3}-{:.3}, {} pairs)",
+        e.ratio, e.low, e.high, e.pairs
+    );
     let e = r.sigma_system;
-    let _ = writeln!(t, "sigma_system ratio     {:.3} (95% CI {:.3}-{:.3}, {} pairs)", e.ratio, e.low, e.high, e.pairs);
+    let _ = writeln!(
+        t,
+        "sigma_system ratio     {:.3} (95% CI {:.3}-{:.3}, {} pairs)",
+        e.ratio, e.low, e.high, e.pairs
+    );
     for note in &r.notes {
         if !note.trim().is_empty() {
             let _ = writeln!(t, "{note}");

@@ -81,14 +81,20 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let started = Instant::now();
     let mut scenario = scenario.clone();
     if !options.dao {
-        scenario.shocks.retain(|s| !matches!(s, Shock::RuleChange { .. }));
+        scenario
+            .shocks
+            .retain(|s| !matches!(s, Shock::RuleChange { .. }));
     }
     let nav = NavPaths::generate(&scenario);
     let (mut world, mut population) = setup::build(&scenario)?;
     if !options.dao {
         // The uncoordinated arm: same population and stake, but the governors never act, so the
         // rules stay off (all zero) for the whole run.
-        for agent in population.agents.iter_mut().filter(|a| a.kind == agents::Kind::Governance) {
+        for agent in population
+            .agents
+            .iter_mut()
+            .filter(|a| a.kind == agents::Kind::Governance)
+        {
             agent.status = Status::Stopped;
         }
     }

@@ -56,7 +56,13 @@ pub struct AgentRecord {
 /// Spot price of every market.
 pub fn spots(world: &World) -> Vec<f64> {
     (0..world.markets.len())
-        .map(|i| world.market(i).spot_price().map(|p| p.to_f64()).unwrap_or(0.0))
+        .map(|i| {
+            world
+                .market(i)
+                .spot_price()
+                .map(|p| p.to_f64())
+                .unwrap_or(0.0)
+        })
         .collect()
 }
 
@@ -69,13 +75,21 @@ pub fn gini(values: &[f64]) -> f64 {
         return 0.0;
     }
     v.sort_by(f64::total_cmp);
-    let weighted: f64 = v.iter().enumerate().map(|(i, x)| (2.0 * (i as f64 + 1.0) - n as f64 - 1.0) * x).sum();
+    let weighted: f64 = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (2.0 * (i as f64 + 1.0) - n as f64 - 1.0) * x)
+        .sum();
     weighted / (n as f64 * total)
 }
 
 /// Standard deviation of the log returns of a price series.
 pub fn log_return_volatility(prices: &[f64]) -> f64 {
-    let r: Vec<f64> = prices.windows(2).filter(|w| w[0] > 0.0 && w[1] > 0.0).map(|w| (w[1] / w[0]).ln()).collect();
+    let r: Vec<f64> = prices
+        .windows(2)
+        .filter(|w| w[0] > 0.0 && w[1] > 0.0)
+        .map(|w| (w[1] / w[0]).ln())
+        .collect();
     if r.len() < 2 {
         return 0.0;
     }
@@ -87,15 +101,33 @@ pub fn log_return_volatility(prices: &[f64]) -> f64 {
 pub fn return_covariance(series: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let returns: Vec<Vec<f64>> = series
         .iter()
-        .map(|p| p.windows(2).map(|w| if w[0] > 0.0 && w[1] > 0.0 { (w[1] / w[0]).ln() } else { 0.0 }).collect())
+        .map(|p| {
+            p.windows(2)
+                .map(|w| {
+                    if w[0] > 0.0 && w[1] > 0.0 {
+                        (w[1] / w[0]).ln()
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
         .collect();
     let n = returns.first().map(|r| r.len()).unwrap_or(0);
-    let means: Vec<f64> = returns.iter().map(|r| r.iter().sum::<f64>() / n.max(1) as f64).collect();
+    let means: Vec<f64> = returns
+        .iter()
+        .map(|r| r.iter().sum::<f64>() / n.max(1) as f64)
+        .collect();
     let denominator = n.saturating_sub(1).max(1) as f64;
     (0..returns.len())
         .map(|i| {
             (0..returns.len())
-                .map(|j| (0..n).map(|t| (returns[i][t] - means[i]) * (returns[j][t] - means[j])).sum::<f64>() / denominator)
+                .map(|j| {
+                    (0..n)
+                        .map(|t| (returns[i][t] - means[i]) * (returns[j][t] - means[j]))
+                        .sum::<f64>()
+                        / denominator
+                })
                 .collect()
         })
         .collect()
@@ -111,13 +143,25 @@ impl Recorder {
     pub fn new(world: &World, population: &Population) -> Recorder {
         let s = spots(world);
         Recorder {
-            start_wealth: population.agents.iter().map(|a| wealth(world, a, &s)).collect(),
-            last_halted_until: (0..world.markets.len()).map(|i| world.market(i).halted_until_slot).collect(),
+            start_wealth: population
+                .agents
+                .iter()
+                .map(|a| wealth(world, a, &s))
+                .collect(),
+            last_halted_until: (0..world.markets.len())
+                .map(|i| world.market(i).halted_until_slot)
+                .collect(),
             trips: 0,
         }
     }
 
-    pub fn record(&mut self, world: &World, population: &Population, step: u64, nav: &[f64]) -> StepRecord {
+    pub fn record(
+        &mut self,
+        world: &World,
+        population: &Population,
+        step: u64,
+        nav: &[f64],
+    ) -> StepRecord {
         let slot = world.slot();
         let spot = spots(world);
         let mut halted = 0;
@@ -131,14 +175,26 @@ impl Recorder {
             if market.halted_until_slot > slot {
                 halted += 1;
             }
-            twap.push(world.oracle(i).twap(slot).ok().flatten().map(|p| p.to_f64()).unwrap_or(spot[i]));
+            twap.push(
+                world
+                    .oracle(i)
+                    .twap(slot)
+                    .ok()
+                    .flatten()
+                    .map(|p| p.to_f64())
+                    .unwrap_or(spot[i]),
+            );
         }
         let (mut utilisation, mut debt, mut bad_debt) = (0.0, 0.0, 0.0);
         let (mut min_cr, mut min_cr_nav) = (None::<f64>, None::<f64>);
         if let Some(lending) = &world.lending {
             let state: rwa_lending::state::LendingMarket = world.decode(&lending.lending_market);
             let supplied = state.available as f64 + state.total_debt as f64;
-            utilisation = if supplied > 0.0 { state.total_debt as f64 / supplied } else { 0.0 };
+            utilisation = if supplied > 0.0 {
+                state.total_debt as f64 / supplied
+            } else {
+                0.0
+            };
             debt = state.total_debt as f64 / UNIT;
             bad_debt = state.bad_debt as f64 / UNIT;
             for (_, obligation) in &world.borrowers {
@@ -162,7 +218,11 @@ impl Recorder {
                 }
             }
         }
-        let wealth: Vec<f64> = population.agents.iter().map(|a| wealth(world, a, &spot)).collect();
+        let wealth: Vec<f64> = population
+            .agents
+            .iter()
+            .map(|a| wealth(world, a, &spot))
+            .collect();
         StepRecord {
             step,
             slot,
@@ -184,7 +244,15 @@ impl Recorder {
             gini: gini(&wealth),
             wealth_by_kind: Kind::ALL
                 .iter()
-                .map(|k| population.agents.iter().zip(&wealth).filter(|(a, _)| a.kind == *k).map(|(_, w)| w).sum())
+                .map(|k| {
+                    population
+                        .agents
+                        .iter()
+                        .zip(&wealth)
+                        .filter(|(a, _)| a.kind == *k)
+                        .map(|(_, w)| w)
+                        .sum()
+                })
                 .collect(),
         }
     }
@@ -288,13 +356,19 @@ pub fn summarise(
 ) -> RunSummary {
     let m = world.markets.len();
     let series = |f: &dyn Fn(&StepRecord) -> &Vec<f64>| -> Vec<Vec<f64>> {
-        (0..m).map(|i| steps.iter().map(|r| f(r)[i]).collect()).collect()
+        (0..m)
+            .map(|i| steps.iter().map(|r| f(r)[i]).collect())
+            .collect()
     };
     let prices = series(&|r| &r.spot);
     let navs = series(&|r| &r.nav);
     let per_asset: Vec<AssetSummary> = (0..m)
         .map(|i| {
-            let gaps: Vec<f64> = prices[i].iter().zip(&navs[i]).map(|(p, n)| (p / n).ln().abs()).collect();
+            let gaps: Vec<f64> = prices[i]
+                .iter()
+                .zip(&navs[i])
+                .map(|(p, n)| (p / n).ln().abs())
+                .collect();
             AssetSummary {
                 asset: i,
                 price_volatility: log_return_volatility(&prices[i]),
@@ -306,10 +380,21 @@ pub fn summarise(
         })
         .collect();
     let capitalisation: Vec<f64> = prices.iter().map(|p| p[0]).collect();
-    let sigma = |series: &[Vec<f64>]| rwa_agent_core::strategies::governance::sigma_system(&return_covariance(series), &capitalisation);
+    let sigma = |series: &[Vec<f64>]| {
+        rwa_agent_core::strategies::governance::sigma_system(
+            &return_covariance(series),
+            &capitalisation,
+        )
+    };
     let mut pnl_by_kind: BTreeMap<&'static str, KindSummary> = BTreeMap::new();
     for a in agents {
-        let entry = pnl_by_kind.entry(a.kind).or_insert(KindSummary { agents: 0, total_pnl: 0.0, mean_pnl: 0.0, landed: 0, refused: 0 });
+        let entry = pnl_by_kind.entry(a.kind).or_insert(KindSummary {
+            agents: 0,
+            total_pnl: 0.0,
+            mean_pnl: 0.0,
+            landed: 0,
+            refused: 0,
+        });
         entry.agents += 1;
         entry.total_pnl += a.pnl;
         entry.landed += a.landed;
@@ -345,9 +430,15 @@ pub fn summarise(
         liquidations: last.liquidations,
         bad_debt: last.bad_debt,
         min_cr: steps.iter().filter_map(|r| r.min_cr).reduce(f64::min),
-        underwater_steps: steps.iter().filter(|r| r.min_cr.is_some_and(|c| c < 1.0)).count() as u64,
+        underwater_steps: steps
+            .iter()
+            .filter(|r| r.min_cr.is_some_and(|c| c < 1.0))
+            .count() as u64,
         min_cr_nav: steps.iter().filter_map(|r| r.min_cr_nav).reduce(f64::min),
-        underwater_steps_nav: steps.iter().filter(|r| r.min_cr_nav.is_some_and(|c| c < 1.0)).count() as u64,
+        underwater_steps_nav: steps
+            .iter()
+            .filter(|r| r.min_cr_nav.is_some_and(|c| c < 1.0))
+            .count() as u64,
         landed,
         refused,
         refusals: world.refusals.clone(),
@@ -379,11 +470,21 @@ pub struct RiskParitySummary {
 
 fn contribution_shares(cov: &[Vec<f64>], weights: &[f64]) -> (Vec<f64>, f64) {
     let (contributions, sigma) = rwa_agent_core::erc::risk_contributions(cov, weights);
-    let shares: Vec<f64> = contributions.iter().map(|c| if sigma > 0.0 { c / sigma } else { 0.0 }).collect();
-    let held: Vec<f64> = shares.iter().zip(weights).filter(|(_, w)| **w > 1e-6).map(|(s, _)| *s).collect();
+    let shares: Vec<f64> = contributions
+        .iter()
+        .map(|c| if sigma > 0.0 { c / sigma } else { 0.0 })
+        .collect();
+    let held: Vec<f64> = shares
+        .iter()
+        .zip(weights)
+        .filter(|(_, w)| **w > 1e-6)
+        .map(|(s, _)| *s)
+        .collect();
     let mean = held.iter().sum::<f64>() / held.len().max(1) as f64;
     let spread = if mean > 0.0 {
-        (held.iter().cloned().fold(f64::MIN, f64::max) - held.iter().cloned().fold(f64::MAX, f64::min)) / mean
+        (held.iter().cloned().fold(f64::MIN, f64::max)
+            - held.iter().cloned().fold(f64::MAX, f64::min))
+            / mean
     } else {
         f64::NAN
     };
@@ -391,36 +492,73 @@ fn contribution_shares(cov: &[Vec<f64>], weights: &[f64]) -> (Vec<f64>, f64) {
 }
 
 /// How close the risk-parity investors' book is to equal risk contributions at the end.
-pub fn risk_parity_summary(world: &World, population: &Population, steps: &[StepRecord]) -> Option<RiskParitySummary> {
-    let investors: Vec<&crate::agents::Agent> = population.agents.iter().filter(|a| a.kind == Kind::RiskParity).collect();
+pub fn risk_parity_summary(
+    world: &World,
+    population: &Population,
+    steps: &[StepRecord],
+) -> Option<RiskParitySummary> {
+    let investors: Vec<&crate::agents::Agent> = population
+        .agents
+        .iter()
+        .filter(|a| a.kind == Kind::RiskParity)
+        .collect();
     if investors.is_empty() {
         return None;
     }
     let m = world.markets.len();
     let spot = spots(world);
     let values: Vec<f64> = (0..m)
-        .map(|i| investors.iter().filter_map(|a| a.rwa_accounts[i]).map(|acc| world.balance(&acc) as f64 * spot[i]).sum())
+        .map(|i| {
+            investors
+                .iter()
+                .filter_map(|a| a.rwa_accounts[i])
+                .map(|acc| world.balance(&acc) as f64 * spot[i])
+                .sum()
+        })
         .collect();
     let total: f64 = values.iter().sum();
     if !(total > 0.0) {
         return None;
     }
     let weights: Vec<f64> = values.iter().map(|v| v / total).collect();
-    let held: Vec<&Vec<f64>> = investors.iter().filter_map(|a| a.held_targets.as_ref()).collect();
+    let held: Vec<&Vec<f64>> = investors
+        .iter()
+        .filter_map(|a| a.schedule.held_targets.as_ref())
+        .collect();
     let targets: Vec<f64> = (0..m)
         .map(|i| held.iter().map(|t| t[i]).sum::<f64>() / held.len().max(1) as f64)
         .collect();
-    let target_gap = weights.iter().zip(&targets).map(|(w, t)| (w - t).abs()).fold(0.0, f64::max);
+    let target_gap = weights
+        .iter()
+        .zip(&targets)
+        .map(|(w, t)| (w - t).abs())
+        .fold(0.0, f64::max);
     let window = &steps[steps.len().saturating_sub(201)..];
-    let series: Vec<Vec<f64>> = (0..m).map(|i| window.iter().map(|r| r.spot[i]).collect()).collect();
-    let (model, _) = rwa_agent_core::covariance::ledoit_wolf(&rwa_agent_core::covariance::log_returns(&series));
+    let series: Vec<Vec<f64>> = (0..m)
+        .map(|i| window.iter().map(|r| r.spot[i]).collect())
+        .collect();
+    let (model, _) =
+        rwa_agent_core::covariance::ledoit_wolf(&rwa_agent_core::covariance::log_returns(&series));
     let (contributions_ex_ante, spread_ex_ante) = contribution_shares(&model, &weights);
-    let (contributions_realised, spread_realised) = contribution_shares(&return_covariance(&series), &weights);
-    let k = Kind::ALL.iter().position(|k| *k == Kind::RiskParity).expect("kind listed");
+    let (contributions_realised, spread_realised) =
+        contribution_shares(&return_covariance(&series), &weights);
+    let k = Kind::ALL
+        .iter()
+        .position(|k| *k == Kind::RiskParity)
+        .expect("kind listed");
     let book: Vec<f64> = steps.iter().map(|r| r.wealth_by_kind[k]).collect();
-    let returns: Vec<f64> = book.windows(2).filter(|w| w[0] > 0.0).map(|w| w[1] / w[0] - 1.0).collect();
+    let returns: Vec<f64> = book
+        .windows(2)
+        .filter(|w| w[0] > 0.0)
+        .map(|w| w[1] / w[0] - 1.0)
+        .collect();
     let mean_return = returns.iter().sum::<f64>() / returns.len().max(1) as f64;
-    let sd = (returns.iter().map(|r| (r - mean_return).powi(2)).sum::<f64>() / returns.len().saturating_sub(1).max(1) as f64).sqrt();
+    let sd = (returns
+        .iter()
+        .map(|r| (r - mean_return).powi(2))
+        .sum::<f64>()
+        / returns.len().saturating_sub(1).max(1) as f64)
+        .sqrt();
     Some(RiskParitySummary {
         weights,
         targets,
@@ -446,7 +584,9 @@ mod tests {
 
     #[test]
     fn volatility_of_a_known_series() {
-        let prices: Vec<f64> = (0..101).map(|i| if i % 2 == 0 { 1.0 } else { 1.1 }).collect();
+        let prices: Vec<f64> = (0..101)
+            .map(|i| if i % 2 == 0 { 1.0 } else { 1.1 })
+            .collect();
         let r = 1.1f64.ln();
         // returns alternate +r, -r: sample sd = r * sqrt(n / (n - 1))
         let expected = r * (100.0f64 / 99.0).sqrt();

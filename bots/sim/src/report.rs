@@ -12,7 +12,8 @@ fn write(path: &Path, text: &str) -> Result<(), SimError> {
 
 /// Writes steps.csv, agents.csv, summary.json and the plots into `dir` (created if missing).
 pub fn write_run(dir: &Path, out: &RunOutput) -> Result<(), SimError> {
-    std::fs::create_dir_all(dir).map_err(|e| SimError::Output(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| SimError::Output(format!("{}: {e}", dir.display())))?;
     let m = out.summary.assets;
     let mut csv = String::from("step,slot");
     for i in 0..m {
@@ -43,16 +44,26 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<(), SimError> {
         );
     }
     write(&dir.join("steps.csv"), &csv)?;
-    let mut agents = String::from("id,kind,market,status,start_wealth,end_wealth,pnl,landed,refused\n");
+    let mut agents =
+        String::from("id,kind,market,status,start_wealth,end_wealth,pnl,landed,refused\n");
     for a in &out.agents {
         let _ = writeln!(
             agents,
             "{},{},{},{},{:.2},{:.2},{:.2},{},{}",
-            a.id, a.kind, a.market, a.status, a.start_wealth, a.end_wealth, a.pnl, a.landed, a.refused
+            a.id,
+            a.kind,
+            a.market,
+            a.status,
+            a.start_wealth,
+            a.end_wealth,
+            a.pnl,
+            a.landed,
+            a.refused
         );
     }
     write(&dir.join("agents.csv"), &agents)?;
-    let json = serde_json::to_string_pretty(&out.summary).map_err(|e| SimError::Output(e.to_string()))?;
+    let json =
+        serde_json::to_string_pretty(&out.summary).map_err(|e| SimError::Output(e.to_string()))?;
     write(&dir.join("summary.json"), &json)?;
     write(&dir.join("prices.svg"), &price_chart(out))?;
     write(&dir.join("volatility.svg"), &volatility_chart(out))?;
@@ -61,7 +72,8 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<(), SimError> {
 }
 
 pub(crate) const PALETTE: [&str; 9] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22",
 ];
 pub(crate) const W: f64 = 800.0;
 pub(crate) const H: f64 = 400.0;
@@ -81,12 +93,21 @@ fn tick(v: f64) -> String {
 
 /// The title, wrapped onto two lines when long.
 fn title_lines(title: &str) -> String {
-    let line = |y: f64, text: &str| format!(r#"<text x="{}" y="{y}" text-anchor="middle" font-size="14">{text}</text>"#, W / 2.0);
+    let line = |y: f64, text: &str| {
+        format!(
+            r#"<text x="{}" y="{y}" text-anchor="middle" font-size="14">{text}</text>"#,
+            W / 2.0
+        )
+    };
     if title.len() <= 90 {
         return line(20.0, title);
     }
     let cut = title[..90].rfind([' ', ';', ',']).unwrap_or(90);
-    format!("{}\n{}", line(18.0, &title[..cut]), line(36.0, title[cut..].trim_start_matches([' ', ';', ','])))
+    format!(
+        "{}\n{}",
+        line(18.0, &title[..cut]),
+        line(36.0, title[cut..].trim_start_matches([' ', ';', ',']))
+    )
 }
 
 pub(crate) fn frame(title: &str, y_min: f64, y_max: f64, x_label: &str) -> String {
@@ -109,12 +130,26 @@ pub(crate) fn frame(title: &str, y_min: f64, y_max: f64, x_label: &str) -> Strin
     for k in 0..=4 {
         let v = y_min + (y_max - y_min) * k as f64 / 4.0;
         let y = H - PAD - (H - 2.0 * PAD) * k as f64 / 4.0;
-        let _ = writeln!(svg, r##"<text x="{}" y="{:.1}" text-anchor="end">{}</text><line x1="{PAD}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/>"##, PAD - 4.0, y + 4.0, tick(v), W - PAD);
+        let _ = writeln!(
+            svg,
+            r##"<text x="{}" y="{:.1}" text-anchor="end">{}</text><line x1="{PAD}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/>"##,
+            PAD - 4.0,
+            y + 4.0,
+            tick(v),
+            W - PAD
+        );
     }
     svg
 }
 
-fn polyline(points: &[(f64, f64)], x_max: f64, y_min: f64, y_max: f64, colour: &str, dashed: bool) -> String {
+fn polyline(
+    points: &[(f64, f64)],
+    x_max: f64,
+    y_min: f64,
+    y_max: f64,
+    colour: &str,
+    dashed: bool,
+) -> String {
     let span = (y_max - y_min).max(1e-12);
     let coords: Vec<String> = points
         .iter()
@@ -129,7 +164,11 @@ fn polyline(points: &[(f64, f64)], x_max: f64, y_min: f64, y_max: f64, colour: &
     format!(
         r#"<polyline fill="none" stroke="{colour}" stroke-width="1.2"{} points="{}"/>
 "#,
-        if dashed { r#" stroke-dasharray="4 3""# } else { "" },
+        if dashed {
+            r#" stroke-dasharray="4 3""#
+        } else {
+            ""
+        },
         coords.join(" ")
     )
 }
@@ -137,13 +176,29 @@ fn polyline(points: &[(f64, f64)], x_max: f64, y_min: f64, y_max: f64, colour: &
 /// Market price (solid) and NAV (dashed) of up to 8 assets.
 pub fn price_chart(out: &RunOutput) -> String {
     let shown = out.summary.assets.min(PALETTE.len());
-    let values = out.steps.iter().flat_map(|r| r.spot[..shown].iter().chain(&r.nav[..shown]).copied());
+    let values = out
+        .steps
+        .iter()
+        .flat_map(|r| r.spot[..shown].iter().chain(&r.nav[..shown]).copied());
     let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let x_max = out.steps.len().saturating_sub(1) as f64;
-    let mut svg = frame(&format!("{}: price (solid) vs NAV (dashed)", out.summary.scenario), lo, hi, "step");
+    let mut svg = frame(
+        &format!("{}: price (solid) vs NAV (dashed)", out.summary.scenario),
+        lo,
+        hi,
+        "step",
+    );
     for i in 0..shown {
-        let spot: Vec<(f64, f64)> = out.steps.iter().map(|r| (r.step as f64, r.spot[i])).collect();
-        let nav: Vec<(f64, f64)> = out.steps.iter().map(|r| (r.step as f64, r.nav[i])).collect();
+        let spot: Vec<(f64, f64)> = out
+            .steps
+            .iter()
+            .map(|r| (r.step as f64, r.spot[i]))
+            .collect();
+        let nav: Vec<(f64, f64)> = out
+            .steps
+            .iter()
+            .map(|r| (r.step as f64, r.nav[i]))
+            .collect();
         svg.push_str(&polyline(&spot, x_max, lo, hi, PALETTE[i], false));
         svg.push_str(&polyline(&nav, x_max, lo, hi, PALETTE[i], true));
     }
@@ -154,23 +209,52 @@ pub fn price_chart(out: &RunOutput) -> String {
 /// Per-asset volatility of the price next to that of the NAV.
 pub fn volatility_chart(out: &RunOutput) -> String {
     let assets = &out.summary.per_asset;
-    let hi = assets.iter().map(|a| a.price_volatility.max(a.nav_volatility)).fold(0.0, f64::max).max(1e-9);
-    let mut svg = frame(&format!("{}: volatility per step, price (blue) vs NAV (orange)", out.summary.scenario), 0.0, hi, "asset");
-    let slot = (W - 2.0 * PAD) / assets.len().max(1) as f64;
-    for (k, a) in assets.iter().enumerate() {
-        for (j, (v, colour)) in [(a.price_volatility, PALETTE[0]), (a.nav_volatility, PALETTE[1])].iter().enumerate() {
-            let height = (H - 2.0 * PAD) * v / hi;
+    let hi = assets
+        .iter()
+        .map(|a| a.price_volatility.max(a.nav_volatility))
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let mut svg = frame(
+        &format!(
+            "{}: volatility per step, price (blue) vs NAV (orange)",
+            out.summary.scenario
+        ),
+        0.0,
+        hi,
+        "asset",
+    );
+    let groups: Vec<(String, [f64; 2])> = assets
+        .iter()
+        .map(|a| (a.asset.to_string(), [a.price_volatility, a.nav_volatility]))
+        .collect();
+    svg.push_str(&paired_bars(&groups, hi));
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Two bars per group (blue, orange) scaled to `hi`, with the group's label under them.
+pub(crate) fn paired_bars(groups: &[(String, [f64; 2])], hi: f64) -> String {
+    let mut svg = String::new();
+    let slot = (W - 2.0 * PAD) / groups.len().max(1) as f64;
+    for (k, (label, values)) in groups.iter().enumerate() {
+        for (j, v) in values.iter().enumerate() {
+            let height = (H - 2.0 * PAD) * v / hi.max(1e-12);
             let _ = writeln!(
                 svg,
-                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{height:.1}" fill="{colour}"/>"#,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{height:.1}" fill="{}"/>"#,
                 PAD + slot * k as f64 + slot * (0.1 + 0.4 * j as f64),
                 H - PAD - height,
-                slot * 0.38
+                slot * 0.38,
+                PALETTE[j]
             );
         }
-        let _ = writeln!(svg, r#"<text x="{:.1}" y="{}" text-anchor="middle">{k}</text>"#, PAD + slot * (k as f64 + 0.5), H - PAD + 14.0);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{label}</text>"#,
+            PAD + slot * (k as f64 + 0.5),
+            H - PAD + 14.0
+        );
     }
-    svg.push_str("</svg>\n");
     svg
 }
 
@@ -178,9 +262,21 @@ pub fn volatility_chart(out: &RunOutput) -> String {
 pub fn wealth_chart(out: &RunOutput) -> String {
     let mut agents: Vec<&crate::metrics::AgentRecord> = out.agents.iter().collect();
     agents.sort_by(|a, b| a.end_wealth.total_cmp(&b.end_wealth));
-    let hi = agents.iter().map(|a| a.end_wealth).fold(0.0, f64::max).max(1e-9);
+    let hi = agents
+        .iter()
+        .map(|a| a.end_wealth)
+        .fold(0.0, f64::max)
+        .max(1e-9);
     let lo = agents.iter().map(|a| a.end_wealth).fold(0.0, f64::min);
-    let mut svg = frame(&format!("{}: final wealth by agent (Gini {:.3})", out.summary.scenario, out.summary.gini_end), lo, hi, "agents, sorted");
+    let mut svg = frame(
+        &format!(
+            "{}: final wealth by agent (Gini {:.3})",
+            out.summary.scenario, out.summary.gini_end
+        ),
+        lo,
+        hi,
+        "agents, sorted",
+    );
     let kinds: Vec<&str> = crate::agents::Kind::ALL.iter().map(|k| k.name()).collect();
     let width = (W - 2.0 * PAD) / agents.len().max(1) as f64;
     let zero = H - PAD - (H - 2.0 * PAD) * (0.0 - lo) / (hi - lo).max(1e-12);
@@ -216,13 +312,38 @@ pub fn wealth_chart(out: &RunOutput) -> String {
 pub fn table(out: &RunOutput) -> String {
     let s = &out.summary;
     let mut t = String::new();
-    let _ = writeln!(t, "scenario {} seed {}: {} agents x {} assets x {} steps (dao {}, lending {})", s.scenario, s.seed, s.agents, s.assets, s.steps, s.dao, s.lending);
-    let _ = writeln!(t, "{:<6} {:>12} {:>12} {:>10} {:>10} {:>10}", "asset", "price vol", "NAV vol", "mean gap", "max gap", "end gap");
+    let _ = writeln!(
+        t,
+        "scenario {} seed {}: {} agents x {} assets x {} steps (dao {}, lending {})",
+        s.scenario, s.seed, s.agents, s.assets, s.steps, s.dao, s.lending
+    );
+    let _ = writeln!(
+        t,
+        "{:<6} {:>12} {:>12} {:>10} {:>10} {:>10}",
+        "asset", "price vol", "NAV vol", "mean gap", "max gap", "end gap"
+    );
     for a in &s.per_asset {
-        let _ = writeln!(t, "{:<6} {:>12.5} {:>12.5} {:>9.2}% {:>9.2}% {:>9.2}%", a.asset, a.price_volatility, a.nav_volatility, a.mean_gap * 100.0, a.max_gap * 100.0, a.final_gap * 100.0);
+        let _ = writeln!(
+            t,
+            "{:<6} {:>12.5} {:>12.5} {:>9.2}% {:>9.2}% {:>9.2}%",
+            a.asset,
+            a.price_volatility,
+            a.nav_volatility,
+            a.mean_gap * 100.0,
+            a.max_gap * 100.0,
+            a.final_gap * 100.0
+        );
     }
-    let _ = writeln!(t, "sigma_system {:.5} per step (NAV {:.5}); Gini {:.3} -> {:.3}", s.sigma_system, s.sigma_system_nav, s.gini_start, s.gini_end);
-    let _ = writeln!(t, "breaker trips {}, halted market-steps {}, proposals {}, rule changes {}", s.breaker_trips, s.halted_market_steps, s.proposals, s.rule_changes);
+    let _ = writeln!(
+        t,
+        "sigma_system {:.5} per step (NAV {:.5}); Gini {:.3} -> {:.3}",
+        s.sigma_system, s.sigma_system_nav, s.gini_start, s.gini_end
+    );
+    let _ = writeln!(
+        t,
+        "breaker trips {}, halted market-steps {}, proposals {}, rule changes {}",
+        s.breaker_trips, s.halted_market_steps, s.proposals, s.rule_changes
+    );
     if s.lending {
         let _ = writeln!(
             t,
@@ -237,12 +358,24 @@ pub fn table(out: &RunOutput) -> String {
             s.underwater_steps_nav
         );
     }
-    let _ = writeln!(t, "{:<14} {:>6} {:>14} {:>12} {:>8} {:>8}", "agent type", "count", "total PnL", "mean PnL", "landed", "refused");
+    let _ = writeln!(
+        t,
+        "{:<14} {:>6} {:>14} {:>12} {:>8} {:>8}",
+        "agent type", "count", "total PnL", "mean PnL", "landed", "refused"
+    );
     for (kind, k) in &s.pnl_by_kind {
-        let _ = writeln!(t, "{:<14} {:>6} {:>14.2} {:>12.2} {:>8} {:>8}", kind, k.agents, k.total_pnl, k.mean_pnl, k.landed, k.refused);
+        let _ = writeln!(
+            t,
+            "{:<14} {:>6} {:>14.2} {:>12.2} {:>8} {:>8}",
+            kind, k.agents, k.total_pnl, k.mean_pnl, k.landed, k.refused
+        );
     }
     if !s.refusals.is_empty() {
-        let reasons: Vec<String> = s.refusals.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+        let reasons: Vec<String> = s
+            .refusals
+            .iter()
+            .map(|(k, v)| format!("{k} x{v}"))
+            .collect();
         let _ = writeln!(t, "refused: {}", reasons.join(", "));
     }
     let _ = writeln!(

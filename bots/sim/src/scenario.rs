@@ -310,7 +310,11 @@ pub enum Shock {
     },
     /// From `step` to `until`, a share of the noise/momentum/value traders follow one common
     /// signal (the average market's recent return) instead of their own.
-    Herding { step: u64, until: u64, fraction: f64 },
+    Herding {
+        step: u64,
+        until: u64,
+        fraction: f64,
+    },
 }
 
 fn default_mode() -> String {
@@ -334,13 +338,25 @@ impl Shock {
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("baseline", include_str!("../scenarios/baseline.toml")),
     ("crash", include_str!("../scenarios/crash.toml")),
-    ("correlated-drop", include_str!("../scenarios/correlated-drop.toml")),
-    ("volatility-regime", include_str!("../scenarios/volatility-regime.toml")),
-    ("agent-failure", include_str!("../scenarios/agent-failure.toml")),
+    (
+        "correlated-drop",
+        include_str!("../scenarios/correlated-drop.toml"),
+    ),
+    (
+        "volatility-regime",
+        include_str!("../scenarios/volatility-regime.toml"),
+    ),
+    (
+        "agent-failure",
+        include_str!("../scenarios/agent-failure.toml"),
+    ),
     ("adversarial", include_str!("../scenarios/adversarial.toml")),
     ("rule-change", include_str!("../scenarios/rule-change.toml")),
     ("herding", include_str!("../scenarios/herding.toml")),
-    ("lending-drop", include_str!("../scenarios/lending-drop.toml")),
+    (
+        "lending-drop",
+        include_str!("../scenarios/lending-drop.toml"),
+    ),
     ("risk-parity", include_str!("../scenarios/risk-parity.toml")),
 ];
 
@@ -401,7 +417,8 @@ impl Scenario {
         if let Some(t) = o.steps {
             // The timeline scales with the run: a crash at step 300 of 600 happens at step 50 of 100.
             let scale = |step: u64| -> u64 {
-                ((step as f64 * t as f64 / self.steps as f64).round() as u64).min(t.saturating_sub(1))
+                ((step as f64 * t as f64 / self.steps as f64).round() as u64)
+                    .min(t.saturating_sub(1))
             };
             for shock in &mut self.shocks {
                 match shock {
@@ -430,7 +447,12 @@ impl Scenario {
 
     /// Whole quote tokens an agent of `kind` starts with.
     pub fn capital_of(&self, kind: crate::agents::Kind) -> u64 {
-        let multiple = self.agents.capital_multiple.get(kind.name()).copied().unwrap_or(1.0);
+        let multiple = self
+            .agents
+            .capital_multiple
+            .get(kind.name())
+            .copied()
+            .unwrap_or(1.0);
         (self.agents.capital as f64 * multiple) as u64
     }
 
@@ -458,13 +480,23 @@ impl Scenario {
             return fail("slots_per_step must be at least 1".into());
         }
         if !(self.assets.nav > 0.0 && self.assets.nav < 1e6) {
-            return fail(format!("assets.nav = {}: must be in (0, 1e6)", self.assets.nav));
+            return fail(format!(
+                "assets.nav = {}: must be in (0, 1e6)",
+                self.assets.nav
+            ));
         }
-        if self.assets.supply.is_some_and(|s| s == 0 || s > 1_000_000_000) {
+        if self
+            .assets
+            .supply
+            .is_some_and(|s| s == 0 || s > 1_000_000_000)
+        {
             return fail("assets.supply must be 1..=1e9 whole tokens".into());
         }
         if !(self.assets.intercept > 0.0 && self.assets.intercept < 1.0) {
-            return fail(format!("assets.intercept = {}: must be in (0, 1)", self.assets.intercept));
+            return fail(format!(
+                "assets.intercept = {}: must be in (0, 1)",
+                self.assets.intercept
+            ));
         }
         if self.assets.fee_bps > 1_000 {
             return fail("assets.fee_bps must be at most 1000".into());
@@ -475,7 +507,9 @@ impl Scenario {
                     return fail(format!("assets.covariance must be {m}x{m}"));
                 }
                 if crate::fundamentals::cholesky(cov).is_none() {
-                    return fail("assets.covariance is not symmetric positive semi-definite".into());
+                    return fail(
+                        "assets.covariance is not symmetric positive semi-definite".into(),
+                    );
                 }
             }
             None => {
@@ -519,10 +553,14 @@ impl Scenario {
         }
         for (kind, multiple) in &a.capital_multiple {
             if crate::agents::Kind::parse(kind).is_none() {
-                return fail(format!("agents.capital_multiple: unknown agent kind '{kind}'"));
+                return fail(format!(
+                    "agents.capital_multiple: unknown agent kind '{kind}'"
+                ));
             }
             if !(*multiple > 0.0 && *multiple <= 1_000.0) {
-                return fail(format!("agents.capital_multiple.{kind} = {multiple}: must be in (0, 1000]"));
+                return fail(format!(
+                    "agents.capital_multiple.{kind} = {multiple}: must be in (0, 1000]"
+                ));
             }
         }
         if !(a.token_share >= 0.0 && a.token_share < 1.0) {
@@ -540,9 +578,7 @@ impl Scenario {
                 return fail("lending.borrow_fraction must be in (0, 1]".into());
             }
             if l.liquidation_cr_bps < 10_000 || l.cr_min_bps < l.liquidation_cr_bps {
-                return fail(
-                    "lending: need 10000 <= liquidation_cr_bps <= cr_min_bps".into(),
-                );
+                return fail("lending: need 10000 <= liquidation_cr_bps <= cr_min_bps".into());
             }
             if l.relever_every_steps == 0 {
                 return fail("lending.relever_every_steps must be at least 1".into());
@@ -562,7 +598,10 @@ impl Scenario {
             match shock {
                 Shock::Crash { asset, size, .. } => {
                     if asset.is_some_and(|i| i >= m) {
-                        return fail(format!("crash asset {} >= assets.count {m}", asset.unwrap_or(0)));
+                        return fail(format!(
+                            "crash asset {} >= assets.count {m}",
+                            asset.unwrap_or(0)
+                        ));
                     }
                     if !(*size > 0.0 && *size < 1.0) {
                         return fail(format!("crash size {size}: must be in (0, 1)"));

@@ -58,7 +58,11 @@ pub fn roster(s: &Scenario) -> Vec<(Kind, usize)> {
     let mut counts: Vec<(Kind, usize, f64)> = shares
         .iter()
         .map(|(k, share)| {
-            let exact = if total > 0.0 { rest as f64 * share / total } else { 0.0 };
+            let exact = if total > 0.0 {
+                rest as f64 * share / total
+            } else {
+                0.0
+            };
             (*k, exact.floor() as usize, exact - exact.floor())
         })
         .collect();
@@ -98,7 +102,11 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
     };
     // Everything handed out comes from the genesis holder's supply.
     for i in 0..m {
-        let needed: u64 = roster.iter().filter(|(_, k)| *k == i).map(|(kind, _)| tokens_for(*kind)).sum();
+        let needed: u64 = roster
+            .iter()
+            .filter(|(_, k)| *k == i)
+            .map(|(kind, _)| tokens_for(*kind))
+            .sum();
         let supply = match s.assets.supply {
             Some(supply) => {
                 if needed > supply * WHOLE / 10 * 8 {
@@ -112,9 +120,19 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             }
             None => (needed / WHOLE * 5 / 4).max(1_000),
         };
-        world.create_market(i, s.assets.nav, supply, s.assets.intercept, s.assets.fee_bps)?;
+        world.create_market(
+            i,
+            s.assets.nav,
+            supply,
+            s.assets.intercept,
+            s.assets.fee_bps,
+        )?;
     }
-    let lending = if s.lending.enabled { Some(create_lending(&mut world, s)?) } else { None };
+    let lending = if s.lending.enabled {
+        Some(create_lending(&mut world, s)?)
+    } else {
+        None
+    };
     let (dao, governance_mint) = if s.dao.enabled {
         let (dao, mint) = create_dao(&mut world, s)?;
         (Some(dao), Some(mint))
@@ -164,8 +182,7 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             start_wealth: 0.0,
             capital,
             forecast: 0.0,
-            held_targets: None,
-            last_rebalance_slot: 0,
+            schedule: Default::default(),
             landed: 0,
             refused: 0,
         };
@@ -178,12 +195,23 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
                     "open maker",
                     &[
                         rwa_harness::market::open_maker_ix(&addresses, &maker),
-                        rwa_harness::market::maker_inventory_ix(&addresses, &maker, &trader, true, tokens, capital / 2),
+                        rwa_harness::market::maker_inventory_ix(
+                            &addresses,
+                            &maker,
+                            &trader,
+                            true,
+                            tokens,
+                            capital / 2,
+                        ),
                     ],
                     &[&agent.keypair],
                 )?;
-                world.token_accounts.push((addresses.rwa_mint, maker.rwa_vault));
-                world.token_accounts.push((addresses.quote_mint, maker.quote_vault));
+                world
+                    .token_accounts
+                    .push((addresses.rwa_mint, maker.rwa_vault));
+                world
+                    .token_accounts
+                    .push((addresses.quote_mint, maker.quote_vault));
                 world.markets[market].makers.push(maker);
                 agent.maker = Some(maker);
             }
@@ -195,7 +223,9 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
                     "pledge collateral",
                     &[
                         rwa_harness::lending::init_obligation_ix(&owner, lending),
-                        rwa_harness::lending::deposit_collateral_ix(lending, &owner, &addresses, &account, tokens),
+                        rwa_harness::lending::deposit_collateral_ix(
+                            lending, &owner, &addresses, &account, tokens,
+                        ),
                     ],
                     &[&agent.keypair],
                 )?;
@@ -208,7 +238,12 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
                 world.env.mint_to(&mint, &account, capital);
                 world.setup(
                     "stake",
-                    &[rwa_harness::dao::staking_ix(dao, &owner, &account, StakeAction::Stake(capital))],
+                    &[rwa_harness::dao::staking_ix(
+                        dao,
+                        &owner,
+                        &account,
+                        StakeAction::Stake(capital),
+                    )],
                     &[&agent.keypair],
                 )?;
             }
@@ -216,7 +251,12 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
         }
         agents.push(agent);
     }
-    let council = match (&dao, s.shocks.iter().any(|x| matches!(x, Shock::RuleChange { .. }))) {
+    let council = match (
+        &dao,
+        s.shocks
+            .iter()
+            .any(|x| matches!(x, Shock::RuleChange { .. })),
+    ) {
         (Some(dao), true) => {
             let keypair = world.env.new_funded_keypair(10_000_000_000);
             let mint = governance_mint.expect("governance mint");
@@ -226,7 +266,12 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             world.env.mint_to(&mint, &account, stake);
             world.setup(
                 "council stake",
-                &[rwa_harness::dao::staking_ix(dao, &keypair.pubkey(), &account, StakeAction::Stake(stake))],
+                &[rwa_harness::dao::staking_ix(
+                    dao,
+                    &keypair.pubkey(),
+                    &account,
+                    StakeAction::Stake(stake),
+                )],
                 &[&keypair],
             )?;
             Some(keypair)
@@ -251,9 +296,16 @@ fn create_lending(world: &mut World, s: &Scenario) -> Result<LendingAddresses, S
         slots_per_year: rwa_math::lending::DEFAULT_SLOTS_PER_YEAR,
         risk_authority: admin,
     };
-    world.setup("lending market", &[rwa_harness::lending::init_lending_market_ix(&admin, &lending, 1, params)], &[])?;
-    let gamma = rwa_math::Decimal::from_f64(s.lending.gamma)
-        .map_err(|_| SimError::Scenario(format!("lending.gamma {} out of range", s.lending.gamma)))?;
+    world.setup(
+        "lending market",
+        &[rwa_harness::lending::init_lending_market_ix(
+            &admin, &lending, 1, params,
+        )],
+        &[],
+    )?;
+    let gamma = rwa_math::Decimal::from_f64(s.lending.gamma).map_err(|_| {
+        SimError::Scenario(format!("lending.gamma {} out of range", s.lending.gamma))
+    })?;
     for i in 0..s.assets.count.min(rwa_lending::constants::MAX_COLLATERALS) {
         let params = rwa_lending::state::CollateralParams {
             gamma: gamma.raw(),
@@ -262,26 +314,44 @@ fn create_lending(world: &mut World, s: &Scenario) -> Result<LendingAddresses, S
             ..rwa_harness::lending::default_collateral_params()
         };
         let addresses = world.markets[i].addresses;
-        world.setup("add collateral", &[rwa_harness::lending::add_collateral_ix(&admin, &lending, &addresses, params)], &[])?;
+        world.setup(
+            "add collateral",
+            &[rwa_harness::lending::add_collateral_ix(
+                &admin, &lending, &addresses, params,
+            )],
+            &[],
+        )?;
         let c = lending.collateral(&addresses.market);
         world.markets[i].collateral = Some(c);
         world.token_accounts.push((addresses.rwa_mint, c.vault));
     }
-    world.token_accounts.push((world.quote_mint, lending.liquidity_vault));
+    world
+        .token_accounts
+        .push((world.quote_mint, lending.liquidity_vault));
     let shares = world.env.create_token_account(&lending.share_mint, &admin);
     let amount = s.lending.liquidity * WHOLE;
     let genesis_quote = world.genesis_quote;
     world.mint_quote(&genesis_quote, amount);
     world.setup(
         "lending liquidity",
-        &[rwa_harness::lending::liquidity_ix(&lending, &admin, &genesis_quote, &shares, true, amount)],
+        &[rwa_harness::lending::liquidity_ix(
+            &lending,
+            &admin,
+            &genesis_quote,
+            &shares,
+            true,
+            amount,
+        )],
         &[],
     )?;
     world.lending = Some(lending);
     Ok(lending)
 }
 
-fn create_dao(world: &mut World, s: &Scenario) -> Result<(DaoAddresses, rwa_harness::solana_address::Address), SimError> {
+fn create_dao(
+    world: &mut World,
+    s: &Scenario,
+) -> Result<(DaoAddresses, rwa_harness::solana_address::Address), SimError> {
     let mint = world.env.create_mint(6);
     let dao = DaoAddresses::derive(mint, 1);
     let payer = world.env.payer.pubkey();
@@ -295,7 +365,14 @@ fn create_dao(world: &mut World, s: &Scenario) -> Result<(DaoAddresses, rwa_harn
     };
     world.setup(
         "rule DAO",
-        &[rwa_harness::dao::create_dao_ix(&payer, &dao, 1, config, rwa_rules::RuleValues::default(), payer)],
+        &[rwa_harness::dao::create_dao_ix(
+            &payer,
+            &dao,
+            1,
+            config,
+            rwa_rules::RuleValues::default(),
+            payer,
+        )],
         &[],
     )?;
     for i in 0..world.markets.len() {
@@ -303,7 +380,11 @@ fn create_dao(world: &mut World, s: &Scenario) -> Result<(DaoAddresses, rwa_harn
         let authority = world.markets[i].authority.insecure_clone();
         world.setup(
             "attach rule set",
-            &[rwa_harness::market::attach_rule_set_ix(&addresses, &authority.pubkey(), &dao.rule_set)],
+            &[rwa_harness::market::attach_rule_set_ix(
+                &addresses,
+                &authority.pubkey(),
+                &dao.rule_set,
+            )],
             &[&authority],
         )?;
         world.markets[i].addresses.rule_set = Some(dao.rule_set);
@@ -311,7 +392,11 @@ fn create_dao(world: &mut World, s: &Scenario) -> Result<(DaoAddresses, rwa_harn
     if let Some(mut lending) = world.lending {
         world.setup(
             "attach lending rule set",
-            &[rwa_harness::lending::attach_lending_rule_set_ix(&lending, &payer, &dao.rule_set)],
+            &[rwa_harness::lending::attach_lending_rule_set_ix(
+                &lending,
+                &payer,
+                &dao.rule_set,
+            )],
             &[],
         )?;
         lending.rule_set = Some(dao.rule_set);
@@ -322,7 +407,11 @@ fn create_dao(world: &mut World, s: &Scenario) -> Result<(DaoAddresses, rwa_harn
 }
 
 /// The council proposes a `rule_change` shock's rules and votes for them; returns the proposal.
-pub fn council_propose(world: &mut World, population: &Population, shock: &Shock) -> Result<Option<u64>, SimError> {
+pub fn council_propose(
+    world: &mut World,
+    population: &Population,
+    shock: &Shock,
+) -> Result<Option<u64>, SimError> {
     let Shock::RuleChange {
         max_trade_tokens,
         circuit_breaker_bps,
@@ -348,7 +437,13 @@ pub fn council_propose(world: &mut World, population: &Population, shock: &Shock
     world.setup(
         "council proposal",
         &[
-            rwa_harness::dao::propose_ix(&dao, &me, index, rule_dao::state::ProposalKind::Rules { rules }, "rwa-sim://scenario/rule-change"),
+            rwa_harness::dao::propose_ix(
+                &dao,
+                &me,
+                index,
+                rule_dao::state::ProposalKind::Rules { rules },
+                "rwa-sim://scenario/rule-change",
+            ),
             rwa_harness::dao::vote_ix(&dao, &me, index, rule_dao::state::VoteChoice::Yes),
         ],
         &[&council],

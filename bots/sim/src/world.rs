@@ -69,7 +69,8 @@ impl World {
     /// A runtime for simulation: signatures are not verified (every transaction is signed by
     /// keys the simulator holds) and no transaction history is kept.
     pub fn new() -> World {
-        let mut env = TestEnv::with_runtime(|svm| svm.with_sigverify(false).with_transaction_history(0));
+        let mut env =
+            TestEnv::with_runtime(|svm| svm.with_sigverify(false).with_transaction_history(0));
         env.unsigned = true;
         let quote_mint = env.create_mint(DECIMALS);
         let payer = env.payer.pubkey();
@@ -121,7 +122,12 @@ impl World {
     }
 
     /// Setup transactions must land; a refusal there is a bug in the setup, reported as such.
-    pub fn setup(&mut self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<(), SimError> {
+    pub fn setup(
+        &mut self,
+        what: &str,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), SimError> {
         self.send(instructions, signers)
             .map_err(|failure| SimError::Setup(format!("{what}: {failure}")))
     }
@@ -148,13 +154,18 @@ impl World {
         fee_bps: u16,
     ) -> Result<(), SimError> {
         let decimal = |x: f64| {
-            Decimal::from_f64(x).map_err(|_| SimError::Setup(format!("curve parameter {x} out of range")))
+            Decimal::from_f64(x)
+                .map_err(|_| SimError::Setup(format!("curve parameter {x} out of range")))
         };
         let curve = Curve::Linear {
             slope: decimal(nav * (1.0 - intercept) / supply as f64)?,
             intercept: decimal(nav * intercept)?,
         };
-        let mut args = rwa_harness::market::market_args(curve, DECIMALS, supply.saturating_mul(20).saturating_mul(WHOLE));
+        let mut args = rwa_harness::market::market_args(
+            curve,
+            DECIMALS,
+            supply.saturating_mul(20).saturating_mul(WHOLE),
+        );
         args.fee_bps = fee_bps;
         args.name = format!("Simulated RWA {index}");
         args.symbol = format!("SIM{index}");
@@ -187,8 +198,10 @@ impl World {
             )],
             &[],
         )?;
-        self.token_accounts.push((addresses.quote_mint, addresses.reserve_vault));
-        self.token_accounts.push((addresses.quote_mint, addresses.fee_vault));
+        self.token_accounts
+            .push((addresses.quote_mint, addresses.reserve_vault));
+        self.token_accounts
+            .push((addresses.quote_mint, addresses.fee_vault));
         self.genesis_rwa.push(genesis_rwa);
         self.markets.push(SimMarket {
             addresses,
@@ -200,7 +213,12 @@ impl World {
     }
 
     /// Moves RWA tokens from the genesis holder.
-    pub fn hand_out(&mut self, market: usize, destination: &Address, amount: u64) -> Result<(), SimError> {
+    pub fn hand_out(
+        &mut self,
+        market: usize,
+        destination: &Address,
+        amount: u64,
+    ) -> Result<(), SimError> {
         let payer = self.env.payer.pubkey();
         let transfer = spl_token::instruction::transfer(
             &spl_token::ID,
@@ -219,7 +237,8 @@ impl World {
     }
 
     pub fn oracle(&self, index: usize) -> PriceOracle {
-        self.env.zero_copy_account(&self.markets[index].addresses.oracle)
+        self.env
+            .zero_copy_account(&self.markets[index].addresses.oracle)
     }
 
     pub fn decode<T: AccountDeserialize>(&self, address: &Address) -> T {
@@ -236,7 +255,10 @@ impl World {
         self.markets[index]
             .makers
             .iter()
-            .filter_map(|m| self.try_decode::<Maker>(&m.maker).map(|state| (m.maker, state)))
+            .filter_map(|m| {
+                self.try_decode::<Maker>(&m.maker)
+                    .map(|state| (m.maker, state))
+            })
             .collect()
     }
 
@@ -314,7 +336,10 @@ impl World {
             // negative balance would take).
             for maker in &m.makers {
                 if let Some(state) = self.try_decode::<Maker>(&maker.maker) {
-                    let (rwa, quote) = (self.balance(&maker.rwa_vault), self.balance(&maker.quote_vault));
+                    let (rwa, quote) = (
+                        self.balance(&maker.rwa_vault),
+                        self.balance(&maker.quote_vault),
+                    );
                     if state.rwa_inventory > rwa || state.quote_inventory > quote {
                         return broken(format!(
                             "maker {} on market {index}: inventory ({}, {}) exceeds vaults ({rwa}, {quote})",
@@ -333,7 +358,11 @@ impl World {
                     state.available
                 ));
             }
-            for (m, c) in self.markets.iter().filter_map(|m| m.collateral.map(|c| (m, c))) {
+            for (m, c) in self
+                .markets
+                .iter()
+                .filter_map(|m| m.collateral.map(|c| (m, c)))
+            {
                 let config: rwa_lending::state::CollateralConfig = self.decode(&c.config);
                 let held = self.balance(&c.vault);
                 if config.total_collateral != held {

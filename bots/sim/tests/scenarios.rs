@@ -25,12 +25,22 @@ fn every_built_in_scenario_runs_small_with_invariants_checked_every_step() {
         let out = run(&scenario, RunOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let s = &out.summary;
         assert_eq!(out.steps.len(), 61, "{name}");
-        assert!(s.landed > 100, "{name}: only {} transactions landed", s.landed);
-        assert!(s.per_asset.iter().all(|a| a.price_volatility > 0.0), "{name}: a market never traded");
+        assert!(
+            s.landed > 100,
+            "{name}: only {} transactions landed",
+            s.landed
+        );
+        assert!(
+            s.per_asset.iter().all(|a| a.price_volatility > 0.0),
+            "{name}: a market never traded"
+        );
         // wealth is marked at spot; no agent can end below zero (borrowers included: bad debt
         // would show as negative equity)
         assert!(out.agents.iter().all(|a| a.end_wealth >= 0.0), "{name}");
-        println!("{name}: {} landed, {} refused, {:.1} steps/s", s.landed, s.refused, s.steps_per_second);
+        println!(
+            "{name}: {} landed, {} refused, {:.1} steps/s",
+            s.landed, s.refused, s.steps_per_second
+        );
     }
 }
 
@@ -53,7 +63,10 @@ fn prices_follow_a_crash_of_the_nav() {
     // NAV at step 60 of 120
     let scenario = Scenario::load("crash")
         .unwrap()
-        .with(Overrides { steps: Some(120), ..Overrides::default() })
+        .with(Overrides {
+            steps: Some(120),
+            ..Overrides::default()
+        })
         .unwrap();
     let out = run(&scenario, RunOptions::default()).unwrap();
     let before = out.steps[59].spot[0];
@@ -69,26 +82,44 @@ fn prices_follow_a_crash_of_the_nav() {
     );
     // the calm assets stay within a few percent of their NAV throughout
     for asset in 1..3 {
-        assert!(out.summary.per_asset[asset].mean_gap < 0.05, "{:?}", out.summary.per_asset[asset]);
+        assert!(
+            out.summary.per_asset[asset].mean_gap < 0.05,
+            "{:?}",
+            out.summary.per_asset[asset]
+        );
     }
 }
 
 #[test]
 fn stopped_agents_stop_and_council_rules_pass_through_the_dao() {
     let out = run(&small("agent-failure", 60), RunOptions::default()).unwrap();
-    let makers: Vec<_> = out.agents.iter().filter(|a| a.kind == "market_maker").collect();
+    let makers: Vec<_> = out
+        .agents
+        .iter()
+        .filter(|a| a.kind == "market_maker")
+        .collect();
     assert!(!makers.is_empty() && makers.iter().all(|a| a.status == "stopped"));
 
     let out = run(&small("rule-change", 80), RunOptions::default()).unwrap();
     let last = out.steps.last().unwrap();
     assert!(out.summary.rule_changes >= 1);
-    assert_eq!(last.circuit_breaker_bps, 500, "the council's 5% breaker is in force");
+    assert_eq!(
+        last.circuit_breaker_bps, 500,
+        "the council's 5% breaker is in force"
+    );
 }
 
 #[test]
 fn without_the_dao_no_rule_ever_changes() {
     let scenario = small("volatility-regime", 60);
-    let out = run(&scenario, RunOptions { dao: false, ..RunOptions::default() }).unwrap();
+    let out = run(
+        &scenario,
+        RunOptions {
+            dao: false,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
     assert_eq!(out.summary.rule_changes, 0);
     assert_eq!(out.summary.proposals, 0);
     assert!(out.steps.iter().all(|r| r.circuit_breaker_bps == 0));
@@ -103,7 +134,10 @@ fn the_conservation_check_catches_a_token_outside_the_books() {
     // quote minted to an account the simulation does not know: the books no longer add up
     let stranger = world.env.payer.insecure_clone();
     let mint = world.quote_mint;
-    let account = world.env.create_token_account(&mint, &rwa_harness::solana_signer::Signer::pubkey(&stranger));
+    let account = world.env.create_token_account(
+        &mint,
+        &rwa_harness::solana_signer::Signer::pubkey(&stranger),
+    );
     world.env.mint_to(&mint, &account, 1);
     match world.check_invariants() {
         Err(SimError::Invariant(what)) => assert!(what.contains("conservation"), "{what}"),
@@ -116,10 +150,19 @@ fn bad_scenarios_are_refused_naming_the_field() {
     let base = BUILT_IN[0].1;
     let cases = [
         (base.replace("count = 4\n", "count = 0\n"), "assets.count"),
-        (base.replace("correlation = 0.3", "correlation = 1.5"), "assets.correlation"),
+        (
+            base.replace("correlation = 0.3", "correlation = 1.5"),
+            "assets.correlation",
+        ),
         (base.replace("count = 40", "count = 5"), "agents.count"),
-        (format!("{base}\n[[shock]]\nkind = \"failure\"\nstep = 10\nagent = \"wizard\"\n"), "wizard"),
-        (format!("{base}\n[[shock]]\nkind = \"crash\"\nstep = 9999\nsize = 0.3\n"), "past the last step"),
+        (
+            format!("{base}\n[[shock]]\nkind = \"failure\"\nstep = 10\nagent = \"wizard\"\n"),
+            "wizard",
+        ),
+        (
+            format!("{base}\n[[shock]]\nkind = \"crash\"\nstep = 9999\nsize = 0.3\n"),
+            "past the last step",
+        ),
         (base.replace("[dao]", "[dao]\nquorum = 3"), "unknown field"),
     ];
     for (text, needle) in cases {
@@ -133,15 +176,24 @@ fn bad_scenarios_are_refused_naming_the_field() {
 #[test]
 fn the_coordination_experiment_pairs_runs_on_identical_fundamentals() {
     let scenario = small("volatility-regime", 40);
-    let report = rwa_sim::experiment::coordination(&scenario, &[1, 2], RunOptions::default()).unwrap();
+    let report =
+        rwa_sim::experiment::coordination(&scenario, &[1, 2], RunOptions::default()).unwrap();
     assert_eq!(report.pairs.len(), 2);
     assert!(report.price_volatility.ratio.is_finite() && report.price_volatility.ratio > 0.0);
     for pair in &report.pairs {
         assert!(!pair.control.dao && pair.control.rule_changes == 0);
         // same NAV paths in both arms
         assert_eq!(
-            pair.treated.per_asset.iter().map(|a| a.nav_volatility).collect::<Vec<_>>(),
-            pair.control.per_asset.iter().map(|a| a.nav_volatility).collect::<Vec<_>>()
+            pair.treated
+                .per_asset
+                .iter()
+                .map(|a| a.nav_volatility)
+                .collect::<Vec<_>>(),
+            pair.control
+                .per_asset
+                .iter()
+                .map(|a| a.nav_volatility)
+                .collect::<Vec<_>>()
         );
     }
 }

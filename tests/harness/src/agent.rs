@@ -264,6 +264,42 @@ pub fn rebalance_leg(
     }
 }
 
+/// The keeper's view of a collateral: its parameters, priced at `twap` (the market oracle's,
+/// when there is one; otherwise the price the config recorded at its last refresh).
+pub fn collateral_info(
+    config: &rwa_lending::state::CollateralConfig,
+    twap: Option<f64>,
+) -> rwa_agent_core::strategies::keeper::CollateralInfo {
+    rwa_agent_core::strategies::keeper::CollateralInfo {
+        price: twap.unwrap_or(Decimal::from_raw(config.price).to_f64()),
+        decimals: config.rwa_decimals,
+        liquidation_cr_bps: config.params.liquidation_cr_bps,
+        liquidation_bonus_bps: config.params.liquidation_bonus_bps,
+        close_factor_bps: config.params.close_factor_bps,
+    }
+}
+
+/// The keeper's view of an obligation; `configs` are the collateral config addresses in the
+/// order of the keeper's `CollateralInfo` list.
+pub fn obligation_view(
+    obligation: &rwa_lending::state::Obligation,
+    configs: &[Address],
+) -> rwa_agent_core::strategies::keeper::ObligationView {
+    rwa_agent_core::strategies::keeper::ObligationView {
+        debt: obligation.debt,
+        liquidation_limit: obligation.liquidation_limit,
+        collaterals: obligation
+            .active()
+            .filter_map(|entry| {
+                configs
+                    .iter()
+                    .position(|address| *address == entry.config)
+                    .map(|i| (i, entry.amount))
+            })
+            .collect(),
+    }
+}
+
 /// The circuit breaker a rule set holds, as the governance model sees it.
 pub fn breaker_of(
     rules: &rwa_rules::RuleValues,
@@ -312,15 +348,42 @@ mod tests {
         )
         .unwrap();
         let bound = |leg: Option<(TradeSide, SwapKind)>| match leg {
-            Some((_, SwapKind::ExactOut { amount_out, max_amount_in })) => (amount_out, max_amount_in),
+            Some((
+                _,
+                SwapKind::ExactOut {
+                    amount_out,
+                    max_amount_in,
+                },
+            )) => (amount_out, max_amount_in),
             other => panic!("{other:?}"),
         };
-        let (full, needed) = bound(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, 50_000_000, u64::MAX));
+        let (full, needed) = bound(rebalance_leg(
+            &curve,
+            1_000_000_000,
+            30,
+            Side::Buy,
+            50_000_000,
+            u64::MAX,
+        ));
         assert_eq!(full, 50_000_000);
-        let (shrunk, spent) = bound(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, 50_000_000, needed / 2));
+        let (shrunk, spent) = bound(rebalance_leg(
+            &curve,
+            1_000_000_000,
+            30,
+            Side::Buy,
+            50_000_000,
+            needed / 2,
+        ));
         assert!(shrunk < full && spent <= needed / 2);
         // one more base unit would not fit
-        let (_, over) = bound(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, shrunk + 1, u64::MAX));
+        let (_, over) = bound(rebalance_leg(
+            &curve,
+            1_000_000_000,
+            30,
+            Side::Buy,
+            shrunk + 1,
+            u64::MAX,
+        ));
         assert!(over > needed / 2);
         assert!(rebalance_leg(&curve, 1_000_000_000, 30, Side::Buy, 50_000_000, 0).is_none());
     }

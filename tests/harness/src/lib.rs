@@ -186,7 +186,8 @@ impl TestEnv {
             let mut transaction = Transaction::new_unsigned(message);
             transaction.signatures = vec![
                 Default::default();
-                transaction.message.header.num_required_signatures as usize
+                transaction.message.header.num_required_signatures
+                    as usize
             ];
             transaction
         } else {

@@ -54,8 +54,8 @@ pub fn step(view: &MarketView, signal: f64, p: &DirectionalParams) -> Vec<Intent
     if signal > 0.0 {
         let price = view.spot * (1.0 + p.max_slippage);
         // Spend at most the cash held: shrink the size to what the limit price affords.
-        let affordable = (view.position.quote as f64 / view.quote_unit() / price
-            * view.token_unit()) as u64;
+        let affordable =
+            (view.position.quote as f64 / view.quote_unit() / price * view.token_unit()) as u64;
         let amount = wanted.min(affordable);
         let limit = notional(amount, price);
         if amount < p.min_size.max(1) || limit == 0 {
@@ -113,7 +113,12 @@ mod tests {
             size_per_signal: 1e15,
             ..DirectionalParams::default()
         };
-        let [Intent::Swap { side: Side::Buy, amount, .. }] = step(&v, 0.1, &p)[..] else {
+        let [Intent::Swap {
+            side: Side::Buy,
+            amount,
+            ..
+        }] = step(&v, 0.1, &p)[..]
+        else {
             panic!("expected one buy");
         };
         let after = 1.0 + 0.001 * (100.0 + amount as f64 / 1e6);

@@ -79,6 +79,35 @@ fn tracking_volatility(cov: &[Vec<f64>], difference: &[f64]) -> f64 {
 }
 
 /// The rebalance to do now, or `None` when it is not time and no weight drifted past the band.
+/// What an investor carries from one plan to the next: the targets it holds between re-solves
+/// and when the schedule last restarted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Schedule {
+    pub held_targets: Option<Vec<f64>>,
+    pub last_rebalance_slot: u64,
+}
+
+impl Schedule {
+    /// Records a plan made at `slot`: re-solved targets are held; a re-solve with nothing to
+    /// trade restarts the schedule from here.
+    pub fn adopt(&mut self, plan: &RebalancePlan, slot: u64) {
+        if plan.reestimated {
+            self.held_targets = Some(plan.targets.clone());
+            if plan.trades.is_empty() {
+                self.last_rebalance_slot = slot;
+            }
+        }
+    }
+
+    /// After the plan's legs were sent: the schedule restarts only when every leg landed (a
+    /// partial rebalance is retried).
+    pub fn settle(&mut self, plan: &RebalancePlan, all_landed: bool, slot: u64) {
+        if all_landed && !plan.trades.is_empty() {
+            self.last_rebalance_slot = slot;
+        }
+    }
+}
+
 pub fn plan(view: &PortfolioView, p: &RiskParityParams) -> Option<RebalancePlan> {
     let n = view.prices.len();
     if n == 0

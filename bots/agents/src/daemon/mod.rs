@@ -376,11 +376,10 @@ struct Running {
     state_dir: PathBuf,
     /// Governance: EWMA volatility forecast.
     forecast: f64,
-    /// Risk parity: each market with the agent's RWA token account, and the last rebalance slot.
+    /// Risk parity: each market with the agent's RWA token account...
     portfolio: Vec<(MarketAddresses, Address)>,
-    last_rebalance_slot: u64,
-    /// Risk parity: targets held between scheduled re-estimations.
-    held_targets: Option<Vec<f64>>,
+    /// ...and the targets held between scheduled re-estimations, the last rebalance slot.
+    schedule: rwa_agent_core::strategies::risk_parity::Schedule,
     invested: u64,
     /// Risk parity: the portfolio's RWA holdings at the oracle TWAP, quote base units.
     holdings_value: f64,
@@ -559,8 +558,7 @@ impl Running {
             state_dir: state_dir.to_path_buf(),
             forecast: 0.0,
             portfolio: Vec::new(),
-            last_rebalance_slot: 0,
-            held_targets: None,
+            schedule: Default::default(),
             invested: 0,
             holdings_value: 0.0,
             venues: Vec::new(),
@@ -1225,37 +1223,19 @@ async fn keeper_liquidations(
     let mut infos: Vec<keeper::CollateralInfo> = Vec::with_capacity(configs.len());
     for (_, c) in &configs {
         // Price now: the collateral market's oracle TWAP (the config's price is from its last refresh).
-        let price = match rpc.get_account(&c.oracle).await {
+        let twap = match rpc.get_account(&c.oracle).await {
             Ok(oracle) => crate::chain::decode_oracle(&oracle.data, &c.oracle)
                 .ok()
                 .and_then(|o| o.twap(slot).ok().flatten())
-                .map(|p| p.to_f64())
-                .unwrap_or(Decimal::from_raw(c.price).to_f64()),
-            Err(_) => Decimal::from_raw(c.price).to_f64(),
+                .map(|p| p.to_f64()),
+            Err(_) => None,
         };
-        infos.push(keeper::CollateralInfo {
-            price,
-            decimals: c.rwa_decimals,
-            liquidation_cr_bps: c.params.liquidation_cr_bps,
-            liquidation_bonus_bps: c.params.liquidation_bonus_bps,
-            close_factor_bps: c.params.close_factor_bps,
-        });
+        infos.push(rwa_harness::agent::collateral_info(c, twap));
     }
+    let config_addresses: Vec<Address> = configs.iter().map(|(address, _)| *address).collect();
     let views: Vec<keeper::ObligationView> = obligations
         .iter()
-        .map(|(_, o)| keeper::ObligationView {
-            debt: o.debt,
-            liquidation_limit: o.liquidation_limit,
-            collaterals: o
-                .active()
-                .filter_map(|entry| {
-                    configs
-                        .iter()
-                        .position(|(address, _)| *address == entry.config)
-                        .map(|i| (i, entry.amount))
-                })
-                .collect(),
-        })
+        .map(|(_, o)| rwa_harness::agent::obligation_view(o, &config_addresses))
         .collect();
     let available = token_balance(rpc, &running.accounts.quote_account).await;
     let params = keeper::KeeperParams {
@@ -1671,8 +1651,8 @@ async fn rebalance(
         cash,
         caps: running.config.caps.clone().unwrap_or_else(|| vec![1.0; n]),
         costs,
-        last_rebalance_slot: running.last_rebalance_slot,
-        held_targets: running.held_targets.clone(),
+        last_rebalance_slot: running.schedule.last_rebalance_slot,
+        held_targets: running.schedule.held_targets.clone(),
     };
     let params = risk_parity::RiskParityParams {
         drift_band: running.config.drift_band.unwrap_or(0.05),
@@ -1682,15 +1662,9 @@ async fn rebalance(
     let Some(mut plan) = risk_parity::plan(&view, &params) else {
         return Ok(());
     };
-    if plan.reestimated {
-        running.held_targets = Some(plan.targets.clone());
-        if plan.trades.is_empty() {
-            // re-solved and nothing to trade: the schedule restarts from here
-            running.last_rebalance_slot = slot;
-        }
-    }
+    running.schedule.adopt(&plan, slot);
     plan.trades.sort_by_key(|t| t.side == Side::Buy);
-    let mut all_landed = !plan.trades.is_empty();
+    let mut all_landed = true;
     for trade in &plan.trades {
         let (m, rwa_account) = running.portfolio[trade.asset];
         let (unit, quote) = units[trade.asset];
@@ -1730,9 +1704,7 @@ async fn rebalance(
         }
         all_landed &= landed;
     }
-    if all_landed {
-        running.last_rebalance_slot = slot;
-    }
+    running.schedule.settle(&plan, all_landed, slot);
     Ok(())
 }
 

@@ -89,6 +89,8 @@ pub struct Agent {
     // strategy state
     pub forecast: f64,
     pub schedule: risk_parity::Schedule,
+    /// Risk parity: how many times the targets were re-solved.
+    pub reestimations: u64,
     pub landed: u64,
     pub refused: u64,
 }
@@ -120,6 +122,7 @@ pub struct Tuning {
     pub momentum_lookback: usize,
     pub dao: crate::scenario::Dao,
     pub lending: crate::scenario::Lending,
+    pub risk_parity: crate::scenario::RiskParity,
     pub nav0: f64,
 }
 
@@ -345,7 +348,7 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
                 carry_out(world, agent, m, &intent);
             }
         }
-        Kind::RiskParity => rebalance(world, agent, signals),
+        Kind::RiskParity => rebalance(world, agent, signals, tuning),
         Kind::Keeper => keep(world, agent, tuning),
         Kind::Governance => govern(world, agent, tuning),
         Kind::Borrower => borrow(world, agent, tuning, signals.step),
@@ -354,12 +357,13 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
 
 /// The risk-parity investor: the daemon's `rebalance` over the bank (ERC targets re-solved on
 /// the schedule, legs bounded by the curve math, sells first).
-fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
+fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tuning) {
+    let settings = &tuning.risk_parity;
     let n = world.markets.len();
     if signals.spot_history.len() < 20 {
         return; // not enough history to estimate a covariance
     }
-    let window = signals.spot_history.len().min(200);
+    let window = signals.spot_history.len().min(settings.window_steps);
     let history = &signals.spot_history[signals.spot_history.len() - window..];
     let price_history: Vec<Vec<f64>> = (0..n)
         .map(|i| history.iter().map(|row| row[i]).collect())
@@ -392,23 +396,25 @@ fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals) {
         prices,
         holdings,
         cash: world.balance(&agent.quote_account) as f64 / UNIT,
-        caps: vec![0.5; n],
+        caps: vec![settings.cap; n],
         costs,
         last_rebalance_slot: agent.schedule.last_rebalance_slot,
         held_targets: agent.schedule.held_targets.clone(),
     };
+    let every = settings.rebalance_every_steps;
     let params = risk_parity::RiskParityParams {
-        drift_band: 0.05,
-        rebalance_every_slots: 50 * (world.slot() / signals.step.max(1)).max(1),
-        // The covariance is per step and the horizon 50 steps: tracking volatility over the
-        // horizon is sqrt(50) times the per-step figure.
-        risk_value: 50f64.sqrt(),
+        drift_band: settings.drift_band,
+        rebalance_every_slots: every * tuning.slots_per_step,
+        // The covariance is per step: tracking volatility over the rebalancing horizon is
+        // sqrt(horizon in steps) times the per-step figure.
+        risk_value: (every as f64).sqrt(),
     };
     let Some(mut plan) = risk_parity::plan(&view, &params) else {
         return;
     };
     let slot = world.slot();
     agent.schedule.adopt(&plan, slot);
+    agent.reestimations += plan.reestimated as u64;
     plan.trades.sort_by_key(|t| t.side == Side::Buy);
     let mut all_landed = true;
     for trade in &plan.trades {

@@ -105,6 +105,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         momentum_lookback: 5,
         dao: scenario.dao.clone(),
         lending: scenario.lending.clone(),
+        risk_parity: scenario.risk_parity.clone(),
         nav0: scenario.assets.nav,
     };
     let bar = if options.progress {
@@ -246,7 +247,12 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         world.tx.landed - setup_tx.landed,
         world.tx.refused - setup_tx.refused,
     );
-    summary.risk_parity = metrics::risk_parity_summary(&world, &population, &records);
+    summary.risk_parity = metrics::risk_parity_summary(
+        &world,
+        &population,
+        &records,
+        scenario.risk_parity.window_steps,
+    );
     summary.dao = scenario.dao.enabled && options.dao;
     Ok(RunOutput {
         scenario,

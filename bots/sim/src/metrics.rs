@@ -457,15 +457,17 @@ pub struct RiskParitySummary {
     pub targets: Vec<f64>,
     pub target_gap: f64,
     /// Risk contributions as shares of the book's risk under the investors' own model
-    /// (Ledoit-Wolf over the last 200 steps of prices, as they estimate it)...
+    /// (Ledoit-Wolf over their window of prices, as they estimate it)...
     pub contributions_ex_ante: Vec<f64>,
-    /// ...and under the sample covariance of the same 200 steps.
+    /// ...and under the sample covariance of the same window.
     pub contributions_realised: Vec<f64>,
     /// (max - min) / mean of each: 0 is perfect parity; the claim is "within 5%".
     pub spread_ex_ante: f64,
     pub spread_realised: f64,
     /// Mean / sd of the book's per-step returns (not annualised).
     pub sharpe_per_step: f64,
+    /// Target re-solves per investor (on the schedule, or when a weight drifted).
+    pub reestimations_per_investor: f64,
 }
 
 fn contribution_shares(cov: &[Vec<f64>], weights: &[f64]) -> (Vec<f64>, f64) {
@@ -496,6 +498,7 @@ pub fn risk_parity_summary(
     world: &World,
     population: &Population,
     steps: &[StepRecord],
+    window_steps: usize,
 ) -> Option<RiskParitySummary> {
     let investors: Vec<&crate::agents::Agent> = population
         .agents
@@ -533,7 +536,7 @@ pub fn risk_parity_summary(
         .zip(&targets)
         .map(|(w, t)| (w - t).abs())
         .fold(0.0, f64::max);
-    let window = &steps[steps.len().saturating_sub(201)..];
+    let window = &steps[steps.len().saturating_sub(window_steps + 1)..];
     let series: Vec<Vec<f64>> = (0..m)
         .map(|i| window.iter().map(|r| r.spot[i]).collect())
         .collect();
@@ -568,6 +571,11 @@ pub fn risk_parity_summary(
         spread_ex_ante,
         spread_realised,
         sharpe_per_step: if sd > 0.0 { mean_return / sd } else { 0.0 },
+        reestimations_per_investor: investors
+            .iter()
+            .map(|a| a.reestimations as f64)
+            .sum::<f64>()
+            / investors.len() as f64,
     })
 }
 

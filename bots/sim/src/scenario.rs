@@ -25,6 +25,8 @@ pub struct Scenario {
     pub dao: Dao,
     #[serde(default)]
     pub lending: Lending,
+    #[serde(default)]
+    pub risk_parity: RiskParity,
     #[serde(default, rename = "shock")]
     pub shocks: Vec<Shock>,
 }
@@ -261,6 +263,48 @@ impl Default for Lending {
             borrow_fraction: default_borrow_fraction(),
             warmup_steps: default_warmup(),
             relever_every_steps: default_relever(),
+        }
+    }
+}
+
+/// The risk-parity investors' settings (the daemon's `risk_parity` strategy fields, in steps).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskParity {
+    /// Re-solve the ERC targets this often...
+    #[serde(default = "default_rebalance_every")]
+    pub rebalance_every_steps: u64,
+    /// ...from this many steps of prices (Ledoit-Wolf covariance).
+    #[serde(default = "default_window")]
+    pub window_steps: usize,
+    /// Trade between re-solves only when a weight drifts this far (absolute) from its target.
+    #[serde(default = "default_drift_band")]
+    pub drift_band: f64,
+    /// Largest weight in one market.
+    #[serde(default = "default_cap")]
+    pub cap: f64,
+}
+
+fn default_rebalance_every() -> u64 {
+    50
+}
+fn default_window() -> usize {
+    200
+}
+fn default_drift_band() -> f64 {
+    0.05
+}
+fn default_cap() -> f64 {
+    0.5
+}
+
+impl Default for RiskParity {
+    fn default() -> Self {
+        RiskParity {
+            rebalance_every_steps: default_rebalance_every(),
+            window_steps: default_window(),
+            drift_band: default_drift_band(),
+            cap: default_cap(),
         }
     }
 }
@@ -586,6 +630,13 @@ impl Scenario {
             if !(l.gamma >= 0.0 && l.gamma < 1_000.0) {
                 return fail("lending.gamma must be in [0, 1000)".into());
             }
+        }
+        let rp = &self.risk_parity;
+        if rp.rebalance_every_steps == 0 || rp.window_steps < 20 {
+            return fail("risk_parity: rebalance_every_steps >= 1 and window_steps >= 20".into());
+        }
+        if !(rp.drift_band > 0.0 && rp.drift_band < 1.0) || !(rp.cap > 0.0 && rp.cap <= 1.0) {
+            return fail("risk_parity: drift_band in (0, 1) and cap in (0, 1]".into());
         }
         for shock in &self.shocks {
             if shock.step() >= self.steps {

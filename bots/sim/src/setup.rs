@@ -183,6 +183,7 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             capital,
             forecast: 0.0,
             schedule: Default::default(),
+            reestimations: 0,
             landed: 0,
             refused: 0,
         };

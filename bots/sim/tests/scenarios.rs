@@ -197,3 +197,22 @@ fn the_coordination_experiment_pairs_runs_on_identical_fundamentals() {
         );
     }
 }
+
+#[test]
+fn risk_parity_investors_re_solve_on_their_schedule() {
+    // 200 steps, re-solve every 50 from step 20 (enough history): 4 scheduled re-solves
+    let scenario = Scenario::load("risk-parity")
+        .unwrap()
+        .with(Overrides {
+            steps: Some(200),
+            ..Overrides::default()
+        })
+        .unwrap();
+    let out = run(&scenario, RunOptions::default()).unwrap();
+    let book = out
+        .summary
+        .risk_parity
+        .expect("risk-parity investors hold a book");
+    assert!(book.reestimations_per_investor >= 4.0, "{book:?}");
+    assert!(book.target_gap < 0.1, "{book:?}");
+}

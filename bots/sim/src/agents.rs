@@ -15,7 +15,7 @@ use rwa_harness::solana_address::Address;
 use rwa_harness::solana_keypair::Keypair;
 use rwa_harness::solana_signer::Signer;
 
-use crate::world::{World, UNIT, WHOLE};
+use crate::world::{World, UNIT};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -183,8 +183,7 @@ fn send(
     if instructions.is_empty() {
         return false;
     }
-    let signer = agent.keypair.insecure_clone();
-    match world.send(instructions, &[&signer]) {
+    match world.send(instructions, &[&agent.keypair]) {
         Ok(()) => {
             agent.landed += 1;
             true
@@ -244,13 +243,13 @@ fn carry_out(world: &mut World, agent: &mut Agent, market: usize, intent: &Inten
     let Some(trader) = agent.trader(market) else {
         return false;
     };
-    let makers = world.markets[market].makers.clone();
+    let venue = &world.markets[market];
     let instructions = instructions_for(
         intent,
-        &world.markets[market].addresses,
+        &venue.addresses,
         &trader,
         agent.maker,
-        &makers,
+        &venue.makers,
     );
     let landed = send(world, agent, &instructions);
     if landed {
@@ -753,9 +752,4 @@ pub fn wealth(world: &World, agent: &Agent, spots: &[f64]) -> f64 {
         }
     }
     value / UNIT
-}
-
-/// Whole tokens to base units.
-pub fn whole(tokens: u64) -> u64 {
-    tokens.saturating_mul(WHOLE)
 }

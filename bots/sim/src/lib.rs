@@ -73,7 +73,6 @@ pub struct RunOutput {
     pub steps: Vec<StepRecord>,
     pub agents: Vec<metrics::AgentRecord>,
     pub summary: RunSummary,
-    pub nav: NavPaths,
 }
 
 /// One simulation run.
@@ -125,10 +124,11 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let mut order_rng = Rng::new(scenario.seed, 2);
     let mut herd_rng = Rng::new(scenario.seed, 3);
     let m = world.markets.len();
-    let mut spot_history: Vec<Vec<f64>> = vec![metrics::spots(&world)];
-    let mut records = Vec::with_capacity(scenario.steps as usize);
+    let mut records = Vec::with_capacity(scenario.steps as usize + 1);
     let mut recorder = metrics::Recorder::new(&world, &population);
     records.push(recorder.record(&world, &population, 0, &nav.nav[0]));
+    // What every reader of the chain records: each market's price at the end of every step.
+    let mut spot_history: Vec<Vec<f64>> = vec![records[0].spot.clone()];
     let mut checks = Duration::ZERO;
     let mut council_pending: Option<(u64, u64)> = None;
     for step in 1..=scenario.steps {
@@ -211,8 +211,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         for id in order {
             act(&mut world, &mut population.agents[id], &signals, &tuning);
         }
-        spot_history.push(metrics::spots(&world));
-        records.push(recorder.record(&world, &population, step, &nav.nav[step as usize]));
+        let record = recorder.record(&world, &population, step, &nav.nav[step as usize]);
+        spot_history.push(record.spot.clone());
+        records.push(record);
         if (options.check_every > 0 && step % options.check_every == 0) || step == scenario.steps {
             let t = Instant::now();
             world.check_invariants().map_err(|e| match e {
@@ -242,7 +243,6 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         &world,
         &records,
         &agents,
-        &nav,
         timing,
         world.tx.landed - setup_tx.landed,
         world.tx.refused - setup_tx.refused,
@@ -259,6 +259,5 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         steps: records,
         agents,
         summary,
-        nav,
     })
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::agents::{wealth, Kind};
-use crate::fundamentals::NavPaths;
 use crate::scenario::Scenario;
 use crate::setup::Population;
 use crate::world::{World, UNIT};
@@ -163,11 +162,12 @@ impl Recorder {
         nav: &[f64],
     ) -> StepRecord {
         let slot = world.slot();
-        let spot = spots(world);
+        let m = world.markets.len();
         let mut halted = 0;
-        let mut twap = Vec::with_capacity(spot.len());
-        for i in 0..world.markets.len() {
+        let (mut spot, mut twap) = (Vec::with_capacity(m), Vec::with_capacity(m));
+        for i in 0..m {
             let market = world.market(i);
+            spot.push(market.spot_price().map(|p| p.to_f64()).unwrap_or(0.0));
             if market.halted_until_slot != self.last_halted_until[i] {
                 self.trips += 1;
                 self.last_halted_until[i] = market.halted_until_slot;
@@ -349,7 +349,6 @@ pub fn summarise(
     world: &World,
     steps: &[StepRecord],
     agents: &[AgentRecord],
-    _nav: &NavPaths,
     timing: Timing,
     landed: u64,
     refused: u64,

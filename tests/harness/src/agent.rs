@@ -100,6 +100,16 @@ pub fn price_raw(price: f64) -> u128 {
     Decimal::from_f64(price).map(|d| d.raw()).unwrap_or(0)
 }
 
+/// The makers a swap passes: at most 8 (the program's limit), never the agent's own.
+fn routed_makers(makers: &[MakerAddresses], own: Option<MakerAddresses>) -> Vec<MakerAddresses> {
+    makers
+        .iter()
+        .filter(|m| Some(m.maker) != own.map(|x| x.maker))
+        .copied()
+        .take(8)
+        .collect()
+}
+
 /// The instructions (one transaction) that carry out `intent`. `makers` are the market's makers
 /// in view order; an intent the agent cannot carry out (a quote without a maker) gives none.
 pub fn instructions_for(
@@ -140,13 +150,7 @@ pub fn instructions_for(
             min_quote_out,
             ..
         } => {
-            // A swap may pass at most 8 makers; never the agent's own.
-            let others: Vec<MakerAddresses> = makers
-                .iter()
-                .filter(|m| Some(m.maker) != own_maker.map(|x| x.maker))
-                .copied()
-                .take(8)
-                .collect();
+            let others = routed_makers(makers, own_maker);
             vec![
                 swap_ix(
                     market,
@@ -191,13 +195,13 @@ pub fn instructions_for(
                     },
                 ),
             };
-            let routed: Vec<MakerAddresses> = makers
-                .iter()
-                .filter(|m| Some(m.maker) != own_maker.map(|x| x.maker))
-                .copied()
-                .take(8)
-                .collect();
-            vec![swap_ix(market, accounts, side, kind, &routed)]
+            vec![swap_ix(
+                market,
+                accounts,
+                side,
+                kind,
+                &routed_makers(makers, own_maker),
+            )]
         }
         Intent::UpdateOracle => vec![update_oracle_ix(market)],
     }

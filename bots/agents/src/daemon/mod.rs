@@ -386,6 +386,8 @@ struct Running {
     /// Cross-venue arbitrage: the other venues, each with its own client and cluster id (0 is
     /// the daemon's cluster; venues on one cluster share an id and can trade atomically).
     venues: Vec<(Arc<RpcClient>, u32, Running)>,
+    /// Maker PDAs by owner (derived once: a derivation is curve arithmetic, on every tick).
+    maker_addresses: std::collections::HashMap<Address, MakerAddresses>,
 }
 
 async fn account<T: AccountDeserialize>(rpc: &RpcClient, address: &Address) -> Result<T> {
@@ -411,9 +413,8 @@ async fn snapshot(
     rpc: &RpcClient,
     running: &mut Running,
 ) -> Result<(MarketView, Vec<MakerAddresses>)> {
-    let own_maker = running.maker.map(|m| m.maker).unwrap_or_default();
     let accounts = rpc
-        .get_multiple_accounts(&[running.market.market, running.market.oracle, own_maker])
+        .get_multiple_accounts(&[running.market.market, running.market.oracle])
         .await?;
     let market: Market = Market::try_deserialize(
         &mut accounts[0]
@@ -428,9 +429,6 @@ async fn snapshot(
         .ok_or_else(|| anyhow!("oracle missing"))?
         .data;
     let oracle = crate::chain::decode_oracle(oracle_data, &running.market.oracle)?;
-    let own: Option<Maker> = accounts[2]
-        .as_ref()
-        .and_then(|a| Maker::try_deserialize(&mut a.data.as_slice()).ok());
     let slot = rpc.get_slot().await?;
     let makers = crate::chain::fetch_market(rpc, &running.market.market)
         .await?
@@ -439,12 +437,19 @@ async fn snapshot(
         .latest()
         .map(|o| slot.saturating_sub(o.slot))
         .unwrap_or(u64::MAX);
+    let market_address = running.market.market;
     let maker_addresses = makers
         .iter()
-        .map(|(_, maker)| MakerAddresses::derive(&running.market.market, &maker.owner))
+        .map(|(_, maker)| {
+            *running
+                .maker_addresses
+                .entry(maker.owner)
+                .or_insert_with(|| MakerAddresses::derive(&market_address, &maker.owner))
+        })
         .collect();
+    // The agent's own maker, if open, is among the market's makers (market_view finds it there).
     let holder = rwa_harness::agent::Holder {
-        own_maker: own.map(|_| own_maker),
+        own_maker: running.maker.map(|m| m.maker),
         wallet_rwa: token_balance(rpc, &running.accounts.rwa_account).await,
         wallet_quote: token_balance(rpc, &running.accounts.quote_account).await,
         resting_mid: running.resting_mid,
@@ -562,6 +567,7 @@ impl Running {
             invested: 0,
             holdings_value: 0.0,
             venues: Vec::new(),
+            maker_addresses: Default::default(),
         }
     }
 }

@@ -151,6 +151,7 @@ export async function bootstrap(provider: anchor.AnchorProvider, configPath: str
       r0: decimalRaw(c.r0), beta: decimalRaw(c.beta), gamma: decimalRaw(c.gamma), crMinBps: c.cr_min_bps, liquidationCrBps: c.liquidation_cr_bps,
       liquidationBonusBps: c.liquidation_bonus_bps, closeFactorBps: c.close_factor_bps, maxStalenessSlots: new BN(c.max_staleness_slots),
       maxConfidenceBps: c.max_confidence_bps, pythFeedId: Array(32).fill(0), pythMaxAgeSecs: new BN(c.pyth_max_age_secs ?? 60), maxDivergenceBps: c.max_divergence_bps ?? 500,
+      maxSigma: decimalRaw(c.max_sigma ?? "5"), maxRate: decimalRaw(c.max_rate ?? "3"),
     };
     for (const [symbol, m] of Object.entries(marketAddresses)) {
       const collateral = pda([Buffer.from("collateral"), lendingMarket.toBuffer(), m.market.toBuffer()], lending.programId);
@@ -184,6 +185,8 @@ export async function bootstrap(provider: anchor.AnchorProvider, configPath: str
         volatilityLimit: r.volatility_limit ? decimalRaw(r.volatility_limit) : new BN(0), minCollateralRatioBps: r.min_collateral_ratio_bps ?? 0,
         maxQuoteLifetimeSlots: new BN(r.max_quote_lifetime_slots ?? 0), covarianceAuthority: r.covariance_authority ? new PublicKey(r.covariance_authority) : payer.publicKey,
         updateCadenceSlots: new BN(r.update_cadence_slots ?? 0),
+        circuitBreakerMinNotional: new BN(String(r.circuit_breaker_min_notional ?? 0)), maxQuoteBandBps: r.max_quote_band_bps ?? 0,
+        guardian: r.guardian ? new PublicKey(r.guardian) : PublicKey.default,
       };
       const daoConfig = {
         votingPeriodSlots: new BN(d.voting_period_slots), holdUpSlots: new BN(d.hold_up_slots), unstakeCooldownSlots: new BN(d.unstake_cooldown_slots),

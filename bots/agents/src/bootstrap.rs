@@ -106,6 +106,19 @@ pub struct CollateralConfigFile {
     pub max_divergence_bps: u16,
     #[serde(default = "default_pyth_age")]
     pub pyth_max_age_secs: u64,
+    /// Cap on the annualised volatility the terms use (decimal, e.g. "5" = 500%).
+    #[serde(default = "default_max_sigma")]
+    pub max_sigma: String,
+    /// Cap on the annual borrow rate (decimal, e.g. "3" = 300%).
+    #[serde(default = "default_max_rate")]
+    pub max_rate: String,
+}
+
+fn default_max_sigma() -> String {
+    "5".into()
+}
+fn default_max_rate() -> String {
+    "3".into()
 }
 
 fn default_divergence() -> u16 {
@@ -158,6 +171,13 @@ pub struct RulesFile {
     pub covariance_authority: Option<String>,
     #[serde(default)]
     pub update_cadence_slots: u64,
+    #[serde(default)]
+    pub circuit_breaker_min_notional: u64,
+    #[serde(default)]
+    pub max_quote_band_bps: u16,
+    /// Address that may pause the governed markets and lending (none when absent).
+    #[serde(default)]
+    pub guardian: Option<String>,
 }
 
 /// Everything created, with the keypairs needed to finish an interrupted run.
@@ -492,6 +512,8 @@ pub async fn run(
             pyth_feed_id: [0; 32],
             pyth_max_age_secs: c.pyth_max_age_secs,
             max_divergence_bps: c.max_divergence_bps,
+            max_sigma: decimal(&c.max_sigma, "collateral.max_sigma")?.raw(),
+            max_rate: decimal(&c.max_rate, "collateral.max_rate")?.raw(),
         };
         for (symbol, m) in &market_addresses {
             if !session.exists(&a.collateral(&m.market).config).await? {
@@ -532,6 +554,12 @@ pub async fn run(
                     None => payer.pubkey(),
                 },
                 update_cadence_slots: r.update_cadence_slots,
+                circuit_breaker_min_notional: r.circuit_breaker_min_notional,
+                max_quote_band_bps: r.max_quote_band_bps,
+                guardian: match &r.guardian {
+                    Some(text) => parse_address(text, "dao.rules.guardian")?,
+                    None => Default::default(),
+                },
             };
             let config = rule_dao::state::DaoConfig {
                 voting_period_slots: dao.voting_period_slots,

@@ -66,14 +66,8 @@ pub fn view(snapshot: &MarketSnapshot) -> Result<MarketView> {
     let market = &snapshot.market;
     let curve = market.curve().map_err(|e| anyhow::anyhow!("{e}"))?;
     let spot = market.spot_price().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let twap = snapshot
-        .oracle
-        .twap(snapshot.slot)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let volatility = snapshot
-        .oracle
-        .volatility_per_slot()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let twap = snapshot.oracle.twap(snapshot.slot);
+    let volatility = snapshot.oracle.volatility_per_slot(snapshot.slot);
     let mut quotes: Vec<QuoteView> = snapshot
         .makers
         .iter()

@@ -719,6 +719,8 @@ async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
             rwa_account: seed_account,
             quote_account: payer_quote,
         };
+        // past the breaker window first: its reference (the TWAP) settles at the bootstrap price
+        bank.env.advance_slots(200);
         for amount in [300_000_000u64, 400_000_000, 200_000_000] {
             bank.env.advance_slots(3);
             bank.env

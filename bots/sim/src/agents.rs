@@ -481,8 +481,6 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
             let twap = world
                 .oracle(i)
                 .twap(slot)
-                .ok()
-                .flatten()
                 .map(|p| p.to_f64());
             rwa_harness::agent::collateral_info(c, twap)
         })
@@ -555,14 +553,9 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
         relax_below: tuning.dao.relax_below,
         ..governance::GovernanceParams::default()
     };
+    let slot = world.slot();
     let volatility = (0..world.markets.len())
-        .filter_map(|i| {
-            world
-                .oracle(i)
-                .volatility_per_slot()
-                .ok()
-                .map(|v| v.to_f64())
-        })
+        .map(|i| world.oracle(i).volatility_per_slot(slot).to_f64())
         .fold(0.0, f64::max);
     agent.forecast = governance::forecast(agent.forecast, volatility, params.lambda);
     let dao: Dao = world.decode(&addresses.dao);

@@ -179,8 +179,6 @@ impl Recorder {
                 world
                     .oracle(i)
                     .twap(slot)
-                    .ok()
-                    .flatten()
                     .map(|p| p.to_f64())
                     .unwrap_or(spot[i]),
             );

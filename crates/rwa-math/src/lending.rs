@@ -44,15 +44,27 @@ pub fn collateral_ratio_bps(
     Ok(ratio.max(floor_bps as u64))
 }
 
-/// Debt after `slots` at annual `rate`, continuously compounded, rounded up.
-pub fn accrue(debt: u64, rate: Decimal, slots: u64, slots_per_year: u64) -> Result<u64, MathError> {
+/// Debt after `slots` at annual `rate`, continuously compounded, rounded up. Total: saturates at
+/// `u64::MAX` (a debt that large is unpayable anyway) so accrual can never make a repay, a
+/// refresh or a liquidation fail; `slots_per_year` of zero counts as one.
+pub fn accrue(debt: u64, rate: Decimal, slots: u64, slots_per_year: u64) -> u64 {
     if debt == 0 || slots == 0 || rate.is_zero() {
-        return Ok(debt);
+        return debt;
     }
-    let exponent = rate.mul_div_int(slots as u128, slots_per_year as u128, Rounding::Up)?;
-    let factor = exp(exponent, Rounding::Up)?;
-    let grown = mul_div(debt as u128, factor.raw(), SCALE, Rounding::Up)?;
-    u64::try_from(grown).map_err(|_| MathError::Overflow)
+    // e^44.4 > u64::MAX: any larger exponent saturates.
+    const SATURATING_EXPONENT: u128 = 45 * SCALE;
+    let exponent = rate
+        .mul_div_int(slots as u128, slots_per_year.max(1) as u128, Rounding::Up)
+        .map(|e| e.raw())
+        .unwrap_or(u128::MAX);
+    if exponent >= SATURATING_EXPONENT {
+        return u64::MAX;
+    }
+    exp(Decimal::from_raw(exponent), Rounding::Up)
+        .and_then(|factor| mul_div(debt as u128, factor.raw(), SCALE, Rounding::Up))
+        .ok()
+        .and_then(|grown| u64::try_from(grown).ok())
+        .unwrap_or(u64::MAX)
 }
 
 /// Shares minted for a deposit of `amount` when the pool holds `total_value` for `total_shares`
@@ -123,7 +135,10 @@ pub fn collateral_for_value(
     let amount = mul_div(
         value as u128 * pow10(decimals as u32),
         SCALE,
-        price.raw() * pow10(quote_decimals as u32),
+        price
+            .raw()
+            .checked_mul(pow10(quote_decimals as u32))
+            .ok_or(MathError::Overflow)?,
         rounding,
     )?;
     u64::try_from(amount).map_err(|_| MathError::Overflow)
@@ -185,7 +200,7 @@ pub fn portfolio_sigma(
     }
     let variance = positive.saturating_sub(negative);
     // sqrt rounds down; add one unit so the bound stays an upper bound.
-    Ok(Decimal::from_raw(sqrt(variance)?.raw() + 1))
+    Ok(Decimal::from_raw(sqrt(variance)?.raw().saturating_add(1)))
 }
 
 #[cfg(test)]
@@ -226,8 +241,7 @@ mod tests {
             d("0.1"),
             DEFAULT_SLOTS_PER_YEAR,
             DEFAULT_SLOTS_PER_YEAR,
-        )
-        .unwrap();
+        );
         assert_eq!(one_year, 1_105_170_918_076); // ceil(1e12 * e^0.1)
                                                  // accruing in 12 steps equals accruing once, to within the per-step ceilings
         let mut debt = 1_000_000_000_000u64;
@@ -237,14 +251,17 @@ mod tests {
                 d("0.1"),
                 DEFAULT_SLOTS_PER_YEAR / 12,
                 DEFAULT_SLOTS_PER_YEAR,
-            )
-            .unwrap();
+            );
         }
         assert!(
             debt >= one_year && debt <= one_year + 12,
             "{debt} vs {one_year}"
         );
-        assert_eq!(accrue(5, d("0.1"), 0, DEFAULT_SLOTS_PER_YEAR).unwrap(), 5);
+        assert_eq!(accrue(5, d("0.1"), 0, DEFAULT_SLOTS_PER_YEAR), 5);
+        // saturation instead of overflow: 1,000% for ten years, or a zero year length
+        assert_eq!(accrue(1_000_000, d("10"), 10 * DEFAULT_SLOTS_PER_YEAR, DEFAULT_SLOTS_PER_YEAR), u64::MAX);
+        assert_eq!(accrue(u64::MAX, d("0.01"), 1, DEFAULT_SLOTS_PER_YEAR), u64::MAX);
+        assert_eq!(accrue(1_000, d("0.1"), 1_000, 0), u64::MAX);
     }
 
     #[test]
@@ -282,7 +299,7 @@ mod tests {
         #[test]
         fn accrual_is_monotone(debt in 1u64..1u64 << 50, bps in 0u64..5_000, slots in 0u64..DEFAULT_SLOTS_PER_YEAR) {
             let rate = Decimal::from_raw(bps as u128 * SCALE / 10_000);
-            let later = accrue(debt, rate, slots, DEFAULT_SLOTS_PER_YEAR).unwrap();
+            let later = accrue(debt, rate, slots, DEFAULT_SLOTS_PER_YEAR);
             prop_assert!(later >= debt);
             let reference = debt as f64 * (rate.to_f64() * slots as f64 / DEFAULT_SLOTS_PER_YEAR as f64).exp();
             prop_assert!((later as f64 - reference).abs() <= reference * 1e-12 + 2.0);

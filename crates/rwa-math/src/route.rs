@@ -83,7 +83,10 @@ fn units_within(budget: u64, price: Decimal, market: &CurveMarket) -> Result<u64
     let estimate = mul_div(
         budget as u128 * pow10(market.decimals as u32),
         SCALE,
-        price.raw() * pow10(market.quote_decimals as u32),
+        price
+            .raw()
+            .checked_mul(pow10(market.quote_decimals as u32))
+            .ok_or(MathError::Overflow)?,
         Rounding::Down,
     )?;
     let mut units = u64::try_from(estimate).unwrap_or(u64::MAX);
@@ -110,7 +113,10 @@ fn units_reaching(wanted: u64, price: Decimal, market: &CurveMarket) -> Result<u
     let estimate = mul_div(
         wanted as u128 * pow10(market.decimals as u32),
         SCALE,
-        price.raw() * pow10(market.quote_decimals as u32),
+        price
+            .raw()
+            .checked_mul(pow10(market.quote_decimals as u32))
+            .ok_or(MathError::Overflow)?,
         Rounding::Up,
     )?;
     let mut units = u64::try_from(estimate).map_err(|_| MathError::Overflow)?;
@@ -171,8 +177,8 @@ fn check_levels(levels: &[Level]) -> Result<(), MathError> {
 fn push_fill(fills: &mut Vec<MakerFill>, maker: usize, amount: u64, quote: u64, price: Decimal) {
     if let Some(last) = fills.last_mut() {
         if last.maker == maker {
-            last.amount += amount;
-            last.quote += quote;
+            last.amount = last.amount.saturating_add(amount);
+            last.quote = last.quote.saturating_add(quote);
             return;
         }
     }

@@ -12,16 +12,18 @@ pub const RULE_DAO_PROGRAM_ID: Pubkey = pubkey!("GYgcQeHe92d7zCReHg1PjWfiexce5Yo
 /// the harness checks it against the program's own constant.
 pub const RULE_SET_DISCRIMINATOR: [u8; 8] = [57, 66, 204, 128, 106, 151, 170, 243];
 
-/// The rules. Zero disables a numeric limit.
+/// The rules. Zero disables a numeric limit. Every value is bounded (see [`RuleValues::validate`]
+/// and the README's table) so that no vote can brick a market, the lending market or the DAO.
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace,
 )]
 pub struct RuleValues {
-    /// Largest RWA amount (base units) one market transaction may trade.
+    /// Largest RWA amount (base units) one market may trade per slot, over all transactions.
     pub max_trade_amount: u64,
-    /// Circuit breaker: largest price move (bps) from the price at the start of a window...
+    /// Circuit breaker: largest deviation (bps) of the curve's spot after a trade from...
     pub circuit_breaker_bps: u16,
-    /// ...of this many slots; a trade that moves the price further halts trading...
+    /// ...the oracle's TWAP over this many slots; a trade that moves the spot further halts
+    /// trading...
     pub circuit_breaker_window_slots: u64,
     /// ...for this many slots.
     pub circuit_breaker_halt_slots: u64,
@@ -35,7 +37,121 @@ pub struct RuleValues {
     pub covariance_authority: Pubkey,
     /// Fewest slots between two executed rule changes.
     pub update_cadence_slots: u64,
+    /// Quote-token notional (base units) a market must trade in one slot before the breaker
+    /// may trip: a dust trade cannot halt a market.
+    pub circuit_breaker_min_notional: u64,
+    /// Widest band (bps) around the curve's spot that maker quotes may use (tightens the
+    /// market's own band).
+    pub max_quote_band_bps: u16,
+    /// May pause (only pause) the markets and the lending market that obey this RuleSet.
+    pub guardian: Pubkey,
 }
+
+/// Longest circuit-breaker halt any rule can set (~1 hour of 400 ms slots).
+pub const MAX_HALT_SLOTS: u64 = 9_000;
+/// Longest breaker reference window (~1 day).
+pub const MAX_BREAKER_WINDOW_SLOTS: u64 = 216_000;
+/// Narrowest breaker band: tighter would halt on ordinary trading.
+pub const MIN_CIRCUIT_BREAKER_BPS: u16 = 50;
+/// Smallest non-zero per-slot trade limit (base units): smaller would make trading impossible.
+pub const MIN_MAX_TRADE_AMOUNT: u64 = 1_000;
+/// Smallest non-zero volatility limit per sqrt(slot) (1e-5, about 9% a year): smaller would
+/// refuse every borrow against any asset that ever trades.
+pub const MIN_VOLATILITY_LIMIT: u128 = 10_000_000_000_000;
+/// Collateral-ratio floor bounds (bps).
+pub const MAX_MIN_COLLATERAL_RATIO_BPS: u16 = 50_000;
+/// Quote lifetime bounds when set (slots).
+pub const MIN_QUOTE_LIFETIME_SLOTS: u64 = 10;
+pub const MAX_QUOTE_LIFETIME_SLOTS: u64 = 9_000;
+/// Longest cadence between rule changes (~1 day): longer could freeze the rules.
+pub const MAX_UPDATE_CADENCE_SLOTS: u64 = 216_000;
+/// Quote band bounds when set (bps).
+pub const MIN_QUOTE_BAND_BPS: u16 = 10;
+pub const MAX_QUOTE_BAND_BPS: u16 = 5_000;
+
+/// Which rule is out of bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleBound {
+    MaxTradeAmount,
+    CircuitBreakerBps,
+    CircuitBreakerWindow,
+    CircuitBreakerHalt,
+    VolatilityLimit,
+    MinCollateralRatio,
+    QuoteLifetime,
+    UpdateCadence,
+    QuoteBand,
+}
+
+impl RuleValues {
+    /// Bounds every rule value must respect, whatever the vote (checked where rules are set).
+    pub fn validate(&self) -> core::result::Result<(), RuleBound> {
+        let zero_or = |value: u64, low: u64, high: u64| value == 0 || (low..=high).contains(&value);
+        if !zero_or(self.max_trade_amount, MIN_MAX_TRADE_AMOUNT, u64::MAX) {
+            return Err(RuleBound::MaxTradeAmount);
+        }
+        if !zero_or(
+            self.circuit_breaker_bps as u64,
+            MIN_CIRCUIT_BREAKER_BPS as u64,
+            10_000,
+        ) {
+            return Err(RuleBound::CircuitBreakerBps);
+        }
+        if self.circuit_breaker_bps > 0
+            && !(1..=MAX_BREAKER_WINDOW_SLOTS).contains(&self.circuit_breaker_window_slots)
+        {
+            return Err(RuleBound::CircuitBreakerWindow);
+        }
+        if self.circuit_breaker_window_slots > MAX_BREAKER_WINDOW_SLOTS {
+            return Err(RuleBound::CircuitBreakerWindow);
+        }
+        if self.circuit_breaker_halt_slots > MAX_HALT_SLOTS {
+            return Err(RuleBound::CircuitBreakerHalt);
+        }
+        if self.volatility_limit != 0 && self.volatility_limit < MIN_VOLATILITY_LIMIT {
+            return Err(RuleBound::VolatilityLimit);
+        }
+        if !zero_or(
+            self.min_collateral_ratio_bps as u64,
+            10_001,
+            MAX_MIN_COLLATERAL_RATIO_BPS as u64,
+        ) {
+            return Err(RuleBound::MinCollateralRatio);
+        }
+        if !zero_or(
+            self.max_quote_lifetime_slots,
+            MIN_QUOTE_LIFETIME_SLOTS,
+            MAX_QUOTE_LIFETIME_SLOTS,
+        ) {
+            return Err(RuleBound::QuoteLifetime);
+        }
+        if self.update_cadence_slots > MAX_UPDATE_CADENCE_SLOTS {
+            return Err(RuleBound::UpdateCadence);
+        }
+        if !zero_or(
+            self.max_quote_band_bps as u64,
+            MIN_QUOTE_BAND_BPS as u64,
+            MAX_QUOTE_BAND_BPS as u64,
+        ) {
+            return Err(RuleBound::QuoteBand);
+        }
+        Ok(())
+    }
+
+    /// Whether `signer` is this RuleSet's guardian (never the default key).
+    pub fn is_guardian(&self, signer: &Pubkey) -> bool {
+        self.guardian != Pubkey::default() && self.guardian == *signer
+    }
+}
+
+/// The rule DAO's authority PDA for `dao` (signs the CPIs its executed proposals make): the
+/// admin of every program attached to that DAO.
+pub fn dao_authority(dao: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[DAO_AUTHORITY_SEED, dao.as_ref()], &RULE_DAO_PROGRAM_ID).0
+}
+
+/// Seed of the DAO authority PDA ([DAO_AUTHORITY_SEED, dao]); rule_dao's `AUTHORITY_SEED`.
+pub const DAO_AUTHORITY_SEED: &[u8] = b"authority";
 
 /// The account as the DAO writes it, for readers.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -78,3 +78,10 @@ pub struct ConfigUpdated {
     pub config_version: u64,
     pub config: DaoConfig,
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VetoAuthorityChanged {
+    pub dao: Pubkey,
+    pub veto_authority: Pubkey,
+}

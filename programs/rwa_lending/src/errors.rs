@@ -51,6 +51,12 @@ pub enum LendingError {
     NoDebt, // 6022
     #[msg("Wrong mint for this account")]
     InvalidMint, // 6023
+    #[msg("Lending market is paused")]
+    LendingPaused, // 6024
+    #[msg("The lending market is governed by its rule DAO: this needs an executed proposal")]
+    GovernedByDao, // 6025
+    #[msg("Lending market is already in that pause state")]
+    PauseStateUnchanged, // 6026
 }
 
 impl From<rwa_math::MathError> for LendingError {

@@ -106,3 +106,12 @@ pub struct LendingParamsUpdated {
     pub lending_market: Pubkey,
     pub params: crate::instructions::LendingMarketParams,
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LendingPauseChanged {
+    pub lending_market: Pubkey,
+    pub paused: bool,
+    pub by: Pubkey,
+    pub slot: u64,
+}

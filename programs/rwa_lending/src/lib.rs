@@ -55,6 +55,10 @@ pub mod rwa_lending {
         instructions::admin::handle_update_lending_params(ctx, params)
     }
 
+    pub fn set_lending_pause(ctx: Context<SetLendingPause>, paused: bool) -> Result<()> {
+        instructions::admin::handle_set_lending_pause(ctx, paused)
+    }
+
     pub fn claim_protocol_fees(ctx: Context<ClaimProtocolFees>, amount: u64) -> Result<()> {
         instructions::admin::handle_claim_protocol_fees(ctx, amount)
     }

@@ -13,12 +13,12 @@ pub const ORACLE_SEED: &[u8] = b"oracle";
 pub const MARKET_VERSION: u8 = 1;
 /// Highest trading fee a market may charge (10%).
 pub const MAX_FEE_BPS: u16 = 1_000;
-/// Observations kept by the oracle ring buffer.
+/// Checkpoints kept by the oracle's ring (they always span the TWAP window: see PriceOracle).
 pub const ORACLE_CAPACITY: usize = 64;
 /// Bounds on the TWAP window (slots). ~400 ms slots: 1 slot to ~5.5 days.
 pub const MIN_TWAP_WINDOW_SLOTS: u64 = 1;
 pub const MAX_TWAP_WINDOW_SLOTS: u64 = 1_200_000;
-/// Bounds on the EWMA decay (bps): 0.5 to 0.9999.
+/// Bounds on the EWMA decay per slot (bps): 0.5 to 0.9999 (a memory of 2 to 10,000 slots).
 pub const MIN_EWMA_LAMBDA_BPS: u16 = 5_000;
 pub const MAX_EWMA_LAMBDA_BPS: u16 = 9_999;
 
@@ -31,5 +31,10 @@ pub const MAKER_SEED: &[u8] = b"maker";
 /// Maker inventory vaults: [MAKER_RWA_SEED | MAKER_QUOTE_SEED, maker].
 pub const MAKER_RWA_SEED: &[u8] = b"maker_rwa";
 pub const MAKER_QUOTE_SEED: &[u8] = b"maker_quote";
+/// Band around the curve's spot that maker quotes must respect (bps): new markets start at
+/// 10%; the authority may set 0.1%..50%, and the RuleSet's `max_quote_band_bps` tightens it.
+pub const DEFAULT_QUOTE_BAND_BPS: u16 = 1_000;
+pub const MIN_QUOTE_BAND_BPS: u16 = rwa_rules::MIN_QUOTE_BAND_BPS;
+pub const MAX_QUOTE_BAND_BPS: u16 = rwa_rules::MAX_QUOTE_BAND_BPS;
 /// Longest a quote may stay live (~1 hour of 400 ms slots); the DAO's RuleSet can tighten it later.
 pub const MAX_QUOTE_LIFETIME_SLOTS: u64 = 9_000;

@@ -79,6 +79,12 @@ pub enum MarketError {
     CircuitBreakerActive, // 6036
     #[msg("A RuleSet is already attached")]
     RuleSetAlreadyAttached, // 6037
+    #[msg("Quote price outside the band around the curve's spot")]
+    QuoteOutsideBand, // 6038
+    #[msg("Signer is neither the market authority nor the RuleSet's guardian")]
+    NotGuardian, // 6039
+    #[msg("Quote band out of bounds")]
+    InvalidQuoteBand, // 6040
 }
 
 impl From<rwa_math::MathError> for MarketError {

@@ -64,6 +64,8 @@ pub struct MarketParamsUpdated {
     pub max_supply: u64,
     pub twap_window_slots: u64,
     pub ewma_lambda_bps: u16,
+    pub quote_band_bps: u16,
+    pub paused: bool,
 }
 
 #[event]
@@ -187,7 +189,9 @@ pub struct RuleSetAttached {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CircuitBreakerTripped {
     pub market: Pubkey,
-    pub window_start_price: u128,
+    /// The breaker's reference: the oracle TWAP over the breaker window (what the oracle holds
+    /// during the halt).
+    pub reference_price: u128,
     pub price: u128,
     pub move_bps: u64,
     pub halted_until_slot: u64,

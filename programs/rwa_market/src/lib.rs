@@ -65,6 +65,10 @@ pub mod rwa_market {
         instructions::unpause_market::handle_unpause_market(ctx)
     }
 
+    pub fn guardian_pause_market(ctx: Context<GuardianPause>) -> Result<()> {
+        instructions::guardian_pause::handle_guardian_pause(ctx)
+    }
+
     pub fn withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<()> {
         instructions::withdraw_fees::handle_withdraw_fees(ctx, amount)
     }

@@ -90,10 +90,13 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
         )
         .await?;
     let slot = cluster.slot().await?;
+    // 5% above the curve's spot: inside the market's quote band (10% by default)
+    let market: rwa_market::state::Market = cluster.account(&m.market).await?;
+    let spot = market.spot_price().map_err(|e| anyhow::anyhow!("{e}"))?;
     let quote = QuoteParams {
         bid_price: 0,
         bid_size: 0,
-        ask_price: d("1.2").raw(),
+        ask_price: spot.raw() / 100 * 105,
         ask_size: 30 * TOKEN,
         expiry_slot: slot + 5_000,
         sequence: 1,

@@ -41,15 +41,8 @@ pub fn market_view(
 ) -> Result<MarketView, String> {
     let curve = market.curve_market().map_err(|e| e.to_string())?;
     let spot = market.spot_price().map_err(|e| e.to_string())?.to_f64();
-    let twap = oracle
-        .twap(slot)
-        .map_err(|e| e.to_string())?
-        .map(|p| p.to_f64())
-        .unwrap_or(spot);
-    let volatility = oracle
-        .volatility_per_slot()
-        .map_err(|e| e.to_string())?
-        .to_f64();
+    let twap = oracle.twap(slot).map(|p| p.to_f64()).unwrap_or(spot);
+    let volatility = oracle.volatility_per_slot(slot).to_f64();
     let quotes = makers
         .iter()
         .enumerate()

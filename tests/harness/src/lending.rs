@@ -458,6 +458,8 @@ pub fn default_collateral_params() -> CollateralParams {
         pyth_feed_id: [0; 32],
         pyth_max_age_secs: 60,
         max_divergence_bps: 500,
+        max_sigma: wad("5"),
+        max_rate: wad("3"),
     }
 }
 
@@ -509,13 +511,28 @@ pub fn write_pyth_price(
         .expect("write Pyth account");
 }
 
+/// Pause (guardian or governing authority) or resume (governing authority) lending.
+pub fn set_lending_pause_ix(a: &LendingAddresses, authority: &Address, paused: bool) -> Instruction {
+    let accounts = rwa_lending::accounts::SetLendingPause {
+        authority: *authority,
+        lending_market: a.lending_market,
+        rule_set: a.rule_set,
+        event_authority: lending_event_authority(),
+        program: rwa_lending::ID,
+    };
+    ix(
+        accounts.to_account_metas(None),
+        rwa_lending::instruction::SetLendingPause { paused }.data(),
+    )
+}
+
 pub fn update_lending_params_ix(
     a: &LendingAddresses,
-    admin: &Address,
+    authority: &Address,
     params: LendingMarketParams,
 ) -> Instruction {
     let accounts = rwa_lending::accounts::UpdateLendingParams {
-        admin: *admin,
+        authority: *authority,
         lending_market: a.lending_market,
         event_authority: lending_event_authority(),
         program: rwa_lending::ID,

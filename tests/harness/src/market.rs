@@ -495,6 +495,22 @@ pub fn attach_rule_set_ix(
     }
 }
 
+/// The RuleSet's guardian pauses a governed market.
+pub fn guardian_pause_ix(market: &MarketAddresses, guardian: &Address, rule_set: &Address) -> Instruction {
+    let accounts = rwa_market::accounts::GuardianPause {
+        guardian: *guardian,
+        market: market.market,
+        rule_set: *rule_set,
+        event_authority: event_authority(),
+        program: rwa_market::ID,
+    };
+    Instruction {
+        program_id: rwa_market::ID,
+        accounts: accounts.to_account_metas(None),
+        data: rwa_market::instruction::GuardianPauseMarket {}.data(),
+    }
+}
+
 pub fn post_quote_ix(
     market: &MarketAddresses,
     maker: &MakerAddresses,

@@ -8,7 +8,7 @@ use rwa_harness::solana_signer::Signer;
 use rwa_harness::{TestEnv, TxFailure, TxSuccess};
 use rwa_market::errors::MarketError;
 use rwa_market::events::*;
-use rwa_market::instructions::QuoteParams;
+use rwa_market::instructions::{MarketParamsUpdate, QuoteParams};
 use rwa_math::fees::fee_on;
 use rwa_math::route::{notional, Level};
 use rwa_math::{Curve, CurveMarket, Decimal, Rounding};
@@ -51,11 +51,32 @@ struct Venue {
     taker_accounts: TraderAccounts,
 }
 
+/// The routing stories quote up to ~50% from the curve: a venue with the widest band allowed.
+/// The default 10% band has its own attack tests below.
 fn venue() -> Venue {
+    venue_with_band(Some(5_000))
+}
+
+fn venue_with_band(band_bps: Option<u16>) -> Venue {
     let mut env = TestEnv::new();
     let (market, _) = env
         .create_market(None, market_args(curve(), 6, MAX_SUPPLY))
         .unwrap();
+    if band_bps.is_some() {
+        let widen = MarketParamsUpdate {
+            quote_band_bps: band_bps,
+            ..Default::default()
+        };
+        env.send(
+            &[set_market_params_ix(
+                &market.addresses,
+                &market.authority.pubkey(),
+                widen,
+            )],
+            &[&market.authority],
+        )
+        .unwrap();
+    }
     let (taker, taker_accounts) = env.create_trader(&market.addresses, 10_000_000 * TOKEN);
     Venue {
         env,
@@ -448,7 +469,7 @@ fn buy_fills_makers_then_curve_at_the_best_price_at_every_step() {
     assert_eq!(v.env.token_balance(&maker1.quote_vault), 50 * TOKEN);
     let m3 = v.env.maker_state(&maker3);
     assert_eq!((m3.ask_size, m3.quote_inventory), (50 * TOKEN, 70 * TOKEN));
-    // the oracle saw the last fill, at the 1.40 ask
+    // the oracle records the curve's spot after settlement (1.40 here), never a maker's price
     let oracle = v.env.oracle_state(&a);
     assert_eq!(oracle.latest().unwrap().price, d("1.4"));
 }
@@ -483,7 +504,7 @@ fn sell_fills_best_bids_and_skips_expired_quotes() {
     v.post(
         &owner2,
         &maker2,
-        quote("1.9", 30 * TOKEN, "2", 0, slot + 2, 1),
+        quote("1.75", 30 * TOKEN, "2", 0, slot + 2, 1),
     )
     .unwrap(); // better bid, but expires
     v.env.advance_slots(3);
@@ -742,5 +763,208 @@ proptest! {
             let curve_market = state.curve_market().unwrap();
             prop_assert!(state.reserve >= curve_market.sell_proceeds(state.supply, state.supply).unwrap());
         }
+    }
+}
+
+/// Attack (issue 12, finding 1 and 2): a maker quotes absurd prices and fills itself for a base
+/// unit to write them into the oracle (a 1000x bid then a 1e-18 ask overflowed the variance and
+/// bricked the market; a 1-unit self-fill at 50x every slot dragged the TWAP to ~49x).
+/// Defended: quotes outside the band around the curve's spot are refused; in-band self-fills
+/// settle but the oracle records only the curve's spot, so after 60 slots of alternating
+/// self-fills at the band's edges the TWAP is exactly the untouched curve's spot, update_oracle
+/// and honest trades still work.
+#[test]
+fn self_fills_at_extreme_prices_cannot_poison_or_brick_the_oracle() {
+    let mut v = venue_with_band(None);
+    let a = v.a();
+    assert_eq!(
+        v.env.market_state(&a).quote_band_bps,
+        rwa_market::constants::DEFAULT_QUOTE_BAND_BPS
+    );
+    let (owner, owner_accounts, maker) = v.maker(1_000 * TOKEN, 1_000 * TOKEN);
+    // past the TWAP window, so the TWAP has settled at the spot the maker's purchase left
+    v.env.advance_slots(200);
+    let spot = v.env.market_state(&a).spot_price().unwrap();
+    let slot = v.env.slot();
+    // the reproduced brick: a bid at 1000x, an ask at 1e-18
+    expect_code(
+        v.post(&owner, &maker, quote("1000", 1, "2000", 0, slot + 50, 1)),
+        MarketError::QuoteOutsideBand,
+    );
+    expect_code(
+        v.post(
+            &owner,
+            &maker,
+            QuoteParams {
+                bid_price: 0,
+                bid_size: 0,
+                ask_price: 1,
+                ask_size: 1,
+                expiry_slot: slot + 50,
+                sequence: 2,
+            },
+        ),
+        MarketError::QuoteOutsideBand,
+    );
+    // 11% from spot is outside the default 10% band, 9.9% inside
+    let edge = |bps: u128, up: bool| {
+        let delta = spot.raw() * bps / 10_000;
+        if up {
+            spot.raw() + delta
+        } else {
+            spot.raw() - delta
+        }
+    };
+    expect_code(
+        v.post(
+            &owner,
+            &maker,
+            QuoteParams {
+                bid_price: edge(1_100, true),
+                bid_size: 1,
+                ask_price: 0,
+                ask_size: 0,
+                expiry_slot: slot + 50,
+                sequence: 3,
+            },
+        ),
+        MarketError::QuoteOutsideBand,
+    );
+    let before = v.env.oracle_state(&a).twap(v.env.slot()).unwrap();
+    assert_eq!(before, spot);
+    let mut sequence = 10;
+    let mut fills = 0;
+    for step in 0..60u64 {
+        v.env.advance_slots(1);
+        sequence += 1;
+        let slot = v.env.slot();
+        let (params, side) = if step % 2 == 1 {
+            // bid 9.9% above spot, then sell the base unit bought before into it
+            (
+                QuoteParams {
+                    bid_price: edge(990, true),
+                    bid_size: 1_000,
+                    ask_price: 0,
+                    ask_size: 0,
+                    expiry_slot: slot + 5,
+                    sequence,
+                },
+                TradeSide::Sell,
+            )
+        } else {
+            // ask 9.9% below spot, then buy one base unit from it (first, so the owner holds one)
+            (
+                QuoteParams {
+                    bid_price: 0,
+                    bid_size: 0,
+                    ask_price: edge(990, false),
+                    ask_size: 1_000,
+                    expiry_slot: slot + 5,
+                    sequence,
+                },
+                TradeSide::Buy,
+            )
+        };
+        v.post(&owner, &maker, params).unwrap();
+        // a thousand base units (0.001 token) either way: dust
+        let kind = match side {
+            TradeSide::Buy => SwapKind::ExactOut {
+                amount_out: 1_000,
+                max_amount_in: u64::MAX,
+            },
+            TradeSide::Sell => SwapKind::ExactIn {
+                amount_in: 1_000,
+                min_amount_out: 0,
+            },
+        };
+        let ix = swap_ix(&a, &owner_accounts, side, kind, &[maker]);
+        let result = v.env.send(&[ix], &[&owner]).unwrap();
+        fills += result.events::<QuoteFilled>(&rwa_market::ID).len();
+    }
+    assert!(fills >= 30, "only {fills} self-fills landed");
+    let now = v.env.slot();
+    let oracle = v.env.oracle_state(&a);
+    assert_eq!(oracle.twap(now).unwrap(), spot, "the TWAP moved");
+    assert_eq!(oracle.spot(), spot);
+    assert_eq!(oracle.volatility_per_slot(now), Decimal::ZERO);
+    // the market still works for everyone
+    v.env.send(&[update_oracle_ix(&a)], &[]).unwrap();
+    v.env
+        .send(
+            &[trade_ix(
+                &a,
+                &v.taker_accounts,
+                TradeKind::BuyExactOut {
+                    amount: 10 * TOKEN,
+                    max_quote_in: u64::MAX,
+                },
+            )],
+            &[&v.taker],
+        )
+        .unwrap();
+}
+
+/// A quote that was in band when posted is skipped (like an expired one) once the curve moves
+/// away from it, and a band wider than the bounds is refused.
+#[test]
+fn quotes_left_outside_the_band_by_the_curve_are_skipped() {
+    let mut v = venue_with_band(Some(500));
+    let a = v.a();
+    let (owner, _, maker) = v.maker(100 * TOKEN, 0);
+    let slot = v.env.slot();
+    // an ask 4% above the spot is in the 5% band
+    let spot = v.env.market_state(&a).spot_price().unwrap();
+    let ask = QuoteParams {
+        bid_price: 0,
+        bid_size: 0,
+        ask_price: spot.raw() / 100 * 104,
+        ask_size: 50 * TOKEN,
+        expiry_slot: slot + 100,
+        sequence: 1,
+    };
+    v.post(&owner, &maker, ask).unwrap();
+    // the curve moves up ~18% (200 tokens bought from the curve, no maker passed)
+    v.env
+        .send(
+            &[trade_ix(
+                &a,
+                &v.taker_accounts,
+                TradeKind::BuyExactOut {
+                    amount: 200 * TOKEN,
+                    max_quote_in: u64::MAX,
+                },
+            )],
+            &[&v.taker],
+        )
+        .unwrap();
+    // the ask is now ~12% below the spot: the router skips it and the curve fills
+    let result = v
+        .swap(
+            TradeSide::Buy,
+            SwapKind::ExactOut {
+                amount_out: TOKEN,
+                max_amount_in: u64::MAX,
+            },
+            &[maker],
+        )
+        .unwrap();
+    assert!(result.events::<QuoteFilled>(&rwa_market::ID).is_empty());
+    assert_eq!(v.env.maker_state(&maker).ask_size, 50 * TOKEN);
+    let authority = v.market.authority.insecure_clone();
+    for band in [0u16, 9, 5_001] {
+        expect_code(
+            v.env.send(
+                &[set_market_params_ix(
+                    &a,
+                    &authority.pubkey(),
+                    MarketParamsUpdate {
+                        quote_band_bps: Some(band),
+                        ..Default::default()
+                    },
+                )],
+                &[&authority],
+            ),
+            MarketError::InvalidQuoteBand,
+        );
     }
 }

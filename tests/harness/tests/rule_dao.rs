@@ -115,10 +115,12 @@ impl Gov {
         self.env.anchor_account(&self.a().proposal(index))
     }
 
-    fn rules_kind(&self, max_trade_amount: u64) -> ProposalKind {
+    /// Rules that differ by their max trade size (in thousands of base units: the smallest
+    /// non-zero limit the bounds allow is 1,000).
+    fn rules_kind(&self, thousands: u64) -> ProposalKind {
         ProposalKind::Rules {
             rules: RuleValues {
-                max_trade_amount,
+                max_trade_amount: thousands * 1_000,
                 ..rules()
             },
         }
@@ -163,7 +165,7 @@ fn supermajority_boundary_66_66_fails_66_67_passes() {
         let result = g.execute(index, None);
         if passes {
             let events: Vec<RulesUpdated> = result.unwrap().events(&rule_dao::ID);
-            assert_eq!(events[0].rules.max_trade_amount, 42);
+            assert_eq!(events[0].rules.max_trade_amount, 42_000);
         } else {
             expect(result, dao_code(DaoError::ProposalDefeated));
         }
@@ -515,7 +517,7 @@ fn attached_market_obeys_the_rule_set() {
     assert_eq!(g.env.market_state(&a).fee_bps, 75);
 
     // max trade size, voted in, blocks larger trades
-    let index = g.propose(0, g.rules_kind(50 * TOKEN)).unwrap();
+    let index = g.propose(0, g.rules_kind(50 * TOKEN / 1_000)).unwrap();
     g.pass(index, None);
     expect(
         g.env
@@ -526,7 +528,10 @@ fn attached_market_obeys_the_rule_set() {
         .send(&[trade_ix(&a, &accounts, buy(50 * TOKEN))], &[&trader])
         .unwrap();
 
-    // quote lifetime bound (500 slots)
+    // quote lifetime bound (500 slots); a new slot, since the maker's inventory purchase counts
+    // toward the per-slot trade limit
+    g.env.advance_slots(1);
+    let spot = g.env.market_state(&a).spot_price().unwrap().raw();
     let (owner, _, maker) = g
         .env
         .create_maker(
@@ -542,7 +547,7 @@ fn attached_market_obeys_the_rule_set() {
     let quote = |expiry_slot| QuoteParams {
         bid_price: 0,
         bid_size: 0,
-        ask_price: 2_000_000_000_000_000_000,
+        ask_price: spot,
         ask_size: TOKEN,
         expiry_slot,
         sequence: expiry_slot,
@@ -639,5 +644,5 @@ fn rule_changes_respect_the_update_cadence() {
     g.env.advance_slots(1_000);
     g.execute(next, None).unwrap();
     let rule_set: RuleSet = g.env.anchor_account(&g.a().rule_set);
-    assert_eq!((rule_set.version, rule_set.rules.max_trade_amount), (3, 3));
+    assert_eq!((rule_set.version, rule_set.rules.max_trade_amount), (3, 3_000));
 }

@@ -843,17 +843,18 @@ fn oracle_records_trades_twap_and_volatility() {
     assert_eq!({ oracle.len }, 4);
     let now = start + 30;
     // TWAP over the last 30 slots: 1.0 for 10, 1.1 for 10, 1.15 for 10 = 1.0833...
-    let twap = oracle.twap_over(now, 30).unwrap().unwrap();
+    let twap = oracle.twap_over(now, 30).unwrap();
     assert_eq!(
         twap,
         Decimal::from_raw((d("1").raw() + d("1.1").raw() + d("1.15").raw()) / 3)
     );
-    // two finalized returns folded in: ln(1.1)^2/10 and ln(1.15/1.1)^2/10, with lambda 0.94
-    let r1 = 1.1f64.ln().powi(2) / 10.0;
-    let r2 = (1.15f64 / 1.1).ln().powi(2) / 10.0;
-    let expected = 0.94 * (0.06 * r1) + 0.06 * r2;
+    // per-slot EWMA (lambda 0.94) of end-of-slot log returns: ln(1.1) in slot +10, then nine
+    // quiet slots, then ln(1.15/1.1) in slot +20 (the intra-slot 1.2 never counts)
+    let r1 = 1.1f64.ln().powi(2);
+    let r2 = (1.15f64 / 1.1).ln().powi(2);
+    let expected = 0.94f64.powi(10) * (0.06 * r1) + 0.06 * r2;
     assert!((Decimal::from_raw(oracle.ewma_variance).to_f64() - expected).abs() < 1e-12);
-    assert_eq!({ oracle.variance_samples }, 2);
+    assert_eq!({ oracle.variance_samples }, 3);
     // the update is permissionless but cannot target another market's oracle
     let (second, _) = s
         .env
@@ -870,30 +871,43 @@ fn oracle_records_trades_twap_and_volatility() {
 }
 
 #[test]
-fn oracle_ring_buffer_wraps() {
+fn oracle_checkpoints_keep_spanning_the_window_whatever_the_call_rate() {
     let mut s = setup(curves()[0]);
     let a = s.market.addresses;
-    for _ in 0..(rwa_market::constants::ORACLE_CAPACITY + 5) {
+    let window = s.env.oracle_state(&a).twap_window_slots;
+    let interval = rwa_math::oracle::checkpoint_interval(
+        window,
+        rwa_market::constants::ORACLE_CAPACITY,
+    );
+    // a trade or an update every slot for three windows: far more calls than checkpoints
+    for step in 0..(3 * window) {
         s.env.advance_slots(1);
-        s.trade(TradeKind::BuyExactOut {
-            amount: 1_000_000,
-            max_quote_in: u64::MAX,
-        })
-        .unwrap();
+        if step % 2 == 0 {
+            s.trade(TradeKind::BuyExactOut {
+                amount: 1_000_000,
+                max_quote_in: u64::MAX,
+            })
+            .unwrap();
+        } else {
+            s.env.send(&[update_oracle_ix(&a)], &[]).unwrap();
+        }
     }
     let oracle = s.env.oracle_state(&a);
     assert_eq!(
         { oracle.len } as usize,
         rwa_market::constants::ORACLE_CAPACITY
     );
-    assert_eq!(
-        { oracle.total_observations } as usize,
-        rwa_market::constants::ORACLE_CAPACITY + 6
-    );
-    let slots: Vec<u64> = oracle.chronological().map(|o| o.slot).collect();
+    let slots: Vec<u64> = (0..oracle.len as usize)
+        .map(|k| oracle.checkpoint(k).slot)
+        .collect();
     assert!(
-        slots.windows(2).all(|w| w[0] + 1 == w[1]),
-        "chronological order after wrap: {slots:?}"
+        slots.windows(2).all(|w| w[1] - w[0] >= interval),
+        "checkpoints closer than {interval} slots: {slots:?}"
     );
-    assert_eq!(*slots.last().unwrap(), s.env.slot());
+    let now = s.env.slot();
+    assert!(
+        now - slots[0] >= window,
+        "the ring spans {} slots, less than the {window}-slot window",
+        now - slots[0]
+    );
 }

@@ -1232,7 +1232,7 @@ async fn keeper_liquidations(
         let twap = match rpc.get_account(&c.oracle).await {
             Ok(oracle) => crate::chain::decode_oracle(&oracle.data, &c.oracle)
                 .ok()
-                .and_then(|o| o.twap(slot).ok().flatten())
+                .and_then(|o| o.twap(slot))
                 .map(|p| p.to_f64()),
             Err(_) => None,
         };
@@ -1614,7 +1614,6 @@ async fn rebalance(
             .collect();
         let price = oracle
             .twap(slot)
-            .map_err(|e| anyhow!("{e}"))?
             .map(|p| p.to_f64())
             .unwrap_or(state.spot_price().map_err(|e| anyhow!("{e}"))?.to_f64());
         let unit = 10f64.powi(state.rwa_decimals as i32);

@@ -3,12 +3,14 @@ use rwa_math::governance::tally;
 
 use crate::constants::*;
 use crate::errors::DaoError;
-use crate::events::{ConfigUpdated, ProposalStateChanged, RulesUpdated};
+use crate::events::{ConfigUpdated, ProposalStateChanged, RulesUpdated, VetoAuthorityChanged};
 use crate::state::{Dao, Proposal, ProposalKind, ProposalState, RuleSet};
 
 /// Permissionless once voting has ended, the proposal passed (quorum and supermajority) and the
 /// hold-up has elapsed without a veto. For `MarketParams`, the remaining accounts are the market,
-/// its oracle, rwa_market's event authority and the rwa_market program.
+/// its oracle, rwa_market's event authority and the rwa_market program; for `LendingParams` the
+/// lending market, rwa_lending's event authority and the rwa_lending program; for `LendingPause`
+/// the same plus the RuleSet (rwa_lending reads it).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ExecuteProposal<'info> {
@@ -55,7 +57,12 @@ impl ExecuteProposal<'_> {
             DaoError::HoldUpNotElapsed
         );
         if let ProposalKind::Rules { .. } = proposal.kind {
-            let cadence = self.rule_set.rules.update_cadence_slots;
+            // Bounded at read as well: a RuleSet written before the bound existed cannot freeze rules.
+            let cadence = self
+                .rule_set
+                .rules
+                .update_cadence_slots
+                .min(rwa_rules::MAX_UPDATE_CADENCE_SLOTS);
             require_gte!(
                 slot,
                 self.rule_set.updated_slot.saturating_add(cadence),
@@ -124,6 +131,81 @@ pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>
             rwa_market::cpi::set_market_params(
                 CpiContext::new_with_signer(rwa_market::ID, accounts, &[seeds]),
                 update,
+            )?;
+        }
+        ProposalKind::VetoAuthority { veto_authority } => {
+            ctx.accounts.dao.veto_authority = veto_authority;
+            let event = VetoAuthorityChanged {
+                dao: dao_key,
+                veto_authority,
+            };
+            emit_cpi!(event);
+        }
+        ProposalKind::LendingParams {
+            lending_market,
+            params,
+        } => {
+            let [market_account, event_authority, program] = ctx.remaining_accounts else {
+                return err!(DaoError::InvalidMarketAccounts);
+            };
+            require_keys_eq!(
+                market_account.key(),
+                lending_market,
+                DaoError::InvalidMarketAccounts
+            );
+            require_keys_eq!(
+                program.key(),
+                rwa_lending::ID,
+                DaoError::InvalidMarketAccounts
+            );
+            let seeds: &[&[u8]] = &[
+                AUTHORITY_SEED,
+                dao_key.as_ref(),
+                &[ctx.accounts.dao.authority_bump],
+            ];
+            let accounts = rwa_lending::cpi::accounts::UpdateLendingParams {
+                authority: ctx.accounts.authority.to_account_info(),
+                lending_market: market_account.clone(),
+                event_authority: event_authority.clone(),
+                program: program.clone(),
+            };
+            rwa_lending::cpi::update_lending_params(
+                CpiContext::new_with_signer(rwa_lending::ID, accounts, &[seeds]),
+                params,
+            )?;
+        }
+        ProposalKind::LendingPause {
+            lending_market,
+            paused,
+        } => {
+            let [market_account, event_authority, program] = ctx.remaining_accounts else {
+                return err!(DaoError::InvalidMarketAccounts);
+            };
+            require_keys_eq!(
+                market_account.key(),
+                lending_market,
+                DaoError::InvalidMarketAccounts
+            );
+            require_keys_eq!(
+                program.key(),
+                rwa_lending::ID,
+                DaoError::InvalidMarketAccounts
+            );
+            let seeds: &[&[u8]] = &[
+                AUTHORITY_SEED,
+                dao_key.as_ref(),
+                &[ctx.accounts.dao.authority_bump],
+            ];
+            let accounts = rwa_lending::cpi::accounts::SetLendingPause {
+                authority: ctx.accounts.authority.to_account_info(),
+                lending_market: market_account.clone(),
+                rule_set: Some(ctx.accounts.rule_set.to_account_info()),
+                event_authority: event_authority.clone(),
+                program: program.clone(),
+            };
+            rwa_lending::cpi::set_lending_pause(
+                CpiContext::new_with_signer(rwa_lending::ID, accounts, &[seeds]),
+                paused,
             )?;
         }
     }

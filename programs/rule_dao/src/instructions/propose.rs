@@ -48,7 +48,10 @@ impl Propose<'_> {
         match kind {
             ProposalKind::Rules { rules } => validate_rules(rules),
             ProposalKind::Config { config } => config.validate(),
-            ProposalKind::MarketParams { .. } => Ok(()),
+            ProposalKind::LendingParams { params, .. } => params.validate(),
+            ProposalKind::MarketParams { .. }
+            | ProposalKind::VetoAuthority { .. }
+            | ProposalKind::LendingPause { .. } => Ok(()),
         }
     }
 }

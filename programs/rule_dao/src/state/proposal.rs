@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use rwa_lending::instructions::LendingMarketParams;
 use rwa_market::instructions::MarketParamsUpdate;
 use rwa_rules::RuleValues;
 
@@ -16,6 +17,15 @@ pub enum ProposalKind {
         market: Pubkey,
         update: MarketParamsUpdate,
     },
+    /// Replace the veto authority (default key: no one can veto).
+    VetoAuthority { veto_authority: Pubkey },
+    /// Call rwa_lending::update_lending_params on a lending market governed by this DAO.
+    LendingParams {
+        lending_market: Pubkey,
+        params: LendingMarketParams,
+    },
+    /// Call rwa_lending::set_lending_pause on a lending market governed by this DAO.
+    LendingPause { lending_market: Pubkey, paused: bool },
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,16 +15,11 @@ pub struct RuleSet {
     pub rules: RuleValues,
 }
 
-/// Bounds any rule value must respect, whatever the vote.
+/// Bounds any rule value must respect, whatever the vote (`RuleValues::validate`; the README
+/// has the table). The failing rule is logged.
 pub fn validate_rules(rules: &RuleValues) -> Result<()> {
-    require!(rules.circuit_breaker_bps <= 10_000, DaoError::InvalidRules);
-    require!(
-        rules.circuit_breaker_bps == 0 || rules.circuit_breaker_window_slots > 0,
-        DaoError::InvalidRules
-    );
-    require!(
-        rules.min_collateral_ratio_bps == 0 || rules.min_collateral_ratio_bps > 10_000,
-        DaoError::InvalidRules
-    );
-    Ok(())
+    rules.validate().map_err(|bound| {
+        msg!("rule out of bounds: {:?}", bound);
+        error!(DaoError::InvalidRules)
+    })
 }

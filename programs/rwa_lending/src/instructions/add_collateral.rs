@@ -31,6 +31,11 @@ pub struct AddCollateral<'info> {
 impl AddCollateral<'_> {
     pub fn validate(&self, params: &CollateralParams) -> Result<()> {
         params.validate()?;
+        // After attaching a rule DAO the admin no longer changes what backs depositors' money.
+        require!(
+            !self.lending_market.is_governed(),
+            LendingError::GovernedByDao
+        );
         require!(
             (self.lending_market.collateral_count as usize) < MAX_COLLATERALS,
             LendingError::CollateralListFull
@@ -64,6 +69,9 @@ pub fn handle_add_collateral(ctx: Context<AddCollateral>, params: CollateralPara
         rate: 0,
         cr_bps: params.cr_min_bps as u64,
         last_refresh_slot: 0,
+        price_liquidation: 0,
+        confidence_bps: 0,
+        oracle_slot: 0,
     });
     emit_cpi!(CollateralConfigured {
         lending_market: market.key(),

@@ -69,13 +69,59 @@ pub struct AttachLendingRuleSet<'info> {
     pub rule_set: UncheckedAccount<'info>,
 }
 
+/// From then on the DAO's authority PDA is the only signer of parameter changes and of resuming
+/// after a pause; the admin keeps protocol-fee claims only.
 pub fn handle_attach_rule_set(ctx: Context<AttachLendingRuleSet>) -> Result<()> {
     require!(
         ctx.accounts.lending_market.rule_set == Pubkey::default(),
         LendingError::InvalidParams
     );
-    rwa_rules::load_rule_set(&ctx.accounts.rule_set, &ctx.accounts.rule_set.key())?;
-    ctx.accounts.lending_market.rule_set = ctx.accounts.rule_set.key();
+    let view = rwa_rules::load_rule_set(&ctx.accounts.rule_set, &ctx.accounts.rule_set.key())?;
+    let market = &mut ctx.accounts.lending_market;
+    market.rule_set = ctx.accounts.rule_set.key();
+    market.governance_authority = rwa_rules::dao_authority(&view.dao);
+    Ok(())
+}
+
+/// Pauses or resumes the lending market. Pausing: the governing authority (the admin, or the
+/// DAO's authority PDA once attached) or the RuleSet's guardian; resuming: the governing
+/// authority only (for a governed market, an executed `LendingPause` proposal).
+#[event_cpi]
+#[derive(Accounts)]
+pub struct SetLendingPause<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut)]
+    pub lending_market: Box<Account<'info, LendingMarket>>,
+    /// CHECK: verified by `rwa_rules::load_rule_set` when the market has a RuleSet.
+    pub rule_set: Option<UncheckedAccount<'info>>,
+}
+
+impl SetLendingPause<'_> {
+    pub fn validate(&self, paused: bool) -> Result<()> {
+        let market = &self.lending_market;
+        require!(market.paused != paused, LendingError::PauseStateUnchanged);
+        let signer = self.authority.key();
+        if signer == market.governing_authority() {
+            return Ok(());
+        }
+        let rules = market.rules(self.rule_set.as_ref().map(|account| account.as_ref()))?;
+        let guardian = rules.is_some_and(|rules| rules.is_guardian(&signer));
+        require!(paused && guardian, LendingError::Unauthorized);
+        Ok(())
+    }
+}
+
+pub fn handle_set_lending_pause(ctx: Context<SetLendingPause>, paused: bool) -> Result<()> {
+    ctx.accounts.validate(paused)?;
+    let market = &mut ctx.accounts.lending_market;
+    market.paused = paused;
+    let event = crate::events::LendingPauseChanged {
+        lending_market: market.key(),
+        paused,
+        by: ctx.accounts.authority.key(),
+        slot: Clock::get()?.slot,
+    };
+    emit_cpi!(event);
     Ok(())
 }
 
@@ -131,12 +177,14 @@ pub fn handle_claim_protocol_fees(ctx: Context<ClaimProtocolFees>, amount: u64) 
     Ok(())
 }
 
-/// The admin tunes the market-wide parameters (the collateral curve parameters stay per config).
+/// The governing authority (the admin; once a rule DAO is attached, only the DAO's authority
+/// PDA, i.e. an executed `LendingParams` proposal) tunes the market-wide parameters, within
+/// bounds (the collateral curve parameters stay per config).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct UpdateLendingParams<'info> {
-    pub admin: Signer<'info>,
-    #[account(mut, has_one = admin @ LendingError::Unauthorized)]
+    pub authority: Signer<'info>,
+    #[account(mut)]
     pub lending_market: Box<Account<'info, LendingMarket>>,
 }
 
@@ -144,10 +192,12 @@ pub fn handle_update_lending_params(
     ctx: Context<UpdateLendingParams>,
     params: crate::instructions::LendingMarketParams,
 ) -> Result<()> {
-    require!(
-        params.reserve_factor_bps <= MAX_RESERVE_FACTOR_BPS && params.slots_per_year > 0,
-        LendingError::InvalidParams
+    require_keys_eq!(
+        ctx.accounts.authority.key(),
+        ctx.accounts.lending_market.governing_authority(),
+        LendingError::Unauthorized
     );
+    params.validate()?;
     let market = &mut ctx.accounts.lending_market;
     market.reserve_factor_bps = params.reserve_factor_bps;
     market.sigma_p_cap = params.sigma_p_cap;

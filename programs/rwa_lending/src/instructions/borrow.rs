@@ -3,7 +3,9 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
 use crate::errors::LendingError;
 use crate::events::ObligationChanged;
-use crate::instructions::common::{load_configs, require_refreshed, with_market_signer};
+use crate::instructions::common::{
+    load_configs, require_borrowable, require_refreshed, with_market_signer,
+};
 use crate::state::{LendingMarket, Obligation};
 
 /// Draws quote tokens against the obligation's collateral. Requires `refresh_obligation` right
@@ -38,6 +40,7 @@ pub fn validate_borrow<'info>(
     require!(amount > 0, LendingError::ZeroAmount);
     let obligation = &ctx.accounts.obligation;
     let market = &ctx.accounts.lending_market;
+    market.require_active()?;
     require_refreshed(
         obligation,
         &obligation.key(),
@@ -62,6 +65,9 @@ pub fn validate_borrow<'info>(
         amount,
         LendingError::InsufficientLiquidity
     );
+    let (configs, keys) = load_configs(&market.key(), ctx.remaining_accounts)?;
+    let refs: Vec<&crate::state::CollateralConfig> = configs.iter().map(|c| &**c).collect();
+    require_borrowable(obligation, &refs, &keys, slot)?;
     if let Some(rules) = market.rules(
         ctx.accounts
             .rule_set
@@ -69,7 +75,6 @@ pub fn validate_borrow<'info>(
             .map(|account| account.as_ref()),
     )? {
         if rules.volatility_limit > 0 {
-            let (configs, keys) = load_configs(&market.key(), ctx.remaining_accounts)?;
             for entry in obligation.active() {
                 let index = keys
                     .iter()

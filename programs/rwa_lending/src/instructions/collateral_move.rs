@@ -5,7 +5,9 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
 use crate::errors::LendingError;
 use crate::events::ObligationChanged;
-use crate::instructions::common::{load_configs, recompute, require_refreshed, with_market_signer};
+use crate::instructions::common::{
+    load_configs, recompute, require_borrowable, require_refreshed, with_market_signer,
+};
 use crate::state::{CollateralConfig, LendingMarket, Obligation, ObligationCollateral, RiskMatrix};
 
 #[event_cpi]
@@ -91,6 +93,7 @@ pub fn handle_withdraw_collateral<'info>(
     amount: u64,
 ) -> Result<()> {
     require!(amount > 0, LendingError::ZeroAmount);
+    ctx.accounts.lending_market.require_active()?;
     let slot = Clock::get()?.slot;
     let obligation_key = ctx.accounts.obligation.key();
     require_refreshed(
@@ -123,6 +126,7 @@ pub fn handle_withdraw_collateral<'info>(
             true,
         )?;
         if obligation.debt > 0 {
+            require_borrowable(obligation, &refs, &keys, slot)?;
             require_gte!(
                 obligation.borrow_limit,
                 obligation.debt,

@@ -34,30 +34,25 @@ pub fn accrue_interest(
     if elapsed == 0 || obligation.debt == 0 {
         return Ok(0);
     }
+    // Saturating: accrual never makes a repay or a refresh fail.
     let grown = accrue(
         obligation.debt,
         Decimal::from_raw(obligation.rate),
         elapsed,
         market.slots_per_year,
-    )
-    .or_lending_err()?;
+    );
     let interest = grown - obligation.debt;
     obligation.debt = grown;
-    market.total_debt = market
-        .total_debt
-        .checked_add(interest)
-        .ok_or(LendingError::MathOverflow)?;
+    market.total_debt = market.total_debt.saturating_add(interest);
+    // interest * bps / 10_000 <= interest: cannot overflow.
     let fee = rwa_math::wide::mul_div(
         interest as u128,
         market.reserve_factor_bps as u128,
         10_000,
         Rounding::Down,
     )
-    .or_lending_err()? as u64;
-    market.protocol_fees = market
-        .protocol_fees
-        .checked_add(fee)
-        .ok_or(LendingError::MathOverflow)?;
+    .unwrap_or(0) as u64;
+    market.protocol_fees = market.protocol_fees.saturating_add(fee);
     Ok(interest)
 }
 
@@ -99,6 +94,14 @@ pub fn recompute(
             Rounding::Down,
         )
         .or_lending_err()?;
+        let at_liquidation_price = collateral_value(
+            entry.amount,
+            Decimal::from_raw(config.price_liquidation),
+            config.rwa_decimals,
+            quote_decimals,
+            Rounding::Down,
+        )
+        .or_lending_err()?;
         let mid = collateral_value(
             entry.amount,
             Decimal::from_raw(config.price),
@@ -113,8 +116,11 @@ pub fn recompute(
         borrow_limit = borrow_limit
             .checked_add(limit_at_ratio(low, config.cr_bps).or_lending_err()?)
             .ok_or(LendingError::MathOverflow)?;
-        let liquidation =
-            limit_at_ratio(low, config.params.liquidation_cr_bps as u64).or_lending_err()?;
+        let liquidation = limit_at_ratio(
+            at_liquidation_price,
+            config.params.liquidation_cr_bps as u64,
+        )
+        .or_lending_err()?;
         liquidation_limit = liquidation_limit
             .checked_add(liquidation)
             .ok_or(LendingError::MathOverflow)?;
@@ -205,5 +211,36 @@ pub fn require_refreshed(
             .any(|meta| meta.pubkey == *obligation_key),
         LendingError::RefreshRequired
     );
+    Ok(())
+}
+
+/// New risk (a borrow, a collateral withdrawal from an indebted obligation) needs every active
+/// collateral's oracle fresh and its confidence band within limits; repay and liquidation never
+/// check this, so a quiet or volatile market cannot trap borrowers or shield bad positions.
+pub fn require_borrowable(
+    obligation: &Obligation,
+    configs: &[&CollateralConfig],
+    config_keys: &[Pubkey],
+    slot: u64,
+) -> Result<()> {
+    for entry in obligation.active() {
+        let position = config_keys
+            .iter()
+            .position(|key| *key == entry.config)
+            .ok_or(LendingError::RefreshRequired)?;
+        let config = configs[position];
+        require_gte!(
+            config
+                .oracle_slot
+                .saturating_add(config.params.max_staleness_slots),
+            slot,
+            LendingError::StaleOracle
+        );
+        require_gte!(
+            config.params.max_confidence_bps as u64,
+            config.confidence_bps,
+            LendingError::OracleTooUncertain
+        );
+    }
     Ok(())
 }

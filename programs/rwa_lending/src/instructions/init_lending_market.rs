@@ -15,6 +15,19 @@ pub struct LendingMarketParams {
     pub risk_authority: Pubkey,
 }
 
+impl LendingMarketParams {
+    /// Bounds checked wherever the parameters are set (creation and updates).
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.reserve_factor_bps <= MAX_RESERVE_FACTOR_BPS
+                && (MIN_SLOTS_PER_YEAR..=MAX_SLOTS_PER_YEAR).contains(&self.slots_per_year)
+                && self.sigma_p_cap <= MAX_SIGMA_CAP,
+            LendingError::InvalidParams
+        );
+        Ok(())
+    }
+}
+
 /// Creates a lending market: its quote reserve (liquidity vault, share mint) and risk matrix.
 #[event_cpi]
 #[derive(Accounts)]
@@ -37,10 +50,7 @@ pub struct InitLendingMarket<'info> {
 
 impl InitLendingMarket<'_> {
     pub fn validate(&self, params: &LendingMarketParams) -> Result<()> {
-        require!(
-            params.reserve_factor_bps <= MAX_RESERVE_FACTOR_BPS && params.slots_per_year > 0,
-            LendingError::InvalidParams
-        );
+        params.validate()?;
         require!(self.quote_mint.decimals <= 9, LendingError::InvalidParams);
         Ok(())
     }
@@ -86,7 +96,9 @@ pub fn handle_init_lending_market(
         protocol_fees: 0,
         bad_debt: 0,
         collateral_count: 0,
-        reserved: [0; 8],
+        paused: false,
+        governance_authority: Pubkey::default(),
+        reserved: [0; 4],
     });
     emit_cpi!(LendingMarketCreated {
         lending_market: key,

@@ -47,6 +47,7 @@ pub fn handle_liquidate<'info>(
     min_collateral_out: u64,
 ) -> Result<()> {
     require!(repay_amount > 0, LendingError::ZeroAmount);
+    ctx.accounts.lending_market.require_active()?;
     let slot = Clock::get()?.slot;
     let obligation_key = ctx.accounts.obligation.key();
     require_refreshed(

@@ -29,6 +29,7 @@ pub struct Liquidity<'info> {
 
 pub fn handle_deposit_liquidity(ctx: Context<Liquidity>, amount: u64) -> Result<()> {
     require!(amount > 0, LendingError::ZeroAmount);
+    ctx.accounts.lending_market.require_active()?;
     let market = &ctx.accounts.lending_market;
     let shares =
         shares_for_deposit(amount, market.total_shares, market.total_value()?).or_lending_err()?;

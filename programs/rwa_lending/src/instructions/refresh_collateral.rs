@@ -4,16 +4,26 @@ use rwa_market::state::PriceOracle;
 use rwa_math::lending::{annualize, borrow_rate, collateral_ratio_bps};
 use rwa_math::{Decimal, Rounding};
 
+use crate::constants::{MAX_RATE_STEP_PER_SLOT, RATE_RAMP_CAP_SLOTS};
 use crate::errors::{LendingError, MathResultExt};
 use crate::events::CollateralRefreshed;
 use crate::state::{CollateralConfig, LendingMarket};
 
 /// Reads the collateral's prices and volatility and updates its rate and collateral ratio.
-/// The rwa_market oracle's TWAP is the market price; its EWMA volatility over the TWAP window is
-/// the market confidence band. Where a Pyth feed is configured its PriceUpdateV2 is required
-/// (owner = the Pyth receiver program, full Wormhole verification, the configured feed id, not
-/// older than the limit) and must agree with the TWAP within tolerance; the low price is the
-/// lower of the two confidence-biased prices.
+///
+/// Prices (every one of them expensive to move): the rwa_market oracle's TWAP is the mid price;
+/// borrowing limits use the lower of the TWAP and the curve's spot (a borrower cannot borrow
+/// against a price the market just left), less a one-sigma band over the TWAP window;
+/// liquidation limits use the TWAP less that band, never the spot (one trade can move the spot
+/// within a slot, and a forced liquidation would pay for it). The band is capped at
+/// `max_confidence_bps` for valuation and never blocks a refresh; borrows refuse when it is
+/// wider, or when the oracle's last write is stale. Where a Pyth feed is configured its
+/// PriceUpdateV2 is required (owner = the Pyth receiver program, full Wormhole verification, the
+/// configured feed id, not older than the limit) and must agree with the TWAP within tolerance.
+///
+/// Terms: sigma is capped at `max_sigma`; the rate target r0 + beta sigma at `max_rate`; the
+/// stored rate moves toward its target by a bounded step per slot, so no third party can lock a
+/// one-slot spike into every borrower with a permissionless refresh.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct RefreshCollateral<'info> {
@@ -47,26 +57,30 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     let slot = clock.slot;
     let params = ctx.accounts.collateral.params;
     let oracle = ctx.accounts.oracle.load()?;
-    let latest = oracle.latest().ok_or(LendingError::StaleOracle)?;
-    require_gte!(
-        latest.slot.saturating_add(params.max_staleness_slots),
-        slot,
-        LendingError::StaleOracle
-    );
-    let twap = oracle.twap(slot)?.ok_or(LendingError::StaleOracle)?;
+    let twap = oracle.twap(slot).ok_or(LendingError::StaleOracle)?;
     require!(!twap.is_zero(), LendingError::StaleOracle);
-    let sigma_slot = oracle.volatility_per_slot()?;
+    let spot = oracle.spot();
+    let sigma_slot = oracle.volatility_per_slot(slot);
     let window = oracle.twap_window_slots;
+    let oracle_slot = oracle.last_slot;
     drop(oracle);
-    // One-sigma move over the TWAP window as the market's confidence band.
-    let band = rwa_math::oracle::volatility_over(sigma_slot, window).or_lending_err()?;
-    let market_conf = twap.mul(band, Rounding::Up).or_lending_err()?;
-    require!(
-        bps_of(market_conf, twap)? <= params.max_confidence_bps as u128,
-        LendingError::OracleTooUncertain
-    );
+    // One-sigma move over the TWAP window as the market's confidence band (bps of price).
+    let band = rwa_math::oracle::volatility_over(sigma_slot, window);
+    let confidence_bps = u64::try_from(
+        band.raw()
+            .saturating_mul(10_000)
+            .div_ceil(rwa_math::SCALE),
+    )
+    .unwrap_or(u64::MAX);
+    let applied_bps = confidence_bps.min(params.max_confidence_bps as u64);
+    let less_band = |price: Decimal| -> Result<Decimal> {
+        price
+            .mul_div_int(10_000 - applied_bps as u128, 10_000, Rounding::Down)
+            .or_lending_err()
+    };
     let mut price = twap;
-    let mut price_low = twap.saturating_sub(market_conf);
+    let mut price_low = less_band(twap.min(spot))?;
+    let mut price_liquidation = less_band(twap)?;
     let mut used_pyth = false;
     if params.has_pyth() {
         let update = ctx
@@ -101,8 +115,10 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
             bps_of(gap, twap)? <= params.max_divergence_bps as u128,
             LendingError::OracleDivergence
         );
+        let pyth_low = pyth_price.saturating_sub(pyth_conf);
         price = pyth_price;
-        price_low = price_low.min(pyth_price.saturating_sub(pyth_conf));
+        price_low = price_low.min(pyth_low);
+        price_liquidation = price_liquidation.min(pyth_low);
         used_pyth = true;
     }
     let market = &ctx.accounts.lending_market;
@@ -113,13 +129,16 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
             .map(|account| account.as_ref()),
     )?;
     let floor = rules.map(|r| r.min_collateral_ratio_bps).unwrap_or(0);
-    let sigma = annualize(sigma_slot, market.slots_per_year).or_lending_err()?;
-    let rate = borrow_rate(
+    let sigma = annualize(sigma_slot, market.slots_per_year)
+        .unwrap_or(Decimal::MAX)
+        .min(Decimal::from_raw(params.max_sigma));
+    let target_rate = borrow_rate(
         Decimal::from_raw(params.r0),
         Decimal::from_raw(params.beta),
         sigma,
     )
-    .or_lending_err()?;
+    .unwrap_or(Decimal::MAX)
+    .min(Decimal::from_raw(params.max_rate));
     let cr_bps = collateral_ratio_bps(
         params.cr_min_bps,
         Decimal::from_raw(params.gamma),
@@ -128,11 +147,26 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     )
     .or_lending_err()?;
     let collateral = &mut ctx.accounts.collateral;
+    let rate = if collateral.last_refresh_slot == 0 {
+        target_rate.raw()
+    } else {
+        let elapsed = slot
+            .saturating_sub(collateral.last_refresh_slot)
+            .min(RATE_RAMP_CAP_SLOTS);
+        ramp_toward(
+            collateral.rate,
+            target_rate.raw(),
+            MAX_RATE_STEP_PER_SLOT * elapsed as u128,
+        )
+    };
     collateral.price = price.raw();
     collateral.price_low = price_low.raw();
+    collateral.price_liquidation = price_liquidation.raw();
+    collateral.confidence_bps = confidence_bps;
+    collateral.oracle_slot = oracle_slot;
     collateral.sigma_slot = sigma_slot.raw();
     collateral.sigma = sigma.raw();
-    collateral.rate = rate.raw();
+    collateral.rate = rate;
     collateral.cr_bps = cr_bps;
     collateral.last_refresh_slot = slot;
     let event = CollateralRefreshed {
@@ -140,11 +174,20 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
         price: price.raw(),
         price_low: price_low.raw(),
         sigma: sigma.raw(),
-        rate: rate.raw(),
+        rate,
         collateral_ratio_bps: cr_bps,
         used_pyth,
         slot,
     };
     emit_cpi!(event);
     Ok(())
+}
+
+/// `current` moved toward `target` by at most `step`.
+fn ramp_toward(current: u128, target: u128, step: u128) -> u128 {
+    if target > current {
+        current.saturating_add(step).min(target)
+    } else {
+        current.saturating_sub(step).max(target)
+    }
 }

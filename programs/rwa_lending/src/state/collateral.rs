@@ -26,10 +26,15 @@ pub struct CollateralParams {
     pub pyth_max_age_secs: u64,
     /// Largest accepted gap between the Pyth price and the market TWAP (bps).
     pub max_divergence_bps: u16,
+    /// Cap on the annualised volatility used for the rate and the ratio (18-digit fixed point).
+    pub max_sigma: u128,
+    /// Cap on the annual borrow rate (18-digit fixed point).
+    pub max_rate: u128,
 }
 
 impl CollateralParams {
     pub fn validate(&self) -> Result<()> {
+        use crate::constants::*;
         use crate::errors::LendingError;
         require!(self.cr_min_bps > 10_000, LendingError::InvalidParams);
         require!(
@@ -50,7 +55,20 @@ impl CollateralParams {
             LendingError::InvalidParams
         );
         require!(
-            self.max_staleness_slots > 0 && self.max_confidence_bps <= 10_000,
+            (1..=MAX_STALENESS_SLOTS).contains(&self.max_staleness_slots)
+                && self.max_confidence_bps > 0
+                && self.max_confidence_bps <= 10_000
+                && self.max_divergence_bps <= 10_000
+                && self.pyth_max_age_secs <= MAX_PYTH_AGE_SECS,
+            LendingError::InvalidParams
+        );
+        require!(
+            self.max_sigma > 0
+                && self.max_sigma <= MAX_SIGMA_CAP
+                && self.r0 <= self.max_rate
+                && self.max_rate <= MAX_RATE_CAP
+                && self.beta <= MAX_SENSITIVITY
+                && self.gamma <= MAX_SENSITIVITY,
             LendingError::InvalidParams
         );
         Ok(())
@@ -78,8 +96,9 @@ pub struct CollateralConfig {
     pub vault: Pubkey,
     pub params: CollateralParams,
     pub total_collateral: u64,
-    /// From the last refresh: mid price, low (confidence-biased) price, volatility per sqrt(slot),
-    /// annualised volatility, rate and collateral ratio.
+    /// From the last refresh: mid price (TWAP, or Pyth), the low price borrowing limits use (the
+    /// lower of TWAP, spot and Pyth, less the confidence band), volatility per sqrt(slot),
+    /// annualised volatility (capped), rate (capped and ramped) and collateral ratio.
     pub price: u128,
     pub price_low: u128,
     pub sigma_slot: u128,
@@ -87,4 +106,13 @@ pub struct CollateralConfig {
     pub rate: u128,
     pub cr_bps: u64,
     pub last_refresh_slot: u64,
+    /// Price liquidation limits use: the TWAP (or Pyth) less the confidence band. Never the
+    /// spot, which one trade can move within a slot.
+    pub price_liquidation: u128,
+    /// The market oracle's one-sigma band over its window (bps, uncapped): borrows refuse above
+    /// `max_confidence_bps`; valuations cap the band there and never refuse.
+    pub confidence_bps: u64,
+    /// Slot of the market oracle's latest write: borrows refuse when it is older than
+    /// `max_staleness_slots` (repay and liquidation never do).
+    pub oracle_slot: u64,
 }

@@ -38,7 +38,14 @@ pub struct LendingMarket {
     /// Debt written off when liquidations exhausted an obligation's collateral. Never hidden.
     pub bad_debt: u64,
     pub collateral_count: u8,
-    pub reserved: [u64; 8],
+    /// Paused: no borrows, collateral withdrawals, liquidity deposits or liquidations; repay,
+    /// collateral deposits, liquidity withdrawals (share value does not depend on prices) and
+    /// refreshes go on.
+    pub paused: bool,
+    /// Once a rule DAO is attached: its authority PDA, the only signer of parameter changes and
+    /// of resuming after a pause (the admin keeps only protocol-fee claims).
+    pub governance_authority: Pubkey,
+    pub reserved: [u64; 4],
 }
 
 impl LendingMarket {
@@ -48,6 +55,24 @@ impl LendingMarket {
             .checked_add(self.total_debt)
             .and_then(|gross| gross.checked_sub(self.protocol_fees))
             .ok_or_else(|| error!(LendingError::MathOverflow))
+    }
+
+    pub fn is_governed(&self) -> bool {
+        self.rule_set != Pubkey::default()
+    }
+
+    /// Who changes parameters and resumes the market: the admin, or the DAO once attached.
+    pub fn governing_authority(&self) -> Pubkey {
+        if self.is_governed() {
+            self.governance_authority
+        } else {
+            self.admin
+        }
+    }
+
+    pub fn require_active(&self) -> Result<()> {
+        require!(!self.paused, LendingError::LendingPaused);
+        Ok(())
     }
 
     pub fn rules(&self, passed: Option<&AccountInfo>) -> Result<Option<rwa_rules::RuleValues>> {

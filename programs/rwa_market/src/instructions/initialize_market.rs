@@ -147,9 +147,13 @@ pub fn handle_initialize_market(
         symbol: args.symbol.clone(),
         uri: args.uri.clone(),
         rule_set: Pubkey::default(),
-        breaker_window_start_slot: 0,
-        breaker_window_start_price: 0,
+        halted: false,
+        halt_started_slot: 0,
         halted_until_slot: 0,
+        quote_band_bps: DEFAULT_QUOTE_BAND_BPS,
+        volume_slot: 0,
+        volume_amount: 0,
+        volume_notional: 0,
         reserved: [0; 8],
     });
     let initial_price = market.spot_price()?;
@@ -159,7 +163,7 @@ pub fn handle_initialize_market(
     oracle.bump = ctx.bumps.oracle;
     oracle.ewma_lambda_bps = args.ewma_lambda_bps;
     oracle.twap_window_slots = args.twap_window_slots;
-    oracle.record(slot, initial_price)?;
+    oracle.initialize(slot, initial_price);
     drop(oracle);
 
     emit_cpi!(MarketInitialized {

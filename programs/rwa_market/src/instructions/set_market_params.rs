@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::MarketError;
-use crate::events::MarketParamsUpdated;
+use crate::events::{MarketParamsUpdated, MarketPauseChanged};
 use crate::state::{Market, PriceOracle};
 
 /// Parameter changes that keep the curve (and so the solvency invariant) intact. The curve itself
@@ -15,6 +15,10 @@ pub struct MarketParamsUpdate {
     pub twap_window_slots: Option<u64>,
     pub ewma_lambda_bps: Option<u16>,
     pub new_authority: Option<Pubkey>,
+    /// Band around the curve's spot for maker quotes (bps, 10..=5_000).
+    pub quote_band_bps: Option<u16>,
+    /// Pause or resume trading (how a DAO-governed market is resumed after a guardian pause).
+    pub paused: Option<bool>,
 }
 
 #[event_cpi]
@@ -59,6 +63,12 @@ impl SetMarketParams<'_> {
                 MarketError::InvalidOracleConfig
             );
         }
+        if let Some(band) = update.quote_band_bps {
+            require!(
+                (MIN_QUOTE_BAND_BPS..=MAX_QUOTE_BAND_BPS).contains(&band),
+                MarketError::InvalidQuoteBand
+            );
+        }
         if let Some(lambda) = update.ewma_lambda_bps {
             require!(
                 (MIN_EWMA_LAMBDA_BPS..=MAX_EWMA_LAMBDA_BPS).contains(&lambda),
@@ -84,6 +94,13 @@ pub fn handle_set_market_params(
     if let Some(authority) = update.new_authority {
         market.authority = authority;
     }
+    if let Some(band) = update.quote_band_bps {
+        market.quote_band_bps = band;
+    }
+    let pause_changed = update.paused.filter(|paused| *paused != market.paused);
+    if let Some(paused) = pause_changed {
+        market.paused = paused;
+    }
     let mut oracle = ctx.accounts.oracle.load_mut()?;
     if let Some(window) = update.twap_window_slots {
         oracle.twap_window_slots = window;
@@ -98,8 +115,17 @@ pub fn handle_set_market_params(
         max_supply: market.max_supply,
         twap_window_slots: oracle.twap_window_slots,
         ewma_lambda_bps: oracle.ewma_lambda_bps,
+        quote_band_bps: market.quote_band_bps,
+        paused: market.paused,
     };
     drop(oracle);
     emit_cpi!(event);
+    if let Some(paused) = pause_changed {
+        emit_cpi!(MarketPauseChanged {
+            market: ctx.accounts.market.key(),
+            paused,
+            slot: Clock::get()?.slot,
+        });
+    }
     Ok(())
 }

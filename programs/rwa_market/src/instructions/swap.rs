@@ -74,13 +74,24 @@ pub fn plan(
 ) -> Result<Route> {
     let market = &trade.market;
     let curve = market.curve_market()?;
+    // Quotes outside the band around the curve's spot are skipped, like expired ones: the curve
+    // may have moved since they were posted.
+    let spot = market.spot_price()?;
+    let band = market.effective_quote_band_bps(trade.rules()?.as_ref());
+    let in_band = |level: Level| {
+        if level.size > 0 && rwa_math::oracle::deviation_bps(level.price, spot, spot) > band as u64 {
+            Level { size: 0, ..level }
+        } else {
+            level
+        }
+    };
     match side {
         TradeSide::Buy => {
-            let asks: Vec<Level> = makers.iter().map(|m| m.maker.ask(slot)).collect();
+            let asks: Vec<Level> = makers.iter().map(|m| in_band(m.maker.ask(slot))).collect();
             route_buy(&curve, market.supply, market.max_supply, &asks, target).or_market_err()
         }
         TradeSide::Sell => {
-            let bids: Vec<Level> = makers.iter().map(|m| m.maker.bid(slot)).collect();
+            let bids: Vec<Level> = makers.iter().map(|m| in_band(m.maker.bid(slot))).collect();
             route_sell(&curve, market.supply, &bids, target).or_market_err()
         }
     }
@@ -100,7 +111,7 @@ pub fn execute<'info>(
     Option<CircuitBreakerTripped>,
 )> {
     require!(route.total_amount > 0, MarketError::TradeTooSmall);
-    let price_before = trade.market.spot_price()?;
+    let spot_before = trade.market.spot_price()?;
     let mut fills = Vec::with_capacity(route.maker_fills.len());
     for fill in &route.maker_fills {
         let slot = &mut makers[fill.maker];
@@ -174,7 +185,7 @@ pub fn execute<'info>(
         TradeSide::Sell => trade.curve_sell_leg(route.curve_amount, route.curve_quote)?,
     }
     trade.pay_fee(fee)?;
-    let (slot, tripped) = trade.finish(fee, route.total_amount, price_before, route.last_price)?;
+    let (slot, tripped) = trade.finish(fee, route.total_amount, route.total_quote, spot_before)?;
     let summary = SwapExecuted {
         market: trade.market.key(),
         taker: trade.trader.key(),

@@ -52,11 +52,10 @@ impl<'info> Trade<'info> {
     pub fn validate_trade(&self, requested: u64) -> Result<()> {
         self.market.require_active()?;
         require!(requested > 0, MarketError::ZeroAmount);
-        if self.market.is_governed() {
-            self.rules()?;
+        if let Some(rules) = self.rules()? {
             require_gte!(
                 Clock::get()?.slot,
-                self.market.halted_until_slot,
+                self.market.halted_until(&rules),
                 MarketError::CircuitBreakerActive
             );
         }
@@ -196,8 +195,8 @@ impl<'info> Trade<'info> {
         let price_before = self.market.spot_price()?;
         self.curve_buy_leg(amount, cost)?;
         self.pay_fee(fee)?;
+        let (slot, tripped) = self.finish(fee, amount, cost, price_before)?;
         let price_after = self.market.spot_price()?;
-        let (slot, tripped) = self.finish(fee, amount, price_before, price_after)?;
         Ok((
             self.trade_event(
                 TradeSide::Buy,
@@ -223,8 +222,8 @@ impl<'info> Trade<'info> {
         let price_before = self.market.spot_price()?;
         self.curve_sell_leg(amount, proceeds)?;
         self.pay_fee(fee)?;
+        let (slot, tripped) = self.finish(fee, amount, proceeds, price_before)?;
         let price_after = self.market.spot_price()?;
-        let (slot, tripped) = self.finish(fee, amount, price_before, price_after)?;
         Ok((
             self.trade_event(
                 TradeSide::Sell,
@@ -239,39 +238,52 @@ impl<'info> Trade<'info> {
         ))
     }
 
-    /// Book-keeping after any trade: the RuleSet's size limit and circuit breaker, fees,
-    /// counters, solvency, and the oracle observation at the price where the last unit traded
-    /// (`observed_price`; `price_before` is where the trade started).
+    /// Book-keeping after any trade of `amount` RWA base units for `notional` quote base units:
+    /// the RuleSet's per-slot size limit and circuit breaker, fees, counters, solvency, and the
+    /// oracle observation. The oracle records the curve's spot after settlement, never a maker's
+    /// fill price (a maker can fill itself at any price it quotes for a few base units); when the
+    /// breaker trips it records the breaker's reference instead, so a halt never freezes a pumped
+    /// price into the TWAP. Oracle writes cannot fail.
     pub fn finish(
         &mut self,
         fee: u64,
         amount: u64,
-        price_before: rwa_math::Decimal,
-        observed_price: rwa_math::Decimal,
+        notional: u64,
+        spot_before: rwa_math::Decimal,
     ) -> Result<Settlement> {
         let slot = Clock::get()?.slot;
         let rules = self.rules()?;
         let market_key = self.market.key();
+        let spot_after = self.market.spot_price()?;
+        let mut oracle = self.oracle.load_mut()?;
         let market = &mut self.market;
+        market.count_volume(slot, amount, notional);
+        let mut observed = spot_after;
         let mut tripped = None;
         if let Some(rules) = rules {
             if rules.max_trade_amount > 0 {
                 require_gte!(
                     rules.max_trade_amount,
-                    amount,
+                    market.volume_amount,
                     MarketError::MaxTradeSizeExceeded
                 );
             }
-            if let Some((window_start_price, move_bps)) =
-                market.apply_circuit_breaker(&rules, slot, price_before.raw(), observed_price.raw())
-            {
-                tripped = Some(CircuitBreakerTripped {
-                    market: market_key,
-                    window_start_price,
-                    price: observed_price.raw(),
-                    move_bps,
-                    halted_until_slot: market.halted_until_slot,
-                });
+            if rules.circuit_breaker_bps > 0 {
+                let reference = oracle
+                    .twap_over(slot, rules.circuit_breaker_window_slots)
+                    .unwrap_or(spot_after);
+                if let Some(move_bps) =
+                    market.apply_circuit_breaker(&rules, slot, reference, spot_before, spot_after)
+                {
+                    observed = reference;
+                    tripped = Some(CircuitBreakerTripped {
+                        market: market_key,
+                        reference_price: reference.raw(),
+                        price: spot_after.raw(),
+                        move_bps,
+                        halted_until_slot: market.halted_until_slot,
+                    });
+                }
             }
         }
         market.total_fees = market
@@ -281,7 +293,7 @@ impl<'info> Trade<'info> {
         market.trade_count = market.trade_count.saturating_add(1);
         market.last_trade_slot = slot;
         market.check_solvency()?;
-        self.oracle.load_mut()?.record(slot, observed_price)?;
+        oracle.record(slot, observed);
         Ok((slot, tripped))
     }
 

@@ -5,8 +5,12 @@ use crate::errors::MarketError;
 use crate::events::OracleUpdated;
 use crate::state::{Market, PriceOracle};
 
-/// Permissionless: records the curve's current spot price so TWAP and volatility stay fresh
-/// between trades (keepers call it on a cadence).
+/// Permissionless: records the curve's current spot price (keepers call it on a cadence so the
+/// oracle's last write stays recent). Calling it more often changes nothing a reader sees: the
+/// curve's spot only moves by trades, which record it themselves, checkpoints are spaced by the
+/// window, and the variance decays per slot, not per call. While a circuit-breaker halt holds,
+/// it records the price the oracle already holds (the breaker's reference), never the spot the
+/// halt froze.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct UpdateOracle<'info> {
@@ -35,9 +39,14 @@ impl UpdateOracle<'_> {
 pub fn handle_update_oracle(ctx: Context<UpdateOracle>) -> Result<()> {
     ctx.accounts.validate()?;
     let slot = Clock::get()?.slot;
-    let price = ctx.accounts.market.spot_price()?;
+    let market = &ctx.accounts.market;
     let mut oracle = ctx.accounts.oracle.load_mut()?;
-    oracle.record(slot, price)?;
+    let price = if market.halted && slot < market.halted_until_slot {
+        oracle.spot()
+    } else {
+        market.spot_price()?
+    };
+    oracle.record(slot, price);
     let event = OracleUpdated {
         market: ctx.accounts.market.key(),
         slot,

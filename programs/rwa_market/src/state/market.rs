@@ -47,11 +47,20 @@ pub struct Market {
     pub uri: String,
     /// The rule DAO's RuleSet this market obeys (default: none attached).
     pub rule_set: Pubkey,
-    /// Circuit breaker: the window's first slot and the price it started from.
-    pub breaker_window_start_slot: u64,
-    pub breaker_window_start_price: u128,
-    /// Trading is halted until (excluding) this slot.
+    /// Circuit breaker: whether it tripped and in which slot. The halt's end is re-derived from
+    /// the rules in force at every check (`halted_until`), so a rule change applies to a running
+    /// halt and no stored value can outlive the rules' bounds.
+    pub halted: bool,
+    pub halt_started_slot: u64,
+    /// The halt's end as derived when it tripped (informational; checks use `halted_until`).
     pub halted_until_slot: u64,
+    /// Maker quotes must lie within this band around the curve's spot (bps), at post and at fill.
+    pub quote_band_bps: u16,
+    /// RWA base units and quote notional traded in `volume_slot` (the RuleSet's max trade size
+    /// and the breaker's minimum notional count per market per slot, not per instruction).
+    pub volume_slot: u64,
+    pub volume_amount: u64,
+    pub volume_notional: u64,
     /// Room for fields added by later versions without a realloc.
     pub reserved: [u64; 8],
 }
@@ -105,42 +114,67 @@ impl Market {
         self.rule_set != Pubkey::default()
     }
 
-    /// Circuit breaker bookkeeping after a trade that moved the price from `price_before` to
-    /// `price_after` in `slot`. The trade that crosses the band still settles (a failed
-    /// transaction could not record the halt); trading then halts for the configured slots.
-    /// Returns the trip event when it trips.
+    /// Adds a trade to this slot's volume (reset when a new slot starts); saturating.
+    pub fn count_volume(&mut self, slot: u64, amount: u64, notional: u64) {
+        if self.volume_slot != slot {
+            self.volume_slot = slot;
+            self.volume_amount = 0;
+            self.volume_notional = 0;
+        }
+        self.volume_amount = self.volume_amount.saturating_add(amount);
+        self.volume_notional = self.volume_notional.saturating_add(notional);
+    }
+
+    /// First slot trading may resume under `rules` (0: not halted). Re-derived from the rules in
+    /// force, with the halt length bounded, so no rule value can halt a market forever.
+    pub fn halted_until(&self, rules: &rwa_rules::RuleValues) -> u64 {
+        if !self.halted || rules.circuit_breaker_bps == 0 {
+            return 0;
+        }
+        let length = rules
+            .circuit_breaker_halt_slots
+            .min(rwa_rules::MAX_HALT_SLOTS);
+        self.halt_started_slot.saturating_add(length).saturating_add(1)
+    }
+
+    /// The band (bps) maker quotes must respect: the market's, tightened by the RuleSet's.
+    pub fn effective_quote_band_bps(&self, rules: Option<&rwa_rules::RuleValues>) -> u16 {
+        match rules {
+            Some(rules) if rules.max_quote_band_bps > 0 => {
+                self.quote_band_bps.min(rules.max_quote_band_bps)
+            }
+            _ => self.quote_band_bps,
+        }
+    }
+
+    /// Circuit breaker after a trade that moved the curve's spot from `spot_before` to
+    /// `spot_after`: it trips when the spot ends further from `reference` (the oracle's TWAP over
+    /// the breaker window, which no cheap trade can move) than the rule allows, the trade moved
+    /// it away from the reference (a trade back toward it never trips), and this slot's traded
+    /// notional reaches the rule's minimum (a dust trade cannot halt the market). The trade
+    /// that trips it still settles (a failed transaction could not record the halt). Returns the
+    /// deviation in bps.
     pub fn apply_circuit_breaker(
         &mut self,
         rules: &rwa_rules::RuleValues,
         slot: u64,
-        price_before: u128,
-        price_after: u128,
-    ) -> Option<(u128, u64)> {
-        if rules.circuit_breaker_bps == 0 || rules.circuit_breaker_window_slots == 0 {
-            return None;
-        }
-        if self.breaker_window_start_price == 0
-            || slot
-                >= self
-                    .breaker_window_start_slot
-                    .saturating_add(rules.circuit_breaker_window_slots)
+        reference: Decimal,
+        spot_before: Decimal,
+        spot_after: Decimal,
+    ) -> Option<u64> {
+        if rules.circuit_breaker_bps == 0 || self.volume_notional < rules.circuit_breaker_min_notional
         {
-            self.breaker_window_start_slot = slot;
-            self.breaker_window_start_price = price_before;
-        }
-        let start = self.breaker_window_start_price;
-        if start == 0 {
             return None;
         }
-        let moved = price_after.abs_diff(start);
-        let move_bps = rwa_math::wide::mul_div(moved, 10_000, start, rwa_math::Rounding::Down)
-            .unwrap_or(u128::MAX);
-        if move_bps > rules.circuit_breaker_bps as u128 {
-            self.halted_until_slot = slot
-                .saturating_add(rules.circuit_breaker_halt_slots)
-                .saturating_add(1);
-            return Some((start, u64::try_from(move_bps).unwrap_or(u64::MAX)));
+        let move_bps = rwa_math::oracle::deviation_bps(spot_after, reference, reference);
+        let away = spot_after.raw().abs_diff(reference.raw())
+            > spot_before.raw().abs_diff(reference.raw());
+        if move_bps <= rules.circuit_breaker_bps as u64 || !away {
+            return None;
         }
-        None
+        self.halted = true;
+        self.halt_started_slot = slot;
+        self.halted_until_slot = self.halted_until(rules);
+        Some(move_bps)
     }
 }

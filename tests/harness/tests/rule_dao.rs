@@ -646,3 +646,262 @@ fn rule_changes_respect_the_update_cadence() {
     let rule_set: RuleSet = g.env.anchor_account(&g.a().rule_set);
     assert_eq!((rule_set.version, rule_set.rules.max_trade_amount), (3, 3_000));
 }
+
+/// Attack (issue 12, finding 6): rule values that would brick the system (a halt of u64::MAX
+/// slots, a cadence that never ends) are refused by the DAO, whatever the vote; and a veto key
+/// is no longer forever: a passed `VetoAuthority` proposal replaces it.
+#[test]
+fn rules_that_would_brick_are_refused_and_the_veto_key_can_change() {
+    let mut g = gov(&[100, 100], default_config());
+    let bricks = [
+        RuleValues {
+            circuit_breaker_bps: 500,
+            circuit_breaker_window_slots: 10,
+            circuit_breaker_halt_slots: u64::MAX,
+            ..rules()
+        },
+        RuleValues {
+            update_cadence_slots: u64::MAX,
+            ..rules()
+        },
+        RuleValues {
+            circuit_breaker_bps: 1,
+            circuit_breaker_window_slots: 10,
+            ..rules()
+        },
+        RuleValues {
+            max_trade_amount: 1,
+            ..rules()
+        },
+        RuleValues {
+            volatility_limit: 1,
+            ..rules()
+        },
+        RuleValues {
+            max_quote_band_bps: 9_000,
+            ..rules()
+        },
+    ];
+    for rules in bricks {
+        let refused = g.propose(0, ProposalKind::Rules { rules }).unwrap_err();
+        assert_eq!(
+            refused.custom_code(),
+            Some(dao_code(DaoError::InvalidRules)),
+            "{rules:?}"
+        );
+    }
+    let old_veto = g.dao.veto.insecure_clone();
+    let new_veto = Keypair::new();
+    let index = g
+        .propose(
+            0,
+            ProposalKind::VetoAuthority {
+                veto_authority: new_veto.pubkey(),
+            },
+        )
+        .unwrap();
+    g.pass(index, None);
+    let dao: rule_dao::state::Dao = g.env.anchor_account(&g.a().dao);
+    assert_eq!(dao.veto_authority, new_veto.pubkey());
+    let next = g.propose(0, g.rules_kind(7)).unwrap();
+    expect(
+        g.env
+            .send(&[veto_ix(&g.a(), &old_veto.pubkey(), next)], &[&old_veto]),
+        dao_code(DaoError::NotVetoAuthority),
+    );
+    g.env
+        .send(&[veto_ix(&g.a(), &new_veto.pubkey(), next)], &[&new_veto])
+        .unwrap();
+    assert_eq!(g.proposal(next).state, ProposalState::Vetoed);
+}
+
+/// Attack (finding 4): a dust print tripped the breaker for ~1 base unit per halt, and during the
+/// halt the pumped spot kept feeding the oracle. Defended: the breaker's reference is the TWAP,
+/// it trips only once the slot's notional reaches the rule's minimum and the trade moves the spot
+/// away from the reference; while halted the oracle holds the reference; the halt's end follows
+/// the rules in force (a shorter halt voted in lifts a running one).
+#[test]
+fn breaker_ignores_dust_holds_the_reference_while_halted_and_follows_rule_changes() {
+    let mut g = gov(&[100, 100], default_config());
+    let (a, trader, accounts, _) = governed_market(&mut g);
+    let breaker = RuleValues {
+        circuit_breaker_bps: 500,
+        circuit_breaker_window_slots: 20,
+        circuit_breaker_halt_slots: rwa_rules::MAX_HALT_SLOTS,
+        circuit_breaker_min_notional: 100 * TOKEN,
+        ..rules()
+    };
+    let index = g
+        .propose(0, ProposalKind::Rules { rules: breaker })
+        .unwrap();
+    g.pass(index, None);
+    let buy = |amount| TradeKind::BuyExactOut {
+        amount,
+        max_quote_in: u64::MAX,
+    };
+    // price 1.0 -> 1.06: 6% from the TWAP, but 61.8 notional < 100: no trip
+    let result = g
+        .env
+        .send(&[trade_ix(&a, &accounts, buy(60 * TOKEN))], &[&trader])
+        .unwrap();
+    assert!(result.events::<CircuitBreakerTripped>(&rwa_market::ID).is_empty());
+    // same slot, -> 1.11: the slot's notional passes 100 and the move grows: trips
+    let result = g
+        .env
+        .send(&[trade_ix(&a, &accounts, buy(50 * TOKEN))], &[&trader])
+        .unwrap();
+    let tripped: Vec<CircuitBreakerTripped> = result.events(&rwa_market::ID);
+    assert_eq!(tripped.len(), 1);
+    assert_eq!(tripped[0].reference_price, d_raw("1"));
+    assert!(tripped[0].move_bps > 1_000);
+    // the oracle holds the reference, not the pumped spot, through the halt
+    let oracle = g.env.oracle_state(&a);
+    assert_eq!(oracle.spot().raw(), tripped[0].reference_price);
+    g.env.advance_slots(50);
+    let update = g.env.send(&[update_oracle_ix(&a)], &[]).unwrap();
+    let updated = &update.events::<rwa_market::events::OracleUpdated>(&rwa_market::ID)[0];
+    assert_eq!(updated.price, tripped[0].reference_price);
+    let now = g.env.slot();
+    assert_eq!(
+        g.env.oracle_state(&a).twap_over(now, 20).unwrap().raw(),
+        tripped[0].reference_price
+    );
+    expect(
+        g.env
+            .send(&[trade_ix(&a, &accounts, buy(TOKEN))], &[&trader]),
+        market_code(MarketError::CircuitBreakerActive),
+    );
+    // the DAO shortens halts to 10 slots: the running 9,000-slot halt ends with the new rule
+    let shorter = RuleValues {
+        circuit_breaker_halt_slots: 10,
+        ..breaker
+    };
+    let index = g
+        .propose(0, ProposalKind::Rules { rules: shorter })
+        .unwrap();
+    g.pass(index, None);
+    assert!(g.env.market_state(&a).halted_until_slot > g.env.slot());
+    // a sale back toward the reference never trips, however far the spot still is
+    let result = g
+        .env
+        .send(
+            &[trade_ix(
+                &a,
+                &accounts,
+                TradeKind::SellExactIn {
+                    amount: 20 * TOKEN,
+                    min_quote_out: 0,
+                },
+            )],
+            &[&trader],
+        )
+        .unwrap();
+    assert!(result.events::<CircuitBreakerTripped>(&rwa_market::ID).is_empty());
+}
+
+fn d_raw(text: &str) -> u128 {
+    text.parse::<rwa_math::Decimal>().unwrap().raw()
+}
+
+/// Attack (finding 8): the size limit was per instruction, so N trades in one transaction traded
+/// N times the limit. Defended: it counts per market per slot, across instructions and
+/// transactions.
+#[test]
+fn max_trade_amount_counts_per_slot_across_transactions() {
+    let mut g = gov(&[100, 100], default_config());
+    let (a, trader, accounts, _) = governed_market(&mut g);
+    let index = g.propose(0, g.rules_kind(50 * TOKEN / 1_000)).unwrap();
+    g.pass(index, None);
+    let buy = |amount| {
+        trade_ix(
+            &a,
+            &accounts,
+            TradeKind::BuyExactOut {
+                amount,
+                max_quote_in: u64::MAX,
+            },
+        )
+    };
+    let supply = g.env.market_state(&a).supply;
+    expect(
+        g.env.send(&[buy(30 * TOKEN), buy(30 * TOKEN)], &[&trader]),
+        market_code(MarketError::MaxTradeSizeExceeded),
+    );
+    g.env.send(&[buy(30 * TOKEN)], &[&trader]).unwrap();
+    expect(
+        g.env.send(&[buy(21 * TOKEN)], &[&trader]),
+        market_code(MarketError::MaxTradeSizeExceeded),
+    );
+    g.env.send(&[buy(20 * TOKEN)], &[&trader]).unwrap();
+    g.env.advance_slots(1);
+    g.env.send(&[buy(50 * TOKEN)], &[&trader]).unwrap();
+    assert_eq!(g.env.market_state(&a).supply, supply + 100 * TOKEN);
+}
+
+/// Finding 7: once attached, no one could pause a market in an emergency. Defended: the
+/// RuleSet's guardian pauses (only pauses); resuming takes an executed proposal.
+#[test]
+fn guardian_pauses_only_and_the_dao_resumes() {
+    let mut g = gov(&[100, 100], default_config());
+    let (a, trader, accounts, old_authority) = governed_market(&mut g);
+    let guardian = g.env.new_funded_keypair(1_000_000_000);
+    let with_guardian = RuleValues {
+        guardian: guardian.pubkey(),
+        ..rules()
+    };
+    let rule_set = g.a().rule_set;
+    // no guardian yet: nobody, not even the old authority, can use the guardian's pause
+    expect(
+        g.env.send(
+            &[guardian_pause_ix(&a, &old_authority.pubkey(), &rule_set)],
+            &[&old_authority],
+        ),
+        market_code(MarketError::NotGuardian),
+    );
+    let index = g
+        .propose(0, ProposalKind::Rules { rules: with_guardian })
+        .unwrap();
+    g.pass(index, None);
+    g.env
+        .send(
+            &[guardian_pause_ix(&a, &guardian.pubkey(), &rule_set)],
+            &[&guardian],
+        )
+        .unwrap();
+    let buy = trade_ix(
+        &a,
+        &accounts,
+        TradeKind::BuyExactOut {
+            amount: TOKEN,
+            max_quote_in: u64::MAX,
+        },
+    );
+    expect(
+        g.env.send(&[buy.clone()], &[&trader]),
+        market_code(MarketError::MarketPaused),
+    );
+    // the guardian cannot resume (it is not the market authority)
+    expect(
+        g.env.send(
+            &[set_paused_ix(&a, &guardian.pubkey(), false)],
+            &[&guardian],
+        ),
+        market_code(MarketError::Unauthorized),
+    );
+    let index = g
+        .propose(
+            0,
+            ProposalKind::MarketParams {
+                market: a.market,
+                update: MarketParamsUpdate {
+                    paused: Some(false),
+                    ..Default::default()
+                },
+            },
+        )
+        .unwrap();
+    g.pass(index, Some(&a));
+    assert!(!g.env.market_state(&a).paused);
+    g.env.advance_slots(1);
+    g.env.send(&[buy], &[&trader]).unwrap();
+}

@@ -1128,3 +1128,102 @@ fn rule_set_floors_ratio_limits_volatility_and_names_the_covariance_authority() 
         )
         .unwrap();
 }
+
+/// Attacks (issue 12, findings 2 and 3): dump the curve's spot and liquidate in the same slot,
+/// and lock a one-slot volatility spike into a borrower's rate with the permissionless refresh.
+/// Defended: liquidation limits use the TWAP, never the spot (the dump only stops new borrowing,
+/// which uses the lower of the two); the collateral rate moves toward its capped target by at
+/// most `MAX_RATE_STEP_PER_SLOT` per slot since the last refresh (at most 100 slots counted).
+#[test]
+fn a_spot_dump_cannot_force_liquidations_and_rate_spikes_are_ramped() {
+    let mut l = lending(1, default_collateral_params(), 0);
+    let thin = l.borrower(100 * TOKEN, 100 * TOKEN);
+    l.borrow(&thin, 6_250 * TOKEN).unwrap();
+    let owner = thin.keypair.pubkey();
+    let before = l.config(0);
+    let liquidator = l.env.new_funded_keypair(10_000_000_000);
+    let liquidator_quote = l.env.create_token_account(&l.usdc, &liquidator.pubkey());
+    l.env.mint_to(&l.usdc, &liquidator_quote, 100_000 * TOKEN);
+    let liquidator_rwa = l
+        .env
+        .create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
+    let markets = l.markets.clone();
+    // the dump: 30% of supply sold to the curve, then refresh + liquidate in the same slot
+    l.crash(0, 3_000);
+    let mut instructions = refresh_all(&l.a, &owner, &markets);
+    instructions.push(liquidate_ix(
+        &l.a,
+        &liquidator.pubkey(),
+        &owner,
+        &markets[0],
+        &liquidator_quote,
+        &liquidator_rwa,
+        u64::MAX,
+        1,
+        &markets,
+    ));
+    expect(
+        l.env.send(&instructions, &[&liquidator]),
+        code(LendingError::ObligationHealthy),
+    );
+    // (the failed transaction rolled its refresh back: refresh again, same slot, to look)
+    l.refresh(&owner);
+    let during = l.config(0);
+    assert_eq!(during.price_liquidation, before.price_liquidation);
+    assert!(during.price_low < before.price_low, "borrowing follows the spot down");
+    expect(l.borrow(&thin, TOKEN), code(LendingError::BorrowLimitExceeded));
+    // next slot the dump's return enters the variance: the target rate jumps, the rate steps
+    l.tick();
+    l.refresh(&owner);
+    let after = l.config(0);
+    let params = default_collateral_params();
+    let target = rwa_math::lending::borrow_rate(
+        Decimal::from_raw(params.r0),
+        Decimal::from_raw(params.beta),
+        Decimal::from_raw(after.sigma),
+    )
+    .unwrap()
+    .min(Decimal::from_raw(params.max_rate));
+    let elapsed = (after.last_refresh_slot - during.last_refresh_slot)
+        .min(rwa_lending::constants::RATE_RAMP_CAP_SLOTS) as u128;
+    let step = rwa_lending::constants::MAX_RATE_STEP_PER_SLOT * elapsed;
+    assert!(
+        target.raw() > during.rate + step,
+        "the spike must exceed one step for this test to mean anything"
+    );
+    assert_eq!(after.rate, during.rate + step);
+    assert_eq!(l.obligation(&owner).rate, after.rate);
+}
+
+/// Finding 3 (accrual): left unrefreshed long enough, `accrue` overflowed and repay/refresh
+/// reverted forever. Defended: accrual saturates; repay and refresh still work after 20 years at
+/// the highest allowed rate.
+#[test]
+fn accrual_saturates_and_never_blocks_repay() {
+    let mut params = default_collateral_params();
+    params.r0 = rwa_lending::constants::MAX_RATE_CAP;
+    params.max_rate = rwa_lending::constants::MAX_RATE_CAP;
+    let mut l = lending(1, params, 0);
+    let b = l.borrower(100 * TOKEN, 100 * TOKEN);
+    l.borrow(&b, 1_000 * TOKEN).unwrap();
+    let owner = b.keypair.pubkey();
+    l.env
+        .advance_slots(20 * rwa_math::lending::DEFAULT_SLOTS_PER_YEAR);
+    l.env.mint_to(&l.usdc, &b.accounts.quote_account, 10 * TOKEN);
+    l.env
+        .send(
+            &[repay_ix(
+                &l.a,
+                &owner,
+                &owner,
+                &b.accounts.quote_account,
+                10 * TOKEN,
+            )],
+            &[&b.keypair],
+        )
+        .unwrap();
+    assert_eq!(l.obligation(&owner).debt, u64::MAX - 10 * TOKEN);
+    l.tick();
+    l.refresh(&owner);
+    assert!(l.obligation(&owner).is_liquidatable());
+}

@@ -1227,3 +1227,58 @@ fn accrual_saturates_and_never_blocks_repay() {
     l.refresh(&owner);
     assert!(l.obligation(&owner).is_liquidatable());
 }
+
+/// Finding 7 (lending had no pause) and bounded parameters: the admin pauses (a stranger
+/// cannot); a paused market refuses borrows but takes repayments; resuming restores borrowing;
+/// a year length outside the bounds (the retroactive `slots_per_year` that overflowed accrual)
+/// is refused.
+#[test]
+fn lending_pause_stops_new_risk_not_repayment_and_params_are_bounded() {
+    let mut l = lending(1, default_collateral_params(), 0);
+    let b = l.borrower(100 * TOKEN, 100 * TOKEN);
+    l.borrow(&b, 1_000 * TOKEN).unwrap();
+    let owner = b.keypair.pubkey();
+    let admin = l.admin.insecure_clone();
+    let stranger = l.env.new_funded_keypair(1_000_000_000);
+    expect(
+        l.env.send(
+            &[set_lending_pause_ix(&l.a, &stranger.pubkey(), true)],
+            &[&stranger],
+        ),
+        code(LendingError::Unauthorized),
+    );
+    l.env
+        .send(&[set_lending_pause_ix(&l.a, &admin.pubkey(), true)], &[&admin])
+        .unwrap();
+    expect(l.borrow(&b, TOKEN), code(LendingError::LendingPaused));
+    l.env
+        .send(
+            &[repay_ix(&l.a, &owner, &owner, &b.accounts.quote_account, 100 * TOKEN)],
+            &[&b.keypair],
+        )
+        .unwrap();
+    expect(
+        l.env
+            .send(&[set_lending_pause_ix(&l.a, &admin.pubkey(), true)], &[&admin]),
+        code(LendingError::PauseStateUnchanged),
+    );
+    l.env
+        .send(&[set_lending_pause_ix(&l.a, &admin.pubkey(), false)], &[&admin])
+        .unwrap();
+    l.borrow(&b, TOKEN).unwrap();
+    for slots_per_year in [0, rwa_lending::constants::MIN_SLOTS_PER_YEAR - 1, u64::MAX] {
+        let params = LendingMarketParams {
+            reserve_factor_bps: 1_000,
+            sigma_p_cap: 0,
+            slots_per_year,
+            risk_authority: admin.pubkey(),
+        };
+        expect(
+            l.env.send(
+                &[update_lending_params_ix(&l.a, &admin.pubkey(), params)],
+                &[&admin],
+            ),
+            code(LendingError::InvalidParams),
+        );
+    }
+}

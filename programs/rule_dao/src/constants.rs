@@ -3,7 +3,7 @@
 /// Dao PDA: [DAO_SEED, stake_mint, id (u64 LE)].
 pub const DAO_SEED: &[u8] = b"dao";
 /// The DAO's signing authority (stake vault owner, market authority after attach): [AUTHORITY_SEED, dao].
-pub const AUTHORITY_SEED: &[u8] = b"authority";
+pub const AUTHORITY_SEED: &[u8] = rwa_rules::DAO_AUTHORITY_SEED;
 /// RuleSet: [RULE_SET_SEED, dao].
 pub const RULE_SET_SEED: &[u8] = b"rule_set";
 /// Stake vault (token account owned by the authority PDA): [STAKE_VAULT_SEED, dao].

@@ -130,6 +130,18 @@ impl Venue {
         self.env.send(&[post_quote_ix(&a, maker, params)], &[owner])
     }
 
+    /// The taker buys `amount` from the curve alone (no maker passed).
+    fn buy_from_curve(&mut self, amount: u64) {
+        let a = self.a();
+        let kind = TradeKind::BuyExactOut {
+            amount,
+            max_quote_in: u64::MAX,
+        };
+        self.env
+            .send(&[trade_ix(&a, &self.taker_accounts, kind)], &[&self.taker])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
     fn swap(
         &mut self,
         side: TradeSide,
@@ -477,23 +489,10 @@ fn buy_fills_makers_then_curve_at_the_best_price_at_every_step() {
 #[test]
 fn sell_fills_best_bids_and_skips_expired_quotes() {
     let mut v = venue();
-    let a = v.a();
     let (owner1, _, maker1) = v.maker(0, 1_000 * TOKEN);
     let (owner2, _, maker2) = v.maker(0, 1_000 * TOKEN);
     // the taker holds 200 tokens bought on the curve: supply 200, price 1.2
-    v.env
-        .send(
-            &[trade_ix(
-                &a,
-                &v.taker_accounts,
-                TradeKind::BuyExactOut {
-                    amount: 200 * TOKEN,
-                    max_quote_in: u64::MAX,
-                },
-            )],
-            &[&v.taker],
-        )
-        .unwrap();
+    v.buy_from_curve(200 * TOKEN);
     let slot = v.env.slot();
     v.post(
         &owner1,
@@ -889,19 +888,7 @@ fn self_fills_at_extreme_prices_cannot_poison_or_brick_the_oracle() {
     assert_eq!(oracle.volatility_per_slot(now), Decimal::ZERO);
     // the market still works for everyone
     v.env.send(&[update_oracle_ix(&a)], &[]).unwrap();
-    v.env
-        .send(
-            &[trade_ix(
-                &a,
-                &v.taker_accounts,
-                TradeKind::BuyExactOut {
-                    amount: 10 * TOKEN,
-                    max_quote_in: u64::MAX,
-                },
-            )],
-            &[&v.taker],
-        )
-        .unwrap();
+    v.buy_from_curve(10 * TOKEN);
 }
 
 /// A quote that was in band when posted is skipped (like an expired one) once the curve moves
@@ -924,19 +911,7 @@ fn quotes_left_outside_the_band_by_the_curve_are_skipped() {
     };
     v.post(&owner, &maker, ask).unwrap();
     // the curve moves up ~18% (200 tokens bought from the curve, no maker passed)
-    v.env
-        .send(
-            &[trade_ix(
-                &a,
-                &v.taker_accounts,
-                TradeKind::BuyExactOut {
-                    amount: 200 * TOKEN,
-                    max_quote_in: u64::MAX,
-                },
-            )],
-            &[&v.taker],
-        )
-        .unwrap();
+    v.buy_from_curve(200 * TOKEN);
     // the ask is now ~12% below the spot: the router skips it and the curve fills
     let result = v
         .swap(

@@ -462,10 +462,6 @@ fn attached_market_obeys_the_rule_set() {
     assert_eq!(market.rule_set, g.a().rule_set);
 
     // the RuleSet must come along, and be the right one
-    let buy = |amount| TradeKind::BuyExactOut {
-        amount,
-        max_quote_in: u64::MAX,
-    };
     let without = MarketAddresses {
         rule_set: None,
         ..a
@@ -577,10 +573,6 @@ fn circuit_breaker_trips_halts_and_lifts() {
         .propose(0, ProposalKind::Rules { rules: breaker })
         .unwrap();
     g.pass(index, None);
-    let buy = |amount| TradeKind::BuyExactOut {
-        amount,
-        max_quote_in: u64::MAX,
-    };
     // price 1.0 -> 1.04: inside the band
     g.env
         .send(&[trade_ix(&a, &accounts, buy(40 * TOKEN))], &[&trader])
@@ -735,10 +727,6 @@ fn breaker_ignores_dust_holds_the_reference_while_halted_and_follows_rule_change
         .propose(0, ProposalKind::Rules { rules: breaker })
         .unwrap();
     g.pass(index, None);
-    let buy = |amount| TradeKind::BuyExactOut {
-        amount,
-        max_quote_in: u64::MAX,
-    };
     // price 1.0 -> 1.06: 6% from the TWAP, but 61.8 notional < 100: no trip
     let result = g
         .env
@@ -799,6 +787,14 @@ fn breaker_ignores_dust_holds_the_reference_while_halted_and_follows_rule_change
     assert!(result.events::<CircuitBreakerTripped>(&rwa_market::ID).is_empty());
 }
 
+/// Buy exactly `amount` from the curve, whatever it costs.
+fn buy(amount: u64) -> TradeKind {
+    TradeKind::BuyExactOut {
+        amount,
+        max_quote_in: u64::MAX,
+    }
+}
+
 fn d_raw(text: &str) -> u128 {
     text.parse::<rwa_math::Decimal>().unwrap().raw()
 }
@@ -816,10 +812,7 @@ fn max_trade_amount_counts_per_slot_across_transactions() {
         trade_ix(
             &a,
             &accounts,
-            TradeKind::BuyExactOut {
-                amount,
-                max_quote_in: u64::MAX,
-            },
+            buy(amount),
         )
     };
     let supply = g.env.market_state(&a).supply;
@@ -871,10 +864,7 @@ fn guardian_pauses_only_and_the_dao_resumes() {
     let buy = trade_ix(
         &a,
         &accounts,
-        TradeKind::BuyExactOut {
-            amount: TOKEN,
-            max_quote_in: u64::MAX,
-        },
+        buy(TOKEN),
     );
     expect(
         g.env.send(&[buy.clone()], &[&trader]),

@@ -144,6 +144,12 @@ fn lending(count: usize, params: CollateralParams, sigma_p_cap: u128) -> Lending
     l
 }
 
+struct Liquidator {
+    keypair: Keypair,
+    quote: Address,
+    rwa: Address,
+}
+
 impl Lending {
     /// Next slot, fresh oracle observations.
     fn tick(&mut self) {
@@ -238,6 +244,17 @@ impl Lending {
 
     fn state(&self) -> LendingMarket {
         self.env.anchor_account(&self.a.lending_market)
+    }
+
+    /// A liquidator holding 100,000 USDC and an empty account for market 0's token.
+    fn liquidator(&mut self) -> Liquidator {
+        let keypair = self.env.new_funded_keypair(10_000_000_000);
+        let quote = self.env.create_token_account(&self.usdc, &keypair.pubkey());
+        self.env.mint_to(&self.usdc, &quote, 100_000 * TOKEN);
+        let rwa = self
+            .env
+            .create_token_account(&self.markets[0].rwa_mint, &keypair.pubkey());
+        Liquidator { keypair, quote, rwa }
     }
 
     /// The whale sells `fraction_bps` of market `i`'s supply to the curve.
@@ -394,12 +411,11 @@ fn a_30_percent_drop_liquidates_only_the_thin_obligations_without_bad_debt() {
     );
 
     // a liquidator with USDC and an RWA account
-    let liquidator = l.env.new_funded_keypair(10_000_000_000);
-    let liquidator_quote = l.env.create_token_account(&l.usdc, &liquidator.pubkey());
-    l.env.mint_to(&l.usdc, &liquidator_quote, 100_000 * TOKEN);
-    let liquidator_rwa = l
-        .env
-        .create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
+    let Liquidator {
+        keypair: liquidator,
+        quote: liquidator_quote,
+        rwa: liquidator_rwa,
+    } = l.liquidator();
     let markets = l.markets.clone();
     let liquidate = |l: &mut Lending, owner: &Address, repay: u64, min_out: u64| {
         let mut instructions = refresh_all(&l.a, owner, &markets);
@@ -465,12 +481,11 @@ fn exhausted_collateral_records_bad_debt() {
     l.crash(0, 6_000); // price 100 -> 40: collateral 4,000 against 6,600 of debt
     l.env.advance_slots(100);
     l.tick();
-    let liquidator = l.env.new_funded_keypair(10_000_000_000);
-    let liquidator_quote = l.env.create_token_account(&l.usdc, &liquidator.pubkey());
-    l.env.mint_to(&l.usdc, &liquidator_quote, 100_000 * TOKEN);
-    let liquidator_rwa = l
-        .env
-        .create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
+    let Liquidator {
+        keypair: liquidator,
+        quote: liquidator_quote,
+        rwa: liquidator_rwa,
+    } = l.liquidator();
     let owner = b.keypair.pubkey();
     let markets = l.markets.clone();
     let mut bad_debt_events = Vec::new();
@@ -1141,12 +1156,11 @@ fn a_spot_dump_cannot_force_liquidations_and_rate_spikes_are_ramped() {
     l.borrow(&thin, 6_250 * TOKEN).unwrap();
     let owner = thin.keypair.pubkey();
     let before = l.config(0);
-    let liquidator = l.env.new_funded_keypair(10_000_000_000);
-    let liquidator_quote = l.env.create_token_account(&l.usdc, &liquidator.pubkey());
-    l.env.mint_to(&l.usdc, &liquidator_quote, 100_000 * TOKEN);
-    let liquidator_rwa = l
-        .env
-        .create_token_account(&l.markets[0].rwa_mint, &liquidator.pubkey());
+    let Liquidator {
+        keypair: liquidator,
+        quote: liquidator_quote,
+        rwa: liquidator_rwa,
+    } = l.liquidator();
     let markets = l.markets.clone();
     // the dump: 30% of supply sold to the curve, then refresh + liquidate in the same slot
     l.crash(0, 3_000);

@@ -73,10 +73,32 @@ impl ExecuteProposal<'_> {
     }
 }
 
+/// The remaining accounts of a proposal that calls another program: exactly `N` of them, the
+/// first being the `target` account on record, the last the called program.
+fn call_accounts<'a, 'info, const N: usize>(
+    remaining: &'a [AccountInfo<'info>],
+    target: &Pubkey,
+    program_id: &Pubkey,
+) -> Result<&'a [AccountInfo<'info>; N]> {
+    let accounts: &[AccountInfo<'info>; N] = remaining
+        .try_into()
+        .map_err(|_| error!(DaoError::InvalidMarketAccounts))?;
+    require_keys_eq!(accounts[0].key(), *target, DaoError::InvalidMarketAccounts);
+    require_keys_eq!(
+        accounts[N - 1].key(),
+        *program_id,
+        DaoError::InvalidMarketAccounts
+    );
+    Ok(accounts)
+}
+
 pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>>) -> Result<()> {
     let slot = Clock::get()?.slot;
     ctx.accounts.validate(slot)?;
     let dao_key = ctx.accounts.dao.key();
+    let authority_bump = [ctx.accounts.dao.authority_bump];
+    let seeds: &[&[u8]] = &[AUTHORITY_SEED, dao_key.as_ref(), &authority_bump];
+    let authority = ctx.accounts.authority.to_account_info();
     match ctx.accounts.proposal.kind.clone() {
         ProposalKind::Rules { rules } => {
             let rule_set = &mut ctx.accounts.rule_set;
@@ -103,26 +125,10 @@ pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>
             emit_cpi!(event);
         }
         ProposalKind::MarketParams { market, update } => {
-            let [market_account, oracle, event_authority, program] = ctx.remaining_accounts else {
-                return err!(DaoError::InvalidMarketAccounts);
-            };
-            require_keys_eq!(
-                market_account.key(),
-                market,
-                DaoError::InvalidMarketAccounts
-            );
-            require_keys_eq!(
-                program.key(),
-                rwa_market::ID,
-                DaoError::InvalidMarketAccounts
-            );
-            let seeds: &[&[u8]] = &[
-                AUTHORITY_SEED,
-                dao_key.as_ref(),
-                &[ctx.accounts.dao.authority_bump],
-            ];
+            let [market_account, oracle, event_authority, program] =
+                call_accounts::<4>(ctx.remaining_accounts, &market, &rwa_market::ID)?;
             let accounts = rwa_market::cpi::accounts::SetMarketParams {
-                authority: ctx.accounts.authority.to_account_info(),
+                authority,
                 market: market_account.clone(),
                 oracle: oracle.clone(),
                 event_authority: event_authority.clone(),
@@ -145,26 +151,10 @@ pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>
             lending_market,
             params,
         } => {
-            let [market_account, event_authority, program] = ctx.remaining_accounts else {
-                return err!(DaoError::InvalidMarketAccounts);
-            };
-            require_keys_eq!(
-                market_account.key(),
-                lending_market,
-                DaoError::InvalidMarketAccounts
-            );
-            require_keys_eq!(
-                program.key(),
-                rwa_lending::ID,
-                DaoError::InvalidMarketAccounts
-            );
-            let seeds: &[&[u8]] = &[
-                AUTHORITY_SEED,
-                dao_key.as_ref(),
-                &[ctx.accounts.dao.authority_bump],
-            ];
+            let [market_account, event_authority, program] =
+                call_accounts::<3>(ctx.remaining_accounts, &lending_market, &rwa_lending::ID)?;
             let accounts = rwa_lending::cpi::accounts::UpdateLendingParams {
-                authority: ctx.accounts.authority.to_account_info(),
+                authority,
                 lending_market: market_account.clone(),
                 event_authority: event_authority.clone(),
                 program: program.clone(),
@@ -178,26 +168,10 @@ pub fn handle_execute_proposal<'info>(ctx: Context<'info, ExecuteProposal<'info>
             lending_market,
             paused,
         } => {
-            let [market_account, event_authority, program] = ctx.remaining_accounts else {
-                return err!(DaoError::InvalidMarketAccounts);
-            };
-            require_keys_eq!(
-                market_account.key(),
-                lending_market,
-                DaoError::InvalidMarketAccounts
-            );
-            require_keys_eq!(
-                program.key(),
-                rwa_lending::ID,
-                DaoError::InvalidMarketAccounts
-            );
-            let seeds: &[&[u8]] = &[
-                AUTHORITY_SEED,
-                dao_key.as_ref(),
-                &[ctx.accounts.dao.authority_bump],
-            ];
+            let [market_account, event_authority, program] =
+                call_accounts::<3>(ctx.remaining_accounts, &lending_market, &rwa_lending::ID)?;
             let accounts = rwa_lending::cpi::accounts::SetLendingPause {
-                authority: ctx.accounts.authority.to_account_info(),
+                authority,
                 lending_market: market_account.clone(),
                 rule_set: Some(ctx.accounts.rule_set.to_account_info()),
                 event_authority: event_authority.clone(),

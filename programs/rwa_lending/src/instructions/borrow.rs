@@ -4,7 +4,7 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use crate::errors::LendingError;
 use crate::events::ObligationChanged;
 use crate::instructions::common::{
-    load_configs, require_borrowable, require_refreshed, with_market_signer,
+    config_of, load_configs, require_borrowable, require_refreshed, with_market_signer,
 };
 use crate::state::{LendingMarket, Obligation};
 
@@ -76,12 +76,8 @@ pub fn validate_borrow<'info>(
     )? {
         if rules.volatility_limit > 0 {
             for entry in obligation.active() {
-                let index = keys
-                    .iter()
-                    .position(|key| *key == entry.config)
-                    .ok_or(LendingError::RefreshRequired)?;
                 require!(
-                    configs[index].sigma_slot <= rules.volatility_limit,
+                    config_of(&refs, &keys, &entry.config)?.sigma_slot <= rules.volatility_limit,
                     LendingError::VolatilityTooHigh
                 );
             }

@@ -74,11 +74,7 @@ pub fn recompute(
     let mut weighted_rate: u128 = 0;
     let mut weight_total: u128 = 0;
     for entry in obligation.active() {
-        let position = config_keys
-            .iter()
-            .position(|key| *key == entry.config)
-            .ok_or(LendingError::RefreshRequired)?;
-        let config = configs[position];
+        let config = config_of(configs, config_keys, &entry.config)?;
         if require_fresh {
             require_eq!(
                 config.last_refresh_slot,
@@ -86,30 +82,20 @@ pub fn recompute(
                 LendingError::RefreshRequired
             );
         }
-        let low = collateral_value(
-            entry.amount,
-            Decimal::from_raw(config.price_low),
-            config.rwa_decimals,
-            quote_decimals,
-            Rounding::Down,
-        )
-        .or_lending_err()?;
-        let at_liquidation_price = collateral_value(
-            entry.amount,
-            Decimal::from_raw(config.price_liquidation),
-            config.rwa_decimals,
-            quote_decimals,
-            Rounding::Down,
-        )
-        .or_lending_err()?;
-        let mid = collateral_value(
-            entry.amount,
-            Decimal::from_raw(config.price),
-            config.rwa_decimals,
-            quote_decimals,
-            Rounding::Down,
-        )
-        .or_lending_err()?;
+        // Collateral value at a price, rounded down (in the vault's favour).
+        let value_at = |price: u128| {
+            collateral_value(
+                entry.amount,
+                Decimal::from_raw(price),
+                config.rwa_decimals,
+                quote_decimals,
+                Rounding::Down,
+            )
+            .or_lending_err()
+        };
+        let low = value_at(config.price_low)?;
+        let at_liquidation_price = value_at(config.price_liquidation)?;
+        let mid = value_at(config.price)?;
         value_low = value_low
             .checked_add(low)
             .ok_or(LendingError::MathOverflow)?;
@@ -152,6 +138,20 @@ pub fn recompute(
     .or_lending_err()?;
     obligation.sigma_p = sigma_p.raw();
     Ok(())
+}
+
+/// The config `key` among those passed (an active collateral whose config is missing means the
+/// caller did not pass, and so did not refresh, every collateral).
+pub fn config_of<'a>(
+    configs: &[&'a CollateralConfig],
+    config_keys: &[Pubkey],
+    key: &Pubkey,
+) -> Result<&'a CollateralConfig> {
+    let position = config_keys
+        .iter()
+        .position(|candidate| candidate == key)
+        .ok_or(LendingError::RefreshRequired)?;
+    Ok(configs[position])
 }
 
 /// Collateral configs passed as remaining accounts (owner and discriminator checked, same market).
@@ -224,11 +224,7 @@ pub fn require_borrowable(
     slot: u64,
 ) -> Result<()> {
     for entry in obligation.active() {
-        let position = config_keys
-            .iter()
-            .position(|key| *key == entry.config)
-            .ok_or(LendingError::RefreshRequired)?;
-        let config = configs[position];
+        let config = config_of(configs, config_keys, &entry.config)?;
         require_gte!(
             config
                 .oracle_slot

@@ -23,8 +23,6 @@ pub struct AttachRuleSet<'info> {
     pub rule_set: UncheckedAccount<'info>,
 }
 
-/// Seed of the DAO authority PDA under the rule_dao program: [DAO_AUTHORITY_SEED, dao].
-pub const DAO_AUTHORITY_SEED: &[u8] = b"authority";
 
 impl AttachRuleSet<'_> {
     pub fn validate(&self) -> Result<rwa_rules::RuleSetView> {
@@ -38,10 +36,7 @@ impl AttachRuleSet<'_> {
 
 pub fn handle_attach_rule_set(ctx: Context<AttachRuleSet>) -> Result<()> {
     let view = ctx.accounts.validate()?;
-    let (dao_authority, _) = Pubkey::find_program_address(
-        &[DAO_AUTHORITY_SEED, view.dao.as_ref()],
-        &rwa_rules::RULE_DAO_PROGRAM_ID,
-    );
+    let dao_authority = rwa_rules::dao_authority(&view.dao);
     let market = &mut ctx.accounts.market;
     market.rule_set = ctx.accounts.rule_set.key();
     market.authority = dao_authority;

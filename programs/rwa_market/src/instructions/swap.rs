@@ -7,7 +7,7 @@ use rwa_math::route::{route_buy, route_sell, Level, Route, Target, MAX_ROUTE_MAK
 use crate::errors::{MarketError, MathResultExt};
 use crate::events::{CircuitBreakerTripped, QuoteFilled, SwapExecuted, TradeSide};
 use crate::instructions::maker_inventory::maker_transfer;
-use crate::instructions::trade::Trade;
+use crate::instructions::trade::{Settlement, Trade};
 use crate::state::Maker;
 
 /// Remaining accounts per maker, in this order: maker (writable), its RWA vault, its quote vault.
@@ -185,7 +185,8 @@ pub fn execute<'info>(
         TradeSide::Sell => trade.curve_sell_leg(route.curve_amount, route.curve_quote)?,
     }
     trade.pay_fee(fee)?;
-    let (slot, tripped) = trade.finish(fee, route.total_amount, route.total_quote, spot_before)?;
+    let Settlement { slot, tripped, .. } =
+        trade.finish(fee, route.total_amount, route.total_quote, spot_before)?;
     let summary = SwapExecuted {
         market: trade.market.key(),
         taker: trade.trader.key(),

@@ -43,8 +43,14 @@ pub struct Trade<'info> {
     pub rule_set: Option<UncheckedAccount<'info>>,
 }
 
-/// What a settled trade reports: the slot and, if this trade tripped it, the circuit breaker.
-pub type Settlement = (u64, Option<CircuitBreakerTripped>);
+/// What a settled trade reports: the slot, the spot it left, and the circuit breaker if this
+/// trade tripped it.
+pub struct Settlement {
+    pub slot: u64,
+    /// The curve's spot after the trade.
+    pub spot_after: rwa_math::Decimal,
+    pub tripped: Option<CircuitBreakerTripped>,
+}
 
 impl<'info> Trade<'info> {
     /// Checks shared by every trade: market live, not halted by the circuit breaker, and a
@@ -195,8 +201,11 @@ impl<'info> Trade<'info> {
         let price_before = self.market.spot_price()?;
         self.curve_buy_leg(amount, cost)?;
         self.pay_fee(fee)?;
-        let (slot, tripped) = self.finish(fee, amount, cost, price_before)?;
-        let price_after = self.market.spot_price()?;
+        let Settlement {
+            slot,
+            spot_after,
+            tripped,
+        } = self.finish(fee, amount, cost, price_before)?;
         Ok((
             self.trade_event(
                 TradeSide::Buy,
@@ -204,7 +213,7 @@ impl<'info> Trade<'info> {
                 cost,
                 fee,
                 price_before.raw(),
-                price_after.raw(),
+                spot_after.raw(),
                 slot,
             ),
             tripped,
@@ -222,8 +231,11 @@ impl<'info> Trade<'info> {
         let price_before = self.market.spot_price()?;
         self.curve_sell_leg(amount, proceeds)?;
         self.pay_fee(fee)?;
-        let (slot, tripped) = self.finish(fee, amount, proceeds, price_before)?;
-        let price_after = self.market.spot_price()?;
+        let Settlement {
+            slot,
+            spot_after,
+            tripped,
+        } = self.finish(fee, amount, proceeds, price_before)?;
         Ok((
             self.trade_event(
                 TradeSide::Sell,
@@ -231,7 +243,7 @@ impl<'info> Trade<'info> {
                 proceeds,
                 fee,
                 price_before.raw(),
-                price_after.raw(),
+                spot_after.raw(),
                 slot,
             ),
             tripped,
@@ -294,7 +306,11 @@ impl<'info> Trade<'info> {
         market.last_trade_slot = slot;
         market.check_solvency()?;
         oracle.record(slot, observed);
-        Ok((slot, tripped))
+        Ok(Settlement {
+            slot,
+            spot_after,
+            tripped,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -785,6 +785,10 @@ fn breaker_ignores_dust_holds_the_reference_while_halted_and_follows_rule_change
         )
         .unwrap();
     assert!(result.events::<CircuitBreakerTripped>(&rwa_market::ID).is_empty());
+    // that trade ended the oracle's hold: it records the curve's spot again
+    let oracle = g.env.oracle_state(&a);
+    assert_eq!({ oracle.hold_until_slot }, 0);
+    assert_eq!(oracle.spot(), g.env.market_state(&a).spot_price().unwrap());
 }
 
 /// Buy exactly `amount` from the curve, whatever it costs.

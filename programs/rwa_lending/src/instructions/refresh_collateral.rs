@@ -59,7 +59,7 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     let oracle = ctx.accounts.oracle.load()?;
     let twap = oracle.twap(slot).ok_or(LendingError::StaleOracle)?;
     require!(!twap.is_zero(), LendingError::StaleOracle);
-    let spot = oracle.spot();
+    let spot = oracle.spot_at(slot);
     let sigma_slot = oracle.volatility_per_slot(slot);
     let window = oracle.twap_window_slots;
     let oracle_slot = oracle.last_slot;

@@ -305,7 +305,10 @@ impl<'info> Trade<'info> {
         market.trade_count = market.trade_count.saturating_add(1);
         market.last_trade_slot = slot;
         market.check_solvency()?;
-        oracle.record(slot, observed);
+        match &tripped {
+            Some(_) => oracle.hold(slot, observed, spot_after, market.halted_until_slot),
+            None => oracle.record(slot, observed),
+        }
         Ok(Settlement {
             slot,
             spot_after,

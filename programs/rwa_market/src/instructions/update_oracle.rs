@@ -39,14 +39,10 @@ impl UpdateOracle<'_> {
 pub fn handle_update_oracle(ctx: Context<UpdateOracle>) -> Result<()> {
     ctx.accounts.validate()?;
     let slot = Clock::get()?.slot;
-    let market = &ctx.accounts.market;
+    let spot = ctx.accounts.market.spot_price()?;
     let mut oracle = ctx.accounts.oracle.load_mut()?;
-    let price = if market.halted && slot < market.halted_until_slot {
-        oracle.spot()
-    } else {
-        market.spot_price()?
-    };
-    oracle.record(slot, price);
+    oracle.observe_spot(slot, spot);
+    let price = oracle.spot();
     let event = OracleUpdated {
         market: ctx.accounts.market.key(),
         slot,

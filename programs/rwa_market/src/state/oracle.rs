@@ -57,6 +57,11 @@ pub struct PriceOracle {
     pub variance_slot: u64,
     /// Slots whose returns were folded into `ewma_variance` by a write.
     pub variance_samples: u64,
+    /// Circuit-breaker hold: until this slot (0: none) the oracle keeps the breaker's reference
+    /// instead of the spot the halt froze; from it on, readers see `held_spot` (the curve's
+    /// latest spot) even before anyone writes, and the next write makes that explicit.
+    pub hold_until_slot: u64,
+    pub held_spot: u128,
     pub observations: [PriceCheckpoint; ORACLE_CAPACITY],
 }
 
@@ -125,8 +130,44 @@ impl PriceOracle {
 
     /// Records `price` at `slot`: within one slot the last price wins; when a new slot starts the
     /// previous one is finalised (cumulative price, variance) and a checkpoint is written if the
-    /// newest is at least one checkpoint interval old. Never fails.
+    /// newest is at least one checkpoint interval old. A trade's write ends any breaker hold
+    /// (trading resumed). Never fails.
     pub fn record(&mut self, slot: u64, price: Decimal) {
+        self.release_hold(slot);
+        self.write(slot, price);
+    }
+
+    /// The breaker tripped at `slot`: hold `reference` until `until`, then the curve's `spot`.
+    pub fn hold(&mut self, slot: u64, reference: Decimal, spot: Decimal, until: u64) {
+        self.record(slot, reference);
+        self.hold_until_slot = until;
+        self.held_spot = spot.raw();
+    }
+
+    /// A keeper's write of the curve's `spot`: during a hold the oracle keeps the reference (and
+    /// remembers the spot for when the hold ends); otherwise a plain record.
+    pub fn observe_spot(&mut self, slot: u64, spot: Decimal) {
+        if self.hold_until_slot > slot {
+            self.held_spot = spot.raw();
+            let held = self.spot();
+            self.write(slot, held);
+        } else {
+            self.record(slot, spot);
+        }
+    }
+
+    /// Ends a pending hold no later than `slot`: the held spot takes over from the hold's end
+    /// (or from `slot`, if trading resumed earlier under shortened rules).
+    fn release_hold(&mut self, slot: u64) {
+        if self.hold_until_slot == 0 {
+            return;
+        }
+        let at = self.hold_until_slot.min(slot).max(self.last_slot);
+        self.hold_until_slot = 0;
+        self.write(at, Decimal::from_raw(self.held_spot));
+    }
+
+    fn write(&mut self, slot: u64, price: Decimal) {
         let mut accumulator = self.accumulator();
         let started = accumulator.record(slot, price, self.ewma_lambda_bps);
         self.store(&accumulator);
@@ -150,6 +191,20 @@ impl PriceOracle {
         }
     }
 
+    /// The accumulator as readers at `now` see it: a hold that ended before `now` counts as
+    /// released at its end (no write needed).
+    fn view(&self, now: u64) -> Accumulator {
+        let mut accumulator = self.accumulator();
+        if self.hold_until_slot > 0 && now > self.hold_until_slot {
+            accumulator.record(
+                self.hold_until_slot.max(accumulator.last_slot),
+                Decimal::from_raw(self.held_spot),
+                self.ewma_lambda_bps,
+            );
+        }
+        accumulator
+    }
+
     /// The latest write (slot and price; the price may still change within that slot).
     pub fn latest(&self) -> Option<Observation> {
         (self.len > 0).then(|| Observation {
@@ -158,9 +213,15 @@ impl PriceOracle {
         })
     }
 
-    /// The spot price as last written: the curve's spot after the latest trade.
+    /// The price as last written: the curve's spot after the latest trade, or the breaker's
+    /// reference while a hold lasts.
     pub fn spot(&self) -> Decimal {
         Decimal::from_raw(self.last_price)
+    }
+
+    /// The price readers should use at `now`: `spot`, or the held spot once a hold has ended.
+    pub fn spot_at(&self, now: u64) -> Decimal {
+        self.view(now).last_price
     }
 
     /// Checkpoint prices oldest first (the price in force up to each checkpoint's slot), then
@@ -188,7 +249,7 @@ impl PriceOracle {
             return None;
         }
         Some(oracle::twap(
-            &self.accumulator(),
+            &self.view(now),
             self.len as usize,
             |k| self.checkpoint(k),
             now,
@@ -198,7 +259,7 @@ impl PriceOracle {
 
     /// Per-slot variance as of `now` (decayed over the slots since the last write).
     pub fn variance_at(&self, now: u64) -> Decimal {
-        self.accumulator().variance_at(now, self.ewma_lambda_bps)
+        self.view(now).variance_at(now, self.ewma_lambda_bps)
     }
 
     /// Standard deviation of log returns per sqrt(slot), as of `now`.

@@ -166,11 +166,20 @@ impl Curve {
                 // K / (1 + e^-y): increasing in y.
                 let y = sigmoid_exponent(k, supply, midpoint, rounding)?;
                 let e = if y.negative {
-                    exp(y.magnitude, rounding.opposite())?
+                    exp(y.magnitude, rounding.opposite())
                 } else {
-                    exp_neg(y.magnitude, rounding.opposite())?
+                    exp_neg(y.magnitude, rounding.opposite())
                 };
-                max_price.div(Decimal::ONE.checked_add(e)?, rounding)
+                match e.and_then(|e| Decimal::ONE.checked_add(e)) {
+                    Ok(denominator) => max_price.div(denominator, rounding),
+                    // Far below the midpoint e^-y exceeds the largest decimal: the price lies in
+                    // [0, K / MAX), so both directed bounds stay exact and the curve total.
+                    Err(MathError::Overflow) => match rounding {
+                        Rounding::Down => Ok(Decimal::ZERO),
+                        Rounding::Up => max_price.div(Decimal::MAX, Rounding::Up),
+                    },
+                    Err(other) => Err(other),
+                }
             }
         }
     }
@@ -695,6 +704,22 @@ mod tests {
 
     /// High-precision reference for the exponential and sigmoid integrals, in quote base units,
     /// from 60-digit decimal arithmetic (Python `decimal`), as exact rationals would be too slow.
+    #[test]
+    fn sigmoid_price_far_below_the_midpoint_is_total() {
+        // k * (midpoint - 0) = 1,000: e^1000 is far beyond any decimal
+        let curve = Curve::Sigmoid {
+            max_price: "100".parse().unwrap(),
+            k: "0.001".parse().unwrap(),
+            midpoint: Decimal::from_int(1_000_000),
+        };
+        assert_eq!(curve.price(Decimal::ZERO, Rounding::Down), Ok(Decimal::ZERO));
+        let upper = curve.price(Decimal::ZERO, Rounding::Up).unwrap();
+        assert!(upper > Decimal::ZERO && upper.raw() <= 1, "{upper:?}");
+        let market = CurveMarket::new(curve, 6, 6).unwrap();
+        market.validate(1_000_000_000_000).unwrap();
+        assert_eq!(market.spot_price(0), Ok(Decimal::ZERO));
+    }
+
     const REFERENCES: &[(&str, u64, u64, &str)] = &[
         // (curve, supply base units, amount base units, exact cost in quote base units)
         ("exp", 0, 1_000_000_000, "502508354.2084028771"),

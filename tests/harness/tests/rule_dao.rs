@@ -899,3 +899,89 @@ fn guardian_pauses_only_and_the_dao_resumes() {
     g.env.advance_slots(1);
     g.env.send(&[buy], &[&trader]).unwrap();
 }
+
+/// The remaining DAO refusals, each performed and asserted: a zero stake, an over-long
+/// description, a proposer below the minimum stake, a vote after voting closed, a vote by a
+/// position whose whole stake is in cooldown, and a `MarketParams` proposal executed without
+/// the market's accounts.
+#[test]
+fn remaining_dao_refusals_are_typed() {
+    let mut g = gov(&[100, 100], default_config());
+    let (voter, account) = (g.voters[0].0.insecure_clone(), g.voters[0].1);
+    expect(
+        g.env.send(
+            &[staking_ix(&g.a(), &voter.pubkey(), &account, StakeAction::Stake(0))],
+            &[&voter],
+        ),
+        dao_code(DaoError::ZeroAmount),
+    );
+    let index = g
+        .env
+        .anchor_account::<rule_dao::state::Dao>(&g.a().dao)
+        .proposal_count;
+    let long = "x".repeat(rule_dao::constants::MAX_URI_LEN + 1);
+    expect(
+        g.env.send(
+            &[propose_ix(&g.a(), &voter.pubkey(), index, g.rules_kind(5), &long)],
+            &[&voter],
+        ),
+        dao_code(DaoError::UriTooLong),
+    );
+    // voter 1 puts its whole stake in cooldown: no weight left to vote with
+    let (quitter, quitter_account) = (g.voters[1].0.insecure_clone(), g.voters[1].1);
+    g.env
+        .send(
+            &[staking_ix(
+                &g.a(),
+                &quitter.pubkey(),
+                &quitter_account,
+                StakeAction::RequestUnstake(100),
+            )],
+            &[&quitter],
+        )
+        .unwrap();
+    let index = g.propose(0, g.rules_kind(5)).unwrap();
+    expect(
+        g.vote(1, index, VoteChoice::Yes),
+        dao_code(DaoError::NoVotingWeight),
+    );
+    g.env.advance_slots(default_config().voting_period_slots + 1);
+    expect(
+        g.vote(0, index, VoteChoice::Yes),
+        dao_code(DaoError::VotingClosed),
+    );
+    // a MarketParams proposal executed without the market's accounts
+    let (a, _, _, _) = governed_market(&mut g);
+    let index = g
+        .propose(
+            0,
+            ProposalKind::MarketParams {
+                market: a.market,
+                update: MarketParamsUpdate {
+                    fee_bps: Some(10),
+                    ..Default::default()
+                },
+            },
+        )
+        .unwrap();
+    g.vote(0, index, VoteChoice::Yes).unwrap();
+    let config = default_config();
+    g.env
+        .advance_slots(config.voting_period_slots + config.hold_up_slots + 1);
+    expect(
+        g.execute(index, None),
+        dao_code(DaoError::InvalidMarketAccounts),
+    );
+    // a proposer below the DAO's minimum stake
+    let mut strict = gov(
+        &[100],
+        DaoConfig {
+            min_proposal_stake: 1_000,
+            ..default_config()
+        },
+    );
+    expect(
+        strict.propose(0, strict.rules_kind(5)).map(|_| TxSuccess { logs: vec![], inner: vec![] }),
+        dao_code(DaoError::ProposerStakeTooLow),
+    );
+}

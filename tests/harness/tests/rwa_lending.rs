@@ -1011,64 +1011,124 @@ fn borrows_over_the_portfolio_volatility_cap_are_refused() {
     );
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+/// What the share-accounting runs did over all cases: deposits, withdrawals, borrows, repayments
+/// landed and refused, and how much interest the pool earned.
+#[derive(Default, Debug)]
+struct ShareCounts {
+    cases: u64,
+    deposits: (u64, u64),
+    withdrawals: (u64, u64),
+    borrows: (u64, u64),
+    repayments: (u64, u64),
+    interest_earned: u64,
+}
 
-    /// Whatever depositors and borrowers do, a depositor never takes out more than they put in
-    /// plus the interest the pool earned, and the vault always holds what the books say.
-    #[test]
-    fn share_accounting_never_overpays(steps in prop::collection::vec((0u8..5, 0usize..3, 1u64..50_000), 1..14)) {
-        let mut l = lending(1, default_collateral_params(), 0);
-        let b = l.borrower(1_000 * TOKEN, 1_000 * TOKEN);
-        let depositors: Vec<(Keypair, Address, Address)> = (0..3).map(|_| {
-            let k = l.env.new_funded_keypair(1_000_000_000);
-            let q = l.env.create_token_account(&l.usdc, &k.pubkey());
-            l.env.mint_to(&l.usdc, &q, 1_000_000 * TOKEN);
-            let s = l.env.create_token_account(&l.a.share_mint, &k.pubkey());
-            (k, q, s)
-        }).collect();
-        let mut deposited = [0u64; 3];
-        let mut withdrawn = [0u64; 3];
-        let whale = l.whale.insecure_clone();
-        for (action, who, size) in steps {
-            let (k, q, s) = &depositors[who];
-            match action {
-                0 => {
-                    let before = l.env.token_balance(q);
-                    if l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, true, size * TOKEN / 10)], &[k]).is_ok() {
+/// Whatever depositors and borrowers do, a depositor never takes out more than they put in plus
+/// the interest the pool earned, and the vault always holds what the books say. The bound comes
+/// from token balances, not from the program's books: at the end the borrower's whole debt is
+/// repaid, so the interest earned is what was repaid minus what was borrowed.
+#[test]
+fn share_accounting_never_overpays() {
+    let counts = std::cell::RefCell::new(ShareCounts::default());
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let strategy = prop::collection::vec((0u8..5, 0usize..3, 1u64..50_000), 1..14);
+    runner
+        .run(&strategy, |steps| {
+            let mut counts = counts.borrow_mut();
+            counts.cases += 1;
+            let count = |slot: &mut (u64, u64), ok: bool| if ok { slot.0 += 1 } else { slot.1 += 1 };
+            let mut l = lending(1, default_collateral_params(), 0);
+            let b = l.borrower(1_000 * TOKEN, 1_000 * TOKEN);
+            let depositors: Vec<(Keypair, Address, Address)> = (0..3).map(|_| {
+                let k = l.env.new_funded_keypair(1_000_000_000);
+                let q = l.env.create_token_account(&l.usdc, &k.pubkey());
+                l.env.mint_to(&l.usdc, &q, 1_000_000 * TOKEN);
+                let s = l.env.create_token_account(&l.a.share_mint, &k.pubkey());
+                (k, q, s)
+            }).collect();
+            let mut deposited = [0u64; 3];
+            let mut withdrawn = [0u64; 3];
+            let (mut borrowed, mut repaid) = (0u64, 0u64);
+            let whale = l.whale.insecure_clone();
+            let whale_quote = l.whale_accounts[0].quote_account;
+            let repay = |l: &mut Lending, amount: u64| -> (bool, u64) {
+                let before = l.env.token_balance(&whale_quote);
+                let ok = l.env.send(&[repay_ix(&l.a, &whale.pubkey(), &b.keypair.pubkey(), &whale_quote, amount)], &[&whale]).is_ok();
+                (ok, before - l.env.token_balance(&whale_quote))
+            };
+            for (action, who, size) in steps {
+                let (k, q, s) = &depositors[who];
+                match action {
+                    0 => {
+                        let before = l.env.token_balance(q);
+                        let ok = l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, true, size * TOKEN / 10)], &[k]).is_ok();
                         deposited[who] += before - l.env.token_balance(q);
+                        count(&mut counts.deposits, ok);
                     }
+                    1 => {
+                        let shares = l.env.token_balance(s) * (size % 100 + 1) / 100;
+                        let before = l.env.token_balance(q);
+                        let ok = shares > 0 && l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)], &[k]).is_ok();
+                        withdrawn[who] += l.env.token_balance(q) - before;
+                        count(&mut counts.withdrawals, ok);
+                    }
+                    2 => {
+                        let before = l.env.token_balance(&b.accounts.quote_account);
+                        let ok = l.borrow(&b, size * TOKEN / 100).is_ok();
+                        borrowed += l.env.token_balance(&b.accounts.quote_account) - before;
+                        count(&mut counts.borrows, ok);
+                    }
+                    3 => {
+                        let (ok, paid) = repay(&mut l, size * TOKEN / 50);
+                        repaid += paid;
+                        count(&mut counts.repayments, ok);
+                    }
+                    _ => { l.env.advance_slots(size * 100); l.tick(); let owner = b.keypair.pubkey(); l.refresh(&owner); }
                 }
-                1 => {
-                    let shares = l.env.token_balance(s) * (size % 100 + 1) / 100;
+                let state = l.state();
+                prop_assert_eq!(l.env.token_balance(&l.a.liquidity_vault), state.available);
+                prop_assert_eq!(l.env.mint_supply(&l.a.share_mint), state.total_shares);
+            }
+            // the whole debt repaid: every unit of interest is now in the vault, in tokens
+            if l.obligation(&b.keypair.pubkey()).debt > 0 {
+                let (ok, paid) = repay(&mut l, u64::MAX);
+                prop_assert!(ok, "repaying the whole debt failed");
+                repaid += paid;
+            }
+            prop_assert!(repaid >= borrowed, "repaid {} of {} borrowed", repaid, borrowed);
+            let interest_earned = repaid - borrowed;
+            counts.interest_earned += interest_earned;
+            // everyone redeems everything they can; nobody beats deposits + all interest earned
+            for who in 0..3 {
+                let (k, q, s) = &depositors[who];
+                let shares = l.env.token_balance(s);
+                if shares > 0 {
                     let before = l.env.token_balance(q);
-                    if shares > 0 && l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)], &[k]).is_ok() {
+                    if l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)], &[k]).is_ok() {
                         withdrawn[who] += l.env.token_balance(q) - before;
                     }
                 }
-                2 => { let _ = l.borrow(&b, size * TOKEN / 100); }
-                3 => { let _ = l.env.send(&[repay_ix(&l.a, &whale.pubkey(), &b.keypair.pubkey(), &l.whale_accounts[0].quote_account, size * TOKEN / 50)], &[&whale]); }
-                _ => { l.env.advance_slots(size * 100); l.tick(); let owner = b.keypair.pubkey(); l.refresh(&owner); }
+                prop_assert!(withdrawn[who] <= deposited[who] + interest_earned, "depositor {} took {} of {} deposited (+{} interest)", who, withdrawn[who], deposited[who], interest_earned);
             }
-            let state = l.state();
-            prop_assert_eq!(l.env.token_balance(&l.a.liquidity_vault), state.available);
-            prop_assert_eq!(l.env.mint_supply(&l.a.share_mint), state.total_shares);
-        }
-        // everyone redeems everything they can; nobody beats deposits + all interest ever earned
-        let state = l.state();
-        let interest_earned = state.total_debt + state.available - (1_000_000 * TOKEN + deposited.iter().sum::<u64>() - withdrawn.iter().sum::<u64>()).min(state.total_debt + state.available);
-        for who in 0..3 {
-            let (k, q, s) = &depositors[who];
-            let shares = l.env.token_balance(s);
-            if shares > 0 {
-                let before = l.env.token_balance(q);
-                if l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)], &[k]).is_ok() {
-                    withdrawn[who] += l.env.token_balance(q) - before;
-                }
-            }
-            prop_assert!(withdrawn[who] <= deposited[who] + interest_earned, "depositor {} took {} of {} deposited (+{} interest)", who, withdrawn[who], deposited[who], interest_earned);
-        }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let counts = counts.into_inner();
+    println!("{counts:?}");
+    assert_eq!(counts.cases, 24);
+    for (name, (landed, refused)) in [
+        ("deposits", counts.deposits),
+        ("withdrawals", counts.withdrawals),
+        ("borrows", counts.borrows),
+        ("repayments", counts.repayments),
+    ] {
+        assert!(landed > 0, "no {name} landed ({refused} refused)");
     }
+    assert!(counts.interest_earned > 0, "no interest was ever earned: {counts:?}");
 }
 
 #[test]
@@ -1295,4 +1355,166 @@ fn lending_pause_stops_new_risk_not_repayment_and_params_are_bounded() {
             code(LendingError::InvalidParams),
         );
     }
+}
+
+/// Every remaining lending refusal, each performed and asserted with its code (the rest are
+/// asserted by the stories above): zero amounts, withdrawing more than deposited or what the
+/// obligation does not hold, more than the vault can lend, a fifth collateral kind in one
+/// obligation, a ninth collateral in one market, a config from another lending market, a wrong
+/// mint, and new collateral on a DAO-governed lending market.
+#[test]
+fn remaining_lending_refusals_are_typed() {
+    let mut l = lending(4, default_collateral_params(), 0);
+    let b = l.borrower(100 * TOKEN, 100 * TOKEN);
+    let owner = b.keypair.pubkey();
+    let markets = l.markets.clone();
+    let linear = || market_args(Curve::Linear { slope: d("0.001"), intercept: d("1") }, 6, 1_000_000 * TOKEN);
+    expect(l.borrow(&b, 0), code(LendingError::ZeroAmount));
+    // withdraw more collateral than deposited
+    let withdraw = |l: &Lending, who: &Address, rwa: &Address, amount: u64| {
+        let mut instructions = refresh_all(&l.a, who, &markets);
+        instructions.push(withdraw_collateral_ix(&l.a, who, &markets[3], rwa, amount, &markets));
+        instructions
+    };
+    expect(
+        l.env
+            .send(&withdraw(&l, &owner, &b.accounts.rwa_account, 101 * TOKEN), &[&b.keypair]),
+        code(LendingError::InsufficientCollateral),
+    );
+    // a borrower that deposited nothing withdraws
+    let empty = l.borrower(10 * TOKEN, 0);
+    let empty_owner = empty.keypair.pubkey();
+    expect(
+        l.env.send(
+            &withdraw(&l, &empty_owner, &empty.accounts.rwa_account, TOKEN),
+            &[&empty.keypair],
+        ),
+        code(LendingError::CollateralNotFound),
+    );
+    // more than the vault holds (1M deposited; 50,000 tokens at 100 support far more)
+    let rich = l.borrower(50_000 * TOKEN, 50_000 * TOKEN);
+    expect(
+        l.borrow(&rich, 1_500_000 * TOKEN),
+        code(LendingError::InsufficientLiquidity),
+    );
+    // a fifth collateral kind in one obligation (four at most): a fifth market is added and the
+    // obligation buys one token of each
+    let admin = l.admin.insecure_clone();
+    let (fifth, _) = l.env.create_market(Some(l.usdc), linear()).unwrap();
+    l.env
+        .send(
+            &[add_collateral_ix(&admin.pubkey(), &l.a, &fifth.addresses, default_collateral_params())],
+            &[&admin],
+        )
+        .unwrap();
+    let five = l.env.new_funded_keypair(10_000_000_000);
+    let five_quote = l.env.create_token_account(&l.usdc, &five.pubkey());
+    l.env.mint_to(&l.usdc, &five_quote, 10_000 * TOKEN);
+    l.env
+        .send(&[init_obligation_ix(&five.pubkey(), &l.a)], &[&five])
+        .unwrap();
+    for (i, m) in markets.iter().chain([&fifth.addresses]).enumerate() {
+        let rwa = l.env.create_token_account(&m.rwa_mint, &five.pubkey());
+        let accounts = TraderAccounts {
+            trader: five.pubkey(),
+            rwa_account: rwa,
+            quote_account: five_quote,
+        };
+        let buy = trade_ix(m, &accounts, TradeKind::BuyExactOut { amount: TOKEN, max_quote_in: u64::MAX });
+        let deposit = deposit_collateral_ix(&l.a, &five.pubkey(), m, &rwa, TOKEN);
+        let result = l.env.send(&[buy, deposit], &[&five]);
+        if i < rwa_lending::constants::MAX_OBLIGATION_COLLATERALS {
+            result.unwrap_or_else(|e| panic!("{e}"));
+        } else {
+            expect(result, code(LendingError::TooManyCollaterals));
+        }
+    }
+    // a config of another lending market passed to this one's refresh
+    let other = LendingAddresses::derive(l.usdc, 2);
+    l.env
+        .send(
+            &[init_lending_market_ix(
+                &admin.pubkey(),
+                &other,
+                2,
+                LendingMarketParams {
+                    reserve_factor_bps: 0,
+                    sigma_p_cap: 0,
+                    slots_per_year: DEFAULT_SLOTS_PER_YEAR,
+                    risk_authority: admin.pubkey(),
+                },
+            )],
+            &[&admin],
+        )
+        .unwrap();
+    l.env
+        .send(
+            &[add_collateral_ix(&admin.pubkey(), &other, &markets[0], default_collateral_params())],
+            &[&admin],
+        )
+        .unwrap();
+    let mut foreign = refresh_obligation_ix(&l.a, &owner, &[]);
+    foreign.accounts.push(rwa_harness::AccountMeta::new_readonly(
+        other.collateral(&markets[0].market).config,
+        false,
+    ));
+    expect(
+        l.env.send(&[foreign], &[]),
+        code(LendingError::InvalidCollateralConfig),
+    );
+    // a wrong mint for the market
+    let (extra, _) = l
+        .env
+        .create_market(Some(l.usdc), linear())
+        .unwrap();
+    let wrong_mint = MarketAddresses {
+        rwa_mint: markets[0].rwa_mint,
+        ..extra.addresses
+    };
+    expect(
+        l.env.send(
+            &[add_collateral_ix(&admin.pubkey(), &l.a, &wrong_mint, default_collateral_params())],
+            &[&admin],
+        ),
+        code(LendingError::InvalidMint),
+    );
+    // a ninth collateral on a market holding eight
+    for _ in (markets.len() + 1)..rwa_lending::constants::MAX_COLLATERALS {
+        let (m, _) = l
+            .env
+            .create_market(Some(l.usdc), linear())
+            .unwrap();
+        l.env
+            .send(
+                &[add_collateral_ix(&admin.pubkey(), &l.a, &m.addresses, default_collateral_params())],
+                &[&admin],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    expect(
+        l.env.send(
+            &[add_collateral_ix(&admin.pubkey(), &l.a, &extra.addresses, default_collateral_params())],
+            &[&admin],
+        ),
+        code(LendingError::CollateralListFull),
+    );
+    // after attaching a rule DAO, the admin can no longer add collateral
+    let stake_mint = l.env.create_mint(6);
+    let dao = l
+        .env
+        .create_dao(stake_mint, 1, rwa_harness::dao::default_config(), rwa_rules::RuleValues::default())
+        .unwrap();
+    l.env
+        .send(
+            &[attach_lending_rule_set_ix(&other, &admin.pubkey(), &dao.addresses.rule_set)],
+            &[&admin],
+        )
+        .unwrap();
+    expect(
+        l.env.send(
+            &[add_collateral_ix(&admin.pubkey(), &other, &markets[1], default_collateral_params())],
+            &[&admin],
+        ),
+        code(LendingError::GovernedByDao),
+    );
 }

@@ -269,6 +269,23 @@ pub fn execute_ix(
     }
 }
 
+/// `execute_proposal` for a proposal that calls rwa_lending (`LendingParams`, `LendingPause`):
+/// the remaining accounts are the lending market, rwa_lending's event authority and the program.
+pub fn execute_lending_ix(
+    addresses: &DaoAddresses,
+    executor: &Address,
+    index: u64,
+    lending_market: &Address,
+) -> Instruction {
+    let mut instruction = execute_ix(addresses, executor, index, None);
+    instruction.accounts.extend([
+        AccountMeta::new(*lending_market, false),
+        AccountMeta::new_readonly(crate::lending::lending_event_authority(), false),
+        AccountMeta::new_readonly(rwa_lending::ID, false),
+    ]);
+    instruction
+}
+
 /// A DAO over a payer-controlled stake mint, with a veto authority keypair.
 pub struct DaoFixture {
     pub addresses: DaoAddresses,

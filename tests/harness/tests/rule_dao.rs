@@ -985,3 +985,128 @@ fn remaining_dao_refusals_are_typed() {
         dao_code(DaoError::ProposerStakeTooLow),
     );
 }
+
+/// Finding 7, lending side: once attached, the lending admin's parameter changes are refused and
+/// go through `LendingParams` proposals (bounded at proposal time); the guardian pauses lending
+/// (only pauses) and an executed `LendingPause` proposal resumes it.
+#[test]
+fn lending_governed_by_the_dao_and_paused_by_its_guardian() {
+    use rwa_harness::lending::*;
+    use rwa_lending::instructions::LendingMarketParams;
+    let mut g = gov(&[100, 100], default_config());
+    let usdc = g.env.create_mint(6);
+    let admin = g.env.new_funded_keypair(10_000_000_000);
+    let lending = LendingAddresses {
+        rule_set: Some(g.a().rule_set),
+        ..LendingAddresses::derive(usdc, 1)
+    };
+    let params = |slots_per_year| LendingMarketParams {
+        reserve_factor_bps: 1_000,
+        sigma_p_cap: 0,
+        slots_per_year,
+        risk_authority: admin.pubkey(),
+    };
+    let year = rwa_math::lending::DEFAULT_SLOTS_PER_YEAR;
+    g.env
+        .send(
+            &[init_lending_market_ix(&admin.pubkey(), &lending, 1, params(year))],
+            &[&admin],
+        )
+        .unwrap();
+    let rule_set = g.a().rule_set;
+    g.env
+        .send(
+            &[attach_lending_rule_set_ix(&lending, &admin.pubkey(), &rule_set)],
+            &[&admin],
+        )
+        .unwrap();
+    let lending_code =
+        |e: rwa_lending::errors::LendingError| anchor_lang::error::ERROR_CODE_OFFSET + e as u32;
+    let state = |g: &Gov| -> rwa_lending::state::LendingMarket {
+        g.env.anchor_account(&lending.lending_market)
+    };
+    assert_eq!(state(&g).governance_authority, g.a().authority);
+    // the admin's retroactive year-length change is refused now
+    expect(
+        g.env.send(
+            &[update_lending_params_ix(&lending, &admin.pubkey(), params(1))],
+            &[&admin],
+        ),
+        lending_code(rwa_lending::errors::LendingError::Unauthorized),
+    );
+    // a proposal out of bounds is refused when proposed; one in bounds executes
+    let kind = |slots_per_year| ProposalKind::LendingParams {
+        lending_market: lending.lending_market,
+        params: params(slots_per_year),
+    };
+    let refused = g.propose(0, kind(1)).unwrap_err();
+    assert_eq!(
+        refused.custom_code(),
+        Some(lending_code(rwa_lending::errors::LendingError::InvalidParams))
+    );
+    let index = g.propose(0, kind(year * 2)).unwrap();
+    for voter in 0..2 {
+        g.vote(voter, index, VoteChoice::Yes).unwrap();
+    }
+    let config = default_config();
+    g.env
+        .advance_slots(config.voting_period_slots + config.hold_up_slots + 1);
+    let payer = g.env.payer.pubkey();
+    let execute = |g: &mut Gov, index| {
+        let ix = execute_lending_ix(&g.a(), &payer, index, &lending.lending_market);
+        g.env.send(&[ix], &[])
+    };
+    execute(&mut g, index).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(state(&g).slots_per_year, year * 2);
+    // the guardian pauses; it cannot resume; the DAO does
+    let guardian = g.env.new_funded_keypair(1_000_000_000);
+    let index = g
+        .propose(
+            0,
+            ProposalKind::Rules {
+                rules: RuleValues {
+                    guardian: guardian.pubkey(),
+                    ..rules()
+                },
+            },
+        )
+        .unwrap();
+    g.pass(index, None);
+    expect(
+        g.env.send(
+            &[set_lending_pause_ix(&lending, &admin.pubkey(), true)],
+            &[&admin],
+        ),
+        lending_code(rwa_lending::errors::LendingError::Unauthorized),
+    );
+    g.env
+        .send(
+            &[set_lending_pause_ix(&lending, &guardian.pubkey(), true)],
+            &[&guardian],
+        )
+        .unwrap();
+    assert!(state(&g).paused);
+    expect(
+        g.env.send(
+            &[set_lending_pause_ix(&lending, &guardian.pubkey(), false)],
+            &[&guardian],
+        ),
+        lending_code(rwa_lending::errors::LendingError::Unauthorized),
+    );
+    let index = g
+        .propose(
+            0,
+            ProposalKind::LendingPause {
+                lending_market: lending.lending_market,
+                paused: false,
+            },
+        )
+        .unwrap();
+    for voter in 0..2 {
+        g.vote(voter, index, VoteChoice::Yes).unwrap();
+    }
+    g.env
+        .advance_slots(config.voting_period_slots + config.hold_up_slots + 1);
+    execute(&mut g, index).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!state(&g).paused);
+}

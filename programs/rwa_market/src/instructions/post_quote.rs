@@ -71,15 +71,15 @@ impl UpdateQuote<'_> {
         // Both sides within the band around the curve's spot: a quote cannot be a price the
         // market never traded near (checked again at fill, against the spot then).
         let spot = self.market.spot_price()?;
-        let band = self.market.effective_quote_band_bps(rules.as_ref()) as u64;
         for (size, price) in [
             (quote.bid_size, quote.bid_price),
             (quote.ask_size, quote.ask_price),
         ] {
             require!(
                 size == 0
-                    || rwa_math::oracle::deviation_bps(Decimal::from_raw(price), spot, spot)
-                        <= band,
+                    || self
+                        .market
+                        .within_quote_band(Decimal::from_raw(price), spot, rules.as_ref()),
                 MarketError::QuoteOutsideBand
             );
         }

@@ -77,12 +77,12 @@ pub fn plan(
     // Quotes outside the band around the curve's spot are skipped, like expired ones: the curve
     // may have moved since they were posted.
     let spot = market.spot_price()?;
-    let band = market.effective_quote_band_bps(trade.rules()?.as_ref());
+    let rules = trade.rules()?;
     let in_band = |level: Level| {
-        if level.size > 0 && rwa_math::oracle::deviation_bps(level.price, spot, spot) > band as u64 {
-            Level { size: 0, ..level }
-        } else {
+        if market.within_quote_band(level.price, spot, rules.as_ref()) {
             level
+        } else {
+            Level { size: 0, ..level }
         }
     };
     match side {

@@ -147,6 +147,17 @@ impl Market {
         }
     }
 
+    /// Whether a maker price lies within the quote band around `spot` (at post and at fill).
+    pub fn within_quote_band(
+        &self,
+        price: Decimal,
+        spot: Decimal,
+        rules: Option<&rwa_rules::RuleValues>,
+    ) -> bool {
+        let band = self.effective_quote_band_bps(rules) as u64;
+        rwa_math::oracle::deviation_bps(price, spot, spot) <= band
+    }
+
     /// Circuit breaker after a trade that moved the curve's spot from `spot_before` to
     /// `spot_after`: it trips when the spot ends further from `reference` (the oracle's TWAP over
     /// the breaker window, which no cheap trade can move) than the rule allows, the trade moved

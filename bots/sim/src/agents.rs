@@ -478,10 +478,7 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
         .iter()
         .zip(&configs)
         .map(|(&i, c)| {
-            let twap = world
-                .oracle(i)
-                .twap(slot)
-                .map(|p| p.to_f64());
+            let twap = world.oracle(i).twap(slot).map(|p| p.to_f64());
             rwa_harness::agent::collateral_info(c, twap)
         })
         .collect();

@@ -712,7 +712,10 @@ mod tests {
             k: "0.001".parse().unwrap(),
             midpoint: Decimal::from_int(1_000_000),
         };
-        assert_eq!(curve.price(Decimal::ZERO, Rounding::Down), Ok(Decimal::ZERO));
+        assert_eq!(
+            curve.price(Decimal::ZERO, Rounding::Down),
+            Ok(Decimal::ZERO)
+        );
         let upper = curve.price(Decimal::ZERO, Rounding::Up).unwrap();
         assert!(upper > Decimal::ZERO && upper.raw() <= 1, "{upper:?}");
         let market = CurveMarket::new(curve, 6, 6).unwrap();

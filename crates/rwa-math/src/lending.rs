@@ -259,8 +259,19 @@ mod tests {
         );
         assert_eq!(accrue(5, d("0.1"), 0, DEFAULT_SLOTS_PER_YEAR), 5);
         // saturation instead of overflow: 1,000% for ten years, or a zero year length
-        assert_eq!(accrue(1_000_000, d("10"), 10 * DEFAULT_SLOTS_PER_YEAR, DEFAULT_SLOTS_PER_YEAR), u64::MAX);
-        assert_eq!(accrue(u64::MAX, d("0.01"), 1, DEFAULT_SLOTS_PER_YEAR), u64::MAX);
+        assert_eq!(
+            accrue(
+                1_000_000,
+                d("10"),
+                10 * DEFAULT_SLOTS_PER_YEAR,
+                DEFAULT_SLOTS_PER_YEAR
+            ),
+            u64::MAX
+        );
+        assert_eq!(
+            accrue(u64::MAX, d("0.01"), 1, DEFAULT_SLOTS_PER_YEAR),
+            u64::MAX
+        );
         assert_eq!(accrue(1_000, d("0.1"), 1_000, 0), u64::MAX);
     }
 

@@ -191,7 +191,10 @@ impl Accumulator {
         } else {
             self.variance
                 .mul(
-                    decay(lambda_bps, self.last_slot.saturating_sub(self.variance_slot)),
+                    decay(
+                        lambda_bps,
+                        self.last_slot.saturating_sub(self.variance_slot),
+                    ),
                     Rounding::Down,
                 )
                 .unwrap_or(Decimal::MAX)
@@ -261,22 +264,21 @@ pub fn twap(
         }
     }
     let successor = if low < len { checkpoint(low) } else { end };
-    let (start_slot, start_cumulative) = if target >= successor.prior_write_slot
-        && target <= successor.slot
-    {
-        let back = (successor.slot - target) as u128;
-        (
-            target,
-            successor
-                .cumulative
-                .wrapping_sub(successor.price_before.raw().wrapping_mul(back)),
-        )
-    } else if low > 0 {
-        let predecessor = checkpoint(low - 1);
-        (predecessor.slot, predecessor.cumulative)
-    } else {
-        (successor.slot, successor.cumulative)
-    };
+    let (start_slot, start_cumulative) =
+        if target >= successor.prior_write_slot && target <= successor.slot {
+            let back = (successor.slot - target) as u128;
+            (
+                target,
+                successor
+                    .cumulative
+                    .wrapping_sub(successor.price_before.raw().wrapping_mul(back)),
+            )
+        } else if low > 0 {
+            let predecessor = checkpoint(low - 1);
+            (predecessor.slot, predecessor.cumulative)
+        } else {
+            (successor.slot, successor.cumulative)
+        };
     let span = end.slot.saturating_sub(start_slot);
     if span == 0 {
         return accumulator.final_price_at(now);
@@ -409,9 +411,15 @@ mod tests {
     fn extreme_prices_saturate() {
         let tiny = Decimal::from_raw(1);
         let huge = Decimal::from_raw(u128::MAX / 2);
-        assert_eq!(squared_log_return(tiny, huge), squared_log_return(huge, tiny));
+        assert_eq!(
+            squared_log_return(tiny, huge),
+            squared_log_return(huge, tiny)
+        );
         let capped = squared_log_return(tiny, huge);
-        assert_eq!(capped, MAX_LOG_RETURN.mul(MAX_LOG_RETURN, Rounding::Down).unwrap());
+        assert_eq!(
+            capped,
+            MAX_LOG_RETURN.mul(MAX_LOG_RETURN, Rounding::Down).unwrap()
+        );
         assert_eq!(squared_log_return(Decimal::ZERO, huge), Decimal::ZERO);
         let mut acc = Accumulator::new(1, tiny);
         acc.record(2, huge, 5_000);

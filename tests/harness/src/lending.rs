@@ -512,7 +512,11 @@ pub fn write_pyth_price(
 }
 
 /// Pause (guardian or governing authority) or resume (governing authority) lending.
-pub fn set_lending_pause_ix(a: &LendingAddresses, authority: &Address, paused: bool) -> Instruction {
+pub fn set_lending_pause_ix(
+    a: &LendingAddresses,
+    authority: &Address,
+    paused: bool,
+) -> Instruction {
     let accounts = rwa_lending::accounts::SetLendingPause {
         authority: *authority,
         lending_market: a.lending_market,

@@ -496,7 +496,11 @@ pub fn attach_rule_set_ix(
 }
 
 /// The RuleSet's guardian pauses a governed market.
-pub fn guardian_pause_ix(market: &MarketAddresses, guardian: &Address, rule_set: &Address) -> Instruction {
+pub fn guardian_pause_ix(
+    market: &MarketAddresses,
+    guardian: &Address,
+    rule_set: &Address,
+) -> Instruction {
     let accounts = rwa_market::accounts::GuardianPause {
         guardian: *guardian,
         market: market.market,

@@ -175,9 +175,16 @@ impl World {
             .markets
             .clone()
             .iter()
-            .map(|m| self.env.create_token_account(&m.rwa_mint, &keypair.pubkey()))
+            .map(|m| {
+                self.env
+                    .create_token_account(&m.rwa_mint, &keypair.pubkey())
+            })
             .collect();
-        Actor { keypair, quote, rwa }
+        Actor {
+            keypair,
+            quote,
+            rwa,
+        }
     }
 
     fn new(seed: u64) -> World {
@@ -322,7 +329,8 @@ impl World {
                 .unwrap_or_else(|e| panic!("{e}"));
             world.markets[i].rule_set = Some(world.dao.rule_set);
         }
-        let attach = attach_lending_rule_set_ix(&world.lending, &admin.pubkey(), &world.dao.rule_set);
+        let attach =
+            attach_lending_rule_set_ix(&world.lending, &admin.pubkey(), &world.dao.rule_set);
         world
             .env
             .send(&[attach], &[&admin])
@@ -348,7 +356,10 @@ impl World {
             world
                 .env
                 .send(
-                    &[init_obligation_ix(&borrower.keypair.pubkey(), &world.lending)],
+                    &[init_obligation_ix(
+                        &borrower.keypair.pubkey(),
+                        &world.lending,
+                    )],
                     &[&borrower.keypair],
                 )
                 .unwrap();
@@ -371,7 +382,10 @@ impl World {
                 );
                 world
                     .env
-                    .send(&[transfer, deposit], &[&world.whale.keypair, &borrower.keypair])
+                    .send(
+                        &[transfer, deposit],
+                        &[&world.whale.keypair, &borrower.keypair],
+                    )
                     .unwrap_or_else(|e| panic!("{e}"));
             }
             world.borrowers.push(borrower);
@@ -394,7 +408,8 @@ impl World {
                     .env
                     .send(&[transfer], &[&world.whale.keypair])
                     .unwrap();
-                let addresses = MakerAddresses::derive(&world.markets[i].market, &owner.keypair.pubkey());
+                let addresses =
+                    MakerAddresses::derive(&world.markets[i].market, &owner.keypair.pubkey());
                 let open = [
                     open_maker_ix(&world.markets[i], &addresses),
                     maker_inventory_ix(
@@ -428,7 +443,10 @@ impl World {
     }
 
     fn spot(&self, i: usize) -> Decimal {
-        self.env.market_state(&self.markets[i]).spot_price().unwrap()
+        self.env
+            .market_state(&self.markets[i])
+            .spot_price()
+            .unwrap()
     }
 
     fn record_path(&mut self) {
@@ -486,14 +504,24 @@ impl World {
                     })
                     .unwrap_or_default();
                 let overflow = [
-                    (rwa_market::ID, market_code(rwa_market::errors::MarketError::MathOverflow)),
-                    (rwa_lending::ID, lending_code(rwa_lending::errors::LendingError::MathOverflow)),
-                    (rule_dao::ID, dao_code(rule_dao::errors::DaoError::MathOverflow)),
+                    (
+                        rwa_market::ID,
+                        market_code(rwa_market::errors::MarketError::MathOverflow),
+                    ),
+                    (
+                        rwa_lending::ID,
+                        lending_code(rwa_lending::errors::LendingError::MathOverflow),
+                    ),
+                    (
+                        rule_dao::ID,
+                        dao_code(rule_dao::errors::DaoError::MathOverflow),
+                    ),
                 ];
                 assert!(
                     !overflow
                         .iter()
-                        .any(|(program, overflow)| failed == program.to_string() && code == *overflow),
+                        .any(|(program, overflow)| failed == program.to_string()
+                            && code == *overflow),
                     "{action:?} overflowed: {failure}"
                 );
                 *tally.refused.entry(code).or_default() += 1;
@@ -501,7 +529,12 @@ impl World {
         }
     }
 
-    fn send(&mut self, action: Action, instructions: &[rwa_harness::SolInstruction], signer: &Keypair) {
+    fn send(
+        &mut self,
+        action: Action,
+        instructions: &[rwa_harness::SolInstruction],
+        signer: &Keypair,
+    ) {
         let result = self.env.send(instructions, &[signer]);
         self.outcome(action, result);
     }
@@ -534,7 +567,10 @@ impl World {
                     TradeSide::Sell
                 };
                 let amount = (1 + self.below(200)) * TOKEN;
-                let makers = [self.honest_makers[i].addresses, self.adversaries[i].addresses];
+                let makers = [
+                    self.honest_makers[i].addresses,
+                    self.adversaries[i].addresses,
+                ];
                 let ix = swap_ix(
                     &m,
                     &self.trader.on(i),
@@ -700,7 +736,13 @@ impl World {
                 let owner = self.borrowers[b].keypair.pubkey();
                 let held = self.env.token_balance(&self.borrowers[b].quote);
                 let amount = (1 + self.below(held.max(1))).min(held.max(1));
-                let ix = repay_ix(&self.lending, &owner, &owner, &self.borrowers[b].quote, amount);
+                let ix = repay_ix(
+                    &self.lending,
+                    &owner,
+                    &owner,
+                    &self.borrowers[b].quote,
+                    amount,
+                );
                 let signer = self.borrowers[b].keypair.insecure_clone();
                 self.send(action, &[ix], &signer);
             }
@@ -753,7 +795,12 @@ impl World {
                     .proposal_count;
                 let (flash, account) = (self.flash.0.insecure_clone(), self.flash.1);
                 let instructions = [
-                    staking_ix(&self.dao, &flash.pubkey(), &account, StakeAction::Stake(1_000)),
+                    staking_ix(
+                        &self.dao,
+                        &flash.pubkey(),
+                        &account,
+                        StakeAction::Stake(1_000),
+                    ),
                     propose_ix(
                         &self.dao,
                         &flash.pubkey(),
@@ -793,7 +840,9 @@ impl World {
     /// included), and the lowest.
     fn spot_range(&self, i: usize, from: u64) -> (Decimal, Decimal) {
         let path = &self.path[i];
-        let start = path.partition_point(|(slot, _)| *slot <= from).saturating_sub(1);
+        let start = path
+            .partition_point(|(slot, _)| *slot <= from)
+            .saturating_sub(1);
         path[start..]
             .iter()
             .fold((Decimal::MAX, Decimal::ZERO), |(low, high), (_, spot)| {
@@ -809,14 +858,22 @@ impl World {
         for (i, m) in self.markets.iter().enumerate() {
             let market = env.market_state(m);
             assert_eq!(env.mint_supply(&m.rwa_mint), market.supply, "RWA supply");
-            assert_eq!(env.token_balance(&m.reserve_vault), market.reserve, "reserve");
+            assert_eq!(
+                env.token_balance(&m.reserve_vault),
+                market.reserve,
+                "reserve"
+            );
             assert_eq!(env.token_balance(&m.fee_vault), market.total_fees, "fees");
             let buy_back = market
                 .curve_market()
                 .unwrap()
                 .sell_proceeds(market.supply, market.supply)
                 .unwrap();
-            assert!(market.reserve >= buy_back, "insolvent: {} < {buy_back}", market.reserve);
+            assert!(
+                market.reserve >= buy_back,
+                "insolvent: {} < {buy_back}",
+                market.reserve
+            );
             let oracle = env.oracle_state(m);
             let twap = oracle.twap(now).unwrap();
             let (from, chained) = self.inputs_from(i, now);
@@ -832,8 +889,7 @@ impl World {
                 "market {i}: TWAP {twap:?} outside the spot range [{low:?}, {high:?}] at slot {now}"
             );
             assert!(
-                market.halted_until(&self.rules)
-                    <= now + rwa_rules::MAX_HALT_SLOTS + 1,
+                market.halted_until(&self.rules) <= now + rwa_rules::MAX_HALT_SLOTS + 1,
                 "halt beyond its bound"
             );
         }
@@ -841,12 +897,23 @@ impl World {
         self.chained_checks += chained_checks;
         for maker in self.honest_makers.iter().chain(&self.adversaries) {
             let state = env.maker_state(&maker.addresses);
-            assert_eq!(env.token_balance(&maker.addresses.rwa_vault), state.rwa_inventory);
-            assert_eq!(env.token_balance(&maker.addresses.quote_vault), state.quote_inventory);
+            assert_eq!(
+                env.token_balance(&maker.addresses.rwa_vault),
+                state.rwa_inventory
+            );
+            assert_eq!(
+                env.token_balance(&maker.addresses.quote_vault),
+                state.quote_inventory
+            );
         }
         // lending books
-        let lending: rwa_lending::state::LendingMarket = env.anchor_account(&self.lending.lending_market);
-        assert_eq!(env.token_balance(&self.lending.liquidity_vault), lending.available, "available");
+        let lending: rwa_lending::state::LendingMarket =
+            env.anchor_account(&self.lending.lending_market);
+        assert_eq!(
+            env.token_balance(&self.lending.liquidity_vault),
+            lending.available,
+            "available"
+        );
         let obligations: Vec<rwa_lending::state::Obligation> = self
             .borrowers
             .iter()
@@ -897,8 +964,8 @@ impl World {
                     rwa_math::Rounding::Down,
                 )
                 .unwrap() as u128;
-                spot_limit += at_spot * 10_000
-                    / default_collateral_params().liquidation_cr_bps as u128;
+                spot_limit +=
+                    at_spot * 10_000 / default_collateral_params().liquidation_cr_bps as u128;
                 let value = rwa_math::lending::collateral_value(
                     entry.amount,
                     high,
@@ -1016,7 +1083,10 @@ fn adversarial_actors_cannot_break_the_invariants() {
         Action::ExtremeQuote,
         market_code(rwa_market::errors::MarketError::QuoteOutsideBand),
     );
-    assert!(out_of_band > 0 && extreme.landed <= out_of_band / 5, "extreme quotes landed");
+    assert!(
+        out_of_band > 0 && extreme.landed <= out_of_band / 5,
+        "extreme quotes landed"
+    );
     let bricks = &world.tally[&Action::BrickingProposal];
     assert_eq!(bricks.landed, 0);
     assert_eq!(

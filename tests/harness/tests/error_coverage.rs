@@ -32,7 +32,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target" || n == "node_modules") {
+            if path
+                .file_name()
+                .is_some_and(|n| n == "target" || n == "node_modules")
+            {
                 continue;
             }
             rust_files(&path, out);
@@ -69,11 +72,14 @@ fn every_reachable_error_code_is_asserted_by_a_test() {
             let name = error["name"].as_str().unwrap();
             let variant = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
             let path = format!("{enum_name}::{variant}");
-            let named = sources
-                .match_indices(&path)
-                .any(|(at, _)| !sources[at + path.len()..].starts_with(|c: char| c.is_alphanumeric()));
+            let named = sources.match_indices(&path).any(|(at, _)| {
+                !sources[at + path.len()..].starts_with(|c: char| c.is_alphanumeric())
+            });
             let excused = UNREACHABLE.iter().any(|(p, _)| *p == path);
-            assert!(!(named && excused), "{path} is asserted by a test: drop it from UNREACHABLE");
+            assert!(
+                !(named && excused),
+                "{path} is asserted by a test: drop it from UNREACHABLE"
+            );
             if named {
                 asserted += 1;
             } else if !excused {
@@ -81,6 +87,12 @@ fn every_reachable_error_code_is_asserted_by_a_test() {
             }
         }
     }
-    println!("{asserted} error codes asserted by tests, {} listed unreachable", UNREACHABLE.len());
-    assert!(missing.is_empty(), "error codes no test asserts: {missing:?}");
+    println!(
+        "{asserted} error codes asserted by tests, {} listed unreachable",
+        UNREACHABLE.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "error codes no test asserts: {missing:?}"
+    );
 }

@@ -718,16 +718,28 @@ fn inventory_conservation() {
         .run(&prop::collection::vec(action(), 1..20), |actions| {
             let mut counts = counts.borrow_mut();
             counts.cases += 1;
-            let count = |slot: &mut (u64, u64), ok: bool| if ok { slot.0 += 1 } else { slot.1 += 1 };
+            let count =
+                |slot: &mut (u64, u64), ok: bool| if ok { slot.0 += 1 } else { slot.1 += 1 };
             let mut v = venue();
             let a = v.a();
-            let makers: Vec<(Keypair, TraderAccounts, MakerAddresses)> = (0..3).map(|_| v.maker(100 * TOKEN, 200 * TOKEN)).collect();
+            let makers: Vec<(Keypair, TraderAccounts, MakerAddresses)> =
+                (0..3).map(|_| v.maker(100 * TOKEN, 200 * TOKEN)).collect();
             v.buy_from_curve(150 * TOKEN);
-            let quote_accounts: Vec<_> = std::iter::once(v.taker_accounts.quote_account).chain(makers.iter().map(|m| m.1.quote_account)).collect();
-            let rwa_accounts: Vec<_> = std::iter::once(v.taker_accounts.rwa_account).chain(makers.iter().map(|m| m.1.rwa_account)).collect();
+            let quote_accounts: Vec<_> = std::iter::once(v.taker_accounts.quote_account)
+                .chain(makers.iter().map(|m| m.1.quote_account))
+                .collect();
+            let rwa_accounts: Vec<_> = std::iter::once(v.taker_accounts.rwa_account)
+                .chain(makers.iter().map(|m| m.1.rwa_account))
+                .collect();
             let total_quote = |env: &TestEnv| -> u64 {
-                quote_accounts.iter().map(|acc| env.token_balance(acc)).sum::<u64>()
-                    + makers.iter().map(|m| env.token_balance(&m.2.quote_vault)).sum::<u64>()
+                quote_accounts
+                    .iter()
+                    .map(|acc| env.token_balance(acc))
+                    .sum::<u64>()
+                    + makers
+                        .iter()
+                        .map(|m| env.token_balance(&m.2.quote_vault))
+                        .sum::<u64>()
                     + env.token_balance(&a.reserve_vault)
                     + env.token_balance(&a.fee_vault)
             };
@@ -735,7 +747,14 @@ fn inventory_conservation() {
             let mut sequence = 1;
             for action in actions {
                 match action {
-                    Action::Post { maker, bid, bid_size, spread, ask_size, life } => {
+                    Action::Post {
+                        maker,
+                        bid,
+                        bid_size,
+                        spread,
+                        ask_size,
+                        life,
+                    } => {
                         sequence += 1;
                         let bid_price = bid as u128 * 1_000_000_000_000_000;
                         let params = QuoteParams {
@@ -747,26 +766,47 @@ fn inventory_conservation() {
                             sequence,
                         };
                         let (owner, _, addresses) = &makers[maker];
-                        let landed = v.env.send(&[post_quote_ix(&a, addresses, params)], &[owner]).is_ok();
+                        let landed = v
+                            .env
+                            .send(&[post_quote_ix(&a, addresses, params)], &[owner])
+                            .is_ok();
                         count(&mut counts.posts, landed);
                     }
                     Action::Cancel { maker } => {
                         let (owner, _, addresses) = &makers[maker];
-                        let landed = v.env.send(&[cancel_quote_ix(&a, addresses)], &[owner]).is_ok();
+                        let landed = v
+                            .env
+                            .send(&[cancel_quote_ix(&a, addresses)], &[owner])
+                            .is_ok();
                         count(&mut counts.cancels, landed);
                     }
-                    Action::Swap { sell, exact_in, size } => {
-                        let side = if sell { TradeSide::Sell } else { TradeSide::Buy };
-                        let kind = if exact_in {
-                            SwapKind::ExactIn { amount_in: size * TOKEN, min_amount_out: 0 }
+                    Action::Swap {
+                        sell,
+                        exact_in,
+                        size,
+                    } => {
+                        let side = if sell {
+                            TradeSide::Sell
                         } else {
-                            SwapKind::ExactOut { amount_out: size * TOKEN / 2, max_amount_in: u64::MAX }
+                            TradeSide::Buy
+                        };
+                        let kind = if exact_in {
+                            SwapKind::ExactIn {
+                                amount_in: size * TOKEN,
+                                min_amount_out: 0,
+                            }
+                        } else {
+                            SwapKind::ExactOut {
+                                amount_out: size * TOKEN / 2,
+                                max_amount_in: u64::MAX,
+                            }
                         };
                         let all: Vec<MakerAddresses> = makers.iter().map(|m| m.2).collect();
                         match v.swap(side, kind, &all) {
                             Ok(result) => {
                                 counts.swaps.0 += 1;
-                                counts.maker_fills += result.events::<QuoteFilled>(&rwa_market::ID).len() as u64;
+                                counts.maker_fills +=
+                                    result.events::<QuoteFilled>(&rwa_market::ID).len() as u64;
                                 let summary = &result.events::<SwapExecuted>(&rwa_market::ID)[0];
                                 if summary.curve_amount > 0 {
                                     counts.curve_legs += 1;
@@ -779,20 +819,39 @@ fn inventory_conservation() {
                 }
                 prop_assert_eq!(total_quote(&v.env), quote_start);
                 let state = v.env.market_state(&a);
-                let rwa_outside: u64 = rwa_accounts.iter().map(|acc| v.env.token_balance(acc)).sum::<u64>()
-                    + makers.iter().map(|m| v.env.token_balance(&m.2.rwa_vault)).sum::<u64>();
+                let rwa_outside: u64 = rwa_accounts
+                    .iter()
+                    .map(|acc| v.env.token_balance(acc))
+                    .sum::<u64>()
+                    + makers
+                        .iter()
+                        .map(|m| v.env.token_balance(&m.2.rwa_vault))
+                        .sum::<u64>();
                 prop_assert_eq!(rwa_outside, state.supply);
                 for (_, _, addresses) in &makers {
                     let maker = v.env.maker_state(addresses);
-                    prop_assert_eq!(maker.rwa_inventory, v.env.token_balance(&addresses.rwa_vault));
-                    prop_assert_eq!(maker.quote_inventory, v.env.token_balance(&addresses.quote_vault));
+                    prop_assert_eq!(
+                        maker.rwa_inventory,
+                        v.env.token_balance(&addresses.rwa_vault)
+                    );
+                    prop_assert_eq!(
+                        maker.quote_inventory,
+                        v.env.token_balance(&addresses.quote_vault)
+                    );
                     // a live quote is always backed by escrow
                     let slot = v.env.slot();
                     prop_assert!(maker.committed_rwa(slot) <= maker.rwa_inventory);
-                    prop_assert!(maker.committed_quote(slot, 6, 6).unwrap() <= maker.quote_inventory);
+                    prop_assert!(
+                        maker.committed_quote(slot, 6, 6).unwrap() <= maker.quote_inventory
+                    );
                 }
                 let curve_market = state.curve_market().unwrap();
-                prop_assert!(state.reserve >= curve_market.sell_proceeds(state.supply, state.supply).unwrap());
+                prop_assert!(
+                    state.reserve
+                        >= curve_market
+                            .sell_proceeds(state.supply, state.supply)
+                            .unwrap()
+                );
             }
             Ok(())
         })
@@ -800,8 +859,14 @@ fn inventory_conservation() {
     let counts = counts.into_inner();
     println!("{counts:?}");
     assert_eq!(counts.cases, 32);
-    assert!(counts.posts.0 > 0 && counts.cancels.0 > 0 && counts.swaps.0 > 0, "{counts:?}");
-    assert!(counts.maker_fills > 0 && counts.curve_legs > 0, "{counts:?}");
+    assert!(
+        counts.posts.0 > 0 && counts.cancels.0 > 0 && counts.swaps.0 > 0,
+        "{counts:?}"
+    );
+    assert!(
+        counts.maker_fills > 0 && counts.curve_legs > 0,
+        "{counts:?}"
+    );
 }
 
 /// Attack (issue 12, finding 1 and 2): a maker quotes absurd prices and fills itself for a base

@@ -636,7 +636,10 @@ fn rule_changes_respect_the_update_cadence() {
     g.env.advance_slots(1_000);
     g.execute(next, None).unwrap();
     let rule_set: RuleSet = g.env.anchor_account(&g.a().rule_set);
-    assert_eq!((rule_set.version, rule_set.rules.max_trade_amount), (3, 3_000));
+    assert_eq!(
+        (rule_set.version, rule_set.rules.max_trade_amount),
+        (3, 3_000)
+    );
 }
 
 /// Attack (issue 12, finding 6): rule values that would brick the system (a halt of u64::MAX
@@ -732,7 +735,9 @@ fn breaker_ignores_dust_holds_the_reference_while_halted_and_follows_rule_change
         .env
         .send(&[trade_ix(&a, &accounts, buy(60 * TOKEN))], &[&trader])
         .unwrap();
-    assert!(result.events::<CircuitBreakerTripped>(&rwa_market::ID).is_empty());
+    assert!(result
+        .events::<CircuitBreakerTripped>(&rwa_market::ID)
+        .is_empty());
     // same slot, -> 1.11: the slot's notional passes 100 and the move grows: trips
     let result = g
         .env
@@ -784,7 +789,9 @@ fn breaker_ignores_dust_holds_the_reference_while_halted_and_follows_rule_change
             &[&trader],
         )
         .unwrap();
-    assert!(result.events::<CircuitBreakerTripped>(&rwa_market::ID).is_empty());
+    assert!(result
+        .events::<CircuitBreakerTripped>(&rwa_market::ID)
+        .is_empty());
     // that trade ended the oracle's hold: it records the curve's spot again
     let oracle = g.env.oracle_state(&a);
     assert_eq!({ oracle.hold_until_slot }, 0);
@@ -812,13 +819,7 @@ fn max_trade_amount_counts_per_slot_across_transactions() {
     let (a, trader, accounts, _) = governed_market(&mut g);
     let index = g.propose(0, g.rules_kind(50 * TOKEN / 1_000)).unwrap();
     g.pass(index, None);
-    let buy = |amount| {
-        trade_ix(
-            &a,
-            &accounts,
-            buy(amount),
-        )
-    };
+    let buy = |amount| trade_ix(&a, &accounts, buy(amount));
     let supply = g.env.market_state(&a).supply;
     expect(
         g.env.send(&[buy(30 * TOKEN), buy(30 * TOKEN)], &[&trader]),
@@ -856,7 +857,12 @@ fn guardian_pauses_only_and_the_dao_resumes() {
         market_code(MarketError::NotGuardian),
     );
     let index = g
-        .propose(0, ProposalKind::Rules { rules: with_guardian })
+        .propose(
+            0,
+            ProposalKind::Rules {
+                rules: with_guardian,
+            },
+        )
         .unwrap();
     g.pass(index, None);
     g.env
@@ -865,11 +871,7 @@ fn guardian_pauses_only_and_the_dao_resumes() {
             &[&guardian],
         )
         .unwrap();
-    let buy = trade_ix(
-        &a,
-        &accounts,
-        buy(TOKEN),
-    );
+    let buy = trade_ix(&a, &accounts, buy(TOKEN));
     expect(
         g.env.send(&[buy.clone()], &[&trader]),
         market_code(MarketError::MarketPaused),
@@ -910,7 +912,12 @@ fn remaining_dao_refusals_are_typed() {
     let (voter, account) = (g.voters[0].0.insecure_clone(), g.voters[0].1);
     expect(
         g.env.send(
-            &[staking_ix(&g.a(), &voter.pubkey(), &account, StakeAction::Stake(0))],
+            &[staking_ix(
+                &g.a(),
+                &voter.pubkey(),
+                &account,
+                StakeAction::Stake(0),
+            )],
             &[&voter],
         ),
         dao_code(DaoError::ZeroAmount),
@@ -922,7 +929,13 @@ fn remaining_dao_refusals_are_typed() {
     let long = "x".repeat(rule_dao::constants::MAX_URI_LEN + 1);
     expect(
         g.env.send(
-            &[propose_ix(&g.a(), &voter.pubkey(), index, g.rules_kind(5), &long)],
+            &[propose_ix(
+                &g.a(),
+                &voter.pubkey(),
+                index,
+                g.rules_kind(5),
+                &long,
+            )],
             &[&voter],
         ),
         dao_code(DaoError::UriTooLong),
@@ -945,7 +958,8 @@ fn remaining_dao_refusals_are_typed() {
         g.vote(1, index, VoteChoice::Yes),
         dao_code(DaoError::NoVotingWeight),
     );
-    g.env.advance_slots(default_config().voting_period_slots + 1);
+    g.env
+        .advance_slots(default_config().voting_period_slots + 1);
     expect(
         g.vote(0, index, VoteChoice::Yes),
         dao_code(DaoError::VotingClosed),
@@ -981,7 +995,10 @@ fn remaining_dao_refusals_are_typed() {
         },
     );
     expect(
-        strict.propose(0, strict.rules_kind(5)).map(|_| TxSuccess { logs: vec![], inner: vec![] }),
+        strict.propose(0, strict.rules_kind(5)).map(|_| TxSuccess {
+            logs: vec![],
+            inner: vec![],
+        }),
         dao_code(DaoError::ProposerStakeTooLow),
     );
 }
@@ -1009,14 +1026,23 @@ fn lending_governed_by_the_dao_and_paused_by_its_guardian() {
     let year = rwa_math::lending::DEFAULT_SLOTS_PER_YEAR;
     g.env
         .send(
-            &[init_lending_market_ix(&admin.pubkey(), &lending, 1, params(year))],
+            &[init_lending_market_ix(
+                &admin.pubkey(),
+                &lending,
+                1,
+                params(year),
+            )],
             &[&admin],
         )
         .unwrap();
     let rule_set = g.a().rule_set;
     g.env
         .send(
-            &[attach_lending_rule_set_ix(&lending, &admin.pubkey(), &rule_set)],
+            &[attach_lending_rule_set_ix(
+                &lending,
+                &admin.pubkey(),
+                &rule_set,
+            )],
             &[&admin],
         )
         .unwrap();
@@ -1029,7 +1055,11 @@ fn lending_governed_by_the_dao_and_paused_by_its_guardian() {
     // the admin's retroactive year-length change is refused now
     expect(
         g.env.send(
-            &[update_lending_params_ix(&lending, &admin.pubkey(), params(1))],
+            &[update_lending_params_ix(
+                &lending,
+                &admin.pubkey(),
+                params(1),
+            )],
             &[&admin],
         ),
         lending_code(rwa_lending::errors::LendingError::Unauthorized),
@@ -1042,7 +1072,9 @@ fn lending_governed_by_the_dao_and_paused_by_its_guardian() {
     let refused = g.propose(0, kind(1)).unwrap_err();
     assert_eq!(
         refused.custom_code(),
-        Some(lending_code(rwa_lending::errors::LendingError::InvalidParams))
+        Some(lending_code(
+            rwa_lending::errors::LendingError::InvalidParams
+        ))
     );
     let index = g.propose(0, kind(year * 2)).unwrap();
     for voter in 0..2 {

@@ -254,7 +254,11 @@ impl Lending {
         let rwa = self
             .env
             .create_token_account(&self.markets[0].rwa_mint, &keypair.pubkey());
-        Liquidator { keypair, quote, rwa }
+        Liquidator {
+            keypair,
+            quote,
+            rwa,
+        }
     }
 
     /// The whale sells `fraction_bps` of market `i`'s supply to the curve.
@@ -574,7 +578,10 @@ fn stale_uncertain_and_foreign_oracles_are_refused() {
         )
         .unwrap();
     assert!(l.config(0).confidence_bps > 1);
-    expect(l.borrow(&who, TOKEN), code(LendingError::OracleTooUncertain));
+    expect(
+        l.borrow(&who, TOKEN),
+        code(LendingError::OracleTooUncertain),
+    );
 }
 
 #[test]
@@ -1040,16 +1047,19 @@ fn share_accounting_never_overpays() {
         .run(&strategy, |steps| {
             let mut counts = counts.borrow_mut();
             counts.cases += 1;
-            let count = |slot: &mut (u64, u64), ok: bool| if ok { slot.0 += 1 } else { slot.1 += 1 };
+            let count =
+                |slot: &mut (u64, u64), ok: bool| if ok { slot.0 += 1 } else { slot.1 += 1 };
             let mut l = lending(1, default_collateral_params(), 0);
             let b = l.borrower(1_000 * TOKEN, 1_000 * TOKEN);
-            let depositors: Vec<(Keypair, Address, Address)> = (0..3).map(|_| {
-                let k = l.env.new_funded_keypair(1_000_000_000);
-                let q = l.env.create_token_account(&l.usdc, &k.pubkey());
-                l.env.mint_to(&l.usdc, &q, 1_000_000 * TOKEN);
-                let s = l.env.create_token_account(&l.a.share_mint, &k.pubkey());
-                (k, q, s)
-            }).collect();
+            let depositors: Vec<(Keypair, Address, Address)> = (0..3)
+                .map(|_| {
+                    let k = l.env.new_funded_keypair(1_000_000_000);
+                    let q = l.env.create_token_account(&l.usdc, &k.pubkey());
+                    l.env.mint_to(&l.usdc, &q, 1_000_000 * TOKEN);
+                    let s = l.env.create_token_account(&l.a.share_mint, &k.pubkey());
+                    (k, q, s)
+                })
+                .collect();
             let mut deposited = [0u64; 3];
             let mut withdrawn = [0u64; 3];
             let (mut borrowed, mut repaid) = (0u64, 0u64);
@@ -1057,7 +1067,19 @@ fn share_accounting_never_overpays() {
             let whale_quote = l.whale_accounts[0].quote_account;
             let repay = |l: &mut Lending, amount: u64| -> (bool, u64) {
                 let before = l.env.token_balance(&whale_quote);
-                let ok = l.env.send(&[repay_ix(&l.a, &whale.pubkey(), &b.keypair.pubkey(), &whale_quote, amount)], &[&whale]).is_ok();
+                let ok = l
+                    .env
+                    .send(
+                        &[repay_ix(
+                            &l.a,
+                            &whale.pubkey(),
+                            &b.keypair.pubkey(),
+                            &whale_quote,
+                            amount,
+                        )],
+                        &[&whale],
+                    )
+                    .is_ok();
                 (ok, before - l.env.token_balance(&whale_quote))
             };
             for (action, who, size) in steps {
@@ -1065,14 +1087,33 @@ fn share_accounting_never_overpays() {
                 match action {
                     0 => {
                         let before = l.env.token_balance(q);
-                        let ok = l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, true, size * TOKEN / 10)], &[k]).is_ok();
+                        let ok = l
+                            .env
+                            .send(
+                                &[liquidity_ix(
+                                    &l.a,
+                                    &k.pubkey(),
+                                    q,
+                                    s,
+                                    true,
+                                    size * TOKEN / 10,
+                                )],
+                                &[k],
+                            )
+                            .is_ok();
                         deposited[who] += before - l.env.token_balance(q);
                         count(&mut counts.deposits, ok);
                     }
                     1 => {
                         let shares = l.env.token_balance(s) * (size % 100 + 1) / 100;
                         let before = l.env.token_balance(q);
-                        let ok = shares > 0 && l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)], &[k]).is_ok();
+                        let ok = shares > 0
+                            && l.env
+                                .send(
+                                    &[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)],
+                                    &[k],
+                                )
+                                .is_ok();
                         withdrawn[who] += l.env.token_balance(q) - before;
                         count(&mut counts.withdrawals, ok);
                     }
@@ -1087,7 +1128,12 @@ fn share_accounting_never_overpays() {
                         repaid += paid;
                         count(&mut counts.repayments, ok);
                     }
-                    _ => { l.env.advance_slots(size * 100); l.tick(); let owner = b.keypair.pubkey(); l.refresh(&owner); }
+                    _ => {
+                        l.env.advance_slots(size * 100);
+                        l.tick();
+                        let owner = b.keypair.pubkey();
+                        l.refresh(&owner);
+                    }
                 }
                 let state = l.state();
                 prop_assert_eq!(l.env.token_balance(&l.a.liquidity_vault), state.available);
@@ -1099,7 +1145,12 @@ fn share_accounting_never_overpays() {
                 prop_assert!(ok, "repaying the whole debt failed");
                 repaid += paid;
             }
-            prop_assert!(repaid >= borrowed, "repaid {} of {} borrowed", repaid, borrowed);
+            prop_assert!(
+                repaid >= borrowed,
+                "repaid {} of {} borrowed",
+                repaid,
+                borrowed
+            );
             let interest_earned = repaid - borrowed;
             counts.interest_earned += interest_earned;
             // everyone redeems everything they can; nobody beats deposits + all interest earned
@@ -1108,11 +1159,24 @@ fn share_accounting_never_overpays() {
                 let shares = l.env.token_balance(s);
                 if shares > 0 {
                     let before = l.env.token_balance(q);
-                    if l.env.send(&[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)], &[k]).is_ok() {
+                    if l.env
+                        .send(
+                            &[liquidity_ix(&l.a, &k.pubkey(), q, s, false, shares)],
+                            &[k],
+                        )
+                        .is_ok()
+                    {
                         withdrawn[who] += l.env.token_balance(q) - before;
                     }
                 }
-                prop_assert!(withdrawn[who] <= deposited[who] + interest_earned, "depositor {} took {} of {} deposited (+{} interest)", who, withdrawn[who], deposited[who], interest_earned);
+                prop_assert!(
+                    withdrawn[who] <= deposited[who] + interest_earned,
+                    "depositor {} took {} of {} deposited (+{} interest)",
+                    who,
+                    withdrawn[who],
+                    deposited[who],
+                    interest_earned
+                );
             }
             Ok(())
         })
@@ -1128,7 +1192,10 @@ fn share_accounting_never_overpays() {
     ] {
         assert!(landed > 0, "no {name} landed ({refused} refused)");
     }
-    assert!(counts.interest_earned > 0, "no interest was ever earned: {counts:?}");
+    assert!(
+        counts.interest_earned > 0,
+        "no interest was ever earned: {counts:?}"
+    );
 }
 
 #[test]
@@ -1244,8 +1311,14 @@ fn a_spot_dump_cannot_force_liquidations_and_rate_spikes_are_ramped() {
     l.refresh(&owner);
     let during = l.config(0);
     assert_eq!(during.price_liquidation, before.price_liquidation);
-    assert!(during.price_low < before.price_low, "borrowing follows the spot down");
-    expect(l.borrow(&thin, TOKEN), code(LendingError::BorrowLimitExceeded));
+    assert!(
+        during.price_low < before.price_low,
+        "borrowing follows the spot down"
+    );
+    expect(
+        l.borrow(&thin, TOKEN),
+        code(LendingError::BorrowLimitExceeded),
+    );
     // next slot the dump's return enters the variance: the target rate jumps, the rate steps
     l.tick();
     l.refresh(&owner);
@@ -1283,7 +1356,8 @@ fn accrual_saturates_and_never_blocks_repay() {
     let owner = b.keypair.pubkey();
     l.env
         .advance_slots(20 * rwa_math::lending::DEFAULT_SLOTS_PER_YEAR);
-    l.env.mint_to(&l.usdc, &b.accounts.quote_account, 10 * TOKEN);
+    l.env
+        .mint_to(&l.usdc, &b.accounts.quote_account, 10 * TOKEN);
     l.env
         .send(
             &[repay_ix(
@@ -1322,22 +1396,36 @@ fn lending_pause_stops_new_risk_not_repayment_and_params_are_bounded() {
         code(LendingError::Unauthorized),
     );
     l.env
-        .send(&[set_lending_pause_ix(&l.a, &admin.pubkey(), true)], &[&admin])
+        .send(
+            &[set_lending_pause_ix(&l.a, &admin.pubkey(), true)],
+            &[&admin],
+        )
         .unwrap();
     expect(l.borrow(&b, TOKEN), code(LendingError::LendingPaused));
     l.env
         .send(
-            &[repay_ix(&l.a, &owner, &owner, &b.accounts.quote_account, 100 * TOKEN)],
+            &[repay_ix(
+                &l.a,
+                &owner,
+                &owner,
+                &b.accounts.quote_account,
+                100 * TOKEN,
+            )],
             &[&b.keypair],
         )
         .unwrap();
     expect(
-        l.env
-            .send(&[set_lending_pause_ix(&l.a, &admin.pubkey(), true)], &[&admin]),
+        l.env.send(
+            &[set_lending_pause_ix(&l.a, &admin.pubkey(), true)],
+            &[&admin],
+        ),
         code(LendingError::PauseStateUnchanged),
     );
     l.env
-        .send(&[set_lending_pause_ix(&l.a, &admin.pubkey(), false)], &[&admin])
+        .send(
+            &[set_lending_pause_ix(&l.a, &admin.pubkey(), false)],
+            &[&admin],
+        )
         .unwrap();
     l.borrow(&b, TOKEN).unwrap();
     for slots_per_year in [0, rwa_lending::constants::MIN_SLOTS_PER_YEAR - 1, u64::MAX] {
@@ -1368,17 +1456,35 @@ fn remaining_lending_refusals_are_typed() {
     let b = l.borrower(100 * TOKEN, 100 * TOKEN);
     let owner = b.keypair.pubkey();
     let markets = l.markets.clone();
-    let linear = || market_args(Curve::Linear { slope: d("0.001"), intercept: d("1") }, 6, 1_000_000 * TOKEN);
+    let linear = || {
+        market_args(
+            Curve::Linear {
+                slope: d("0.001"),
+                intercept: d("1"),
+            },
+            6,
+            1_000_000 * TOKEN,
+        )
+    };
     expect(l.borrow(&b, 0), code(LendingError::ZeroAmount));
     // withdraw more collateral than deposited
     let withdraw = |l: &Lending, who: &Address, rwa: &Address, amount: u64| {
         let mut instructions = refresh_all(&l.a, who, &markets);
-        instructions.push(withdraw_collateral_ix(&l.a, who, &markets[3], rwa, amount, &markets));
+        instructions.push(withdraw_collateral_ix(
+            &l.a,
+            who,
+            &markets[3],
+            rwa,
+            amount,
+            &markets,
+        ));
         instructions
     };
     expect(
-        l.env
-            .send(&withdraw(&l, &owner, &b.accounts.rwa_account, 101 * TOKEN), &[&b.keypair]),
+        l.env.send(
+            &withdraw(&l, &owner, &b.accounts.rwa_account, 101 * TOKEN),
+            &[&b.keypair],
+        ),
         code(LendingError::InsufficientCollateral),
     );
     // a borrower that deposited nothing withdraws
@@ -1403,7 +1509,12 @@ fn remaining_lending_refusals_are_typed() {
     let (fifth, _) = l.env.create_market(Some(l.usdc), linear()).unwrap();
     l.env
         .send(
-            &[add_collateral_ix(&admin.pubkey(), &l.a, &fifth.addresses, default_collateral_params())],
+            &[add_collateral_ix(
+                &admin.pubkey(),
+                &l.a,
+                &fifth.addresses,
+                default_collateral_params(),
+            )],
             &[&admin],
         )
         .unwrap();
@@ -1420,7 +1531,14 @@ fn remaining_lending_refusals_are_typed() {
             rwa_account: rwa,
             quote_account: five_quote,
         };
-        let buy = trade_ix(m, &accounts, TradeKind::BuyExactOut { amount: TOKEN, max_quote_in: u64::MAX });
+        let buy = trade_ix(
+            m,
+            &accounts,
+            TradeKind::BuyExactOut {
+                amount: TOKEN,
+                max_quote_in: u64::MAX,
+            },
+        );
         let deposit = deposit_collateral_ix(&l.a, &five.pubkey(), m, &rwa, TOKEN);
         let result = l.env.send(&[buy, deposit], &[&five]);
         if i < rwa_lending::constants::MAX_OBLIGATION_COLLATERALS {
@@ -1449,51 +1567,67 @@ fn remaining_lending_refusals_are_typed() {
         .unwrap();
     l.env
         .send(
-            &[add_collateral_ix(&admin.pubkey(), &other, &markets[0], default_collateral_params())],
+            &[add_collateral_ix(
+                &admin.pubkey(),
+                &other,
+                &markets[0],
+                default_collateral_params(),
+            )],
             &[&admin],
         )
         .unwrap();
     let mut foreign = refresh_obligation_ix(&l.a, &owner, &[]);
-    foreign.accounts.push(rwa_harness::AccountMeta::new_readonly(
-        other.collateral(&markets[0].market).config,
-        false,
-    ));
+    foreign
+        .accounts
+        .push(rwa_harness::AccountMeta::new_readonly(
+            other.collateral(&markets[0].market).config,
+            false,
+        ));
     expect(
         l.env.send(&[foreign], &[]),
         code(LendingError::InvalidCollateralConfig),
     );
     // a wrong mint for the market
-    let (extra, _) = l
-        .env
-        .create_market(Some(l.usdc), linear())
-        .unwrap();
+    let (extra, _) = l.env.create_market(Some(l.usdc), linear()).unwrap();
     let wrong_mint = MarketAddresses {
         rwa_mint: markets[0].rwa_mint,
         ..extra.addresses
     };
     expect(
         l.env.send(
-            &[add_collateral_ix(&admin.pubkey(), &l.a, &wrong_mint, default_collateral_params())],
+            &[add_collateral_ix(
+                &admin.pubkey(),
+                &l.a,
+                &wrong_mint,
+                default_collateral_params(),
+            )],
             &[&admin],
         ),
         code(LendingError::InvalidMint),
     );
     // a ninth collateral on a market holding eight
     for _ in (markets.len() + 1)..rwa_lending::constants::MAX_COLLATERALS {
-        let (m, _) = l
-            .env
-            .create_market(Some(l.usdc), linear())
-            .unwrap();
+        let (m, _) = l.env.create_market(Some(l.usdc), linear()).unwrap();
         l.env
             .send(
-                &[add_collateral_ix(&admin.pubkey(), &l.a, &m.addresses, default_collateral_params())],
+                &[add_collateral_ix(
+                    &admin.pubkey(),
+                    &l.a,
+                    &m.addresses,
+                    default_collateral_params(),
+                )],
                 &[&admin],
             )
             .unwrap_or_else(|e| panic!("{e}"));
     }
     expect(
         l.env.send(
-            &[add_collateral_ix(&admin.pubkey(), &l.a, &extra.addresses, default_collateral_params())],
+            &[add_collateral_ix(
+                &admin.pubkey(),
+                &l.a,
+                &extra.addresses,
+                default_collateral_params(),
+            )],
             &[&admin],
         ),
         code(LendingError::CollateralListFull),
@@ -1502,17 +1636,31 @@ fn remaining_lending_refusals_are_typed() {
     let stake_mint = l.env.create_mint(6);
     let dao = l
         .env
-        .create_dao(stake_mint, 1, rwa_harness::dao::default_config(), rwa_rules::RuleValues::default())
+        .create_dao(
+            stake_mint,
+            1,
+            rwa_harness::dao::default_config(),
+            rwa_rules::RuleValues::default(),
+        )
         .unwrap();
     l.env
         .send(
-            &[attach_lending_rule_set_ix(&other, &admin.pubkey(), &dao.addresses.rule_set)],
+            &[attach_lending_rule_set_ix(
+                &other,
+                &admin.pubkey(),
+                &dao.addresses.rule_set,
+            )],
             &[&admin],
         )
         .unwrap();
     expect(
         l.env.send(
-            &[add_collateral_ix(&admin.pubkey(), &other, &markets[1], default_collateral_params())],
+            &[add_collateral_ix(
+                &admin.pubkey(),
+                &other,
+                &markets[1],
+                default_collateral_params(),
+            )],
             &[&admin],
         ),
         code(LendingError::GovernedByDao),

@@ -875,10 +875,8 @@ fn oracle_checkpoints_keep_spanning_the_window_whatever_the_call_rate() {
     let mut s = setup(curves()[0]);
     let a = s.market.addresses;
     let window = s.env.oracle_state(&a).twap_window_slots;
-    let interval = rwa_math::oracle::checkpoint_interval(
-        window,
-        rwa_market::constants::ORACLE_CAPACITY,
-    );
+    let interval =
+        rwa_math::oracle::checkpoint_interval(window, rwa_market::constants::ORACLE_CAPACITY);
     // a trade or an update every slot for three windows: far more calls than checkpoints
     for step in 0..(3 * window) {
         s.env.advance_slots(1);

@@ -5,11 +5,11 @@ use std::cell::RefCell;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
-use rwa_market::errors::MarketError;
 use rwa_harness::market::*;
 use rwa_harness::solana_keypair::Keypair;
 use rwa_harness::solana_signer::Signer;
 use rwa_harness::TestEnv;
+use rwa_market::errors::MarketError;
 use rwa_math::{Curve, CurveMarket, Decimal};
 
 const MAX_SUPPLY: u64 = 1_000_000_000_000;
@@ -25,19 +25,31 @@ fn market_code(error: MarketError) -> u32 {
 fn any_curve() -> impl Strategy<Value = Curve> {
     let raw = |low: u128, high: u128| (low..high).prop_map(Decimal::from_raw);
     prop_oneof![
-        (raw(1_000_000_000, 10_000_000_000_000), raw(0, 10_000_000_000_000_000_000))
+        (
+            raw(1_000_000_000, 10_000_000_000_000),
+            raw(0, 10_000_000_000_000_000_000)
+        )
             .prop_map(|(slope, intercept)| Curve::Linear { slope, intercept }),
-        (raw(10_000_000_000_000_000, 10_000_000_000_000_000_000), raw(1_000_000_000, 40_000_000_000_000))
+        (
+            raw(10_000_000_000_000_000, 10_000_000_000_000_000_000),
+            raw(1_000_000_000, 40_000_000_000_000)
+        )
             .prop_map(|(a, k)| Curve::Exponential { a, k }),
         (
             raw(100_000_000_000_000_000, 100_000_000_000_000_000_000),
             raw(100_000_000_000, 1_000_000_000_000_000),
             raw(0, 1_000_000 * 1_000_000_000_000_000_000),
         )
-            .prop_map(|(max_price, k, midpoint)| Curve::Sigmoid { max_price, k, midpoint }),
+            .prop_map(|(max_price, k, midpoint)| Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint
+            }),
     ]
     .prop_filter("the program refuses these parameters", |curve| {
-        CurveMarket::new(*curve, 6, 6).and_then(|m| m.validate(MAX_SUPPLY)).is_ok()
+        CurveMarket::new(*curve, 6, 6)
+            .and_then(|m| m.validate(MAX_SUPPLY))
+            .is_ok()
     })
 }
 
@@ -84,32 +96,64 @@ fn books_balance_after_random_trades() {
         failure_persistence: None,
         ..ProptestConfig::default()
     });
-    let strategy = (any_curve(), 1u64..50_000_000_000, prop::collection::vec(step(), 1..16));
+    let strategy = (
+        any_curve(),
+        1u64..50_000_000_000,
+        prop::collection::vec(step(), 1..16),
+    );
     runner
         .run(&strategy, |(curve, first_buy, steps)| {
             let mut env = TestEnv::new();
-            let (market, _) = env.create_market(None, market_args(curve, 6, MAX_SUPPLY)).unwrap();
+            let (market, _) = env
+                .create_market(None, market_args(curve, 6, MAX_SUPPLY))
+                .unwrap();
             let a = market.addresses;
-            let traders: Vec<(Keypair, TraderAccounts)> = (0..TRADERS).map(|_| env.create_trader(&a, QUOTE_EACH)).collect();
+            let traders: Vec<(Keypair, TraderAccounts)> = (0..TRADERS)
+                .map(|_| env.create_trader(&a, QUOTE_EACH))
+                .collect();
             let curve_market = CurveMarket::new(curve, 6, 6).unwrap();
             let mut counts = counts.borrow_mut();
             counts.cases += 1;
             counts.curve_kinds[curve.kind() as usize] += 1;
             // every case starts with a buy, so the sells that follow have something to sell
-            let opening = Step { trader: 0, kind: 0, size: first_buy, fee_bps: None };
+            let opening = Step {
+                trader: 0,
+                kind: 0,
+                size: first_buy,
+                fee_bps: None,
+            };
             let mut case_successes = 0;
             for step in std::iter::once(opening).chain(steps) {
                 if let Some(fee_bps) = step.fee_bps {
-                    let update = rwa_market::instructions::MarketParamsUpdate { fee_bps: Some(fee_bps), ..Default::default() };
-                    env.send(&[set_market_params_ix(&a, &market.authority.pubkey(), update)], &[&market.authority]).unwrap();
+                    let update = rwa_market::instructions::MarketParamsUpdate {
+                        fee_bps: Some(fee_bps),
+                        ..Default::default()
+                    };
+                    env.send(
+                        &[set_market_params_ix(&a, &market.authority.pubkey(), update)],
+                        &[&market.authority],
+                    )
+                    .unwrap();
                 }
                 let (keypair, accounts) = &traders[step.trader];
                 let held = env.token_balance(&accounts.rwa_account);
                 let kind = match step.kind {
-                    0 => TradeKind::BuyExactOut { amount: step.size, max_quote_in: u64::MAX },
-                    1 => TradeKind::BuyExactIn { quote_in: step.size / 100, min_amount_out: 0 },
-                    2 => TradeKind::SellExactIn { amount: step.size % (held + 1), min_quote_out: 0 },
-                    _ => TradeKind::SellExactOut { quote_out: step.size / 1_000, max_amount_in: held },
+                    0 => TradeKind::BuyExactOut {
+                        amount: step.size,
+                        max_quote_in: u64::MAX,
+                    },
+                    1 => TradeKind::BuyExactIn {
+                        quote_in: step.size / 100,
+                        min_amount_out: 0,
+                    },
+                    2 => TradeKind::SellExactIn {
+                        amount: step.size % (held + 1),
+                        min_quote_out: 0,
+                    },
+                    _ => TradeKind::SellExactOut {
+                        quote_out: step.size / 1_000,
+                        max_amount_in: held,
+                    },
                 };
                 let before = env.market_state(&a);
                 match env.send(&[trade_ix(&a, accounts, kind)], &[keypair]) {
@@ -121,23 +165,47 @@ fn books_balance_after_random_trades() {
                         counts.by_kind[step.kind as usize].1 += 1;
                         let code = failure.custom_code();
                         prop_assert!(code.is_some(), "untyped refusal: {}", failure);
-                        prop_assert_ne!(code, Some(market_code(MarketError::MathOverflow)), "{}", failure);
+                        prop_assert_ne!(
+                            code,
+                            Some(market_code(MarketError::MathOverflow)),
+                            "{}",
+                            failure
+                        );
                         *counts.refusal_codes.entry(code.unwrap()).or_default() += 1;
                         let after = env.market_state(&a);
-                        prop_assert_eq!((before.supply, before.reserve, before.total_fees), (after.supply, after.reserve, after.total_fees));
+                        prop_assert_eq!(
+                            (before.supply, before.reserve, before.total_fees),
+                            (after.supply, after.reserve, after.total_fees)
+                        );
                     }
                 }
                 let state = env.market_state(&a);
                 // conservation: every quote unit is with a trader, in the reserve or in the fee vault
-                let traders_quote: u64 = traders.iter().map(|(_, t)| env.token_balance(&t.quote_account)).sum();
-                prop_assert_eq!(traders_quote + env.token_balance(&a.reserve_vault) + env.token_balance(&a.fee_vault), QUOTE_EACH * TRADERS as u64);
-                let traders_rwa: u64 = traders.iter().map(|(_, t)| env.token_balance(&t.rwa_account)).sum();
+                let traders_quote: u64 = traders
+                    .iter()
+                    .map(|(_, t)| env.token_balance(&t.quote_account))
+                    .sum();
+                prop_assert_eq!(
+                    traders_quote
+                        + env.token_balance(&a.reserve_vault)
+                        + env.token_balance(&a.fee_vault),
+                    QUOTE_EACH * TRADERS as u64
+                );
+                let traders_rwa: u64 = traders
+                    .iter()
+                    .map(|(_, t)| env.token_balance(&t.rwa_account))
+                    .sum();
                 prop_assert_eq!(traders_rwa, state.supply);
                 prop_assert_eq!(env.mint_supply(&a.rwa_mint), state.supply);
                 prop_assert_eq!(env.token_balance(&a.reserve_vault), state.reserve);
                 prop_assert_eq!(env.token_balance(&a.fee_vault), state.total_fees);
                 // solvency, from the math crate's own integral (not the program's books)
-                prop_assert!(state.reserve >= curve_market.sell_proceeds(state.supply, state.supply).unwrap());
+                prop_assert!(
+                    state.reserve
+                        >= curve_market
+                            .sell_proceeds(state.supply, state.supply)
+                            .unwrap()
+                );
             }
             prop_assert!(case_successes > 0, "no trade landed in this case");
             Ok(())
@@ -146,8 +214,15 @@ fn books_balance_after_random_trades() {
     let counts = counts.into_inner();
     println!("{counts:?}");
     assert_eq!(counts.cases, 64);
-    assert!(counts.curve_kinds.iter().all(|&n| n > 0), "a curve kind never ran: {:?}", counts.curve_kinds);
+    assert!(
+        counts.curve_kinds.iter().all(|&n| n > 0),
+        "a curve kind never ran: {:?}",
+        counts.curve_kinds
+    );
     for (kind, (landed, refused)) in counts.by_kind.iter().enumerate() {
-        assert!(*landed > 0, "trade kind {kind} never landed ({refused} refused)");
+        assert!(
+            *landed > 0,
+            "trade kind {kind} never landed ({refused} refused)"
+        );
     }
 }

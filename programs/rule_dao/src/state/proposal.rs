@@ -25,7 +25,10 @@ pub enum ProposalKind {
         params: LendingMarketParams,
     },
     /// Call rwa_lending::set_lending_pause on a lending market governed by this DAO.
-    LendingPause { lending_market: Pubkey, paused: bool },
+    LendingPause {
+        lending_market: Pubkey,
+        paused: bool,
+    },
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -66,12 +66,8 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     drop(oracle);
     // One-sigma move over the TWAP window as the market's confidence band (bps of price).
     let band = rwa_math::oracle::volatility_over(sigma_slot, window);
-    let confidence_bps = u64::try_from(
-        band.raw()
-            .saturating_mul(10_000)
-            .div_ceil(rwa_math::SCALE),
-    )
-    .unwrap_or(u64::MAX);
+    let confidence_bps = u64::try_from(band.raw().saturating_mul(10_000).div_ceil(rwa_math::SCALE))
+        .unwrap_or(u64::MAX);
     let applied_bps = confidence_bps.min(params.max_confidence_bps as u64);
     let less_band = |price: Decimal| -> Result<Decimal> {
         price

@@ -23,7 +23,6 @@ pub struct AttachRuleSet<'info> {
     pub rule_set: UncheckedAccount<'info>,
 }
 
-
 impl AttachRuleSet<'_> {
     pub fn validate(&self) -> Result<rwa_rules::RuleSetView> {
         require!(

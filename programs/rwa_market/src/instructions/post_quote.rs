@@ -77,9 +77,11 @@ impl UpdateQuote<'_> {
         ] {
             require!(
                 size == 0
-                    || self
-                        .market
-                        .within_quote_band(Decimal::from_raw(price), spot, rules.as_ref()),
+                    || self.market.within_quote_band(
+                        Decimal::from_raw(price),
+                        spot,
+                        rules.as_ref()
+                    ),
                 MarketError::QuoteOutsideBand
             );
         }

@@ -134,7 +134,9 @@ impl Market {
         let length = rules
             .circuit_breaker_halt_slots
             .min(rwa_rules::MAX_HALT_SLOTS);
-        self.halt_started_slot.saturating_add(length).saturating_add(1)
+        self.halt_started_slot
+            .saturating_add(length)
+            .saturating_add(1)
     }
 
     /// The band (bps) maker quotes must respect: the market's, tightened by the RuleSet's.
@@ -173,7 +175,8 @@ impl Market {
         spot_before: Decimal,
         spot_after: Decimal,
     ) -> Option<u64> {
-        if rules.circuit_breaker_bps == 0 || self.volume_notional < rules.circuit_breaker_min_notional
+        if rules.circuit_breaker_bps == 0
+            || self.volume_notional < rules.circuit_breaker_min_notional
         {
             return None;
         }

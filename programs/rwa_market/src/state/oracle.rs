@@ -177,10 +177,11 @@ impl PriceOracle {
         self.variance_samples = self.variance_samples.saturating_add(1);
         let interval = checkpoint_interval(self.twap_window_slots, ORACLE_CAPACITY);
         let due = self.len == 0
-            || slot >= self
-                .checkpoint(self.len as usize - 1)
-                .slot
-                .saturating_add(interval);
+            || slot
+                >= self
+                    .checkpoint(self.len as usize - 1)
+                    .slot
+                    .saturating_add(interval);
         if due {
             self.push(Checkpoint {
                 slot,

@@ -31,6 +31,15 @@ cargo build --workspace --all-targets --locked
 echo "==> running all tests"
 cargo test --workspace --locked
 
+echo "==> checking the on-chain crates against the SBF toolchain (rustc 1.89, no host-only crates)"
+if ! cargo clippy --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+    rustup component add clippy
+fi
+cargo run --locked -q -p xtask -- msrv
+# clippy's incompatible_msrv: no std API newer than each crate's declared rust-version.
+cargo clippy --locked -q -p rwa-math -p rwa-rules -p rwa-market -p rwa-lending -p rule-dao --no-deps -- \
+    -A clippy::all -D clippy::incompatible_msrv
+
 echo "==> checking that idl/*.json match the programs"
 cargo run --locked -q -p xtask -- idl --check
 

@@ -1,6 +1,9 @@
 //! `cargo run -p xtask -- idl [--check]`: builds each program's IDL on the host through Anchor's
 //! `idl-build` path (the same `__anchor_private_print_idl` test `anchor build` runs) and writes it
 //! to `idl/<program>.json`; `--check` fails when a committed IDL differs from the code.
+//! `cargo run -p xtask -- msrv`: see [`msrv`].
+
+mod msrv;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +12,7 @@ use anyhow::{bail, Context, Result};
 
 const PROGRAMS: &[&str] = &["rwa_market", "rule_dao", "rwa_lending"];
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the workspace")
@@ -41,7 +44,8 @@ fn run() -> Result<()> {
     {
         ["idl"] => false,
         ["idl", "--check"] => true,
-        _ => bail!("usage: cargo run -p xtask -- idl [--check]"),
+        ["msrv"] => return msrv::run(),
+        _ => bail!("usage: cargo run -p xtask -- idl [--check] | msrv"),
     };
     let root = workspace_root();
     let mut stale = Vec::new();

@@ -40,7 +40,7 @@ impl fmt::Display for ParseDecimalError {
     }
 }
 
-impl std::error::Error for ParseDecimalError {}
+impl core::error::Error for ParseDecimalError {}
 
 pub(crate) const fn pow10(exponent: u32) -> u128 {
     10u128.pow(exponent)
@@ -138,6 +138,7 @@ impl Decimal {
     }
 
     /// Nearest decimal to a finite, non-negative `f64` (off-chain convenience for bots).
+    #[cfg(feature = "std")]
     pub fn from_f64(value: f64) -> Result<Decimal, MathError> {
         if !value.is_finite() || value < 0.0 {
             return Err(MathError::Domain);

@@ -12,6 +12,7 @@ use crate::decimal::{pow10, Decimal, SCALE};
 use crate::transcendental::exp;
 use crate::wide::mul_div;
 use crate::{MathError, Rounding};
+use alloc::vec::Vec;
 
 /// Slots per year at 400 ms per slot.
 pub const DEFAULT_SLOTS_PER_YEAR: u64 = 78_840_000;

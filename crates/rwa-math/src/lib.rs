@@ -7,7 +7,14 @@
 //! * [`curve`]: the three bonding curves and their exact integrals in token base units, rounded in
 //!   the pool's favour (buyer pays the ceiling, seller receives the floor).
 //!
-//! No floating point in anything that settles value, no heap, no panics on any input.
+//! No floating point in anything that settles value, no panics on any input. `no_std` unless the
+//! `std` feature (default) is on: the programs build it without `std`, so the crate compiles for
+//! `target_arch = "bpf"`/`"sbf"` as it is; only the router's fill list and the off-chain helpers
+//! (`Decimal::from_f64`, the tests) use `alloc`/`std`.
+
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
+
+extern crate alloc;
 
 pub mod curve;
 pub mod decimal;
@@ -73,4 +80,4 @@ impl core::fmt::Display for MathError {
     }
 }
 
-impl std::error::Error for MathError {}
+impl core::error::Error for MathError {}

@@ -15,6 +15,7 @@ use crate::curve::CurveMarket;
 use crate::decimal::{pow10, Decimal, SCALE};
 use crate::wide::mul_div;
 use crate::{MathError, Rounding};
+use alloc::vec::Vec;
 
 /// Most makers one swap may route through (bounds on-chain work).
 pub const MAX_ROUTE_MAKERS: usize = 8;

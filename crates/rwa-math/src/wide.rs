@@ -145,7 +145,30 @@ impl U512 {
 }
 
 /// `a * b / divisor` computed exactly, then rounded in the given direction.
+///
+/// On SBF there is no 128-bit multiply or divide instruction: every `u128` `*`, `/` and `%` is a
+/// library call, and the 512-bit fallback divides bit by bit. There the product and the division
+/// run on 32-bit limbs ([`mul_div_limbs`]), which only needs the VM's native 64-bit multiply and
+/// divide. Both paths are exact, so they agree bit for bit (tested), and a bot's preview on x86
+/// is what the chain computes.
+#[inline]
 pub fn mul_div(a: u128, b: u128, divisor: u128, rounding: Rounding) -> Result<u128, MathError> {
+    #[cfg(any(target_arch = "bpf", target_arch = "sbf", target_os = "solana"))]
+    {
+        mul_div_limbs(a, b, divisor, rounding)
+    }
+    #[cfg(not(any(target_arch = "bpf", target_arch = "sbf", target_os = "solana")))]
+    {
+        mul_div_native(a, b, divisor, rounding)
+    }
+}
+
+/// Host path: native 128-bit arithmetic, 512-bit only when the product overflows.
+#[cfg_attr(
+    any(target_arch = "bpf", target_arch = "sbf", target_os = "solana"),
+    allow(dead_code)
+)]
+fn mul_div_native(a: u128, b: u128, divisor: u128, rounding: Rounding) -> Result<u128, MathError> {
     if divisor == 0 {
         return Err(MathError::DivisionByZero);
     }
@@ -161,6 +184,146 @@ pub fn mul_div(a: u128, b: u128, divisor: u128, rounding: Rounding) -> Result<u1
     U512::from_u128(a)
         .checked_mul_u128(b)?
         .div_u128_to_u128(divisor, rounding)
+}
+
+fn to_limbs(value: u128) -> [u32; 4] {
+    [
+        value as u32,
+        (value >> 32) as u32,
+        (value >> 64) as u32,
+        (value >> 96) as u32,
+    ]
+}
+
+fn significant_limbs(limbs: &[u32]) -> usize {
+    let mut n = limbs.len();
+    while n > 0 && limbs[n - 1] == 0 {
+        n -= 1;
+    }
+    n
+}
+
+/// SBF path of [`mul_div`]: schoolbook product and Knuth's algorithm D (TAOCP 4.3.1) on 32-bit
+/// limbs, so every step is a native 64-bit operation. Public within the crate so the host tests
+/// check it against the native path.
+pub(crate) fn mul_div_limbs(
+    a: u128,
+    b: u128,
+    divisor: u128,
+    rounding: Rounding,
+) -> Result<u128, MathError> {
+    if divisor == 0 {
+        return Err(MathError::DivisionByZero);
+    }
+    let (x, y) = (to_limbs(a), to_limbs(b));
+    let (nx, ny) = (significant_limbs(&x), significant_limbs(&y));
+    // Product, one spare limb on top for the normalisation shift.
+    let mut u = [0u32; 9];
+    for i in 0..nx {
+        let mut carry: u64 = 0;
+        let xi = x[i] as u64;
+        for j in 0..ny {
+            let t = xi * y[j] as u64 + u[i + j] as u64 + carry;
+            u[i + j] = t as u32;
+            carry = t >> 32;
+        }
+        u[i + ny] = carry as u32;
+    }
+    let d = to_limbs(divisor);
+    let n = significant_limbs(&d);
+    let len = significant_limbs(&u[..8]);
+    let mut q = [0u32; 8];
+    let remainder_nonzero;
+    if len < n {
+        remainder_nonzero = len > 0;
+    } else if n == 1 {
+        // Short division by one limb.
+        let v = d[0] as u64;
+        let mut remainder: u64 = 0;
+        for i in (0..len).rev() {
+            let current = (remainder << 32) | u[i] as u64;
+            q[i] = (current / v) as u32;
+            remainder = current % v;
+        }
+        remainder_nonzero = remainder != 0;
+    } else {
+        // Normalise so the divisor's top limb has its high bit set.
+        let shift = d[n - 1].leading_zeros();
+        let mut v = [0u32; 4];
+        for i in (0..n).rev() {
+            let high = (d[i] as u64) << shift;
+            let low = if i > 0 && shift > 0 {
+                (d[i - 1] as u64) >> (32 - shift)
+            } else {
+                0
+            };
+            v[i] = (high | low) as u32;
+        }
+        u[len] = if shift > 0 {
+            (u[len - 1] as u64 >> (32 - shift)) as u32
+        } else {
+            0
+        };
+        for i in (0..len).rev() {
+            let high = (u[i] as u64) << shift;
+            let low = if i > 0 && shift > 0 {
+                (u[i - 1] as u64) >> (32 - shift)
+            } else {
+                0
+            };
+            u[i] = (high | low) as u32;
+        }
+        const BASE: u64 = 1 << 32;
+        let top = v[n - 1] as u64;
+        let next = v[n - 2] as u64;
+        for j in (0..=(len - n)).rev() {
+            let numerator = ((u[j + n] as u64) << 32) | u[j + n - 1] as u64;
+            let mut qhat = numerator / top;
+            let mut rhat = numerator % top;
+            while qhat >= BASE || qhat * next > ((rhat << 32) | u[j + n - 2] as u64) {
+                qhat -= 1;
+                rhat += top;
+                if rhat >= BASE {
+                    break;
+                }
+            }
+            // u[j..=j+n] -= qhat * v
+            let mut borrow: i64 = 0;
+            let mut carry: u64 = 0;
+            for i in 0..n {
+                let product = qhat * v[i] as u64 + carry;
+                carry = product >> 32;
+                let t = u[i + j] as i64 - borrow - (product & 0xffff_ffff) as i64;
+                u[i + j] = t as u32;
+                borrow = if t < 0 { 1 } else { 0 };
+            }
+            let t = u[j + n] as i64 - borrow - carry as i64;
+            u[j + n] = t as u32;
+            if t < 0 {
+                // qhat was one too large (probability ~2/BASE): add the divisor back.
+                qhat -= 1;
+                let mut carry: u64 = 0;
+                for i in 0..n {
+                    let t = u[i + j] as u64 + v[i] as u64 + carry;
+                    u[i + j] = t as u32;
+                    carry = t >> 32;
+                }
+                u[j + n] = (u[j + n] as u64 + carry) as u32;
+            }
+            q[j] = qhat as u32;
+        }
+        remainder_nonzero = u[..n].iter().any(|&limb| limb != 0);
+    }
+    if q[4..].iter().any(|&limb| limb != 0) {
+        return Err(MathError::Overflow);
+    }
+    let quotient =
+        q[0] as u128 | (q[1] as u128) << 32 | (q[2] as u128) << 64 | (q[3] as u128) << 96;
+    if remainder_nonzero && rounding == Rounding::Up {
+        quotient.checked_add(1).ok_or(MathError::Overflow)
+    } else {
+        Ok(quotient)
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +343,34 @@ mod tests {
             mul_div(1, 1, 0, Rounding::Down),
             Err(MathError::DivisionByZero)
         );
+    }
+
+    #[test]
+    fn limb_path_edge_cases() {
+        let cases = [
+            (u128::MAX, u128::MAX, u128::MAX),
+            (u128::MAX, 2, 4),
+            (u128::MAX, u128::MAX, 1),
+            (0, 5, 3),
+            (1, 1, u128::MAX),
+            (1u128 << 96, 1u128 << 96, (1u128 << 64) + 1),
+            (
+                0xffff_ffff_0000_0001_ffff_ffff,
+                0xffff_ffff_ffff,
+                0x8000_0000_0000_0001,
+            ),
+            (10u128.pow(36), 10u128.pow(18), 10u128.pow(18)),
+            (3, 5, 0),
+        ];
+        for (a, b, d) in cases {
+            for rounding in [Rounding::Down, Rounding::Up] {
+                assert_eq!(
+                    mul_div_limbs(a, b, d, rounding),
+                    mul_div_native(a, b, d, rounding),
+                    "{a} * {b} / {d}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -222,6 +413,16 @@ mod tests {
                     Err(e) => prop_assert_eq!(e, MathError::Overflow),
                 }
                 if back == product { prop_assert_eq!(mul_div(a, b, d, Rounding::Up).unwrap(), down); }
+            }
+        }
+
+        /// The SBF limb path agrees with the native path bit for bit, rounding and errors included.
+        #[test]
+        fn limb_path_matches_native(a in any::<u128>(), b in any::<u128>(), d in 1u128.., shift_a in 0u32..128, shift_b in 0u32..128, shift_d in 0u32..128) {
+            // Mix magnitudes so short, long and overflowing quotients all occur.
+            let (a, b, d) = (a >> shift_a, b >> shift_b, (d >> shift_d).max(1));
+            for rounding in [Rounding::Down, Rounding::Up] {
+                prop_assert_eq!(mul_div_limbs(a, b, d, rounding), mul_div_native(a, b, d, rounding), "{} * {} / {}", a, b, d);
             }
         }
 

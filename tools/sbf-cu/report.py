@@ -24,6 +24,8 @@ CURVE_ROWS = [  # (op, row title), in table order; ops not listed here follow in
     ('spot_price', 'spot_price'),
     ('buy_exact_in_all_math', 'buy_exact_in math total*'),
     ('sell_exact_in_all_math', 'sell_exact_in math total*'),
+    ('buy_exact_out_all_math', 'buy_exact_out math total*'),
+    ('sell_exact_out_all_math', 'sell_exact_out math total*'),
     ('validate_max_supply', 'validate(max_supply) (initialize_market)'),
 ]
 CURVE_SHORT = {'exponential': 'exp'}
@@ -42,7 +44,9 @@ OTHER_ROWS = {
 DERIVED_TITLE = {'oracle.twap_64': '=> twap alone (64 checkpoints)'}
 FOOTNOTE = ('\\* "buy_exact_in math total": max_net_for_gross + buy_amount_for_quote + fee_on + spot_price '
             'before/after + check_solvency (sell_proceeds(S\', S\')); "sell_exact_in math total": sell_proceeds + '
-            'fee_on + 2x spot_price + check_solvency. Anchor/account/CPI overhead is not included.')
+            'fee_on + 2x spot_price + check_solvency; "buy_exact_out": buy_cost + fee_on + 2x spot_price + check_solvency; '
+            '"sell_exact_out": min_gross_for_net + sell_amount_for_quote + fee_on + 2x spot_price + check_solvency. '
+            'Anchor/account/CPI overhead is not included.')
 
 
 def fmt(n):

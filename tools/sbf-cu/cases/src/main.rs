@@ -77,6 +77,8 @@ fn main() {
             case(&format!("{name}.{sname}.sell_amount_for_quote"), 6, kind, p, &[supply, quote]);
             case(&format!("{name}.{sname}.buy_exact_in_all_math"), 8, kind, p, &[supply, quote, max_supply, 30]);
             case(&format!("{name}.{sname}.sell_exact_in_all_math"), 9, kind, p, &[supply, amount, 0, 30]);
+            case(&format!("{name}.{sname}.buy_exact_out_all_math"), 11, kind, p, &[supply, amount, 0, 30]);
+            case(&format!("{name}.{sname}.sell_exact_out_all_math"), 10, kind, p, &[supply, quote, 0, 30]);
         }
         case(&format!("{name}.validate_max_supply"), 7, kind, p, &[max_supply]);
     }

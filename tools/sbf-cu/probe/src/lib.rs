@@ -10,7 +10,7 @@ extern crate alloc;
 /// Always compiled so the host tests can check them against native u128 arithmetic.
 pub mod wide_helpers;
 
-use rwa_math::fees::{fee_on, max_net_for_gross};
+use rwa_math::fees::{fee_on, max_net_for_gross, min_gross_for_net};
 use rwa_math::lending::{
     accrue, annualize, borrow_rate, collateral_ratio_bps, collateral_value, limit_at_ratio,
     portfolio_sigma,
@@ -96,7 +96,7 @@ pub fn run(d: &[u8]) -> u64 {
     let op = d[0];
     match op {
         0 => {}
-        1..=9 => {
+        1..=11 => {
             let m = match market(d) { Ok(m) => m, Err(e) => { h.err(e); return h.0; } };
             let (a, b, c) = (arg(d, 0), arg(d, 1), arg(d, 2));
             match op {
@@ -118,6 +118,33 @@ pub fn run(d: &[u8]) -> u64 {
                         let after = m.spot_price(a + amount)?;
                         let solvency = m.sell_proceeds(a + amount, a + amount)?;
                         Ok::<_, MathError>(amount ^ cost ^ fee ^ before.raw() as u64 ^ after.raw() as u64 ^ solvency)
+                    })();
+                    h.r64(r)
+                }
+                10 => {
+                    // sell_exact_out math end to end: a=supply, b=quote_out (net of fee)
+                    let fee_bps = arg(d, 3) as u16;
+                    let r = (|| {
+                        let gross = min_gross_for_net(b, fee_bps)?;
+                        let (amount, proceeds) = m.sell_amount_for_quote(a, gross)?.ok_or(MathError::SupplyOutOfRange)?;
+                        let fee = fee_on(proceeds, fee_bps)?;
+                        let before = m.spot_price(a)?;
+                        let after = m.spot_price(a - amount)?;
+                        let solvency = m.sell_proceeds(a - amount, a - amount)?;
+                        Ok::<_, MathError>(amount ^ proceeds ^ fee ^ before.raw() as u64 ^ after.raw() as u64 ^ solvency)
+                    })();
+                    h.r64(r)
+                }
+                11 => {
+                    // buy_exact_out math end to end: a=supply, b=amount
+                    let fee_bps = arg(d, 3) as u16;
+                    let r = (|| {
+                        let cost = m.buy_cost(a, b)?;
+                        let fee = fee_on(cost, fee_bps)?;
+                        let before = m.spot_price(a)?;
+                        let after = m.spot_price(a + b)?;
+                        let solvency = m.sell_proceeds(a + b, a + b)?;
+                        Ok::<_, MathError>(cost ^ fee ^ before.raw() as u64 ^ after.raw() as u64 ^ solvency)
                     })();
                     h.r64(r)
                 }

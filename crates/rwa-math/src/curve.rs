@@ -874,7 +874,9 @@ mod tests {
                 prop_assert_eq!((x, value), (0, None));
             } else {
                 let expected = (threshold - 1).min(max);
-                prop_assert_eq!((x, value), (expected, Some(expected + 7)));
+                prop_assert_eq!(x, expected);
+                // 0 may be returned as the fallback without being evaluated.
+                prop_assert!(value == Some(expected + 7) || (expected == 0 && value.is_none()));
             }
         }
     }

@@ -10,7 +10,11 @@ shape: ComputeBudget ix + entrypoint/dispatch, no math). Labels:
   <curve>.<supply>.<op>  -> curve table cell (row op, column curve x supply)
   <curve>.<op>           -> curve table row, same value under every supply of that curve
   anything else          -> second table, one row per label; X and X_baseline add a row X minus baseline
-Exit status: 0 when every case ran and matched its checksum, 1 otherwise.
+Budgets (issue 13): every curve-table figure (any single trade's math, searches included) <= 40k;
+oracle record + twap <= 10k; refresh_collateral math <= 15k; portfolio_sigma over 8 assets <= 40k.
+Each budgeted figure is printed with its budget; one over budget is marked OVER.
+Exit status: 0 when every case ran, matched its checksum and met its budget; 1 when a case failed;
+4 when all ran but a figure is over budget.
 """
 import re
 import sys
@@ -41,6 +45,12 @@ OTHER_ROWS = {
     'lending.portfolio_sigma_3': 'portfolio_sigma, 3 assets',
     'lending.portfolio_sigma_8': 'portfolio_sigma, 8 assets',
 }
+CURVE_BUDGET = 40_000
+OTHER_BUDGETS = {
+    'lending.refresh_collateral_math': 15_000,
+    'lending.portfolio_sigma_8': 40_000,
+}
+ORACLE_BUDGET = 10_000
 DERIVED_TITLE = {'oracle.twap_64': '=> twap alone (64 checkpoints)'}
 FOOTNOTE = ('\\* "buy_exact_in math total": max_net_for_gross + buy_amount_for_quote + fee_on + spot_price '
             'before/after + check_solvency (sell_proceeds(S\', S\')); "sell_exact_in math total": sell_proceeds + '
@@ -103,9 +113,18 @@ def main(argv):
         cu = results.get(label)
         return None if cu is None else cu - noop
 
-    def cell(label):
+    over = []
+
+    def cell(label, budget=None):
         v = net(label)
-        return 'FAIL' if v is None else fmt(v)
+        if v is None:
+            return 'FAIL'
+        if budget is None:
+            return fmt(v)
+        if v > budget:
+            over.append(f'{label}: {fmt(v)} > {fmt(budget)}')
+            return f'{fmt(v)} OVER'
+        return fmt(v)
 
     # curve table
     cols, rows, cells, curve_level = [], [], {}, {}
@@ -129,14 +148,14 @@ def main(argv):
     out = []
     if cols:
         out.append('| operation | ' + ' | '.join(
-            f'{CURVE_SHORT.get(c, c)} S={s[1:]}' for c, s in cols) + ' |')
-        out.append('|---|' + '---:|' * len(cols))
+            f'{CURVE_SHORT.get(c, c)} S={s[1:]}' for c, s in cols) + ' | budget |')
+        out.append('|---|' + '---:|' * len(cols) + '---:|')
         for op in order:
             vals = []
             for c, s in cols:
                 lb = cells.get((op, c, s)) or curve_level.get((op, c))
-                vals.append(cell(lb) if lb else '')
-            out.append(f'| {dict(CURVE_ROWS).get(op, op)} | ' + ' | '.join(vals) + ' |')
+                vals.append(cell(lb, CURVE_BUDGET) if lb else '')
+            out.append(f'| {dict(CURVE_ROWS).get(op, op)} | ' + ' | '.join(vals) + f' | {fmt(CURVE_BUDGET)} |')
         out.append('')
         out.append(FOOTNOTE)
         out.append('')
@@ -145,16 +164,25 @@ def main(argv):
     used = {v for v in cells.values()} | set(curve_level.values()) | {'noop'}
     other = [lb for lb in labels if lb not in used]
     if other:
-        out.append('| operation | CU (minus empty call) |')
-        out.append('|---|---:|')
+        out.append('| operation | CU (minus empty call) | budget |')
+        out.append('|---|---:|---:|')
         for lb in other:
-            out.append(f'| {OTHER_ROWS.get(lb, lb)} | {cell(lb)} |')
+            budget = OTHER_BUDGETS.get(lb)
+            out.append(f'| {OTHER_ROWS.get(lb, lb)} | {cell(lb, budget)} | {fmt(budget) if budget else ""} |')
         for lb in other:
             base = lb + '_baseline'
             if base in other:
                 a, b = net(lb), net(base)
                 v = 'FAIL' if a is None or b is None else fmt(a - b)
-                out.append(f'| {DERIVED_TITLE.get(lb, "=> " + lb + " minus " + base)} | {v} |')
+                out.append(f'| {DERIVED_TITLE.get(lb, "=> " + lb + " minus " + base)} | {v} | |')
+        record, twap, base = net('oracle.record'), net('oracle.twap_64'), net('oracle.twap_64_baseline')
+        if None not in (record, twap, base) and 'oracle.record' in other:
+            total = record + twap - base
+            flag = ''
+            if total > ORACLE_BUDGET:
+                over.append(f'oracle record + twap: {fmt(total)} > {fmt(ORACLE_BUDGET)}')
+                flag = ' OVER'
+            out.append(f'| => oracle record + twap (one settlement and one read) | {fmt(total)}{flag} | {fmt(ORACLE_BUDGET)} |')
         out.append('')
 
     out.append(f'Empty call (`noop`, subtracted above): {fmt(noop)} CU. Cases: {len(labels)}, '
@@ -163,12 +191,18 @@ def main(argv):
         out.append('')
         for p in problems:
             out.append(f'FAILED {p}')
+    if over:
+        out.append('')
+        for o in over:
+            out.append(f'OVER BUDGET {o}')
+    else:
+        out.append('Every budgeted figure is within its budget.')
     text = '\n'.join(out) + '\n'
     sys.stdout.write(text)
     if out_file:
         with open(out_file, 'w') as f:
             f.write(text)
-    return 1 if problems else 0
+    return 1 if problems else (4 if over else 0)
 
 
 if __name__ == '__main__':

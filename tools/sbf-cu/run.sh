@@ -9,8 +9,9 @@
 # Environment:
 #   SBF_CU_CACHE  cache dir (default ~/.cache/rwa-sbf-cu): tools, build dirs, last run's artifacts
 #   SBF_CU_NICE   nice increment for the whole run (default 19)
-# Exit status: 0 all cases matched their native checksums; 1 a case failed or a step broke;
-#              2 usage; 3 rwa-math no longer builds no_std for bpfel-unknown-none.
+# Exit status: 0 all cases matched their native checksums and met their budgets; 1 a case failed
+#              or a step broke; 2 usage; 3 rwa-math no longer builds no_std for bpfel-unknown-none;
+#              4 a figure is over its budget (report.py).
 set -euo pipefail
 
 if [ -z "${SBF_CU_NICED:-}" ]; then
@@ -311,5 +312,6 @@ else
 fi
 rc=$?
 set -e
-[ $rc -eq 0 ] && [ -s "$RUN/runner.txt" ] || exit 1
-exit 0
+[ -s "$RUN/runner.txt" ] || exit 1
+# report.py: 0 all matched and within budget, 1 a case failed, 4 over budget
+exit $rc

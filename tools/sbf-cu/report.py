@@ -24,7 +24,7 @@ CURVE_ROWS = [  # (op, row title), in table order; ops not listed here follow in
     ('sell_proceeds', 'sell_proceeds (1,000 tokens)'),
     ('buy_amount_for_quote', 'buy_amount_for_quote (1,000 quote)'),
     ('sell_amount_for_quote', 'sell_amount_for_quote (1,000 quote)'),
-    ('solvency_sell_all', 'check_solvency = sell_proceeds(S, S)'),
+    ('solvency_sell_all', 'check_solvency: spot_price(S) + reserve_floor(S, spot)'),
     ('spot_price', 'spot_price'),
     ('buy_exact_in_all_math', 'buy_exact_in math total*'),
     ('sell_exact_in_all_math', 'sell_exact_in math total*'),

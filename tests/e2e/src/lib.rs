@@ -25,9 +25,12 @@ use solana_transaction_status_client_types::{
 
 pub use rwa_harness;
 
-/// Compute budget for every transaction (on SBF clusters the lending refreshes need more than
-/// the 200k default; the native localnet does not meter).
-const COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
+/// The most one transaction may request; only used to simulate, never sent as the limit.
+const MAX_COMPUTE_UNITS: u32 = 1_400_000;
+/// Margin over the simulated units, as the daemon's pipeline applies: +10% and a fixed headroom
+/// for the compute-budget instruction itself.
+const COMPUTE_MARGIN: f64 = 1.1;
+const COMPUTE_HEADROOM: u32 = 5_000;
 
 pub struct Cluster {
     pub rpc: RpcClient,
@@ -50,6 +53,7 @@ impl Landed {
 }
 
 fn compute_budget(units: u32) -> Instruction {
+    // SetComputeUnitLimit
     let mut data = vec![2u8];
     data.extend_from_slice(&units.to_le_bytes());
     Instruction {
@@ -59,6 +63,63 @@ fn compute_budget(units: u32) -> Instruction {
         accounts: vec![],
         data,
     }
+}
+
+/// Top-level program instructions of one transaction with the units each consumed, from the
+/// runtime's logs: (program id, instruction name, units). The name is Anchor's
+/// "Instruction: X" log line (SBF builds print it; the host builds are compiled without it).
+pub fn compute_units_per_instruction(logs: &[String]) -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut name = String::new();
+    for line in logs {
+        let Some(rest) = line.strip_prefix("Program ") else {
+            continue;
+        };
+        if let Some(log) = rest.strip_prefix("log: Instruction: ") {
+            if depth == 1 {
+                name = log.trim().to_string();
+            }
+        } else if rest.contains(" invoke [") {
+            depth += 1;
+            if depth == 1 {
+                name.clear();
+            }
+        } else if rest.ends_with(" success") || rest.contains(" failed: ") {
+            depth = depth.saturating_sub(1);
+        } else if let Some((program, tail)) = rest.split_once(" consumed ") {
+            if depth == 1 {
+                if let Some(units) = tail.split_whitespace().next().and_then(|u| u.parse().ok()) {
+                    let label = if name.is_empty() {
+                        "?".to_string()
+                    } else {
+                        name.clone()
+                    };
+                    out.push((program.to_string(), label, units));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn record_compute_units(path: &str, logs: &[String]) -> Result<()> {
+    use std::io::Write;
+    let rows = compute_units_per_instruction(logs);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let mut text = String::new();
+    for (program, name, units) in rows {
+        text.push_str(&format!("{program}\t{name}\t{units}\n"));
+    }
+    // One write per transaction: lines from parallel tests never interleave.
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 impl Cluster {
@@ -118,12 +179,38 @@ impl Cluster {
 
     /// Signs with the payer and `signers`, sends with preflight, confirms, and reads the events back
     /// from `getTransaction`.
+    ///
+    /// Like the daemon, it requests the compute units a simulation measured (plus a margin), not a
+    /// blanket maximum: on a cluster running the SBF builds (`RWA_SBF_PROGRAMS`, or a validator
+    /// from `anchor test`) that checks every story fits what it asks for. A transaction the
+    /// simulation refuses is sent without a limit, so preflight reports the same error.
     pub async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Landed> {
-        let mut all = vec![compute_budget(COMPUTE_UNIT_LIMIT)];
-        all.extend_from_slice(instructions);
         let mut keys: Vec<&Keypair> = vec![&self.payer];
         keys.extend(signers.iter().filter(|k| k.pubkey() != self.payer.pubkey()));
         let blockhash = self.rpc.get_latest_blockhash().await?;
+        let mut probe = vec![compute_budget(MAX_COMPUTE_UNITS)];
+        probe.extend_from_slice(instructions);
+        let simulation = self
+            .rpc
+            .simulate_transaction(&Transaction::new_signed_with_payer(
+                &probe,
+                Some(&self.payer.pubkey()),
+                &keys,
+                blockhash,
+            ))
+            .await?
+            .value;
+        let mut all = Vec::with_capacity(instructions.len() + 1);
+        match simulation.units_consumed {
+            Some(used) if used > 0 && simulation.err.is_none() => {
+                let units = ((used as f64 * COMPUTE_MARGIN).ceil() as u32)
+                    .saturating_add(COMPUTE_HEADROOM)
+                    .min(MAX_COMPUTE_UNITS);
+                all.push(compute_budget(units));
+            }
+            _ => {}
+        }
+        all.extend_from_slice(instructions);
         let transaction =
             Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
         let signature = self.rpc.send_and_confirm_transaction(&transaction).await?;
@@ -200,6 +287,10 @@ impl Cluster {
             OptionSerializer::Some(logs) => logs,
             _ => Vec::new(),
         };
+        if let Ok(path) = std::env::var("RWA_CU_LOG") {
+            record_compute_units(&path, &logs)
+                .with_context(|| format!("appending compute units to {path}"))?;
+        }
         Ok(Landed {
             signature,
             inner,
@@ -350,4 +441,38 @@ impl Cluster {
 /// Anchor's code for one of a program's own errors.
 pub fn program_error(code: u32) -> u32 {
     anchor_lang::error::ERROR_CODE_OFFSET + code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compute_units_per_instruction;
+
+    #[test]
+    fn units_are_read_per_top_level_instruction() {
+        let logs: Vec<String> = [
+            "Program ComputeBudget111111111111111111111111111111 invoke [1]",
+            "Program ComputeBudget111111111111111111111111111111 success",
+            "Program Mkt111 invoke [1]",
+            "Program log: Instruction: BuyExactIn",
+            "Program Tok111 invoke [2]",
+            "Program log: Instruction: Transfer",
+            "Program Tok111 consumed 4645 of 180000 compute units",
+            "Program Tok111 success",
+            "Program Mkt111 consumed 51234 of 200000 compute units",
+            "Program Mkt111 success",
+            "Program Lend111 invoke [1]",
+            "Program Lend111 consumed 999 of 148766 compute units",
+            "Program Lend111 failed: custom program error: 0x1770",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            compute_units_per_instruction(&logs),
+            vec![
+                ("Mkt111".to_string(), "BuyExactIn".to_string(), 51_234),
+                ("Lend111".to_string(), "?".to_string(), 999),
+            ]
+        );
+    }
 }

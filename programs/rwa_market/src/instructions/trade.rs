@@ -304,7 +304,7 @@ impl<'info> Trade<'info> {
             .ok_or(MarketError::MathOverflow)?;
         market.trade_count = market.trade_count.saturating_add(1);
         market.last_trade_slot = slot;
-        market.check_solvency()?;
+        market.check_solvency(spot_after)?;
         match &tripped {
             Some(_) => oracle.hold(slot, observed, spot_after, market.halted_until_slot),
             None => oracle.record(slot, observed),

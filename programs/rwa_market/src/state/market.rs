@@ -92,16 +92,17 @@ impl Market {
     }
 
     /// The solvency invariant: the reserve covers selling the whole supply back down the curve.
-    pub fn check_solvency(&self) -> Result<()> {
-        let full_sell_back = self
+    /// It holds by construction (buyers pay upper bounds, sellers receive lower bounds of their
+    /// segment's integral; see `CurveMarket::reserve_floor`); this re-checks it against a lower
+    /// bound derived from `spot` (the settlement's spot at the current supply, rounded down), a
+    /// couple of operations instead of a whole-supply integral for the linear and exponential
+    /// curves.
+    pub fn check_solvency(&self, spot: Decimal) -> Result<()> {
+        let floor = self
             .curve_market()?
-            .sell_proceeds(self.supply, self.supply)
+            .reserve_floor(self.supply, spot)
             .or_market_err()?;
-        require_gte!(
-            self.reserve,
-            full_sell_back,
-            MarketError::ReserveInvariantViolated
-        );
+        require_gte!(self.reserve, floor, MarketError::ReserveInvariantViolated);
         Ok(())
     }
 

@@ -103,7 +103,7 @@ pub fn run(d: &[u8]) -> u64 {
                 1 => h.r64(m.buy_cost(a, b)),
                 2 => h.r64(m.sell_proceeds(a, b)),
                 3 => match m.buy_amount_for_quote(a, b, c) { Ok((x, y)) => { h.add(x); h.add(y) } Err(e) => h.err(e) },
-                4 => h.r64(m.sell_proceeds(a, a)), // check_solvency: sell the whole supply back
+                4 => h.r64(m.spot_price(a).and_then(|spot| m.reserve_floor(a, spot))), // check_solvency (spot included)
                 5 => h.rdec(m.spot_price(a)),
                 6 => match m.sell_amount_for_quote(a, b) { Ok(Some((x, y))) => { h.add(x); h.add(y) } Ok(None) => h.add(77), Err(e) => h.err(e) },
                 7 => h.r64(m.validate(a).map(|_| 0)), // initialize_market
@@ -116,7 +116,7 @@ pub fn run(d: &[u8]) -> u64 {
                         let fee = fee_on(cost, fee_bps)?;
                         let before = m.spot_price(a)?;
                         let after = m.spot_price(a + amount)?;
-                        let solvency = m.sell_proceeds(a + amount, a + amount)?;
+                        let solvency = m.reserve_floor(a + amount, after)?;
                         Ok::<_, MathError>(amount ^ cost ^ fee ^ before.raw() as u64 ^ after.raw() as u64 ^ solvency)
                     })();
                     h.r64(r)
@@ -130,7 +130,7 @@ pub fn run(d: &[u8]) -> u64 {
                         let fee = fee_on(proceeds, fee_bps)?;
                         let before = m.spot_price(a)?;
                         let after = m.spot_price(a - amount)?;
-                        let solvency = m.sell_proceeds(a - amount, a - amount)?;
+                        let solvency = m.reserve_floor(a - amount, after)?;
                         Ok::<_, MathError>(amount ^ proceeds ^ fee ^ before.raw() as u64 ^ after.raw() as u64 ^ solvency)
                     })();
                     h.r64(r)
@@ -143,7 +143,7 @@ pub fn run(d: &[u8]) -> u64 {
                         let fee = fee_on(cost, fee_bps)?;
                         let before = m.spot_price(a)?;
                         let after = m.spot_price(a + b)?;
-                        let solvency = m.sell_proceeds(a + b, a + b)?;
+                        let solvency = m.reserve_floor(a + b, after)?;
                         Ok::<_, MathError>(cost ^ fee ^ before.raw() as u64 ^ after.raw() as u64 ^ solvency)
                     })();
                     h.r64(r)
@@ -156,7 +156,7 @@ pub fn run(d: &[u8]) -> u64 {
                         let fee = fee_on(proceeds, fee_bps)?;
                         let before = m.spot_price(a)?;
                         let after = m.spot_price(a - b)?;
-                        let solvency = m.sell_proceeds(a - b, a - b)?;
+                        let solvency = m.reserve_floor(a - b, after)?;
                         Ok::<_, MathError>(proceeds ^ fee ^ before.raw() as u64 ^ after.raw() as u64 ^ solvency)
                     })();
                     h.r64(r)

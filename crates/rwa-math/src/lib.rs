@@ -7,14 +7,12 @@
 //! * [`curve`]: the three bonding curves and their exact integrals in token base units, rounded in
 //!   the pool's favour (buyer pays the ceiling, seller receives the floor).
 //!
-//! No floating point in anything that settles value, no panics on any input. `no_std` unless the
-//! `std` feature (default) is on: the programs build it without `std`, so the crate compiles for
-//! `target_arch = "bpf"`/`"sbf"` as it is; only the router's fill list and the off-chain helpers
-//! (`Decimal::from_f64`, the tests) use `alloc`/`std`.
+//! No floating point in anything that settles value, no heap, no panics on any input. `no_std`
+//! unless the `std` feature (default) is on: the programs build it without `std`, so the crate
+//! compiles for `target_arch = "bpf"`/`"sbf"` as it is; only off-chain helpers
+//! (`Decimal::from_f64`) and the tests use `std`.
 
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
-
-extern crate alloc;
 
 pub mod curve;
 pub mod decimal;

@@ -15,7 +15,6 @@ use crate::curve::CurveMarket;
 use crate::decimal::{pow10, Decimal, SCALE};
 use crate::wide::mul_div;
 use crate::{MathError, Rounding};
-use alloc::vec::Vec;
 
 /// Most makers one swap may route through (bounds on-chain work).
 pub const MAX_ROUTE_MAKERS: usize = 8;
@@ -45,10 +44,61 @@ pub struct MakerFill {
     pub price: Decimal,
 }
 
+/// Maker fills in execution order, at most one per maker (a maker left partly filled means the
+/// order ran out), so a fixed array of [`MAX_ROUTE_MAKERS`] holds them: routing never allocates.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct MakerFills {
+    fills: [MakerFill; MAX_ROUTE_MAKERS],
+    len: usize,
+}
+
+impl MakerFills {
+    /// Adds a fill, merging it into the previous one for the same maker.
+    fn push(
+        &mut self,
+        maker: usize,
+        amount: u64,
+        quote: u64,
+        price: Decimal,
+    ) -> Result<(), MathError> {
+        if let Some(last) = self.fills[..self.len].last_mut() {
+            if last.maker == maker {
+                last.amount = last.amount.saturating_add(amount);
+                last.quote = last.quote.saturating_add(quote);
+                return Ok(());
+            }
+        }
+        let slot = self.fills.get_mut(self.len).ok_or(MathError::Domain)?;
+        *slot = MakerFill {
+            maker,
+            amount,
+            quote,
+            price,
+        };
+        self.len += 1;
+        Ok(())
+    }
+}
+
+impl core::ops::Deref for MakerFills {
+    type Target = [MakerFill];
+    fn deref(&self) -> &[MakerFill] {
+        &self.fills[..self.len]
+    }
+}
+
+impl<'a> IntoIterator for &'a MakerFills {
+    type Item = &'a MakerFill;
+    type IntoIter = core::slice::Iter<'a, MakerFill>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.fills[..self.len].iter()
+    }
+}
+
 /// The plan: maker fills in execution order plus one combined curve leg.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Route {
-    pub maker_fills: Vec<MakerFill>,
+    pub maker_fills: MakerFills,
     /// RWA base units bought from (minted by) / sold to (burned by) the curve.
     pub curve_amount: u64,
     /// Quote base units for the curve leg (ceil for buys, floor for sells).
@@ -175,22 +225,6 @@ fn check_levels(levels: &[Level]) -> Result<(), MathError> {
     Ok(())
 }
 
-fn push_fill(fills: &mut Vec<MakerFill>, maker: usize, amount: u64, quote: u64, price: Decimal) {
-    if let Some(last) = fills.last_mut() {
-        if last.maker == maker {
-            last.amount = last.amount.saturating_add(amount);
-            last.quote = last.quote.saturating_add(quote);
-            return;
-        }
-    }
-    fills.push(MakerFill {
-        maker,
-        amount,
-        quote,
-        price,
-    });
-}
-
 /// Routes a taker buy against maker asks and the curve (curve supply `supply`, cap `max_supply`).
 pub fn route_buy(
     market: &CurveMarket,
@@ -200,8 +234,11 @@ pub fn route_buy(
     target: Target,
 ) -> Result<Route, MathError> {
     check_levels(asks)?;
-    let mut remaining: Vec<u64> = asks.iter().map(|level| level.size).collect();
-    let mut fills = Vec::new();
+    let mut remaining = [0u64; MAX_ROUTE_MAKERS];
+    for (slot, level) in remaining.iter_mut().zip(asks) {
+        *slot = level.size;
+    }
+    let mut fills = MakerFills::default();
     let mut cursor = supply;
     let (mut amount_left, mut budget_left) = match target {
         Target::Amount(amount) => (amount, u64::MAX),
@@ -262,7 +299,7 @@ pub fn route_buy(
         remaining[index] -= take;
         amount_left = amount_left.saturating_sub(take);
         budget_left = budget_left.saturating_sub(cost);
-        push_fill(&mut fills, index, take, cost, price);
+        fills.push(index, take, cost, price)?;
         last_price = price;
     }
     let curve_amount = cursor - supply;
@@ -279,8 +316,11 @@ pub fn route_sell(
     target: Target,
 ) -> Result<Route, MathError> {
     check_levels(bids)?;
-    let mut remaining: Vec<u64> = bids.iter().map(|level| level.size).collect();
-    let mut fills = Vec::new();
+    let mut remaining = [0u64; MAX_ROUTE_MAKERS];
+    for (slot, level) in remaining.iter_mut().zip(bids) {
+        *slot = level.size;
+    }
+    let mut fills = MakerFills::default();
     let mut cursor = supply;
     let (mut amount_left, mut wanted_left) = match target {
         Target::Amount(amount) => (amount, u64::MAX),
@@ -353,7 +393,7 @@ pub fn route_sell(
         remaining[index] -= take;
         amount_left = amount_left.saturating_sub(take);
         wanted_left = wanted_left.saturating_sub(proceeds);
-        push_fill(&mut fills, index, take, proceeds, price);
+        fills.push(index, take, proceeds, price)?;
         last_price = price;
     }
     let curve_amount = supply - cursor;
@@ -363,7 +403,7 @@ pub fn route_sell(
 }
 
 fn finish(
-    maker_fills: Vec<MakerFill>,
+    maker_fills: MakerFills,
     curve_amount: u64,
     curve_quote: u64,
     last_price: Decimal,
@@ -601,6 +641,22 @@ mod tests {
             let sell = route_sell(&market, supply + 100_000_000, &levels, Target::Quote(quote)).unwrap();
             let all_liquidity = market.sell_proceeds(supply + 100_000_000, supply + 100_000_000).unwrap() + notional(sa, levels[0].price, 6, 6, Rounding::Down).unwrap();
             prop_assert!(sell.total_quote >= quote || sell.total_quote + 2 >= all_liquidity.min(quote));
+        }
+
+        /// Eight makers at interleaved prices, exact-quote and exact-amount: each maker appears
+        /// in at most one fill, so the fixed fill list never overflows (the route never errors).
+        #[test]
+        fn each_maker_fills_at_most_once(supply in 0u64..400_000_000, prices in prop::collection::vec(900u64..1_600, 8), sizes in prop::collection::vec(0u64..60_000_000, 8), target in 1u64..900_000_000, by_quote in any::<bool>()) {
+            let market = market();
+            let levels: Vec<Level> = prices.iter().zip(&sizes).map(|(&p, &size)| Level { price: Decimal::from_raw(p as u128 * SCALE / 1000), size }).collect();
+            let target = if by_quote { Target::Quote(target) } else { Target::Amount(target) };
+            for route in [route_buy(&market, supply, MAX, &levels, target).unwrap(), route_sell(&market, supply + 300_000_000, &levels, target).unwrap()] {
+                let mut seen = [false; MAX_ROUTE_MAKERS];
+                for fill in &route.maker_fills {
+                    prop_assert!(!seen[fill.maker], "maker {} filled twice", fill.maker);
+                    seen[fill.maker] = true;
+                }
+            }
         }
     }
 }

@@ -14,6 +14,38 @@ use solana_signature::Signature;
 
 /// Blockhashes stay valid for this many slots, as on a real cluster.
 pub const MAX_BLOCKHASH_AGE_SLOTS: usize = 150;
+/// A slot is finalized (rooted) this many slots after it was processed, as a validator's tower
+/// lockout makes it (~12.8 s at 400 ms slots); it is confirmed one slot after.
+pub const FINALITY_DEPTH_SLOTS: u64 = 32;
+
+/// Commitment levels as a validator orders them: processed < confirmed < finalized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Commitment {
+    Processed,
+    Confirmed,
+    Finalized,
+}
+
+impl Commitment {
+    /// The `commitment` field of an RPC config object; absent means finalized, as on a validator.
+    pub fn from_config(config: &serde_json::Value) -> Result<Commitment, String> {
+        match config.get("commitment").and_then(serde_json::Value::as_str) {
+            None => Ok(Commitment::Finalized),
+            Some("processed") | Some("recent") => Ok(Commitment::Processed),
+            Some("confirmed") | Some("single") | Some("singleGossip") => Ok(Commitment::Confirmed),
+            Some("finalized") | Some("max") | Some("root") => Ok(Commitment::Finalized),
+            Some(other) => Err(format!("unknown commitment {other:?}")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Commitment::Processed => "processed",
+            Commitment::Confirmed => "confirmed",
+            Commitment::Finalized => "finalized",
+        }
+    }
+}
 /// Lamports the airdrop faucet starts with (500,000 SOL, from the runtime's own genesis funds).
 const FAUCET_LAMPORTS: u64 = 500_000 * 1_000_000_000;
 /// Statuses kept for `getSignatureStatuses` / `getTransaction`.
@@ -50,6 +82,9 @@ pub enum BankEvent {
 
 pub struct Bank {
     pub env: TestEnv,
+    /// Unique per cluster instance, so state files can tell a restarted localnet from the one
+    /// they were written against (`getGenesisHash`).
+    pub genesis_hash: Hash,
     /// Subscribers (the websocket server) listen here; nobody listening is fine.
     pub events: tokio::sync::broadcast::Sender<BankEvent>,
     /// Funds `requestAirdrop`.
@@ -68,6 +103,13 @@ pub enum SubmitError {
         error: TransactionError,
         logs: Vec<String>,
     },
+}
+
+fn wall_clock_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Default for Bank {
@@ -94,8 +136,20 @@ impl Bank {
             )
             .expect("fund the faucet");
         let (events, _) = tokio::sync::broadcast::channel(4_096);
+        let genesis_hash =
+            Hash::new_from_array(
+                rwa_harness::solana_signer::Signer::pubkey(
+                    &rwa_harness::solana_keypair::Keypair::new(),
+                )
+                .to_bytes(),
+            );
+        let mut bank_clock = env.svm.get_sysvar::<rwa_harness::solana_clock::Clock>();
+        bank_clock.unix_timestamp = wall_clock_seconds();
+        bank_clock.epoch_start_timestamp = bank_clock.unix_timestamp;
+        env.svm.set_sysvar(&bank_clock);
         Bank {
             env,
+            genesis_hash,
             events,
             faucet,
             recent_blockhashes,
@@ -112,10 +166,38 @@ impl Bank {
         self.slot()
     }
 
-    /// Advances one slot: new blockhash, clock forward ~400 ms.
+    /// The commitment a transaction processed in `slot` has reached by now.
+    pub fn commitment_of(&self, slot: u64) -> Commitment {
+        let depth = self.slot().saturating_sub(slot);
+        if depth >= FINALITY_DEPTH_SLOTS {
+            Commitment::Finalized
+        } else if depth >= 1 {
+            Commitment::Confirmed
+        } else {
+            Commitment::Processed
+        }
+    }
+
+    /// The newest slot at `commitment` (the processed slot, one behind it, or the root).
+    pub fn slot_at(&self, commitment: Commitment) -> u64 {
+        match commitment {
+            Commitment::Processed => self.slot(),
+            Commitment::Confirmed => self.slot().saturating_sub(1),
+            Commitment::Finalized => self.slot().saturating_sub(FINALITY_DEPTH_SLOTS),
+        }
+    }
+
+    /// Advances one slot: new blockhash; the clock's unix timestamp follows wall time (never
+    /// backwards), as a validator's does.
     pub fn tick(&mut self) {
         let parent = self.slot();
         self.env.advance_slots(1);
+        let mut clock = self
+            .env
+            .svm
+            .get_sysvar::<rwa_harness::solana_clock::Clock>();
+        clock.unix_timestamp = clock.unix_timestamp.max(wall_clock_seconds());
+        self.env.svm.set_sysvar(&clock);
         let _ = self.events.send(BankEvent::Slot {
             slot: self.slot(),
             parent,

@@ -11,7 +11,7 @@ use rwa_harness::solana_transaction_error::TransactionError;
 use serde_json::{json, Value};
 use solana_signature::Signature;
 
-use crate::bank::{Bank, SubmitError};
+use crate::bank::{Bank, Commitment, SubmitError};
 
 /// Version reported by `getVersion` (the Agave runtime the bank embeds).
 pub const SOLANA_CORE_VERSION: &str = "4.2.2";
@@ -78,6 +78,10 @@ fn config(params: &Value, index: usize) -> Value {
     param(params, index).cloned().unwrap_or(Value::Null)
 }
 
+fn commitment(params: &Value, index: usize) -> Result<Commitment, RpcError> {
+    Commitment::from_config(&config(params, index)).map_err(RpcError::invalid_params)
+}
+
 fn data_slice(config: &Value) -> Option<(usize, usize)> {
     let slice = config.get("dataSlice")?;
     Some((
@@ -96,7 +100,7 @@ fn check_encoding(config: &Value) -> Result<(), RpcError> {
     }
 }
 
-fn matches_filters(account: &Account, filters: &[Value]) -> Result<bool, RpcError> {
+pub(crate) fn matches_filters(account: &Account, filters: &[Value]) -> Result<bool, RpcError> {
     for filter in filters {
         if let Some(size) = filter.get("dataSize") {
             let size = size
@@ -220,13 +224,13 @@ pub fn call(bank: &mut Bank, method: &str, params: &Value) -> RpcResult {
     match method {
         "getHealth" => Ok(json!("ok")),
         "getVersion" => Ok(json!({ "solana-core": SOLANA_CORE_VERSION, "feature-set": 0 })),
-        "getSlot" => Ok(json!(bank.slot())),
+        "getSlot" => Ok(json!(bank.slot_at(commitment(params, 0)?))),
         // No fee market locally: every recent slot paid no priority fee.
         "getRecentPrioritizationFees" => {
             Ok(json!([{ "slot": bank.slot(), "prioritizationFee": 0 }]))
         }
-        "getBlockHeight" => Ok(json!(bank.block_height())),
-        "getGenesisHash" => Ok(json!(Hash::default().to_string())),
+        "getBlockHeight" => Ok(json!(bank.slot_at(commitment(params, 0)?))),
+        "getGenesisHash" => Ok(json!(bank.genesis_hash.to_string())),
         "getEpochInfo" => Ok(
             json!({ "absoluteSlot": bank.slot(), "blockHeight": bank.block_height(), "epoch": 0, "slotIndex": bank.slot(), "slotsInEpoch": 432_000, "transactionCount": 0 }),
         ),
@@ -404,7 +408,12 @@ pub fn call(bank: &mut Bank, method: &str, params: &Value) -> RpcResult {
                             None => json!({ "Ok": null }),
                             Some(error) => json!({ "Err": transaction_error_json(error) }),
                         };
-                        json!({ "slot": record.slot, "confirmations": null, "err": err, "status": status, "confirmationStatus": "finalized" })
+                        let reached = bank.commitment_of(record.slot);
+                        let confirmations = match reached {
+                            Commitment::Finalized => Value::Null,
+                            _ => json!(bank.slot().saturating_sub(record.slot)),
+                        };
+                        json!({ "slot": record.slot, "confirmations": confirmations, "err": err, "status": status, "confirmationStatus": reached.as_str() })
                     }
                 });
             }
@@ -417,9 +426,19 @@ pub fn call(bank: &mut Bank, method: &str, params: &Value) -> RpcResult {
             let signature: Signature = text
                 .parse()
                 .map_err(|_| RpcError::invalid_params(format!("invalid signature {text:?}")))?;
+            // As a validator: confirmed or finalized (the default), and only once reached.
+            let wanted = commitment(params, 1)?;
+            if wanted == Commitment::Processed {
+                return Err(RpcError::invalid_params(
+                    "Method does not support commitment below `confirmed`",
+                ));
+            }
             let Some(record) = bank.record(&signature) else {
                 return Ok(Value::Null);
             };
+            if bank.commitment_of(record.slot) < wanted {
+                return Ok(Value::Null);
+            }
             let inner: Vec<Value> = record
                 .inner_instructions
                 .iter()

@@ -12,14 +12,16 @@ use serde_json::{json, Value};
 use solana_signature::Signature;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::bank::BankEvent;
-use crate::rpc::{encode_account_json, transaction_error_value};
+use crate::bank::{BankEvent, Commitment};
+use crate::rpc::{encode_account_json, matches_filters, transaction_error_value};
 use crate::SharedBank;
 
 enum Subscription {
     Account(Address),
-    Program(Address),
-    Signature(Signature),
+    /// The program and its `filters` (memcmp / dataSize), applied like `getProgramAccounts`.
+    Program(Address, Vec<Value>),
+    /// Notified once, when the transaction reaches the commitment (default finalized).
+    Signature(Signature, Commitment),
     Slot,
 }
 
@@ -120,7 +122,17 @@ fn handle_request(
             let subscription = if method == "accountSubscribe" {
                 Subscription::Account(address)
             } else {
-                Subscription::Program(address)
+                let filters = match params.get(1).and_then(|config| config.get("filters")) {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Array(filters)) => filters.clone(),
+                    Some(_) => return error(-32602, "filters must be a list".into()),
+                };
+                // Refuse a malformed filter now rather than at the first notification.
+                let probe = rwa_harness::solana_account::Account::default();
+                if let Err(refused) = matches_filters(&probe, &filters) {
+                    return error(refused.code, refused.message);
+                }
+                Subscription::Program(address, filters)
             };
             vec![ok(json!(subscribe(subscriptions, next_id, subscription)))]
         }
@@ -128,11 +140,20 @@ fn handle_request(
             let Ok(signature) = first.parse::<Signature>() else {
                 return error(-32602, format!("invalid signature {first:?}"));
             };
-            let sub_id = subscribe(subscriptions, next_id, Subscription::Signature(signature));
+            let wanted = match Commitment::from_config(params.get(1).unwrap_or(&Value::Null)) {
+                Ok(commitment) => commitment,
+                Err(message) => return error(-32602, message),
+            };
+            let sub_id = subscribe(
+                subscriptions,
+                next_id,
+                Subscription::Signature(signature, wanted),
+            );
             let mut replies = vec![ok(json!(sub_id))];
-            // Already processed: answer now, as the validator does for confirmed signatures.
+            // Already at the wanted commitment: answer now, as a validator does.
             let known = bank.lock().ok().and_then(|bank| {
                 bank.record(&signature)
+                    .filter(|record| bank.commitment_of(record.slot) >= wanted)
                     .map(|record| (record.slot, record.error.clone()))
             });
             if let Some((slot, error)) = known {
@@ -177,13 +198,36 @@ fn notifications(
     let mut finished = Vec::new();
     match event {
         BankEvent::Slot { slot, parent } => {
+            let bank = bank.lock().ok();
             for (sub_id, subscription) in subscriptions.iter() {
-                if let Subscription::Slot = subscription {
-                    messages.push(notification(
-                        "slotNotification",
-                        *sub_id,
-                        json!({ "parent": parent, "root": parent, "slot": slot }),
-                    ));
+                match subscription {
+                    Subscription::Slot => {
+                        let root = bank
+                            .as_ref()
+                            .map(|bank| bank.slot_at(Commitment::Finalized))
+                            .unwrap_or(*parent);
+                        messages.push(notification(
+                            "slotNotification",
+                            *sub_id,
+                            json!({ "parent": parent, "root": root, "slot": slot }),
+                        ));
+                    }
+                    // A new slot may carry a pending signature to its commitment.
+                    Subscription::Signature(signature, wanted) => {
+                        let Some(bank) = bank.as_ref() else { continue };
+                        if let Some(record) = bank
+                            .record(signature)
+                            .filter(|record| bank.commitment_of(record.slot) >= *wanted)
+                        {
+                            messages.push(notification(
+                                "signatureNotification",
+                                *sub_id,
+                                signature_result(record.slot, &record.error),
+                            ));
+                            finished.push(*sub_id);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -198,7 +242,9 @@ fn notifications(
             };
             for (sub_id, subscription) in subscriptions.iter() {
                 match subscription {
-                    Subscription::Signature(wanted) if wanted == signature => {
+                    Subscription::Signature(wanted, Commitment::Processed)
+                        if wanted == signature =>
+                    {
                         messages.push(notification(
                             "signatureNotification",
                             *sub_id,
@@ -217,12 +263,12 @@ fn notifications(
                             json!({ "context": { "slot": slot }, "value": value }),
                         ));
                     }
-                    Subscription::Program(program) => {
+                    Subscription::Program(program, filters) => {
                         for address in accounts {
-                            if let Some(account) = bank
-                                .account(address)
-                                .filter(|account| account.owner == *program)
-                            {
+                            if let Some(account) = bank.account(address).filter(|account| {
+                                account.owner == *program
+                                    && matches_filters(account, filters).unwrap_or(false)
+                            }) {
                                 let value = json!({ "pubkey": address.to_string(), "account": encode_account_json(&account) });
                                 messages.push(notification(
                                     "programNotification",

@@ -213,8 +213,32 @@ impl Cluster {
         all.extend_from_slice(instructions);
         let transaction =
             Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
-        let signature = self.rpc.send_and_confirm_transaction(&transaction).await?;
+        let signature = self.rpc.send_transaction(&transaction).await?;
+        self.confirm(&signature).await?;
         self.landed(signature).await
+    }
+
+    /// Polls until `signature` is confirmed (a slot after it landed), every 20 ms rather than the
+    /// RPC client's 500 ms, so the stories run at the localnet's slot pace.
+    async fn confirm(&self, signature: &Signature) -> Result<()> {
+        use solana_transaction_status_client_types::TransactionConfirmationStatus;
+        for _ in 0..3_000 {
+            let status = self.rpc.get_signature_statuses(&[*signature]).await?.value[0].clone();
+            if let Some(status) = status {
+                if let Some(error) = status.err {
+                    bail!("transaction {signature} failed: {error}");
+                }
+                if matches!(
+                    status.confirmation_status,
+                    Some(TransactionConfirmationStatus::Confirmed)
+                        | Some(TransactionConfirmationStatus::Finalized)
+                ) {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        bail!("transaction {signature} not confirmed within 60 s")
     }
 
     /// The custom error code a refused transaction fails with (from preflight).

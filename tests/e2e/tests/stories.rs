@@ -396,7 +396,8 @@ async fn dao_story_stake_propose_vote_execute_and_enforce() -> Result<()> {
     let dao = DaoAddresses::derive(stake_mint, 1);
     let veto = Keypair::new();
     let config = rule_dao::state::DaoConfig {
-        voting_period_slots: 6,
+        // Long enough for two votes to confirm (a transaction confirms a slot after it lands).
+        voting_period_slots: 50,
         hold_up_slots: 2,
         unstake_cooldown_slots: 2,
         quorum_bps: 2_000,

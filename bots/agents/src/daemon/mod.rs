@@ -1139,8 +1139,17 @@ async fn watch(
         }
     };
     let mut streams = Vec::new();
+    // At confirmed, as the daemon reads state: the default (finalized) is ~13 s late on devnet.
+    let config = solana_rpc_client_api::config::RpcAccountInfoConfig {
+        commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+        encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+        ..Default::default()
+    };
     for account in &accounts {
-        match client.account_subscribe(account, None).await {
+        match client
+            .account_subscribe(account, Some(config.clone()))
+            .await
+        {
             Ok((stream, _unsubscribe)) => streams.push(stream),
             Err(error) => tracing::warn!(%account, "accountSubscribe failed: {error}"),
         }

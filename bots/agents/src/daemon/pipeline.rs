@@ -9,6 +9,7 @@ use rwa_harness::solana_keypair::Keypair;
 use rwa_harness::solana_signer::Signer;
 use rwa_harness::solana_transaction::Transaction;
 use rwa_harness::SolInstruction as Instruction;
+use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
 
@@ -142,11 +143,15 @@ pub async fn send(
             let deadline = Instant::now() + config.resend_every;
             while Instant::now() < deadline {
                 if let Ok(statuses) = rpc.get_signature_statuses(&[signature]).await {
+                    // Landed means confirmed: a processed transaction can still be dropped with
+                    // its fork, and the next tick reads state at confirmed.
                     if let Some(Some(status)) = statuses.value.first() {
-                        return Ok(match &status.err {
-                            None => Outcome::Landed(signature.to_string()),
-                            Some(error) => Outcome::Refused(format!("{error:?}")),
-                        });
+                        if status.satisfies_commitment(CommitmentConfig::confirmed()) {
+                            return Ok(match &status.err {
+                                None => Outcome::Landed(signature.to_string()),
+                                Some(error) => Outcome::Refused(format!("{error:?}")),
+                            });
+                        }
                     }
                 }
                 tokio::time::sleep(Duration::from_millis(40)).await;

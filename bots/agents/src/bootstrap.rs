@@ -180,9 +180,14 @@ pub struct RulesFile {
     pub guardian: Option<String>,
 }
 
-/// Everything created, with the keypairs needed to finish an interrupted run.
+/// Everything created, with the keypairs needed to finish an interrupted run. Holds secret keys:
+/// written with mode 0600 and gitignored.
 #[derive(Debug, Default, Serialize, Deserialize, Clone)]
 pub struct BootstrapState {
+    /// `getGenesisHash` of the cluster the accounts below live on: a state file from another
+    /// cluster (a restarted localnet, devnet vs localnet) is never resumed by mistake.
+    #[serde(default)]
+    pub genesis_hash: Option<String>,
     pub quote_mint: Option<String>,
     pub quote_mint_keypair: Option<Vec<u8>>,
     pub markets: BTreeMap<String, MarketState>,
@@ -231,10 +236,49 @@ struct Session<'a> {
     state: BootstrapState,
 }
 
+/// What to do with a state file written for another cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtherClusterState {
+    /// Stop with an error naming both clusters (`rwa-agents bootstrap`: the user picks).
+    Refuse,
+    /// Move it aside to `<file>.stale-<genesis prefix>` and start fresh (`localnet --bootstrap`,
+    /// whose chain is new on every start).
+    SetAside,
+}
+
+impl BootstrapState {
+    fn is_empty(&self) -> bool {
+        self.quote_mint.is_none()
+            && self.markets.is_empty()
+            && self.lending_market.is_none()
+            && self.dao.is_none()
+    }
+}
+
+/// Writes `bytes` to `path` readable by the owner only (it holds keypairs).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 impl Session<'_> {
     fn save(&self) -> Result<()> {
         let temporary = self.state_path.with_extension("tmp");
-        std::fs::write(&temporary, serde_json::to_vec_pretty(&self.state)?)
+        write_private(&temporary, &serde_json::to_vec_pretty(&self.state)?)
             .with_context(|| format!("writing {}", temporary.display()))?;
         std::fs::rename(&temporary, &self.state_path)
             .with_context(|| format!("writing {}", self.state_path.display()))
@@ -287,12 +331,60 @@ pub async fn run(
     payer: &Keypair,
     config: &BootstrapConfig,
     state_path: &Path,
+    other_cluster: OtherClusterState,
 ) -> Result<BootstrapState> {
-    let state = match std::fs::read(state_path) {
+    let genesis = rpc
+        .get_genesis_hash()
+        .await
+        .context("reading the cluster's genesis hash")?
+        .to_string();
+    let mut state: BootstrapState = match std::fs::read(state_path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a bootstrap state file", state_path.display()))?,
         Err(_) => BootstrapState::default(),
     };
+    if !state.is_empty() {
+        // Files written before the genesis hash was recorded: the quote mint (created first)
+        // must exist here, or the file belongs to another cluster.
+        let recorded = match &state.genesis_hash {
+            Some(recorded) => Some(recorded.clone()),
+            None => match &state.quote_mint {
+                Some(mint) => {
+                    let mint = parse_address(mint, "state quote_mint")?;
+                    let present = rpc
+                        .get_account_with_commitment(&mint, rpc.commitment())
+                        .await?
+                        .value
+                        .is_some();
+                    (!present).then(|| "unknown (an earlier cluster)".to_string())
+                }
+                None => None,
+            },
+        };
+        if let Some(recorded) = recorded.filter(|recorded| *recorded != genesis) {
+            match other_cluster {
+                OtherClusterState::Refuse => bail!(
+                    "{} was written for another cluster (genesis {recorded}; this cluster's genesis is {genesis}): \
+                     its accounts do not exist here. Move it away or pass another --out, then rerun.",
+                    state_path.display()
+                ),
+                OtherClusterState::SetAside => {
+                    let prefix: String = recorded.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+                    let aside = state_path.with_extension(format!("json.stale-{}", if prefix.is_empty() { "old".into() } else { prefix }));
+                    std::fs::rename(state_path, &aside).with_context(|| {
+                        format!("moving {} aside to {}", state_path.display(), aside.display())
+                    })?;
+                    println!(
+                        "{} belonged to an earlier cluster (genesis {recorded}); moved it to {} and starting fresh",
+                        state_path.display(),
+                        aside.display()
+                    );
+                    state = BootstrapState::default();
+                }
+            }
+        }
+    }
+    state.genesis_hash = Some(genesis);
     let mut session = Session {
         rpc,
         payer,

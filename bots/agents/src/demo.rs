@@ -224,6 +224,7 @@ pub async fn run(ticks: u64) -> Result<()> {
         &payer,
         &config,
         &directory.join("bootstrap-state.json"),
+        crate::bootstrap::OtherClusterState::SetAside,
     )
     .await?;
     let quote_account = state

@@ -286,7 +286,7 @@ fn main() -> Result<()> {
             let config = bootstrap::load_config(&config)?;
             let payer = wallet::load(keypair.as_deref())?;
             let rpc = chain::client(&cluster)?;
-            let state = bootstrap::run(&rpc, &payer, &config, &out).await?;
+            let state = bootstrap::run(&rpc, &payer, &config, &out, bootstrap::OtherClusterState::Refuse).await?;
             println!("bootstrap complete: {} market(s); state in {}", state.markets.len(), out.display());
             Ok(())
         }),
@@ -391,7 +391,14 @@ async fn run_localnet(
             )
             .await?;
         rpc.poll_for_signature(&signature).await?;
-        let state = bootstrap::run(&rpc, &payer, &config, &out).await?;
+        let state = bootstrap::run(
+            &rpc,
+            &payer,
+            &config,
+            &out,
+            bootstrap::OtherClusterState::SetAside,
+        )
+        .await?;
         println!(
             "bootstrapped {} market(s); state in {}",
             state.markets.len(),

@@ -131,6 +131,149 @@ async fn bootstrap_creates_the_example_economy_once() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
-    let _ = std::fs::remove_dir_all(&directory);
+
+    // The state file holds keypairs: owner-only, and it records which cluster it belongs to.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "state file mode {mode:o}");
+    }
+    let genesis = localnet.bank.lock().unwrap().genesis_hash.to_string();
+    assert_eq!(state["genesis_hash"].as_str(), Some(genesis.as_str()));
     localnet.shutdown().await;
+
+    // Against another cluster the file is refused with a message naming both; a file written
+    // before genesis hashes were recorded is recognised by its missing quote mint.
+    let other = Localnet::start(LocalnetConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Some(std::time::Duration::from_millis(20)),
+    })
+    .await
+    .unwrap();
+    other
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
+    for legacy in [false, true] {
+        if legacy {
+            let mut old = state.clone();
+            old.as_object_mut().unwrap().remove("genesis_hash");
+            std::fs::write(&state_path, serde_json::to_vec(&old).unwrap()).unwrap();
+        }
+        let refused = tokio::task::spawn_blocking({
+            let (url, keypair_path, state_path) =
+                (other.url(), keypair_path.clone(), state_path.clone());
+            move || {
+                rwa_agents(&[
+                    "bootstrap",
+                    "--cluster",
+                    &url,
+                    "--keypair",
+                    keypair_path.to_str().unwrap(),
+                    "--config",
+                    config,
+                    "--out",
+                    state_path.to_str().unwrap(),
+                ])
+            }
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success());
+        assert!(
+            stderr.contains("was written for another cluster")
+                && stderr.contains(if legacy {
+                    "an earlier cluster"
+                } else {
+                    &genesis
+                }),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&directory);
+    other.shutdown().await;
+}
+
+/// `rwa-agents localnet --bootstrap` twice in the same directory: the second chain is a new
+/// cluster, so the first run's state file is set aside (named) and the bootstrap starts fresh,
+/// instead of dying on accounts that only existed on the old chain.
+#[test]
+fn localnet_bootstrap_twice_in_one_directory_starts_fresh() {
+    use std::io::{BufRead, BufReader};
+    let directory = std::env::temp_dir().join(format!("rwa-localnet-twice-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/bootstrap.example.toml"
+    );
+    let run = |port: u16| -> Vec<String> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rwa-agents"))
+            .args([
+                "localnet",
+                "--port",
+                &port.to_string(),
+                "--slot-ms",
+                "20",
+                "--bootstrap",
+                config,
+            ])
+            .current_dir(&directory)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start rwa-agents localnet");
+        let mut lines = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.contains("press Ctrl-C");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        lines
+    };
+    let free_port = || {
+        // A port pair (RPC, websocket = RPC + 1) free right now.
+        loop {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+                return port;
+            }
+        }
+    };
+    let first = run(free_port());
+    assert!(
+        first
+            .iter()
+            .any(|l| l.starts_with("bootstrapped 3 market(s)")),
+        "{first:?}"
+    );
+    let second = run(free_port());
+    assert!(
+        second
+            .iter()
+            .any(|l| l.contains("belonged to an earlier cluster")),
+        "{second:?}"
+    );
+    assert!(
+        second
+            .iter()
+            .any(|l| l.starts_with("bootstrapped 3 market(s)")),
+        "{second:?}"
+    );
+    let stale: Vec<_> = std::fs::read_dir(&directory)
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().contains(".stale-"))
+        .collect();
+    assert_eq!(stale.len(), 1, "one state file set aside");
+    let _ = std::fs::remove_dir_all(&directory);
 }

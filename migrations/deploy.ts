@@ -9,10 +9,12 @@ import { createMint, getOrCreateAssociatedTokenAccount, mintTo, TOKEN_PROGRAM_ID
 import BN from "bn.js";
 import toml from "toml";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
-const here = dirname(fileURLToPath(import.meta.url));
+// CommonJS (migrations/package.json): `anchor migrate` compiles a host with ts-node that
+// `require()`s this file and calls the export with a provider; `npm run migrate` (tsx) runs it
+// directly. Both give __dirname.
+const here = __dirname;
 const repo = join(here, "..");
 const idl = (name: string) => JSON.parse(readFileSync(join(repo, "idl", `${name}.json`), "utf8"));
 const SCALE = 10n ** 18n;
@@ -38,13 +40,20 @@ function curveParams(curve: any): { kind: number; params: BN[] } {
 const pda = (seeds: (Buffer | Uint8Array)[], program: PublicKey) => PublicKey.findProgramAddressSync(seeds, program)[0];
 const u64 = (value: number | bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(value)); return b; };
 
-type State = { quote_mint?: string; quote_mint_keypair?: number[]; markets: Record<string, { market: string; rwa_mint: string; oracle: string; rwa_mint_keypair: number[]; authority_keypair: number[]; attached: boolean }>; lending_market?: string; dao?: string; rule_set?: string };
+type State = { genesis_hash?: string; quote_mint?: string; quote_mint_keypair?: number[]; markets: Record<string, { market: string; rwa_mint: string; oracle: string; rwa_mint_keypair: number[]; authority_keypair: number[]; attached: boolean }>; lending_market?: string; dao?: string; rule_set?: string };
 
 export async function bootstrap(provider: anchor.AnchorProvider, configPath: string, statePath: string): Promise<State> {
   const config = toml.parse(readFileSync(configPath, "utf8"));
   const state: State = existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : { markets: {} };
-  const save = () => { writeFileSync(statePath + ".tmp", JSON.stringify(state, null, 2)); renameSync(statePath + ".tmp", statePath); };
+  // Holds keypairs: owner-only, like rwa-agents bootstrap writes it.
+  const save = () => { writeFileSync(statePath + ".tmp", JSON.stringify(state, null, 2), { mode: 0o600 }); renameSync(statePath + ".tmp", statePath); };
   const connection: Connection = provider.connection;
+  // The same state file format as `rwa-agents bootstrap`: it records the cluster it belongs to.
+  const genesis = await connection.getGenesisHash();
+  if (state.genesis_hash && state.genesis_hash !== genesis) {
+    throw new Error(`${statePath} was written for another cluster (genesis ${state.genesis_hash}; this cluster's genesis is ${genesis}): its accounts do not exist here. Move it away or set RWA_BOOTSTRAP_STATE, then rerun.`);
+  }
+  state.genesis_hash = genesis;
   const payer: Keypair = (provider.wallet as any).payer;
   const exists = async (address: PublicKey) => (await connection.getAccountInfo(address)) !== null;
   const market = new anchor.Program(idl("rwa_market"), provider);
@@ -233,14 +242,19 @@ export async function bootstrap(provider: anchor.AnchorProvider, configPath: str
   return state;
 }
 
-// `anchor migrate` entry point.
-export default async function (provider: anchor.AnchorProvider) {
+// `anchor migrate` entry point: its host does `require(".../migrations/deploy.ts")(provider)`.
+async function migrate(provider: anchor.AnchorProvider) {
   anchor.setProvider(provider);
-  await bootstrap(provider, process.env.RWA_BOOTSTRAP_CONFIG ?? join(here, "bootstrap.toml"), process.env.RWA_BOOTSTRAP_STATE ?? join(repo, "bootstrap-state.json"));
+  const state = await bootstrap(provider, process.env.RWA_BOOTSTRAP_CONFIG ?? join(here, "bootstrap.toml"), process.env.RWA_BOOTSTRAP_STATE ?? join(repo, "bootstrap-state.json"));
+  console.log(JSON.stringify({ ok: true, markets: Object.keys(state.markets).length, lending_market: state.lending_market, rule_set: state.rule_set }));
+  return state;
 }
+export default migrate;
+// The module itself is the function, as Anchor's host expects; named exports stay on it.
+module.exports = Object.assign(migrate, module.exports);
 
 // Direct run (tsx migrations/deploy.ts): provider from ANCHOR_PROVIDER_URL and ANCHOR_WALLET.
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (require.main === module) {
   const url = process.env.ANCHOR_PROVIDER_URL ?? "http://127.0.0.1:8899";
   const wallet = process.env.ANCHOR_WALLET ?? join(process.env.HOME ?? ".", ".config/solana/id.json");
   const keypair = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(wallet, "utf8"))));

@@ -300,3 +300,91 @@ async fn anchor_migrate_script_bootstraps_idempotently() -> Result<()> {
     cluster.shutdown().await;
     Ok(())
 }
+
+/// `anchor migrate` as Anchor 1.x runs it: it writes `.anchor/deploy.ts`, a host that imports
+/// `@anchor-lang/core`, `require()`s `migrations/deploy.ts`, builds a provider from the cluster URL
+/// and `ANCHOR_WALLET`, calls the export with it, and runs the host with `ts-node` from `.anchor`.
+/// The same host shape (Anchor's template, cli/src/template.rs `deploy_ts_script_host`) runs here
+/// with the project's ts-node against the localnet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anchor_migrate_host_runs_deploy_ts_with_ts_node() -> Result<()> {
+    let ts_node = repo_root().join("node_modules/.bin/ts-node");
+    if !ts_node.exists() {
+        bail!(
+            "{} missing: run `npm ci` at the repository root (scripts/test.sh does)",
+            ts_node.display()
+        );
+    }
+    let cluster = Cluster::connect().await?;
+    let payer = cluster.funded_keypair(200_000_000_000).await?;
+    let directory = std::env::temp_dir().join(format!("rwa-anchor-migrate-{}", std::process::id()));
+    std::fs::create_dir_all(&directory)?;
+    let wallet = directory.join("wallet.json");
+    std::fs::write(&wallet, serde_json::to_string(&payer.to_bytes().to_vec())?)?;
+    let state = directory.join("state.json");
+    let anchor_dir = repo_root().join(".anchor");
+    let host = anchor_dir.join(format!("deploy-{}.ts", std::process::id()));
+    let module_path = repo_root().join("migrations/deploy.ts");
+    std::fs::write(
+        &host,
+        format!(
+            r#"import * as anchor from '@anchor-lang/core';
+
+// Deploy script defined by the user.
+const userScript = require("{module}");
+
+async function main() {{
+    const connection = new anchor.web3.Connection(
+      "{url}",
+      anchor.AnchorProvider.defaultOptions().commitment
+    );
+    const wallet = anchor.Wallet.local();
+    const provider = new anchor.AnchorProvider(connection, wallet);
+
+    // Run the user's deploy script.
+    userScript(provider);
+}}
+main();
+"#,
+            module = module_path.display(),
+            url = cluster.rpc.url(),
+        ),
+    )?;
+    let output = tokio::task::spawn_blocking({
+        let (ts_node, host, wallet, state, anchor_dir) = (
+            ts_node.clone(),
+            host.clone(),
+            wallet.clone(),
+            state.clone(),
+            anchor_dir.clone(),
+        );
+        move || {
+            Command::new(ts_node)
+                .arg(host.file_name().unwrap())
+                .env("ANCHOR_WALLET", wallet)
+                .env("RWA_BOOTSTRAP_STATE", state)
+                .current_dir(anchor_dir)
+                .output()
+        }
+    })
+    .await??;
+    let _ = std::fs::remove_file(&host);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    // The host ignores the returned promise, as Anchor's does: success is what it printed.
+    assert!(
+        output.status.success(),
+        "ts-node host failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("\"ok\":true"), "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches("created market").count(), 3, "{stdout}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state)?)?;
+    assert_eq!(saved["markets"].as_object().map(|m| m.len()), Some(3));
+    assert_eq!(
+        saved["genesis_hash"].as_str().map(str::to_string),
+        Some(cluster.rpc.get_genesis_hash().await?.to_string())
+    );
+    let _ = std::fs::remove_dir_all(&directory);
+    cluster.shutdown().await;
+    Ok(())
+}

@@ -119,6 +119,7 @@ fn main() {
         spot: 1.1,
         twap: 1.1,
         volatility: 0.0005,
+        quote_band_bps: 1_000,
         quotes,
         position: Position {
             rwa: 50_000_000,

@@ -33,6 +33,8 @@ pub struct Position {
 pub struct RulesView {
     pub max_trade_amount: u64,
     pub max_quote_lifetime_slots: u64,
+    /// Tightest quote band the RuleSet allows (bps around the curve's spot; 0: the market's).
+    pub max_quote_band_bps: u16,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +49,9 @@ pub struct MarketView {
     pub twap: f64,
     /// EWMA volatility per sqrt(slot).
     pub volatility: f64,
+    /// Maker quotes must lie within this many bps of `spot` (the market's band, tightened by the
+    /// RuleSet): the program refuses a quote outside it (QuoteOutsideBand).
+    pub quote_band_bps: u16,
     pub quotes: Vec<QuoteView>,
     pub position: Position,
     pub rules: RulesView,

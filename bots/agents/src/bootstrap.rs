@@ -303,11 +303,9 @@ impl Session<'_> {
             &keys,
             blockhash,
         );
-        self.rpc
-            .send_and_confirm_transaction(&transaction)
+        crate::chain::send_and_confirm(self.rpc, &transaction)
             .await
             .map(|_| ())
-            .map_err(|e| anyhow!("{e}"))
     }
 
     async fn token_account(&self, mint: &Address, owner: &Address) -> Result<Address> {

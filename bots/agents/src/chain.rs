@@ -11,6 +11,76 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 
+/// Waits until `signature` is confirmed (or failed), polling every 50 ms: the RPC client's own
+/// confirmation loop sleeps for most of a slot between checks, which turns a bootstrap of a few
+/// dozen transactions on a fast local cluster into tens of seconds. Gives up after `timeout`.
+pub async fn confirm(
+    rpc: &RpcClient,
+    signature: &solana_signature::Signature,
+    timeout: std::time::Duration,
+) -> Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let status = rpc.get_signature_statuses(&[*signature]).await?.value[0].clone();
+        if let Some(status) = status {
+            if let Some(error) = status.err {
+                bail!("transaction {signature} failed: {error}");
+            }
+            if status.satisfies_commitment(CommitmentConfig::confirmed()) {
+                return Ok(());
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            bail!("transaction {signature} not confirmed within {timeout:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends with preflight (so a refusal carries the program's logs) and waits for confirmation.
+pub async fn send_and_confirm(
+    rpc: &RpcClient,
+    transaction: &rwa_harness::solana_transaction::Transaction,
+) -> Result<solana_signature::Signature> {
+    let signature = rpc
+        .send_transaction(transaction)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    // A blockhash lives ~60-90 s: longer than that the transaction can no longer land.
+    confirm(rpc, &signature, std::time::Duration::from_secs(90)).await?;
+    Ok(signature)
+}
+
+/// The rules a governed market obeys, as strategies see them (`rule_set` unset: no limits).
+/// Strategies size trades, quote lifetimes and quote bands by them, so nothing they send is
+/// refused for breaking a rule they could have read.
+pub async fn fetch_rules(
+    rpc: &RpcClient,
+    rule_set: &Address,
+) -> Result<rwa_agent_core::view::RulesView> {
+    use anchor_lang::AnchorDeserialize;
+    if *rule_set == Address::default() {
+        return Ok(rwa_agent_core::view::RulesView::default());
+    }
+    let account = rpc
+        .get_account(rule_set)
+        .await
+        .with_context(|| format!("reading RuleSet {rule_set}"))?;
+    if account.owner != rule_dao::ID
+        || account.data.len() < 8
+        || account.data[..8] != rwa_rules::RULE_SET_DISCRIMINATOR
+    {
+        bail!("{rule_set} is not a RuleSet of the rule_dao program");
+    }
+    let view = rwa_rules::RuleSetView::deserialize(&mut &account.data[8..])
+        .map_err(|e| anyhow!("decoding RuleSet {rule_set}: {e}"))?;
+    Ok(rwa_agent_core::view::RulesView {
+        max_trade_amount: view.rules.max_trade_amount,
+        max_quote_lifetime_slots: view.rules.max_quote_lifetime_slots,
+        max_quote_band_bps: view.rules.max_quote_band_bps,
+    })
+}
+
 /// Byte offset of `Maker::market` in the account data (discriminator, then three one-byte bumps).
 pub const MAKER_MARKET_OFFSET: usize = 8 + 3;
 

@@ -123,7 +123,7 @@ async fn new_agent(
 ) -> Result<(Keypair, rwa_harness::solana_address::Address)> {
     let agent = Keypair::new();
     let airdrop = rpc.request_airdrop(&agent.pubkey(), 20_000_000_000).await?;
-    rpc.poll_for_signature(&airdrop).await?;
+    crate::chain::confirm(rpc, &airdrop, Duration::from_secs(30)).await?;
     let wallet = fund_agent(rpc, payer, &agent, quote_mint, payer_quote, quote).await?;
     Ok((agent, wallet))
 }
@@ -214,7 +214,7 @@ pub async fn run(ticks: u64) -> Result<()> {
     let signature = rpc
         .request_airdrop(&payer.pubkey(), 1_000_000_000_000)
         .await?;
-    rpc.poll_for_signature(&signature).await?;
+    crate::chain::confirm(&rpc, &signature, std::time::Duration::from_secs(30)).await?;
 
     let directory = std::env::temp_dir().join(format!("rwa-demo-{}", std::process::id()));
     std::fs::create_dir_all(&directory)?;

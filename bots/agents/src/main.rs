@@ -390,7 +390,7 @@ async fn run_localnet(
                 1_000_000_000_000,
             )
             .await?;
-        rpc.poll_for_signature(&signature).await?;
+        crate::chain::confirm(&rpc, &signature, std::time::Duration::from_secs(30)).await?;
         let state = bootstrap::run(
             &rpc,
             &payer,

@@ -206,6 +206,7 @@ fn rules_view(world: &World) -> RulesView {
         .map(|r| RulesView {
             max_trade_amount: r.max_trade_amount,
             max_quote_lifetime_slots: r.max_quote_lifetime_slots,
+            max_quote_band_bps: r.max_quote_band_bps,
         })
         .unwrap_or_default()
 }

@@ -43,6 +43,11 @@ pub fn market_view(
     let spot = market.spot_price().map_err(|e| e.to_string())?.to_f64();
     let twap = oracle.twap(slot).map(|p| p.to_f64()).unwrap_or(spot);
     let volatility = oracle.volatility_per_slot(slot).to_f64();
+    // The band post_quote enforces: the market's, tightened by the RuleSet's.
+    let quote_band_bps = match rules.max_quote_band_bps {
+        0 => market.quote_band_bps,
+        ruled => market.quote_band_bps.min(ruled),
+    };
     let quotes = makers
         .iter()
         .enumerate()
@@ -77,6 +82,7 @@ pub fn market_view(
         spot,
         twap,
         volatility,
+        quote_band_bps,
         quotes,
         position: Position {
             rwa,

@@ -54,6 +54,9 @@ impl Default for MarketMakerParams {
     }
 }
 
+/// Share of the program's quote band (around the curve's spot) the maker uses.
+const SPOT_BAND_USE: f64 = 0.9;
+
 /// The quote the maker wants now, or `None` when it should not quote.
 pub fn desired_quote(view: &MarketView, p: &MarketMakerParams) -> Option<(f64, u64, f64, u64)> {
     if !(view.twap > 0.0) || !view.volatility.is_finite() {
@@ -73,10 +76,15 @@ pub fn desired_quote(view: &MarketView, p: &MarketMakerParams) -> Option<(f64, u
         + 1.0;
     let half = (p.base_half_spread + p.volatility_factor * sigma + p.depth_factor / depth_tokens)
         .min(p.max_half_spread);
-    // Keep the whole quote inside the TWAP band: clamp the reservation price so that both sides fit,
-    // rather than clamping each side (which could cross them).
-    let lowest = view.twap * (1.0 - p.max_deviation) / (1.0 - half);
-    let highest = view.twap * (1.0 + p.max_deviation) / (1.0 + half);
+    // Keep the whole quote inside the TWAP band and inside the program's band around the curve's
+    // spot (with a tenth of it kept as margin for the spot moving before the quote lands): clamp
+    // the reservation price so that both sides fit, rather than clamping each side (which could
+    // cross them). When the two bands do not meet (spot and TWAP far apart), do not quote: the
+    // program would refuse it.
+    let band = SPOT_BAND_USE * view.quote_band_bps as f64 / 10_000.0;
+    let lowest = (view.twap * (1.0 - p.max_deviation)).max(view.spot * (1.0 - band)) / (1.0 - half);
+    let highest =
+        (view.twap * (1.0 + p.max_deviation)).min(view.spot * (1.0 + band)) / (1.0 + half);
     if !(half < 1.0) || lowest > highest {
         return None;
     }
@@ -164,6 +172,7 @@ pub(crate) mod tests_support {
             spot: twap,
             twap,
             volatility,
+            quote_band_bps: 1_000,
             quotes: vec![QuoteView {
                 maker: 1,
                 own: false,
@@ -189,6 +198,33 @@ mod tests {
     use super::tests_support::view;
     use super::*;
     use proptest::prelude::*;
+
+    /// The program refuses quotes further than its band from the curve's spot: with the spot 8%
+    /// above a lagging TWAP the maker shifts its quote into that band, and with the spot 20% away
+    /// (the TWAP band and the spot band do not meet) it does not quote at all.
+    #[test]
+    fn quotes_stay_inside_the_programs_band_around_spot() {
+        let p = MarketMakerParams::default();
+        let mut moved = view(10.0, 0.001, 50_000_000, 1_000_000_000);
+        moved.spot = 10.8;
+        let (bid, _, ask, _) = desired_quote(&moved, &p).expect("bands overlap");
+        for price in [bid, ask] {
+            let deviation = (price - moved.spot).abs() / moved.spot;
+            assert!(
+                deviation <= 0.09 + 1e-12,
+                "{price} is {deviation} from spot"
+            );
+            assert!((price - 10.0).abs() / 10.0 <= p.max_deviation + 1e-12);
+        }
+        moved.spot = 12.0;
+        assert_eq!(desired_quote(&moved, &p), None);
+        // A tighter RuleSet band moves the quote with it.
+        let mut tight = view(10.0, 0.001, 50_000_000, 1_000_000_000);
+        tight.spot = 10.3;
+        tight.quote_band_bps = 300;
+        let (bid, _, ask, _) = desired_quote(&tight, &p).expect("bands overlap");
+        assert!(bid >= 10.3 * (1.0 - 0.027) - 1e-9 && ask <= 10.3 * (1.0 + 0.027) + 1e-9);
+    }
 
     #[test]
     fn quotes_around_twap_with_inventory_skew() {

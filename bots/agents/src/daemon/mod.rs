@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use rwa_agent_core::intent::{Intent, Side};
 use rwa_agent_core::strategies::{arbitrage, market_maker, noise};
-use rwa_agent_core::view::{MarketView, RulesView};
+use rwa_agent_core::view::MarketView;
 use rwa_harness::market::*;
 use rwa_harness::solana_address::Address;
 use rwa_harness::solana_keypair::Keypair;
@@ -454,15 +454,9 @@ async fn snapshot(
         wallet_quote: token_balance(rpc, &running.accounts.quote_account).await,
         resting_mid: running.resting_mid,
     };
-    let view = rwa_harness::agent::market_view(
-        slot,
-        &market,
-        &oracle,
-        &makers,
-        holder,
-        RulesView::default(),
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let rules = crate::chain::fetch_rules(rpc, &market.rule_set).await?;
+    let view = rwa_harness::agent::market_view(slot, &market, &oracle, &makers, holder, rules)
+        .map_err(|e| anyhow!("{e}"))?;
     Ok((view, maker_addresses))
 }
 

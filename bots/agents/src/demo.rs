@@ -51,8 +51,15 @@ async fn fund_agent(
             amount,
         )?,
     ];
-    match crate::daemon::pipeline::send(rpc, payer, &[&account], &instructions, &Default::default())
-        .await?
+    match crate::daemon::pipeline::send(
+        rpc,
+        payer,
+        &[&account],
+        &instructions,
+        &Default::default(),
+        &mut crate::daemon::pipeline::unjournaled,
+    )
+    .await?
     {
         crate::daemon::pipeline::Outcome::Landed(_) => Ok(account.pubkey()),
         crate::daemon::pipeline::Outcome::Refused(reason) => {
@@ -103,8 +110,15 @@ async fn buy_stake(
             },
         ),
     ];
-    match crate::daemon::pipeline::send(rpc, agent, &[&account], &instructions, &Default::default())
-        .await?
+    match crate::daemon::pipeline::send(
+        rpc,
+        agent,
+        &[&account],
+        &instructions,
+        &Default::default(),
+        &mut crate::daemon::pipeline::unjournaled,
+    )
+    .await?
     {
         crate::daemon::pipeline::Outcome::Landed(_) => Ok(account.pubkey()),
         crate::daemon::pipeline::Outcome::Refused(reason) => {

@@ -1,10 +1,13 @@
-//! The intent journal: every intent gets an id and is appended (fsynced) before its transaction is
-//! sent, then its signature and outcome; on restart the journal tells which intents already went
-//! out, so nothing is sent twice and nothing pending is forgotten.
+//! The intent journal: every intent gets an id and is appended (fsynced) before anything is signed
+//! (`Pending`), then the signed transaction's signature and last valid block height before it is
+//! sent (`Sent`), then its outcome once confirmed (`Landed`/`Failed`). On restart the journal tells
+//! which intents may be on chain: a `Sent` one is settled against the chain (its status, then its
+//! blockhash's validity) before anything new is sent, so nothing is sent twice and nothing that
+//! landed is recorded as failed.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -13,9 +16,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     Pending,
-    Sent { signature: String },
-    Landed { signature: String },
-    Failed { reason: String },
+    Sent {
+        signature: String,
+        /// The transaction cannot land after this block height (its blockhash expired).
+        #[serde(default)]
+        last_valid_block_height: u64,
+    },
+    Landed {
+        signature: String,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,26 +44,54 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal and replays it; a torn last line from a crash is ignored.
+    /// Opens (or creates) the journal and replays it. A torn last line (a crash mid-append) is cut
+    /// off the file, so the next append starts on a fresh line instead of being glued to it and
+    /// lost; a complete line that does not parse is corruption and refused, naming the line.
     pub fn open(path: &Path) -> Result<Journal> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        let mut latest = HashMap::new();
-        if let Ok(existing) = File::open(path) {
-            for line in BufReader::new(existing).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
-                    latest.insert(entry.id.clone(), entry);
-                }
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(error) => {
+                return Err(error).with_context(|| format!("reading journal {}", path.display()))
             }
+        };
+        let complete = bytes
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |last| last + 1);
+        let mut latest = HashMap::new();
+        for (number, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let entry: Entry = serde_json::from_slice(line).with_context(|| {
+                format!(
+                    "journal {} line {} is not an entry (corrupt file; move it aside to start over)",
+                    path.display(),
+                    number + 1
+                )
+            })?;
+            latest.insert(entry.id.clone(), entry);
         }
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .with_context(|| format!("opening journal {}", path.display()))?;
+        if complete < bytes.len() {
+            tracing::warn!(
+                journal = %path.display(),
+                bytes = bytes.len() - complete,
+                "cutting a torn last line (the previous run died mid-write)"
+            );
+            file.set_len(complete as u64)
+                .with_context(|| format!("truncating journal {}", path.display()))?;
+            file.sync_data()?;
+        }
         Ok(Journal { file, latest })
     }
 
@@ -101,27 +141,27 @@ impl Journal {
 mod tests {
     use super::*;
 
+    fn entry(id: &str, status: Status) -> Entry {
+        Entry {
+            id: id.into(),
+            strategy: "mm".into(),
+            intent: serde_json::json!({}),
+            status,
+        }
+    }
+
     #[test]
     fn replays_latest_status_and_survives_a_torn_line() {
         let path = std::env::temp_dir().join(format!("rwa-journal-{}.jsonl", std::process::id()));
         let _ = std::fs::remove_file(&path);
+        let sent = Status::Sent {
+            signature: "sig".into(),
+            last_valid_block_height: 150,
+        };
         {
             let mut journal = Journal::open(&path).unwrap();
-            let entry = Entry {
-                id: "mm:1".into(),
-                strategy: "mm".into(),
-                intent: serde_json::json!({}),
-                status: Status::Pending,
-            };
-            journal.record(entry.clone()).unwrap();
-            journal
-                .record(Entry {
-                    status: Status::Sent {
-                        signature: "sig".into(),
-                    },
-                    ..entry
-                })
-                .unwrap();
+            journal.record(entry("mm:1", Status::Pending)).unwrap();
+            journal.record(entry("mm:1", sent.clone())).unwrap();
         }
         std::fs::OpenOptions::new()
             .append(true)
@@ -129,14 +169,47 @@ mod tests {
             .unwrap()
             .write_all(b"{\"id\":\"torn")
             .unwrap();
+        {
+            // The torn tail is cut; what is appended next is a line of its own.
+            let mut journal = Journal::open(&path).unwrap();
+            assert_eq!(journal.get("mm:1").unwrap().status, sent);
+            assert_eq!(journal.in_flight().len(), 1);
+            journal.record(entry("mm:2", Status::Pending)).unwrap();
+        }
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.get("mm:2").unwrap().status, Status::Pending);
+        assert_eq!(journal.entries().count(), 2);
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_corrupt_complete_line_is_refused_by_number() {
+        let path =
+            std::env::temp_dir().join(format!("rwa-journal-bad-{}.jsonl", std::process::id()));
+        std::fs::write(&path, "not json\n").unwrap();
+        let error = Journal::open(&path).err().unwrap();
+        assert!(format!("{error:#}").contains("line 1"), "{error:#}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn entries_from_before_the_block_height_was_recorded_still_load() {
+        let path =
+            std::env::temp_dir().join(format!("rwa-journal-old-{}.jsonl", std::process::id()));
+        std::fs::write(
+            &path,
+            "{\"id\":\"a\",\"strategy\":\"mm\",\"intent\":{},\"status\":{\"Sent\":{\"signature\":\"s\"}}}\n",
+        )
+        .unwrap();
         let journal = Journal::open(&path).unwrap();
         assert_eq!(
-            journal.get("mm:1").unwrap().status,
+            journal.get("a").unwrap().status,
             Status::Sent {
-                signature: "sig".into()
+                signature: "s".into(),
+                last_valid_block_height: 0
             }
         );
-        assert_eq!(journal.in_flight().len(), 1);
         let _ = std::fs::remove_file(&path);
     }
 }

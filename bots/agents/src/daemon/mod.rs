@@ -491,6 +491,7 @@ async fn token_account_for(
         &[&account],
         &instructions,
         &PipelineConfig::default(),
+        &mut pipeline::unjournaled,
     )
     .await?
     {
@@ -623,7 +624,15 @@ async fn prepare(
                 config.escrow_rwa,
                 config.escrow_quote,
             ));
-            match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await?
+            match pipeline::send(
+                rpc,
+                payer,
+                &[],
+                &instructions,
+                &PipelineConfig::default(),
+                &mut pipeline::unjournaled,
+            )
+            .await?
             {
                 Outcome::Landed(_) => {}
                 Outcome::Refused(reason) => {
@@ -808,14 +817,9 @@ async fn tick(
             intent: serde_json::to_value(intent)?,
             status: Status::Pending,
         };
-        journal.record(entry.clone())?;
         metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
-        match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await {
-            Ok(Outcome::Landed(signature)) => {
-                journal.record(Entry {
-                    status: Status::Landed { signature },
-                    ..entry
-                })?;
+        match send_journaled(rpc, payer, journal, entry, &instructions).await {
+            Ok(Outcome::Landed(_)) => {
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
                 running.landed += 1;
                 tracing::info!(strategy = %running.config.name, %id, "landed");
@@ -839,23 +843,16 @@ async fn tick(
             }
             Ok(Outcome::Refused(reason)) => {
                 tracing::info!(strategy = %running.config.name, %id, %reason, "refused");
-                journal.record(Entry {
-                    status: Status::Failed { reason },
-                    ..entry
-                })?;
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
                 running.refused += 1;
             }
             Err(error) => {
-                tracing::warn!(strategy = %running.config.name, %id, "send failed: {error:#}");
-                journal.record(Entry {
-                    status: Status::Failed {
-                        reason: format!("{error:#}"),
-                    },
-                    ..entry
-                })?;
+                // Signed and possibly on chain, but not settled (the RPC is failing): the entry
+                // stays `Sent` and the next start settles it. Nothing more this tick.
+                tracing::warn!(strategy = %running.config.name, %id, "send not settled: {error:#}");
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
                 running.refused += 1;
+                return Err(error);
             }
         }
     }
@@ -913,33 +910,23 @@ pub async fn run_with_summary(
             let _ = axum::serve(listener, router).await;
         });
     }
-    // Intents a previous run left in flight: settle their status instead of sending again.
+    // Intents a previous run left in flight: settle them against the chain before anything new is
+    // sent. A `Sent` one may have landed (or may still land until its blockhash expires); a
+    // `Pending` one was never signed, so it cannot be on chain.
     for entry in journal.in_flight() {
         let status = match &entry.status {
-            Status::Sent { signature } | Status::Landed { signature } => {
-                let parsed = signature
-                    .parse()
-                    .map_err(|_| anyhow!("bad signature in journal"))?;
-                match rpc
-                    .get_signature_statuses(&[parsed])
-                    .await?
-                    .value
-                    .first()
-                    .cloned()
-                    .flatten()
-                {
-                    Some(status) if status.err.is_none() => Status::Landed {
-                        signature: signature.clone(),
-                    },
-                    _ => Status::Failed {
-                        reason: "not landed before restart".into(),
-                    },
-                }
-            }
+            Status::Sent {
+                signature,
+                last_valid_block_height,
+            } => match pipeline::settle(&rpc, signature, *last_valid_block_height).await? {
+                Outcome::Landed(signature) => Status::Landed { signature },
+                Outcome::Refused(reason) => Status::Failed { reason },
+            },
             _ => Status::Failed {
-                reason: "interrupted before sending; superseded by fresh intents".into(),
+                reason: "never sent: the previous run stopped before signing it".into(),
             },
         };
+        tracing::info!(id = %entry.id, ?status, "settled an intent left in flight");
         journal.record(Entry { status, ..entry })?;
     }
     let mut running = Vec::new();
@@ -1040,6 +1027,7 @@ pub async fn run_with_summary(
                         &[],
                         &[cancel_quote_ix(&strategy.market, &maker)],
                         &PipelineConfig::default(),
+                        &mut pipeline::unjournaled,
                     )
                     .await;
                 }
@@ -1306,30 +1294,78 @@ async fn keeper_liquidations(
             intent: serde_json::json!({ "Liquidate": { "obligation": obligation_address.to_string(), "repay": plan.repay, "expected_profit": plan.expected_profit } }),
             status: Status::Pending,
         };
-        journal.record(entry.clone())?;
         metrics.intents.fetch_add(1, Ordering::Relaxed);
         metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
-        match pipeline::send(rpc, payer, &[], &instructions, &PipelineConfig::default()).await? {
-            Outcome::Landed(signature) => {
-                journal.record(Entry {
-                    status: Status::Landed { signature },
-                    ..entry
-                })?;
+        match send_journaled(rpc, payer, journal, entry, &instructions).await? {
+            Outcome::Landed(_) => {
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
                 running.landed += 1;
             }
-            Outcome::Refused(reason) => {
-                // Healthy at fresh prices (or outbid): nothing was spent.
-                journal.record(Entry {
-                    status: Status::Failed { reason },
-                    ..entry
-                })?;
+            // Healthy at fresh prices (or outbid): nothing was spent.
+            Outcome::Refused(_) => {
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
                 running.refused += 1;
             }
         }
     }
     Ok(())
+}
+
+/// The one send path: journal `Pending`, sign and journal `Sent` (signature, last valid block
+/// height) before the first send, send and confirm, journal the outcome. When the pipeline fails
+/// after signing (RPC down, ...) the transaction may still be on chain: it is settled against the
+/// chain rather than guessed; if even that fails the entry stays `Sent` for the next start.
+async fn send_journaled(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    journal: &mut Journal,
+    entry: Entry,
+    instructions: &[Instruction],
+) -> Result<Outcome> {
+    journal.record(entry.clone())?;
+    let mut sent: Option<(String, u64)> = None;
+    let result = {
+        let (journal, sent, entry) = (&mut *journal, &mut sent, &entry);
+        let mut on_signed = |signature: &str, last_valid: u64| -> Result<()> {
+            journal.record(Entry {
+                status: Status::Sent {
+                    signature: signature.to_string(),
+                    last_valid_block_height: last_valid,
+                },
+                ..entry.clone()
+            })?;
+            *sent = Some((signature.to_string(), last_valid));
+            Ok(())
+        };
+        pipeline::send(
+            rpc,
+            payer,
+            &[],
+            instructions,
+            &PipelineConfig::default(),
+            &mut on_signed,
+        )
+        .await
+    };
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(error) => match &sent {
+            Some((signature, last_valid)) => pipeline::settle(rpc, signature, *last_valid)
+                .await
+                .with_context(|| format!("settling {signature} after: {error:#}"))?,
+            None => Outcome::Refused(format!("not sent: {error:#}")),
+        },
+    };
+    let status = match &outcome {
+        Outcome::Landed(signature) => Status::Landed {
+            signature: signature.clone(),
+        },
+        Outcome::Refused(reason) => Status::Failed {
+            reason: reason.clone(),
+        },
+    };
+    journal.record(Entry { status, ..entry })?;
+    Ok(outcome)
 }
 
 async fn send_recorded(
@@ -1351,26 +1387,18 @@ async fn send_recorded(
         intent,
         status: Status::Pending,
     };
-    journal.record(entry.clone())?;
+    let id = entry.id.clone();
     metrics.intents.fetch_add(1, Ordering::Relaxed);
     metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
-    match pipeline::send(rpc, payer, &[], instructions, &PipelineConfig::default()).await? {
+    match send_journaled(rpc, payer, journal, entry, instructions).await? {
         Outcome::Landed(signature) => {
-            tracing::info!(strategy = %running.config.name, id = %entry.id, %signature, "landed");
-            journal.record(Entry {
-                status: Status::Landed { signature },
-                ..entry
-            })?;
+            tracing::info!(strategy = %running.config.name, %id, %signature, "landed");
             metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
             running.landed += 1;
             Ok(true)
         }
         Outcome::Refused(reason) => {
-            tracing::info!(strategy = %running.config.name, id = %entry.id, %reason, "refused");
-            journal.record(Entry {
-                status: Status::Failed { reason },
-                ..entry
-            })?;
+            tracing::info!(strategy = %running.config.name, %id, %reason, "refused");
             metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
             running.refused += 1;
             Ok(false)
@@ -1408,7 +1436,16 @@ async fn ensure_stake(rpc: &RpcClient, payer: &Keypair, config: &StrategyConfig)
             &from,
             rwa_harness::dao::StakeAction::Stake(wanted - staked),
         );
-        match pipeline::send(rpc, payer, &[], &[stake], &PipelineConfig::default()).await? {
+        match pipeline::send(
+            rpc,
+            payer,
+            &[],
+            &[stake],
+            &PipelineConfig::default(),
+            &mut pipeline::unjournaled,
+        )
+        .await?
+        {
             Outcome::Landed(_) => {}
             Outcome::Refused(reason) => bail!("staking in {dao_address}: {reason}"),
         }

@@ -1,6 +1,8 @@
 //! The transaction pipeline: simulate, set the compute-unit limit from the simulation (plus a
-//! margin) and a priority fee from recent fees (capped), send, resend while the blockhash is valid,
-//! confirm, and re-sign with a fresh blockhash once it expires. RPC errors back off with jitter.
+//! margin) and a priority fee from recent fees (capped), hand the signature to the caller's journal
+//! before the first send, resend while the blockhash is valid, confirm, and re-sign with a fresh
+//! blockhash only once the old one expired and a last status check found it not landed (so at
+//! most one signature of an intent can ever land). RPC errors back off with jitter.
 
 use std::time::{Duration, Instant};
 
@@ -79,13 +81,67 @@ where
     bail!("RPC kept failing")
 }
 
-/// Sends `instructions` signed by `payer` (and `signers`) through the pipeline.
+/// The confirmed outcome of `signature`, if it has one yet (`None`: unknown or only processed).
+async fn confirmed_outcome(
+    rpc: &RpcClient,
+    signature: &solana_signature::Signature,
+) -> Result<Option<Outcome>> {
+    let signatures = [*signature];
+    let statuses = with_backoff(|| rpc.get_signature_statuses_with_history(&signatures)).await?;
+    Ok(match statuses.value.first() {
+        Some(Some(status)) if status.satisfies_commitment(CommitmentConfig::confirmed()) => {
+            Some(match &status.err {
+                None => Outcome::Landed(signature.to_string()),
+                Some(error) => Outcome::Refused(format!("{error:?}")),
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Settles a transaction an earlier run (or a failed call) signed and may have sent: waits until
+/// it is confirmed (landed or failed on chain) or its blockhash expired without it landing.
+pub async fn settle(
+    rpc: &RpcClient,
+    signature: &str,
+    last_valid_block_height: u64,
+) -> Result<Outcome> {
+    let parsed: solana_signature::Signature = signature
+        .parse()
+        .map_err(|_| anyhow!("bad signature {signature:?} in the journal"))?;
+    loop {
+        if let Some(outcome) = confirmed_outcome(rpc, &parsed).await? {
+            return Ok(outcome);
+        }
+        let height = with_backoff(|| rpc.get_block_height()).await?;
+        if height > last_valid_block_height {
+            // Expired: it can no longer land; one last look in case it did just before.
+            return Ok(match confirmed_outcome(rpc, &parsed).await? {
+                Some(outcome) => outcome,
+                None => Outcome::Refused(format!(
+                    "expired without landing (block height {height} > {last_valid_block_height})"
+                )),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// For sends that need no journal (idempotent setup steps checked on chain before they run).
+pub fn unjournaled(_signature: &str, _last_valid_block_height: u64) -> Result<()> {
+    Ok(())
+}
+
+/// Sends `instructions` signed by `payer` (and `signers`) through the pipeline. `on_signed` gets
+/// each signed transaction's signature and last valid block height before it is first sent (the
+/// journal records it there): whatever happens after, a restart can settle it against the chain.
 pub async fn send(
     rpc: &RpcClient,
     payer: &Keypair,
     signers: &[&Keypair],
     instructions: &[Instruction],
     config: &PipelineConfig,
+    on_signed: &mut (dyn FnMut(&str, u64) -> Result<()> + Send),
 ) -> Result<Outcome> {
     let mut keys: Vec<&Keypair> = vec![payer];
     keys.extend(signers.iter().filter(|k| k.pubkey() != payer.pubkey()));
@@ -132,6 +188,7 @@ pub async fn send(
         let transaction =
             Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
         let signature = transaction.signatures[0];
+        on_signed(&signature.to_string(), last_valid)?;
         let send_config = RpcSendTransactionConfig {
             skip_preflight: true,
             ..RpcSendTransactionConfig::default()
@@ -142,23 +199,21 @@ pub async fn send(
                 .await;
             let deadline = Instant::now() + config.resend_every;
             while Instant::now() < deadline {
-                if let Ok(statuses) = rpc.get_signature_statuses(&[signature]).await {
-                    // Landed means confirmed: a processed transaction can still be dropped with
-                    // its fork, and the next tick reads state at confirmed.
-                    if let Some(Some(status)) = statuses.value.first() {
-                        if status.satisfies_commitment(CommitmentConfig::confirmed()) {
-                            return Ok(match &status.err {
-                                None => Outcome::Landed(signature.to_string()),
-                                Some(error) => Outcome::Refused(format!("{error:?}")),
-                            });
-                        }
-                    }
+                // Landed means confirmed: a processed transaction can still be dropped with its
+                // fork, and the next tick reads state at confirmed.
+                if let Ok(Some(outcome)) = confirmed_outcome(rpc, &signature).await {
+                    return Ok(outcome);
                 }
                 tokio::time::sleep(Duration::from_millis(40)).await;
             }
             let height = with_backoff(|| rpc.get_block_height()).await?;
             if height > last_valid {
-                break; // expired: re-sign with a fresh blockhash
+                // Expired: it can no longer land. It may have just before: look once more, or a
+                // re-signed copy could land too.
+                if let Some(outcome) = confirmed_outcome(rpc, &signature).await? {
+                    return Ok(outcome);
+                }
+                break; // re-sign with a fresh blockhash
             }
         }
     }

@@ -260,6 +260,13 @@ impl Bank {
         self.records.get(signature)
     }
 
+    /// Every recorded transaction (the last `MAX_STATUSES`), oldest first.
+    pub fn records(&self) -> impl Iterator<Item = (&Signature, &TransactionRecord)> {
+        self.order
+            .iter()
+            .filter_map(|signature| self.records.get_key_value(signature))
+    }
+
     /// Transfers from the runtime's faucet in a recorded transaction, so clients can confirm it.
     pub fn airdrop(&mut self, to: &Address, lamports: u64) -> Result<Signature, SubmitError> {
         use rwa_harness::solana_signer::Signer;

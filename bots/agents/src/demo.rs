@@ -356,6 +356,7 @@ pub async fn run(ticks: u64) -> Result<()> {
         "{:<22} {:>8} {:>9} {:>14} {:>26}",
         "agent", "landed", "refused", "PnL (USDC)", "last quote (bid / ask)"
     );
+    let mut left_resting: Vec<String> = Vec::new();
     for result in results {
         let (metrics, summary) = result?;
         landed += metrics.tx_landed.load(std::sync::atomic::Ordering::Relaxed);
@@ -369,6 +370,9 @@ pub async fn run(ticks: u64) -> Result<()> {
                 .unwrap_or_default(),
         );
         for s in summary {
+            if let Some(why) = &s.quote_left_resting {
+                left_resting.push(format!("{} ({why})", s.name));
+            }
             let quote = s
                 .last_quote
                 .map(|(b, a)| format!("{b:.4} / {a:.4}"))
@@ -415,7 +419,18 @@ pub async fn run(ticks: u64) -> Result<()> {
             ),
         );
     }
-    println!("\n{landed} transactions landed, {failed} refused or not landed, in {:.1}s; every resting quote was cancelled at shutdown.", started.elapsed().as_secs_f64());
+    let shutdown = if left_resting.is_empty() {
+        "every resting quote was cancelled at shutdown".to_string()
+    } else {
+        format!(
+            "quotes possibly left resting at shutdown: {}",
+            left_resting.join(", ")
+        )
+    };
+    println!(
+        "\n{landed} transactions landed, {failed} refused or not landed, in {:.1}s; {shutdown}.",
+        started.elapsed().as_secs_f64()
+    );
     latencies.sort_unstable();
     if !latencies.is_empty() {
         let at = |q: f64| {

@@ -257,13 +257,32 @@ fn main() -> Result<()> {
                 }
                 signal_stop.store(true, std::sync::atomic::Ordering::Relaxed);
             });
-            let metrics = daemon::run(config, payer, stop).await?;
+            let latch = config.state_dir.join("kill-switch.json");
+            let (metrics, summary) = match daemon::run_with_summary(config, payer, stop).await {
+                Ok(done) => done,
+                Err(error) => match error.downcast_ref::<daemon::KillSwitchLatched>() {
+                    // Not restartable by systemd (RestartPreventExitStatus): a human decides.
+                    Some(latched) => {
+                        eprintln!("error: {latched}");
+                        std::process::exit(daemon::EXIT_KILL_SWITCH);
+                    }
+                    None => return Err(error),
+                },
+            };
             print!("{}", metrics.render());
             if let Some((p50, p99)) = metrics.latency_percentiles() {
                 eprintln!("tick to transaction landed: p50 {:.1} ms, p99 {:.1} ms", p50 as f64 / 1e3, p99 as f64 / 1e3);
             }
+            let resting: Vec<String> = summary.iter().filter_map(|s| s.quote_left_resting.as_ref().map(|why| format!("{} ({why})", s.name))).collect();
             if metrics.killed.load(std::sync::atomic::Ordering::Relaxed) {
-                anyhow::bail!("stopped by the kill switch");
+                eprintln!("error: stopped by the kill switch; {} keeps it stopped: review the positions, then delete it to run again", latch.display());
+                if !resting.is_empty() {
+                    eprintln!("error: quotes may be left resting: {}", resting.join(", "));
+                }
+                std::process::exit(daemon::EXIT_KILL_SWITCH);
+            }
+            if !resting.is_empty() {
+                anyhow::bail!("quotes may be left resting: {}", resting.join(", "));
             }
             Ok(())
         }),

@@ -272,11 +272,12 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
     let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     assert!(view["quotes"][0]["sequence"].as_u64().unwrap() > sequence_after_first);
 
-    // kill switch: a loss limit below zero fires on the first tick; the daemon exits non-zero
+    // kill switch: a loss limit below zero fires on the first tick (a fresh state dir, so a fresh
+    // PnL baseline: the earlier runs' baseline persists in theirs); the daemon exits 3
     let config = agents_toml(
         &url,
         &path("payer.json"),
-        &path("agents"),
+        &path("agents-kill"),
         &market,
         &quote_account,
         50,
@@ -284,13 +285,30 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
     );
     std::fs::write(directory.join("agents.toml"), &config).unwrap();
     let killed = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
-    assert!(!killed.status.success());
+    // Exit status 3, which the systemd unit does not restart (RestartPreventExitStatus=3).
+    assert_eq!(killed.status.code(), Some(3));
     assert!(
         String::from_utf8_lossy(&killed.stderr).contains("kill switch"),
         "{}",
         String::from_utf8_lossy(&killed.stderr)
     );
     assert!(String::from_utf8_lossy(&killed.stdout).contains("rwa_agent_killed 1"));
+    // The trip is latched: a restart (systemd or by hand) refuses to trade until an operator
+    // deletes the latch; the PnL baseline survives the restart too.
+    let latch = directory.join("agents-kill").join("kill-switch.json");
+    assert!(latch.exists());
+    assert!(directory.join("agents").join("risk-state.json").exists());
+    let again = run(vec!["run".into(), "--config".into(), path("agents.toml")]).await;
+    assert_eq!(again.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&again.stderr).to_string();
+    assert!(
+        stderr.contains("latched by an earlier run") && stderr.contains("kill-switch.json"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&again.stdout).contains("rwa_agent_ticks"),
+        "a latched daemon must not tick"
+    );
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }

@@ -27,8 +27,9 @@ use rwa_harness::SolInstruction as Instruction;
 use rwa_market::events::TradeSide;
 use rwa_market::state::{Maker, Market};
 use rwa_math::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use std::collections::HashMap;
 
 use journal::{Entry, Journal, Status};
 use pipeline::{Outcome, PipelineConfig};
@@ -270,11 +271,69 @@ pub struct Metrics {
     pub killed: AtomicBool,
     /// Account notifications received over the websocket.
     pub ws_updates: AtomicU64,
+    /// Websocket watchers started / currently subscribed / reconnection attempts.
+    pub ws_expected: AtomicU64,
+    pub ws_connected: AtomicU64,
+    pub ws_reconnects: AtomicU64,
+    /// Unix ms of the last tick in which every strategy's tick succeeded (0: none yet).
+    pub last_good_tick_unix_ms: AtomicU64,
     /// Tick start to transaction landed, microseconds, every landed transaction.
     pub latencies_us: std::sync::Mutex<Vec<u64>>,
 }
 
+/// Latencies kept for the percentiles: the most recent ones.
+const MAX_LATENCY_SAMPLES: usize = 10_000;
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 impl Metrics {
+    /// Liveness for `/health`: unhealthy (503) when the kill switch tripped or no tick has fully
+    /// succeeded for `stale_after` (RPC down, every strategy failing); the websocket state is
+    /// reported (the daemon falls back to its timer without it).
+    pub fn health(&self, stale_after: Duration) -> (bool, serde_json::Value) {
+        let last = self.last_good_tick_unix_ms.load(Ordering::Relaxed);
+        let age_ms = if last == 0 {
+            None
+        } else {
+            Some(unix_ms().saturating_sub(last))
+        };
+        let killed = self.killed.load(Ordering::Relaxed);
+        let fresh = age_ms.is_some_and(|age| age <= stale_after.as_millis() as u64);
+        let mut problems = Vec::new();
+        if killed {
+            problems.push("kill switch tripped".to_string());
+        }
+        if !fresh {
+            problems.push(match age_ms {
+                Some(age) => format!(
+                    "last successful tick {age} ms ago (limit {} ms)",
+                    stale_after.as_millis()
+                ),
+                None => "no successful tick yet".to_string(),
+            });
+        }
+        let healthy = problems.is_empty();
+        (
+            healthy,
+            serde_json::json!({
+                "status": if healthy { "ok" } else { "unhealthy" },
+                "problems": problems,
+                "last_good_tick_age_ms": age_ms,
+                "kill_switch": killed,
+                "websocket": {
+                    "watchers": self.ws_expected.load(Ordering::Relaxed),
+                    "connected": self.ws_connected.load(Ordering::Relaxed),
+                    "reconnects": self.ws_reconnects.load(Ordering::Relaxed),
+                },
+            }),
+        )
+    }
+
     /// (p50, p99) of tick-to-landed latency in microseconds.
     pub fn latency_percentiles(&self) -> Option<(u64, u64)> {
         let mut latencies = self.latencies_us.lock().ok()?.clone();
@@ -350,6 +409,16 @@ impl Metrics {
                 "rwa_agent_ws_updates_total",
                 "Account notifications received over the websocket",
                 self.ws_updates.load(Ordering::Relaxed),
+            ),
+            gauge(
+                "rwa_agent_ws_connected",
+                "Websocket watchers currently subscribed",
+                self.ws_connected.load(Ordering::Relaxed).to_string(),
+            ),
+            counter(
+                "rwa_agent_ws_reconnects_total",
+                "Websocket connections lost or refused, then retried",
+                self.ws_reconnects.load(Ordering::Relaxed),
             ),
         ]
         .concat()
@@ -826,6 +895,9 @@ async fn tick(
                 let latency = started.elapsed().as_micros() as u64;
                 metrics.last_latency_us.store(latency, Ordering::Relaxed);
                 if let Ok(mut latencies) = metrics.latencies_us.lock() {
+                    if latencies.len() >= MAX_LATENCY_SAMPLES {
+                        latencies.drain(..MAX_LATENCY_SAMPLES / 2);
+                    }
                     latencies.push(latency);
                 }
                 if let Intent::PostQuote {
@@ -870,16 +942,52 @@ pub struct StrategySummary {
     pub pnl: i64,
     /// The last (bid, ask) a market maker posted.
     pub last_quote: Option<(f64, f64)>,
+    /// Why this strategy's quote may still be resting after shutdown (`None`: none is).
+    pub quote_left_resting: Option<String>,
 }
 
-pub async fn run(
-    config: AgentsConfig,
-    payer: Keypair,
-    stop: Arc<AtomicBool>,
-) -> Result<Arc<Metrics>> {
-    run_with_summary(config, payer, stop)
-        .await
-        .map(|(metrics, _)| metrics)
+/// Exit status of `rwa-agents run` when the kill switch tripped, or is latched from an earlier
+/// trip: the systemd unit lists it in `RestartPreventExitStatus`, so a daemon that lost too much
+/// is not restarted with a fresh PnL baseline.
+pub const EXIT_KILL_SWITCH: i32 = 3;
+
+/// The kill switch tripped (now or in an earlier run whose latch file is still there).
+#[derive(Debug)]
+pub struct KillSwitchLatched {
+    pub latch: std::path::PathBuf,
+    pub details: String,
+}
+
+impl std::fmt::Display for KillSwitchLatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "kill switch tripped ({}); review the positions, then delete {} to run again",
+            self.details,
+            self.latch.display()
+        )
+    }
+}
+
+impl std::error::Error for KillSwitchLatched {}
+
+/// What survives a restart besides the journal: each strategy's PnL baseline (so a restart does
+/// not forgive earlier losses) and the PnL peak the drawdown limit measures from.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RiskState {
+    baselines: HashMap<String, i64>,
+    peak: i64,
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let temporary = path.with_extension("tmp");
+    {
+        let mut file = std::fs::File::create(&temporary)
+            .with_context(|| format!("writing {}", temporary.display()))?;
+        std::io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
 }
 
 pub async fn run_with_summary(
@@ -890,12 +998,43 @@ pub async fn run_with_summary(
     let rpc = crate::chain::client_with_rate(&config.cluster, config.max_requests_per_second)?;
     std::fs::create_dir_all(&config.state_dir)
         .with_context(|| format!("creating {}", config.state_dir.display()))?;
+    let latch = config.state_dir.join("kill-switch.json");
+    if let Ok(text) = std::fs::read_to_string(&latch) {
+        return Err(KillSwitchLatched {
+            latch,
+            details: format!("latched by an earlier run: {}", text.trim()),
+        }
+        .into());
+    }
+    let risk_path = config.state_dir.join("risk-state.json");
+    let mut risk_state: RiskState = match std::fs::read(&risk_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a risk state file", risk_path.display()))?,
+        Err(_) => RiskState::default(),
+    };
     let mut journal = Journal::open(&config.state_dir.join("intents.jsonl"))?;
     let metrics = Arc::new(Metrics::default());
     if config.metrics_port != 0 {
         let served = metrics.clone();
+        let health = metrics.clone();
+        // Stale after ten ticks, and never sooner than 10 s (slow RPC, long ticks).
+        let stale_after = Duration::from_millis((config.tick_ms * 10).max(10_000));
         let router = Router::new()
-            .route("/health", get(|| async { "ok" }))
+            .route(
+                "/health",
+                get(move || {
+                    let health = health.clone();
+                    async move {
+                        let (healthy, body) = health.health(stale_after);
+                        let code = if healthy {
+                            axum::http::StatusCode::OK
+                        } else {
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE
+                        };
+                        (code, axum::Json(body))
+                    }
+                }),
+            )
             .route(
                 "/metrics",
                 get(move || {
@@ -983,20 +1122,60 @@ pub async fn run_with_summary(
             metrics.clone(),
         )));
     }
-    let mut peak = 0i64;
+    for strategy in running.iter_mut() {
+        strategy.start_value = risk_state.baselines.get(&strategy.config.name).copied();
+    }
+    let mut peak = risk_state.peak;
+    let mut tripped: Option<String> = None;
     let mut ticks = 0u64;
     while !stop.load(Ordering::Relaxed) && (config.max_ticks == 0 || ticks < config.max_ticks) {
         ticks += 1;
         metrics.ticks.fetch_add(1, Ordering::Relaxed);
+        let mut all_ticked = true;
         for strategy in running.iter_mut() {
             if let Err(error) = tick(&rpc, &payer, strategy, &mut journal, &metrics).await {
                 tracing::warn!(strategy = %strategy.config.name, "tick failed: {error:#}");
+                all_ticked = false;
             }
+        }
+        if all_ticked {
+            metrics
+                .last_good_tick_unix_ms
+                .store(unix_ms(), Ordering::Relaxed);
         }
         let total_pnl: i64 = running.iter().map(|s| s.pnl).sum();
         metrics.pnl.store(total_pnl, Ordering::Relaxed);
+        // Baselines and the peak outlive the process: a restart neither resets losses nor
+        // the drawdown reference.
+        let mut changed = total_pnl > peak;
         peak = peak.max(total_pnl);
+        for strategy in &running {
+            if let Some(value) = strategy.start_value {
+                if risk_state.baselines.get(&strategy.config.name) != Some(&value) {
+                    risk_state
+                        .baselines
+                        .insert(strategy.config.name.clone(), value);
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            risk_state.peak = peak;
+            write_atomically(&risk_path, &serde_json::to_vec(&risk_state)?)?;
+        }
         if total_pnl < -config.risk.max_loss || peak - total_pnl > config.risk.max_drawdown {
+            let details = format!(
+                "PnL {total_pnl} (peak {peak}) against max_loss {} and max_drawdown {}",
+                config.risk.max_loss, config.risk.max_drawdown
+            );
+            // Latched before anything else: a crash from here on still will not restart it.
+            write_atomically(
+                &latch,
+                serde_json::json!({ "tick": ticks, "pnl": total_pnl, "peak": peak, "max_loss": config.risk.max_loss, "max_drawdown": config.risk.max_drawdown })
+                    .to_string()
+                    .as_bytes(),
+            )?;
+            tripped = Some(details);
             tracing::error!(
                 total_pnl,
                 peak,
@@ -1016,22 +1195,35 @@ pub async fn run_with_summary(
     for subscriber in &subscribers {
         subscriber.abort();
     }
-    // Graceful shutdown: no quote is left resting.
+    // Graceful shutdown: no quote is left resting, and what could not be cancelled is reported.
+    let mut left_resting: HashMap<String, String> = HashMap::new();
     for strategy in &running {
-        if let Some(maker) = strategy.maker {
-            if let Ok(state) = account::<Maker>(&rpc, &maker.maker).await {
-                if state.bid_size > 0 || state.ask_size > 0 {
-                    let _ = pipeline::send(
-                        &rpc,
-                        &payer,
-                        &[],
-                        &[cancel_quote_ix(&strategy.market, &maker)],
-                        &PipelineConfig::default(),
-                        &mut pipeline::unjournaled,
-                    )
-                    .await;
+        let Some(maker) = strategy.maker else {
+            continue;
+        };
+        let problem = match account::<Maker>(&rpc, &maker.maker).await {
+            Ok(state) if state.bid_size > 0 || state.ask_size > 0 => {
+                match pipeline::send(
+                    &rpc,
+                    &payer,
+                    &[],
+                    &[cancel_quote_ix(&strategy.market, &maker)],
+                    &PipelineConfig::default(),
+                    &mut pipeline::unjournaled,
+                )
+                .await
+                {
+                    Ok(Outcome::Landed(_)) => None,
+                    Ok(Outcome::Refused(reason)) => Some(format!("cancel refused: {reason}")),
+                    Err(error) => Some(format!("cancel not confirmed: {error:#}")),
                 }
             }
+            Ok(_) => None,
+            Err(error) => Some(format!("maker account unreadable: {error:#}")),
+        };
+        if let Some(problem) = problem {
+            tracing::error!(strategy = %strategy.config.name, maker = %maker.maker, %problem, "quote may be left resting");
+            left_resting.insert(strategy.config.name.clone(), problem);
         }
     }
     let summary = running
@@ -1042,8 +1234,12 @@ pub async fn run_with_summary(
             refused: s.refused,
             pnl: s.pnl,
             last_quote: s.last_quote,
+            quote_left_resting: left_resting.remove(&s.config.name),
         })
         .collect();
+    if let Some(details) = tripped {
+        tracing::error!(latch = %latch.display(), "kill switch latched: {details}");
+    }
     Ok((metrics, summary))
 }
 
@@ -1102,8 +1298,9 @@ pub fn websocket_url(rpc_url: &str) -> String {
     ws
 }
 
-/// Subscribes to `accounts` and wakes the loop on every change; without a websocket the daemon
-/// still runs on its timer.
+/// Subscribes to `accounts` and wakes the loop on every change; reconnects with exponential
+/// backoff (0.5 s doubling to 30 s, with jitter) when the connection fails or drops. Without a
+/// websocket the daemon still runs on its timer.
 async fn watch(
     ws_url: String,
     accounts: Vec<Address>,
@@ -1111,35 +1308,51 @@ async fn watch(
     metrics: Arc<Metrics>,
 ) {
     use futures_util::StreamExt;
-    let client = match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(&ws_url)
-        .await
-    {
-        Ok(client) => client,
-        Err(error) => {
-            tracing::warn!(%ws_url, "websocket unavailable ({error}); ticking on the timer only");
-            return;
-        }
-    };
-    let mut streams = Vec::new();
     // At confirmed, as the daemon reads state: the default (finalized) is ~13 s late on devnet.
     let config = solana_rpc_client_api::config::RpcAccountInfoConfig {
         commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
         encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
         ..Default::default()
     };
-    for account in &accounts {
-        match client
-            .account_subscribe(account, Some(config.clone()))
-            .await
-        {
-            Ok((stream, _unsubscribe)) => streams.push(stream),
-            Err(error) => tracing::warn!(%account, "accountSubscribe failed: {error}"),
+    metrics.ws_expected.fetch_add(1, Ordering::Relaxed);
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(&ws_url).await {
+            Ok(client) => {
+                let mut streams = Vec::new();
+                for account in &accounts {
+                    match client
+                        .account_subscribe(account, Some(config.clone()))
+                        .await
+                    {
+                        Ok((stream, _unsubscribe)) => streams.push(stream),
+                        Err(error) => tracing::warn!(%account, "accountSubscribe failed: {error}"),
+                    }
+                }
+                if !streams.is_empty() {
+                    metrics.ws_connected.fetch_add(1, Ordering::Relaxed);
+                    delay = Duration::from_millis(500);
+                    let mut merged = futures_util::stream::select_all(streams);
+                    while merged.next().await.is_some() {
+                        metrics.ws_updates.fetch_add(1, Ordering::Relaxed);
+                        wake.notify_one();
+                    }
+                    metrics.ws_connected.fetch_sub(1, Ordering::Relaxed);
+                }
+                tracing::warn!(%ws_url, "websocket closed; reconnecting in {delay:?}");
+            }
+            Err(error) => {
+                tracing::warn!(%ws_url, "websocket unavailable ({error}); ticking on the timer, retrying in {delay:?}");
+            }
         }
-    }
-    let mut merged = futures_util::stream::select_all(streams);
-    while merged.next().await.is_some() {
-        metrics.ws_updates.fetch_add(1, Ordering::Relaxed);
-        wake.notify_one();
+        metrics.ws_reconnects.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() as u64)
+            .unwrap_or(0);
+        tokio::time::sleep(delay + Duration::from_nanos(nanos % (delay.as_nanos() as u64 / 4 + 1)))
+            .await;
+        delay = (delay * 2).min(Duration::from_secs(30));
     }
 }
 
@@ -1878,4 +2091,39 @@ async fn cross_arbitrage(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_reports_staleness_and_the_kill_switch() {
+        let metrics = Metrics::default();
+        let limit = Duration::from_secs(10);
+        let (healthy, body) = metrics.health(limit);
+        assert!(!healthy, "no tick yet: {body}");
+        metrics
+            .last_good_tick_unix_ms
+            .store(unix_ms(), Ordering::Relaxed);
+        let (healthy, body) = metrics.health(limit);
+        assert!(healthy, "{body}");
+        assert_eq!(body["status"], "ok");
+        metrics
+            .last_good_tick_unix_ms
+            .store(unix_ms() - 60_000, Ordering::Relaxed);
+        let (healthy, body) = metrics.health(limit);
+        assert!(!healthy);
+        assert!(body["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("last successful tick"));
+        metrics
+            .last_good_tick_unix_ms
+            .store(unix_ms(), Ordering::Relaxed);
+        metrics.killed.store(true, Ordering::Relaxed);
+        let (healthy, body) = metrics.health(limit);
+        assert!(!healthy);
+        assert_eq!(body["kill_switch"], true);
+    }
 }

@@ -120,6 +120,8 @@ fn main() {
         twap: 1.1,
         volatility: 0.0005,
         quote_band_bps: 1_000,
+        paused: false,
+        halted_until_slot: 0,
         quotes,
         position: Position {
             rwa: 50_000_000,

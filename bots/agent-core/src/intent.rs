@@ -38,3 +38,61 @@ pub enum Intent {
     },
     UpdateOracle,
 }
+
+/// The intents the program would accept in the market's current state: no trade while trading is
+/// halted (paused, or the circuit breaker's halt), no quote while paused; cancels and oracle
+/// updates always pass. Shells apply it to every strategy's intents, so none is sent only to be
+/// refused. Returns the admissible intents and how many were held back.
+pub fn admissible(view: &crate::view::MarketView, intents: Vec<Intent>) -> (Vec<Intent>, usize) {
+    let before = intents.len();
+    let kept: Vec<Intent> = intents
+        .into_iter()
+        .filter(|intent| match intent {
+            Intent::Swap { .. } | Intent::Arbitrage { .. } => !view.trading_halted(),
+            Intent::PostQuote { .. } => !view.paused,
+            _ => true,
+        })
+        .collect();
+    let held = before - kept.len();
+    (kept, held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::market_maker::tests_support::view;
+
+    #[test]
+    fn halts_and_pauses_hold_back_what_the_program_would_refuse() {
+        let quote = Intent::PostQuote {
+            bid_price: 0.99,
+            bid_size: 1,
+            ask_price: 1.01,
+            ask_size: 1,
+            expiry_slot: 2_000,
+            sequence: 8,
+        };
+        let intents = vec![
+            quote.clone(),
+            Intent::Swap {
+                side: Side::Buy,
+                amount: 10,
+                limit_quote: 2,
+            },
+            Intent::CancelQuote,
+            Intent::UpdateOracle,
+        ];
+        let mut market = view(1.0, 0.001, 0, 0);
+        assert_eq!(admissible(&market, intents.clone()).1, 0);
+        market.halted_until_slot = market.slot + 5;
+        let (kept, held) = admissible(&market, intents.clone());
+        assert_eq!(held, 1);
+        assert!(kept.contains(&quote) && !kept.iter().any(|i| matches!(i, Intent::Swap { .. })));
+        market.halted_until_slot = market.slot; // the halt ends at this slot
+        assert_eq!(admissible(&market, intents.clone()).1, 0);
+        market.paused = true;
+        let (kept, held) = admissible(&market, intents);
+        assert_eq!(held, 2);
+        assert_eq!(kept, vec![Intent::CancelQuote, Intent::UpdateOracle]);
+    }
+}

@@ -35,6 +35,9 @@ pub struct RulesView {
     pub max_quote_lifetime_slots: u64,
     /// Tightest quote band the RuleSet allows (bps around the curve's spot; 0: the market's).
     pub max_quote_band_bps: u16,
+    /// Circuit breaker: trip band (0: off) and halt length.
+    pub circuit_breaker_bps: u16,
+    pub circuit_breaker_halt_slots: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +55,10 @@ pub struct MarketView {
     /// Maker quotes must lie within this many bps of `spot` (the market's band, tightened by the
     /// RuleSet): the program refuses a quote outside it (QuoteOutsideBand).
     pub quote_band_bps: u16,
+    /// The market is paused: no trade and no quote is accepted.
+    pub paused: bool,
+    /// The circuit breaker halts trading until this slot (0 or past: not halted).
+    pub halted_until_slot: u64,
     pub quotes: Vec<QuoteView>,
     pub position: Position,
     pub rules: RulesView,
@@ -64,6 +71,11 @@ impl MarketView {
 
     pub fn quote_unit(&self) -> f64 {
         10f64.powi(self.curve.quote_decimals as i32)
+    }
+
+    /// Trades are refused now (paused, or halted by the circuit breaker).
+    pub fn trading_halted(&self) -> bool {
+        self.paused || self.slot < self.halted_until_slot
     }
 
     pub fn live_quotes(&self) -> impl Iterator<Item = &QuoteView> {

@@ -78,6 +78,8 @@ pub async fn fetch_rules(
         max_trade_amount: view.rules.max_trade_amount,
         max_quote_lifetime_slots: view.rules.max_quote_lifetime_slots,
         max_quote_band_bps: view.rules.max_quote_band_bps,
+        circuit_breaker_bps: view.rules.circuit_breaker_bps,
+        circuit_breaker_halt_slots: view.rules.circuit_breaker_halt_slots,
     })
 }
 

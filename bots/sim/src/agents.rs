@@ -207,6 +207,8 @@ fn rules_view(world: &World) -> RulesView {
             max_trade_amount: r.max_trade_amount,
             max_quote_lifetime_slots: r.max_quote_lifetime_slots,
             max_quote_band_bps: r.max_quote_band_bps,
+            circuit_breaker_bps: r.circuit_breaker_bps,
+            circuit_breaker_halt_slots: r.circuit_breaker_halt_slots,
         })
         .unwrap_or_default()
 }

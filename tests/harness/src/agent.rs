@@ -83,6 +83,12 @@ pub fn market_view(
         twap,
         volatility,
         quote_band_bps,
+        paused: market.paused,
+        halted_until_slot: market.halted_until(&rwa_rules::RuleValues {
+            circuit_breaker_bps: rules.circuit_breaker_bps,
+            circuit_breaker_halt_slots: rules.circuit_breaker_halt_slots,
+            ..Default::default()
+        }),
         quotes,
         position: Position {
             rwa,

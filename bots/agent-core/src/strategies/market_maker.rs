@@ -173,6 +173,8 @@ pub(crate) mod tests_support {
             twap,
             volatility,
             quote_band_bps: 1_000,
+            paused: false,
+            halted_until_slot: 0,
             quotes: vec![QuoteView {
                 maker: 1,
                 own: false,

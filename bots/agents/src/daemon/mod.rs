@@ -797,6 +797,11 @@ async fn tick(
         }
         _ => arbitrage::step(&view, &running.arb),
     };
+    // Nothing the program would refuse in the market's current state (halt, pause).
+    let (intents, held) = rwa_agent_core::intent::admissible(&view, intents);
+    if held > 0 {
+        tracing::info!(strategy = %running.config.name, held, paused = view.paused, halted_until = view.halted_until_slot, "intents held back: trading halted");
+    }
     if running.config.kind == "cross_arbitrage" {
         if let Err(error) =
             cross_arbitrage(rpc, payer, running, journal, metrics, &view, &makers).await

@@ -127,6 +127,22 @@ pub async fn settle(
     }
 }
 
+/// The accounts `instructions` write (the payer excluded: it writes every transaction), at most
+/// 128 as `getRecentPrioritizationFees` accepts.
+pub fn writable_accounts(
+    instructions: &[Instruction],
+    payer: &rwa_harness::solana_address::Address,
+) -> Vec<rwa_harness::solana_address::Address> {
+    let mut accounts = Vec::new();
+    for meta in instructions.iter().flat_map(|ix| ix.accounts.iter()) {
+        if meta.is_writable && meta.pubkey != *payer && !accounts.contains(&meta.pubkey) {
+            accounts.push(meta.pubkey);
+        }
+    }
+    accounts.truncate(128);
+    accounts
+}
+
 /// For sends that need no journal (idempotent setup steps checked on chain before they run).
 pub fn unjournaled(_signature: &str, _last_valid_block_height: u64) -> Result<()> {
     Ok(())
@@ -165,8 +181,10 @@ pub async fn send(
             .ceil()
             .min(1_400_000.0) as u32
     };
+    // Fees paid recently by transactions that wrote these accounts: the local fee market this
+    // transaction competes in (without them the RPC answers the global minimum, mostly zeros).
     let recent = rpc
-        .get_recent_prioritization_fees(&[])
+        .get_recent_prioritization_fees(&writable_accounts(instructions, &payer.pubkey()))
         .await
         .unwrap_or_default();
     let mut fees: Vec<u64> = recent.iter().map(|f| f.prioritization_fee).collect();
@@ -221,4 +239,42 @@ pub async fn send(
         "transaction did not land after {} signing attempts",
         config.max_signing_attempts
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fees_are_sampled_for_the_written_accounts_only() {
+        use rwa_harness::solana_address::Address;
+        let payer = Address::new_unique();
+        let (written, read, also_written) = (
+            Address::new_unique(),
+            Address::new_unique(),
+            Address::new_unique(),
+        );
+        let meta = |pubkey, is_writable| rwa_harness::AccountMeta {
+            pubkey,
+            is_signer: false,
+            is_writable,
+        };
+        let program = Address::new_unique();
+        let instructions = vec![
+            Instruction {
+                program_id: program,
+                accounts: vec![meta(payer, true), meta(written, true), meta(read, false)],
+                data: vec![],
+            },
+            Instruction {
+                program_id: program,
+                accounts: vec![meta(written, true), meta(also_written, true)],
+                data: vec![],
+            },
+        ];
+        assert_eq!(
+            writable_accounts(&instructions, &payer),
+            vec![written, also_written]
+        );
+    }
 }

@@ -19,7 +19,7 @@ use rwa_math::Decimal;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 
-use crate::daemon::{AgentsConfig, RiskLimits, StrategyConfig};
+use crate::daemon::{AgentsConfig, RiskLimits, StrategyConfig, StrategyKind};
 
 /// A quote token account for `agent`, funded from the bootstrap payer's.
 async fn fund_agent(
@@ -176,18 +176,18 @@ fn usdc(units: i64) -> String {
 }
 
 fn strategy(
-    kind: &str,
+    kind: StrategyKind,
     symbol: &str,
     market: &str,
     quote_account: &str,
     escrow_rwa: u64,
 ) -> StrategyConfig {
     StrategyConfig {
-        kind: kind.to_string(),
+        kind,
         name: format!("{kind}-{symbol}"),
         market: market.to_string(),
         escrow_rwa,
-        escrow_quote: if kind == "market_maker" {
+        escrow_quote: if kind == StrategyKind::MarketMaker {
             20_000_000_000
         } else {
             0
@@ -266,7 +266,12 @@ pub async fn run(ticks: u64) -> Result<()> {
     let payer_quote = crate::chain::parse_address(&quote_account, "payer quote account")?;
     let mut runs = Vec::new();
     for (symbol, market) in &state.markets {
-        for kind in ["market_maker", "noise", "arbitrage", "keeper"] {
+        for kind in [
+            StrategyKind::MarketMaker,
+            StrategyKind::Noise,
+            StrategyKind::Arbitrage,
+            StrategyKind::Keeper,
+        ] {
             let (agent, wallet) =
                 new_agent(&rpc, &payer, &quote_mint, &payer_quote, 200_000 * 1_000_000).await?;
             let strategy = strategy(
@@ -292,7 +297,7 @@ pub async fn run(ticks: u64) -> Result<()> {
     let (investor, investor_quote) =
         new_agent(&rpc, &payer, &quote_mint, &payer_quote, 200_000 * 1_000_000).await?;
     let mut parity = strategy(
-        "risk_parity",
+        StrategyKind::RiskParity,
         "portfolio",
         &first_market,
         &investor_quote.to_string(),
@@ -308,7 +313,7 @@ pub async fn run(ticks: u64) -> Result<()> {
     let (governor, governor_quote) =
         new_agent(&rpc, &payer, &quote_mint, &payer_quote, 20_000 * 1_000_000).await?;
     let mut govern = strategy(
-        "governance",
+        StrategyKind::Governance,
         "DAO",
         &state.markets["NYREIT"].market,
         &governor_quote.to_string(),
@@ -335,7 +340,7 @@ pub async fn run(ticks: u64) -> Result<()> {
         govern.baseline_breaker_bps = Some(1_500);
     }
     for (agent, strategy) in [(investor, parity), (governor, govern)] {
-        if strategy.kind == "governance" && strategy.dao.is_none() {
+        if strategy.kind == StrategyKind::Governance && strategy.dao.is_none() {
             continue;
         }
         let config = agent_config(&localnet, &directory, ticks, strategy);

@@ -1,0 +1,249 @@
+//! The daemon's configuration: agents.toml, its defaults and its checks.
+
+use super::*;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsConfig {
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    pub keypair: Option<PathBuf>,
+    /// Journal and state live here.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// 0 disables /health and /metrics.
+    #[serde(default)]
+    pub metrics_port: u16,
+    #[serde(default = "default_tick")]
+    pub tick_ms: u64,
+    /// Websocket endpoint for account subscriptions (default: the RPC URL with ws/wss and, for
+    /// localhost, port + 1). Ticks run on every change of a watched account, and on the timer.
+    #[serde(default)]
+    pub ws_url: Option<String>,
+    /// RPC rate limit (requests per second) for this process.
+    #[serde(default = "default_rate")]
+    pub max_requests_per_second: f64,
+    /// Stop after this many ticks (0: run until a signal).
+    #[serde(default)]
+    pub max_ticks: u64,
+    #[serde(default)]
+    pub risk: RiskLimits,
+    #[serde(rename = "strategy")]
+    pub strategies: Vec<StrategyConfig>,
+}
+
+pub(crate) fn default_cluster() -> String {
+    "localnet".into()
+}
+pub(crate) fn default_state_dir() -> PathBuf {
+    PathBuf::from("agent-state")
+}
+pub(crate) fn default_tick() -> u64 {
+    1_000
+}
+pub(crate) fn default_rate() -> f64 {
+    crate::chain::DEFAULT_MAX_REQUESTS_PER_SECOND
+}
+
+/// Kill switch: stop all strategies when mark-to-market PnL (quote base units) falls below
+/// `-max_loss`, or more than `max_drawdown` below its peak.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct RiskLimits {
+    pub max_loss: i64,
+    pub max_drawdown: i64,
+}
+
+impl Default for RiskLimits {
+    fn default() -> Self {
+        RiskLimits {
+            max_loss: i64::MAX,
+            max_drawdown: i64::MAX,
+        }
+    }
+}
+
+/// What a strategy does; an unknown `kind` in agents.toml is refused when the config is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyKind {
+    MarketMaker,
+    Arbitrage,
+    /// Order flow for demos.
+    Noise,
+    /// Keeps the oracle fresh (and liquidates, with a lending market).
+    Keeper,
+    Governance,
+    RiskParity,
+    CrossArbitrage,
+}
+
+impl StrategyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyKind::MarketMaker => "market_maker",
+            StrategyKind::Arbitrage => "arbitrage",
+            StrategyKind::Noise => "noise",
+            StrategyKind::Keeper => "keeper",
+            StrategyKind::Governance => "governance",
+            StrategyKind::RiskParity => "risk_parity",
+            StrategyKind::CrossArbitrage => "cross_arbitrage",
+        }
+    }
+}
+
+impl std::fmt::Display for StrategyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    pub kind: StrategyKind,
+    /// Name used in the journal and metrics.
+    pub name: String,
+    pub market: String,
+    /// Market maker: inventory escrowed when its maker account is first opened.
+    #[serde(default)]
+    pub escrow_rwa: u64,
+    #[serde(default)]
+    pub escrow_quote: u64,
+    #[serde(default)]
+    pub quote_size: Option<u64>,
+    #[serde(default)]
+    pub base_half_spread: Option<f64>,
+    #[serde(default)]
+    pub transaction_cost: Option<u64>,
+    /// The payer's quote token account to trade from (default: a new, empty one per strategy).
+    #[serde(default)]
+    pub quote_account: Option<String>,
+    /// Noise trader seed (deterministic order flow).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Keeper: refresh the oracle when its last observation is older than this (slots).
+    #[serde(default)]
+    pub max_oracle_age_slots: Option<u64>,
+    /// Keeper: also liquidate unhealthy obligations of this rwa_lending market when profitable.
+    #[serde(default)]
+    pub lending_market: Option<String>,
+    /// Governance: the rule DAO to take part in, the stake-mint token account to stake from and
+    /// how much to keep staked.
+    #[serde(default)]
+    pub dao: Option<String>,
+    #[serde(default)]
+    pub stake_account: Option<String>,
+    #[serde(default)]
+    pub stake_amount: Option<u64>,
+    /// Governance: propose tighter rules above this volatility forecast (per sqrt(slot)), looser
+    /// below `relax_below`.
+    #[serde(default)]
+    pub tighten_above: Option<f64>,
+    #[serde(default)]
+    pub relax_below: Option<f64>,
+    /// Governance: the circuit-breaker band (bps) the agent considers normal.
+    #[serde(default)]
+    pub baseline_breaker_bps: Option<u16>,
+    /// Risk parity: the markets of the portfolio (`market` is the first), weight caps per market,
+    /// quote base units to invest beyond current holdings, drift band and schedule.
+    #[serde(default)]
+    pub markets: Option<Vec<String>>,
+    #[serde(default)]
+    pub caps: Option<Vec<f64>>,
+    #[serde(default)]
+    pub capital: Option<u64>,
+    #[serde(default)]
+    pub drift_band: Option<f64>,
+    #[serde(default)]
+    pub rebalance_every_slots: Option<u64>,
+    /// Cross-venue arbitrage: the other venues trading the same asset (`market` is the first,
+    /// on the daemon's cluster), and the delay cost charged when legs are on different clusters.
+    #[serde(default)]
+    pub venues: Option<Vec<VenueConfig>>,
+    #[serde(default)]
+    pub delay_cost_bps: Option<u32>,
+}
+
+/// One more venue of a cross-venue arbitrage strategy.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConfig {
+    /// Moniker or RPC URL; default: the daemon's cluster.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    pub market: String,
+    /// The payer's quote token account on that cluster (default: a new, empty one).
+    #[serde(default)]
+    pub quote_account: Option<String>,
+}
+
+pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut config: AgentsConfig =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    // Environment overrides, for daemons run under systemd.
+    if let Ok(cluster) = std::env::var("RWA_CLUSTER") {
+        config.cluster = cluster;
+    }
+    if let Ok(keypair) = std::env::var("RWA_KEYPAIR") {
+        config.keypair = Some(PathBuf::from(keypair));
+    }
+    if config.strategies.is_empty() {
+        bail!("{}: no [[strategy]] configured", path.display());
+    }
+    for strategy in &config.strategies {
+        if strategy.kind == StrategyKind::CrossArbitrage
+            && strategy.venues.as_ref().is_none_or(Vec::is_empty)
+        {
+            bail!(
+                "strategy {:?}: cross_arbitrage needs at least one [[strategy.venues]] besides `market`",
+                strategy.name
+            );
+        }
+        if strategy.kind == StrategyKind::RiskParity
+            && strategy.markets.as_ref().is_none_or(|m| m.len() < 2)
+        {
+            bail!(
+                "strategy {:?}: risk_parity needs `markets` with at least two markets",
+                strategy.name
+            );
+        }
+        if strategy.kind == StrategyKind::Governance && strategy.dao.is_none() {
+            bail!("strategy {:?}: governance needs `dao`", strategy.name);
+        }
+        // Every address must parse before anything connects: a typo is named, not discovered
+        // halfway through startup.
+        let mut addresses: Vec<(&str, &str)> = vec![("market", strategy.market.as_str())];
+        for (field, value) in [
+            ("quote_account", &strategy.quote_account),
+            ("lending_market", &strategy.lending_market),
+            ("dao", &strategy.dao),
+            ("stake_account", &strategy.stake_account),
+        ] {
+            if let Some(value) = value {
+                addresses.push((field, value.as_str()));
+            }
+        }
+        for market in strategy.markets.iter().flatten() {
+            addresses.push(("markets", market.as_str()));
+        }
+        for venue in strategy.venues.iter().flatten() {
+            addresses.push(("venues.market", venue.market.as_str()));
+            if let Some(quote_account) = &venue.quote_account {
+                addresses.push(("venues.quote_account", quote_account.as_str()));
+            }
+            if let Some(cluster) = &venue.cluster {
+                crate::chain::cluster_url(cluster)
+                    .with_context(|| format!("strategy {:?}: venues.cluster", strategy.name))?;
+            }
+        }
+        for (field, value) in addresses {
+            crate::chain::parse_address(value, field)
+                .with_context(|| format!("strategy {:?}", strategy.name))?;
+        }
+    }
+    crate::chain::cluster_url(&config.cluster).context("cluster")?;
+    Ok(config)
+}

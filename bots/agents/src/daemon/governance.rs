@@ -1,0 +1,222 @@
+//! The governance agent: stake, propose, vote, execute on the rule DAO.
+
+use super::*;
+
+pub(crate) fn dao_addresses(dao: &rule_dao::state::Dao) -> rwa_harness::dao::DaoAddresses {
+    rwa_harness::dao::DaoAddresses::derive(dao.stake_mint, dao.id)
+}
+
+/// Keeps `stake_amount` staked in the DAO (stake is locked; only increases happen here).
+pub(crate) async fn ensure_stake(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    config: &StrategyConfig,
+) -> Result<()> {
+    let dao_address =
+        crate::chain::parse_address(config.dao.as_deref().unwrap_or_default(), "governance dao")?;
+    let dao: rule_dao::state::Dao = account(rpc, &dao_address).await?;
+    let addresses = dao_addresses(&dao);
+    let wanted = config.stake_amount.unwrap_or(0);
+    let staked =
+        account::<rule_dao::state::StakePosition>(rpc, &addresses.position(&payer.pubkey()))
+            .await
+            .map(|p| p.amount)
+            .unwrap_or(0);
+    if wanted > staked {
+        let from = crate::chain::parse_address(
+            config
+                .stake_account
+                .as_deref()
+                .ok_or_else(|| anyhow!("governance needs `stake_account` to stake from"))?,
+            "stake_account",
+        )?;
+        let stake = rwa_harness::dao::staking_ix(
+            &addresses,
+            &payer.pubkey(),
+            &from,
+            rwa_harness::dao::StakeAction::Stake(wanted - staked),
+        );
+        match pipeline::send(
+            rpc,
+            payer,
+            &[],
+            &[stake],
+            &PipelineConfig::default(),
+            &mut pipeline::unjournaled,
+        )
+        .await?
+        {
+            Outcome::Landed(_) => {}
+            Outcome::Refused(reason) => bail!("staking in {dao_address}: {reason}"),
+        }
+    }
+    Ok(())
+}
+
+/// One governance step: forecast volatility, execute what passed, vote on what is open (by
+/// reward), propose tighter or looser rules when the forecast crosses a threshold.
+pub(crate) async fn govern(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    running: &mut Running,
+    journal: &mut Journal,
+    metrics: &Metrics,
+    volatility: f64,
+    slot: u64,
+) -> Result<()> {
+    use rule_dao::state::{Dao, Proposal, ProposalKind, ProposalState, RuleSet, VoteChoice};
+    use rwa_agent_core::strategies::governance;
+    let params = governance::GovernanceParams {
+        tighten_above: running
+            .config
+            .tighten_above
+            .unwrap_or(governance::GovernanceParams::default().tighten_above),
+        relax_below: running
+            .config
+            .relax_below
+            .unwrap_or(governance::GovernanceParams::default().relax_below),
+        ..governance::GovernanceParams::default()
+    };
+    running.forecast = governance::forecast(running.forecast, volatility, params.lambda);
+    let dao_address = crate::chain::parse_address(
+        running.config.dao.as_deref().unwrap_or_default(),
+        "governance dao",
+    )?;
+    let dao: Dao = account(rpc, &dao_address).await?;
+    let addresses = dao_addresses(&dao);
+    let rule_set: RuleSet = account(rpc, &dao.rule_set).await?;
+    let proposals: Vec<(Address, Proposal)> = {
+        use anchor_lang::Discriminator;
+        use solana_account_decoder_client_types::UiAccountEncoding;
+        use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+        use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![
+                RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, Proposal::DISCRIMINATOR)),
+                RpcFilterType::Memcmp(Memcmp::new_base58_encoded(8 + 1, dao_address.as_ref())),
+            ]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                ..Default::default()
+            },
+            with_context: None,
+            sort_results: None,
+        };
+        let mut decoded = Vec::new();
+        for (address, ui) in rpc
+            .get_program_ui_accounts_with_config(&rule_dao::ID, config)
+            .await?
+        {
+            if let Some(data) = ui.data.decode() {
+                if let Ok(proposal) = Proposal::try_deserialize(&mut data.as_slice()) {
+                    decoded.push((address, proposal));
+                }
+            }
+        }
+        decoded
+    };
+    let baseline = running.config.baseline_breaker_bps.unwrap_or(1_500);
+    let tight =
+        rule_set.rules.circuit_breaker_bps != 0 && rule_set.rules.circuit_breaker_bps < baseline;
+    let mut open = false;
+    for (address, proposal) in &proposals {
+        if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version
+        {
+            continue;
+        }
+        if slot > proposal.voting_ends_slot {
+            if slot >= proposal.voting_ends_slot + dao.config.hold_up_slots {
+                let id = format!("{}:execute:{address}", running.config.name);
+                let execute =
+                    rwa_harness::dao::execute_ix(&addresses, &payer.pubkey(), proposal.index, None);
+                send_recorded(
+                    rpc,
+                    payer,
+                    running,
+                    journal,
+                    metrics,
+                    id,
+                    serde_json::json!({ "Execute": address.to_string() }),
+                    &[execute],
+                )
+                .await?;
+            }
+            continue;
+        }
+        open = true;
+        let ProposalKind::Rules { rules } = &proposal.kind else {
+            continue;
+        };
+        let position = addresses.position(&payer.pubkey());
+        if rpc
+            .get_account(&addresses.vote_record(address, &position))
+            .await
+            .is_ok()
+        {
+            continue;
+        }
+        // Vote by the modelled effect of the proposed breaker against the one in force.
+        let choice = match governance::vote_on_breaker(
+            &params,
+            running.forecast,
+            rwa_harness::agent::breaker_of(&rule_set.rules),
+            rwa_harness::agent::breaker_of(rules),
+            1e-9,
+        ) {
+            governance::Vote::Yes => VoteChoice::Yes,
+            governance::Vote::No => VoteChoice::No,
+            governance::Vote::Abstain => VoteChoice::Abstain,
+        };
+        let id = format!("{}:vote:{address}", running.config.name);
+        let vote = rwa_harness::dao::vote_ix(&addresses, &payer.pubkey(), proposal.index, choice);
+        send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": address.to_string(), "choice": format!("{choice:?}") } }), &[vote]).await?;
+    }
+    if !open {
+        if let Some(proposal) = governance::propose(running.forecast, tight, &params) {
+            let rules = rwa_harness::agent::proposed_rules(rule_set.rules, proposal, baseline);
+            // Propose only what the agent itself would vote for under its reward.
+            let own_vote = governance::vote_on_breaker(
+                &params,
+                running.forecast,
+                rwa_harness::agent::breaker_of(&rule_set.rules),
+                rwa_harness::agent::breaker_of(&rules),
+                1e-9,
+            );
+            if own_vote != governance::Vote::Yes {
+                return Ok(());
+            }
+            let id = format!("{}:propose:{}", running.config.name, dao.proposal_count);
+            let propose = rwa_harness::dao::propose_ix(
+                &addresses,
+                &payer.pubkey(),
+                dao.proposal_count,
+                ProposalKind::Rules { rules },
+                "rwa-agents://governance/volatility-forecast",
+            );
+            if send_recorded(
+                rpc,
+                payer,
+                running,
+                journal,
+                metrics,
+                id,
+                serde_json::json!({ "Propose": format!("{proposal:?}") }),
+                &[propose],
+            )
+            .await?
+            {
+                // The proposer backs its own proposal right away (it proposed because its reward says so).
+                let proposal_address = addresses.proposal(dao.proposal_count);
+                let id = format!("{}:vote:{proposal_address}", running.config.name);
+                let vote = rwa_harness::dao::vote_ix(
+                    &addresses,
+                    &payer.pubkey(),
+                    dao.proposal_count,
+                    VoteChoice::Yes,
+                );
+                send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": proposal_address.to_string(), "choice": "Yes" } }), &[vote]).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -40,6 +40,15 @@ cargo run --locked -q -p xtask -- msrv
 cargo clippy --locked -q -p rwa-math -p rwa-rules -p rwa-market -p rwa-lending -p rule-dao --no-deps -- \
     -A clippy::all -D clippy::incompatible_msrv
 
+echo "==> lint: cargo fmt --check and clippy with warnings as errors"
+if ! cargo fmt --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+    rustup component add rustfmt
+fi
+cargo fmt --all --check
+# Index loops are the clearest form for the numeric code; `!(x > y)` is how NaN is refused.
+cargo clippy --locked -q --workspace --all-targets -- -D warnings \
+    -A clippy::needless_range_loop -A clippy::neg_cmp_op_on_partial_ord
+
 echo "==> checking that idl/*.json match the programs"
 cargo run --locked -q -p xtask -- idl --check
 

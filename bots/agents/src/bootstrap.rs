@@ -311,7 +311,7 @@ impl Session<'_> {
     async fn token_account(&self, mint: &Address, owner: &Address) -> Result<Address> {
         let account = Keypair::new();
         let instructions = crate::chain::new_token_account_ixs(
-            &self.rpc,
+            self.rpc,
             &self.payer.pubkey(),
             &account.pubkey(),
             mint,

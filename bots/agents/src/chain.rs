@@ -273,7 +273,7 @@ pub async fn fetch_market(rpc: &RpcClient, address: &Address) -> Result<MarketSn
     let oracle = decode_oracle(&oracle_account.data, &market.oracle)?;
     let config = RpcProgramAccountsConfig {
         filters: Some(vec![
-            RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, &Maker::DISCRIMINATOR)),
+            RpcFilterType::Memcmp(Memcmp::new_base58_encoded(0, Maker::DISCRIMINATOR)),
             RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
                 MAKER_MARKET_OFFSET,
                 address.as_ref(),
@@ -310,7 +310,7 @@ pub async fn list_markets(rpc: &RpcClient) -> Result<Vec<(Address, Market)>> {
     let config = RpcProgramAccountsConfig {
         filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
             0,
-            &Market::DISCRIMINATOR,
+            Market::DISCRIMINATOR,
         ))]),
         account_config: RpcAccountInfoConfig {
             encoding: Some(UiAccountEncoding::Base64),

@@ -924,19 +924,21 @@ drift_band = 0.02
         "{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    // value held in each market, at spot
-    let bank = localnet.bank.lock().unwrap();
-    let value = |market: &rwa_harness::solana_address::Address| {
-        let m: rwa_market::state::Market = bank.env.anchor_account(market);
-        let file = directory.join(format!("agents/parity-{}.account", m.rwa_mint));
-        let account: rwa_harness::solana_address::Address = std::fs::read_to_string(file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        bank.env.token_balance(&account) as f64 / 1e6 * m.spot_price().unwrap().to_f64()
+    // value held in each market, at spot (the lock is released before the next await)
+    let (wild_value, calm_value) = {
+        let bank = localnet.bank.lock().unwrap();
+        let value = |market: &rwa_harness::solana_address::Address| {
+            let m: rwa_market::state::Market = bank.env.anchor_account(market);
+            let file = directory.join(format!("agents/parity-{}.account", m.rwa_mint));
+            let account: rwa_harness::solana_address::Address = std::fs::read_to_string(file)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            bank.env.token_balance(&account) as f64 / 1e6 * m.spot_price().unwrap().to_f64()
+        };
+        (value(&wild), value(&calm))
     };
-    let (wild_value, calm_value) = (value(&wild), value(&calm));
     let journal =
         std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap_or_default();
     // Ledoit-Wolf shrinks hard on a short history, so the ERC targets are ~0.4 / 0.6 rather than
@@ -946,7 +948,6 @@ drift_band = 0.02
         "WILD {wild_value} vs CALM {calm_value}\n{journal}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    drop(bank);
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }

@@ -635,7 +635,7 @@ impl Scenario {
         if rp.rebalance_every_steps == 0 || rp.window_steps < 20 {
             return fail("risk_parity: rebalance_every_steps >= 1 and window_steps >= 20".into());
         }
-        if !(rp.drift_band > 0.0 && rp.drift_band < 1.0) || !(rp.cap > 0.0 && rp.cap <= 1.0) {
+        if !(rp.drift_band > 0.0 && rp.drift_band < 1.0 && rp.cap > 0.0 && rp.cap <= 1.0) {
             return fail("risk_parity: drift_band in (0, 1) and cap in (0, 1]".into());
         }
         for shock in &self.shocks {

@@ -51,6 +51,10 @@ const FAUCET_LAMPORTS: u64 = 500_000 * 1_000_000_000;
 /// Statuses kept for `getSignatureStatuses` / `getTransaction`.
 const MAX_STATUSES: usize = 100_000;
 
+/// Inner instructions by top-level instruction index: (program id index, account indices, data,
+/// stack height) per inner instruction.
+pub type InnerInstructions = Vec<(u8, Vec<(u8, Vec<u8>, Vec<u8>, u8)>)>;
+
 /// What the RPC remembers about a processed transaction.
 #[derive(Clone, Debug)]
 pub struct TransactionRecord {
@@ -60,8 +64,7 @@ pub struct TransactionRecord {
     pub error: Option<TransactionError>,
     pub logs: Vec<String>,
     pub fee: u64,
-    /// Inner instructions by top-level instruction index: (program id index, account indices, data, stack height).
-    pub inner_instructions: Vec<(u8, Vec<(u8, Vec<u8>, Vec<u8>, u8)>)>,
+    pub inner_instructions: InnerInstructions,
     pub compute_units_consumed: u64,
 }
 

@@ -35,7 +35,7 @@ impl RpcError {
 
 type RpcResult = Result<Value, RpcError>;
 
-fn param<'a>(params: &'a Value, index: usize) -> Option<&'a Value> {
+fn param(params: &Value, index: usize) -> Option<&Value> {
     params.as_array().and_then(|list| list.get(index))
 }
 

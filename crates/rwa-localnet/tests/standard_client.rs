@@ -388,7 +388,7 @@ async fn subscriptions_honour_commitment_and_program_filters() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(hit.value.account.lamports >= 2_000_000_000, true);
+    assert!(hit.value.account.lamports >= 2_000_000_000);
     assert!(
         tokio::time::timeout(Duration::from_millis(300), other.next())
             .await

@@ -85,7 +85,7 @@ impl Decimal {
         }
         let divisor = pow10(DECIMAL_DIGITS - decimals as u32);
         let mut units = self.0 / divisor;
-        if rounding == Rounding::Up && self.0 % divisor != 0 {
+        if rounding == Rounding::Up && !self.0.is_multiple_of(divisor) {
             units += 1;
         }
         u64::try_from(units).map_err(|_| MathError::Overflow)

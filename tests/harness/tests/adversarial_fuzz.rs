@@ -614,7 +614,7 @@ impl World {
                 let slot = self.env.slot();
                 let maker = &mut self.adversaries[i];
                 maker.sequence += 1;
-                let bid = self.rng.next_u64() % 2 == 0;
+                let bid = self.rng.next_u64().is_multiple_of(2);
                 let quote = QuoteParams {
                     bid_price: if bid { price } else { 0 },
                     bid_size: if bid { 1 } else { 0 },

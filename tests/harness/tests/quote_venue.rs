@@ -935,11 +935,9 @@ fn self_fills_at_extreme_prices_cannot_poison_or_brick_the_oracle() {
     );
     let before = v.env.oracle_state(&a).twap(v.env.slot()).unwrap();
     assert_eq!(before, spot);
-    let mut sequence = 10;
     let mut fills = 0;
-    for step in 0..60u64 {
+    for (sequence, step) in (11u64..).zip(0..60u64) {
         v.env.advance_slots(1);
-        sequence += 1;
         let slot = v.env.slot();
         let (params, side) = if step % 2 == 1 {
             // bid 9.9% above spot, then sell the base unit bought before into it

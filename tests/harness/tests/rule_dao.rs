@@ -873,7 +873,7 @@ fn guardian_pauses_only_and_the_dao_resumes() {
         .unwrap();
     let buy = trade_ix(&a, &accounts, buy(TOKEN));
     expect(
-        g.env.send(&[buy.clone()], &[&trader]),
+        g.env.send(std::slice::from_ref(&buy), &[&trader]),
         market_code(MarketError::MarketPaused),
     );
     // the guardian cannot resume (it is not the market authority)

@@ -875,7 +875,7 @@ fn withdraw_and_redeposit_cannot_bypass_the_borrow_limit() {
         )
         .unwrap();
     let debt = l.obligation(&owner).debt;
-    assert!(debt <= 5_500 * TOKEN + 10 && debt >= 5_500 * TOKEN);
+    assert!((5_500 * TOKEN..=5_500 * TOKEN + 10).contains(&debt));
     let before = l.env.token_balance(&whale_quote);
     l.env
         .send(

@@ -249,8 +249,8 @@ pub fn rebalance_transfers(inventory: &[u64], weights: &[f64], band: f64) -> Vec
             deficit.push((venue, want - have));
         }
     }
-    surplus.sort_by(|a, b| b.1.cmp(&a.1));
-    deficit.sort_by(|a, b| b.1.cmp(&a.1));
+    surplus.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    deficit.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     let mut transfers = Vec::new();
     let (mut s, mut d) = (0, 0);
     while s < surplus.len() && d < deficit.len() {

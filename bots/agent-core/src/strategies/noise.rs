@@ -40,7 +40,7 @@ pub fn step(view: &MarketView, p: &NoiseParams) -> Vec<Intent> {
         return vec![];
     }
     let size = 1 + mix(roll) % p.max_size.max(1);
-    let buy = mix(roll ^ 0xABCD) % 2 == 0 || view.position.rwa < size;
+    let buy = mix(roll ^ 0xABCD).is_multiple_of(2) || view.position.rwa < size;
     let notional = |amount: u64, price: f64| {
         (amount as f64 / view.token_unit() * price * view.quote_unit()) as u64
     };

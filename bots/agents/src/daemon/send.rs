@@ -59,6 +59,8 @@ pub(crate) async fn send_journaled(
     Ok(outcome)
 }
 
+// The journal entry's parts travel separately so callers need not build an Entry.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_recorded(
     rpc: &RpcClient,
     payer: &Keypair,

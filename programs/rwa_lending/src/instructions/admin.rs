@@ -52,7 +52,7 @@ pub fn handle_update_correlations(
     risk.updated_by = ctx.accounts.authority.key();
     let event = CorrelationsUpdated {
         lending_market: market.key(),
-        authority: authority,
+        authority,
         slot,
     };
     emit_cpi!(event);

@@ -26,7 +26,7 @@ pub fn load_makers<'info>(
     remaining: &'info [AccountInfo<'info>],
 ) -> Result<Vec<MakerSlot<'info>>> {
     require!(
-        remaining.len() % ACCOUNTS_PER_MAKER == 0,
+        remaining.len().is_multiple_of(ACCOUNTS_PER_MAKER),
         MarketError::InvalidMakerAccount
     );
     require!(

@@ -5,6 +5,8 @@
 //! landed (and is recorded `Failed`); none is left in flight. `FAULT_KILLS` and `FAULT_SEED`
 //! change the run (`FAULT_KILLS=300` for a long one).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -14,21 +16,6 @@ use rwa_harness::solana_signer::Signer;
 use rwa_localnet::{Localnet, LocalnetConfig};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
-
-const BOOTSTRAP: &str = r#"
-[quote]
-decimals = 6
-mint_to_payer = 1_000_000_000_000
-
-[[market]]
-symbol = "TBILL"
-name = "Treasury Bill"
-curve = { kind = "linear", slope = "0.001", intercept = "1" }
-max_supply = 1_000_000_000_000
-fee_bps = 10
-twap_window_slots = 20
-seed_buy = 200_000_000
-"#;
 
 fn config(
     url: &str,
@@ -114,46 +101,13 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
     )
     .unwrap();
-    std::fs::write(path("bootstrap.toml"), BOOTSTRAP).unwrap();
     let url = localnet.url();
-    let bootstrap = tokio::task::spawn_blocking({
-        let (url, keypair, config, out) = (
-            url.clone(),
-            path("payer.json"),
-            path("bootstrap.toml"),
-            path("state.json"),
-        );
-        move || {
-            Command::new(env!("CARGO_BIN_EXE_rwa-agents"))
-                .args([
-                    "bootstrap",
-                    "--cluster",
-                    &url,
-                    "--keypair",
-                    &keypair,
-                    "--config",
-                    &config,
-                    "--out",
-                    &out,
-                ])
-                .output()
-                .unwrap()
-        }
+    let (market, quote) = tokio::task::spawn_blocking({
+        let (url, keypair, directory) = (url.clone(), path("payer.json"), directory.clone());
+        move || common::bootstrap_tbill(&url, &keypair, &directory)
     })
     .await
     .unwrap();
-    assert!(
-        bootstrap.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bootstrap.stderr)
-    );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path("state.json")).unwrap()).unwrap();
-    let market = state["markets"]["TBILL"]["market"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let quote = state["payer_quote_account"].as_str().unwrap().to_string();
     let state_dir = path("agents");
     std::fs::write(
         path("agents.toml"),

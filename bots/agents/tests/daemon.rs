@@ -2,33 +2,14 @@
 //! run a market maker and an arbitrageur for a few ticks, restart without duplicating intents,
 //! and trip the kill switch. Quotes never stay resting after the daemon stops.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use rwa_harness::solana_keypair::Keypair;
 use rwa_harness::solana_signer::Signer;
 use rwa_localnet::{Localnet, LocalnetConfig};
 
-fn rwa_agents(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rwa-agents"))
-        .args(args)
-        .output()
-        .expect("run rwa-agents")
-}
-
-const BOOTSTRAP: &str = r#"
-[quote]
-decimals = 6
-mint_to_payer = 1_000_000_000_000
-
-[[market]]
-symbol = "TBILL"
-name = "Treasury Bill"
-curve = { kind = "linear", slope = "0.001", intercept = "1" }
-max_supply = 1_000_000_000_000
-fee_bps = 10
-twap_window_slots = 20
-seed_buy = 200_000_000
-"#;
+mod common;
+use common::{rwa_agents, BOOTSTRAP};
 
 fn agents_toml(
     url: &str,

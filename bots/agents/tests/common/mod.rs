@@ -1,0 +1,59 @@
+//! Helpers shared by the daemon's integration tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::process::{Command, Output};
+
+/// One linear market (TBILL), a quote mint and quote for the payer: what the daemon tests trade.
+pub const BOOTSTRAP: &str = r#"
+[quote]
+decimals = 6
+mint_to_payer = 1_000_000_000_000
+
+[[market]]
+symbol = "TBILL"
+name = "Treasury Bill"
+curve = { kind = "linear", slope = "0.001", intercept = "1" }
+max_supply = 1_000_000_000_000
+fee_bps = 10
+twap_window_slots = 20
+seed_buy = 200_000_000
+"#;
+
+pub fn rwa_agents(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rwa-agents"))
+        .args(args)
+        .output()
+        .expect("run rwa-agents")
+}
+
+/// Bootstraps BOOTSTRAP on `url` with the payer keypair at `keypair` (state in `directory`) and
+/// returns (market address, payer quote account).
+pub fn bootstrap_tbill(url: &str, keypair: &str, directory: &std::path::Path) -> (String, String) {
+    let config = directory.join("bootstrap.toml");
+    let out = directory.join("state.json");
+    std::fs::write(&config, BOOTSTRAP).unwrap();
+    let output = rwa_agents(&[
+        "bootstrap",
+        "--cluster",
+        url,
+        "--keypair",
+        keypair,
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+    (
+        state["markets"]["TBILL"]["market"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        state["payer_quote_account"].as_str().unwrap().to_string(),
+    )
+}

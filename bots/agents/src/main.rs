@@ -113,8 +113,9 @@ enum Command {
     },
     /// Create the markets, lending market and rule DAO of a TOML config on a cluster (idempotent).
     Bootstrap {
-        #[arg(long, short = 'u', env = "RWA_CLUSTER", default_value = "localnet")]
-        cluster: String,
+        /// Cluster moniker or URL; default: the Solana CLI config's json_rpc_url, else localnet.
+        #[arg(long, short = 'u', env = "RWA_CLUSTER")]
+        cluster: Option<String>,
         /// Payer keypair; defaults to the Solana CLI's.
         #[arg(long, short = 'k', env = "RWA_KEYPAIR")]
         keypair: Option<std::path::PathBuf>,
@@ -147,8 +148,9 @@ enum MarketCommand {
     /// A market's curve, spot price, TWAP, volatility and live maker quotes.
     Show {
         /// localnet, devnet, testnet, mainnet-beta or an RPC URL.
-        #[arg(long, short = 'u', env = "RWA_CLUSTER", default_value = "localnet")]
-        cluster: String,
+        /// Cluster moniker or URL; default: the Solana CLI config's json_rpc_url, else localnet.
+        #[arg(long, short = 'u', env = "RWA_CLUSTER")]
+        cluster: Option<String>,
         /// Market address.
         #[arg(long)]
         market: String,
@@ -158,8 +160,9 @@ enum MarketCommand {
     },
     /// Every rwa_market market on the cluster.
     List {
-        #[arg(long, short = 'u', env = "RWA_CLUSTER", default_value = "localnet")]
-        cluster: String,
+        /// Cluster moniker or URL; default: the Solana CLI config's json_rpc_url, else localnet.
+        #[arg(long, short = 'u', env = "RWA_CLUSTER")]
+        cluster: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -304,7 +307,7 @@ fn main() -> Result<()> {
         Command::Bootstrap { cluster, keypair, config, out } => runtime()?.block_on(async move {
             let config = bootstrap::load_config(&config)?;
             let payer = wallet::load(keypair.as_deref())?;
-            let rpc = chain::client(&cluster)?;
+            let rpc = chain::client(&cluster.unwrap_or_else(wallet::default_cluster))?;
             let state = bootstrap::run(&rpc, &payer, &config, &out, bootstrap::OtherClusterState::Refuse).await?;
             println!("bootstrap complete: {} market(s); state in {}", state.markets.len(), out.display());
             Ok(())
@@ -319,7 +322,7 @@ async fn market_command(command: MarketCommand) -> Result<()> {
             market,
             json,
         } => {
-            let rpc = chain::client(&cluster)?;
+            let rpc = chain::client(&cluster.unwrap_or_else(wallet::default_cluster))?;
             let address = chain::parse_address(&market, "market")?;
             let snapshot = chain::fetch_market(&rpc, &address).await?;
             let view = market_view::view(&snapshot)?;
@@ -337,7 +340,7 @@ async fn market_command(command: MarketCommand) -> Result<()> {
             }
         }
         MarketCommand::List { cluster, json } => {
-            let rpc = chain::client(&cluster)?;
+            let rpc = chain::client(&cluster.unwrap_or_else(wallet::default_cluster))?;
             let mut markets = chain::list_markets(&rpc).await?;
             markets.sort_by(|a, b| a.1.symbol.cmp(&b.1.symbol));
             let rows: Vec<serde_json::Value> = markets

@@ -32,8 +32,9 @@ pub struct AgentsConfig {
     pub strategies: Vec<StrategyConfig>,
 }
 
+/// agents.toml without `cluster`: the Solana CLI config's json_rpc_url, else localnet.
 pub(crate) fn default_cluster() -> String {
-    "localnet".into()
+    crate::wallet::default_cluster()
 }
 pub(crate) fn default_state_dir() -> PathBuf {
     PathBuf::from("agent-state")
@@ -190,6 +191,8 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
     if let Ok(keypair) = std::env::var("RWA_KEYPAIR") {
         config.keypair = Some(PathBuf::from(keypair));
     }
+    config.state_dir = crate::wallet::expand_tilde(&config.state_dir);
+    config.keypair = config.keypair.map(|k| crate::wallet::expand_tilde(&k));
     if config.strategies.is_empty() {
         bail!("{}: no [[strategy]] configured", path.display());
     }

@@ -164,9 +164,14 @@ pub async fn run_with_summary(
             watched.push(maker.maker);
         }
     }
+    let rpc_url = crate::chain::cluster_url(&config.cluster)?;
     let ws_url = match &config.ws_url {
         Some(url) => url.clone(),
-        None => websocket_url(&crate::chain::cluster_url(&config.cluster)?),
+        // The Solana CLI's websocket_url, when it is set for this very RPC URL.
+        None => crate::wallet::cli_config()
+            .filter(|c| c.json_rpc_url == rpc_url && !c.websocket_url.is_empty())
+            .map(|c| c.websocket_url)
+            .unwrap_or_else(|| websocket_url(&rpc_url)),
     };
     let mut subscribers = vec![tokio::spawn(watch(
         ws_url,

@@ -219,6 +219,51 @@ pub async fn new_token_account_ixs(
     ])
 }
 
+/// The seed of the token account a strategy (`name`) holds `mint` in: short (system seeds are at
+/// most 32 bytes) and stable across runs (FNV-1a of name and mint).
+pub fn token_account_seed(name: &str, mint: &Address) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes().chain(mint.as_ref().iter().copied()) {
+        hash = (hash ^ byte as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("rwa-{hash:016x}")
+}
+
+/// A token account at a derived address (`create_with_seed(funder, seed, token program)`): the
+/// same address on every run, so creating it is idempotent and a crash between sending the
+/// creation and recording it loses nothing (the next run finds it on chain).
+pub async fn seeded_token_account_ixs(
+    rpc: &RpcClient,
+    funder: &Address,
+    seed: &str,
+    mint: &Address,
+    owner: &Address,
+) -> Result<(Address, [rwa_harness::SolInstruction; 2])> {
+    use rwa_harness::solana_program_pack::Pack;
+    let spl = anchor_spl::token::spl_token::ID;
+    let account = Address::create_with_seed(funder, seed, &spl)
+        .map_err(|e| anyhow!("deriving the token account for seed {seed:?}: {e:?}"))?;
+    let space = anchor_spl::token::spl_token::state::Account::LEN;
+    let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
+    Ok((
+        account,
+        [
+            rwa_harness::solana_instruction_compat::create_account_with_seed(
+                funder,
+                &account,
+                funder,
+                seed,
+                rent,
+                space as u64,
+                &spl,
+            ),
+            anchor_spl::token::spl_token::instruction::initialize_account3(
+                &spl, &account, mint, owner,
+            )?,
+        ],
+    ))
+}
+
 pub fn parse_address(text: &str, what: &str) -> Result<Address> {
     text.parse::<Address>()
         .map_err(|_| anyhow!("{what} {text:?} is not a base58 address"))
@@ -346,4 +391,25 @@ async fn program_accounts(
             Ok((address, data))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_account_seeds_are_short_stable_and_distinct() {
+        let (a, b) = (Address::new_unique(), Address::new_unique());
+        let seed = token_account_seed("mm", &a);
+        assert!(seed.len() <= 32, "{seed}");
+        assert_eq!(seed, token_account_seed("mm", &a));
+        assert_ne!(seed, token_account_seed("noise", &a));
+        assert_ne!(seed, token_account_seed("mm", &b));
+        let spl = anchor_spl::token::spl_token::ID;
+        let payer = Address::new_unique();
+        assert_eq!(
+            Address::create_with_seed(&payer, &seed, &spl).unwrap(),
+            Address::create_with_seed(&payer, &token_account_seed("mm", &a), &spl).unwrap()
+        );
+    }
 }

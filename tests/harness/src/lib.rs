@@ -45,7 +45,9 @@ pub use {
 
 /// System-program instruction builders with this crate's types.
 pub mod solana_instruction_compat {
-    pub use solana_system_interface::instruction::{create_account, transfer};
+    pub use solana_system_interface::instruction::{
+        create_account, create_account_with_seed, transfer,
+    };
 }
 
 /// Instruction errors, for matching refusals.

@@ -116,39 +116,40 @@ pub(crate) async fn token_account_for(
     state_dir: &std::path::Path,
     name: &str,
 ) -> Result<Address> {
-    // One token account per (strategy, mint), remembered in the state dir so restarts reuse it.
-    let path = state_dir.join(format!("{name}-{mint}.account"));
-    if let Ok(text) = std::fs::read_to_string(&path) {
+    // One token account per (strategy, mint). Runs before this derivation recorded a random
+    // account's address in the state dir: keep using it.
+    let legacy = state_dir.join(format!("{name}-{mint}.account"));
+    if let Ok(text) = std::fs::read_to_string(&legacy) {
         if let Ok(address) = text.trim().parse::<Address>() {
             if rpc.get_account(&address).await.is_ok() {
                 return Ok(address);
             }
         }
     }
-    let account = Keypair::new();
-    let instructions = crate::chain::new_token_account_ixs(
-        rpc,
-        &payer.pubkey(),
-        &account.pubkey(),
-        mint,
-        &payer.pubkey(),
-    )
-    .await?;
-    match pipeline::send(
-        rpc,
-        payer,
-        &[&account],
-        &instructions,
-        &PipelineConfig::default(),
-        &mut pipeline::unjournaled,
-    )
-    .await?
-    {
-        Outcome::Landed(_) => {}
-        Outcome::Refused(reason) => bail!("creating a token account for {mint}: {reason}"),
+    let seed = crate::chain::token_account_seed(name, mint);
+    let (address, instructions) =
+        crate::chain::seeded_token_account_ixs(rpc, &payer.pubkey(), &seed, mint, &payer.pubkey())
+            .await?;
+    if rpc.get_account(&address).await.is_err() {
+        match pipeline::send(
+            rpc,
+            payer,
+            &[],
+            &instructions,
+            &PipelineConfig::default(),
+            &mut pipeline::unjournaled,
+        )
+        .await?
+        {
+            Outcome::Landed(_) => {}
+            // Another process of this wallet created it between the check and the send.
+            Outcome::Refused(_) if rpc.get_account(&address).await.is_ok() => {}
+            Outcome::Refused(reason) => bail!("creating a token account for {mint}: {reason}"),
+        }
     }
-    std::fs::write(&path, account.pubkey().to_string())?;
-    Ok(account.pubkey())
+    // For operators and tools that read the state dir (the address is derivable anyway).
+    std::fs::write(&legacy, address.to_string())?;
+    Ok(address)
 }
 
 /// The market's addresses and the agent's token accounts for it (created on first use).

@@ -162,7 +162,10 @@ pub async fn send(
     let mut keys: Vec<&Keypair> = vec![payer];
     keys.extend(signers.iter().filter(|k| k.pubkey() != payer.pubkey()));
     // Simulate with a generous limit to learn the units, and to refuse doomed transactions early.
-    let blockhash = with_backoff(|| rpc.get_latest_blockhash()).await?;
+    // The same blockhash signs the first attempt: one fetch per send.
+    let (blockhash, first_last_valid) =
+        with_backoff(|| rpc.get_latest_blockhash_with_commitment(rpc.commitment())).await?;
+    let mut fresh_blockhash = Some((blockhash, first_last_valid));
     let mut probe = vec![compute_budget(2, &1_400_000u32.to_le_bytes())];
     probe.extend_from_slice(instructions);
     let probe_transaction =
@@ -201,8 +204,12 @@ pub async fn send(
     all.extend_from_slice(instructions);
 
     for _ in 0..config.max_signing_attempts {
-        let (blockhash, last_valid) =
-            with_backoff(|| rpc.get_latest_blockhash_with_commitment(rpc.commitment())).await?;
+        let (blockhash, last_valid) = match fresh_blockhash.take() {
+            Some(first) => first,
+            None => {
+                with_backoff(|| rpc.get_latest_blockhash_with_commitment(rpc.commitment())).await?
+            }
+        };
         let transaction =
             Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
         let signature = transaction.signatures[0];

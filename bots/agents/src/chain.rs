@@ -120,6 +120,9 @@ pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 40.0;
 /// transaction, a bad request) are answers, not failures, and pass straight through.
 /// Requests sent by every client of this process (for "RPC requests per tick").
 pub static RPC_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Transport failures retried, and requests that failed after their retries (process-wide).
+pub static RPC_RETRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub static RPC_ERRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 pub struct ResilientSender {
     inner: solana_rpc_client::http_sender::HttpSender,
@@ -171,6 +174,7 @@ impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
                         && matches!(error.kind(), ErrorKind::Io(_) | ErrorKind::Reqwest(_)) =>
                 {
                     attempt += 1;
+                    RPC_RETRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let nanos = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.subsec_nanos() as u64)
@@ -180,7 +184,12 @@ impl solana_rpc_client::rpc_sender::RpcSender for ResilientSender {
                     tokio::time::sleep(delay + jitter).await;
                     delay = (delay * 2).min(std::time::Duration::from_secs(5));
                 }
-                outcome => return outcome,
+                outcome => {
+                    if outcome.is_err() {
+                        RPC_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    return outcome;
+                }
             }
         }
     }

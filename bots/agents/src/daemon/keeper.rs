@@ -154,15 +154,19 @@ pub(crate) async fn keeper_liquidations(
             status: Status::Pending,
         };
         metrics.intents.fetch_add(1, Ordering::Relaxed);
+        let labels = StrategySeries::labels(&running.config.name, running.config.kind);
+        metrics.by_strategy.intents.get_or_create(&labels).inc();
         metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
         match send_journaled(rpc, payer, journal, entry, &instructions).await? {
             Outcome::Landed(_) => {
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
+                metrics.by_strategy.landed.get_or_create(&labels).inc();
                 running.landed += 1;
             }
             // Healthy at fresh prices (or outbid): nothing was spent.
             Outcome::Refused(_) => {
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+                metrics.by_strategy.failed.get_or_create(&labels).inc();
                 running.refused += 1;
             }
         }

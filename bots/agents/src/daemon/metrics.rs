@@ -2,6 +2,14 @@
 
 use super::*;
 
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
 /// Counters and gauges behind /metrics.
 #[derive(Default)]
 pub struct Metrics {
@@ -23,8 +31,53 @@ pub struct Metrics {
     pub ws_reconnects: AtomicU64,
     /// Unix ms of the last tick in which every strategy's tick succeeded (0: none yet).
     pub last_good_tick_unix_ms: AtomicU64,
+    /// Per-strategy series (labels: strategy name and kind) and the latency histogram.
+    pub by_strategy: StrategySeries,
     /// Tick start to transaction landed, microseconds, every landed transaction.
     pub latencies_us: std::sync::Mutex<Vec<u64>>,
+}
+
+/// Labels of the per-strategy series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct StrategyLabels {
+    pub strategy: String,
+    pub kind: String,
+}
+
+/// Series kept per strategy (the unlabeled totals stay for dashboards that sum).
+pub struct StrategySeries {
+    pub intents: Family<StrategyLabels, Counter>,
+    pub landed: Family<StrategyLabels, Counter>,
+    pub failed: Family<StrategyLabels, Counter>,
+    pub pnl: Family<StrategyLabels, Gauge>,
+    pub inventory: Family<StrategyLabels, Gauge>,
+    pub quotes_live: Family<StrategyLabels, Gauge>,
+    /// Tick start to transaction landed, seconds.
+    pub latency: Histogram,
+}
+
+impl Default for StrategySeries {
+    fn default() -> Self {
+        StrategySeries {
+            intents: Family::default(),
+            landed: Family::default(),
+            failed: Family::default(),
+            pnl: Family::default(),
+            inventory: Family::default(),
+            quotes_live: Family::default(),
+            // 5 ms to ~20 s
+            latency: Histogram::new(exponential_buckets(0.005, 2.0, 12)),
+        }
+    }
+}
+
+impl StrategySeries {
+    pub fn labels(name: &str, kind: StrategyKind) -> StrategyLabels {
+        StrategyLabels {
+            strategy: name.to_string(),
+            kind: kind.as_str().to_string(),
+        }
+    }
 }
 
 /// Latencies kept for the percentiles: the most recent ones.
@@ -93,87 +146,175 @@ impl Metrics {
 }
 
 impl Metrics {
+    /// The OpenMetrics text of every series (prometheus-client's encoder): the process-wide
+    /// totals, the per-strategy families, the latency histogram, RPC retries and errors, build info.
     pub fn render(&self) -> String {
-        let gauge = |name: &str, help: &str, value: String| {
-            format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
-        };
-        let counter = |name: &str, help: &str, value: u64| {
-            format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n")
-        };
-        [
-            counter(
-                "rwa_agent_ticks_total",
-                "Strategy ticks run",
-                self.ticks.load(Ordering::Relaxed),
-            ),
-            counter(
-                "rwa_agent_intents_total",
-                "Intents produced",
-                self.intents.load(Ordering::Relaxed),
-            ),
-            counter(
-                "rwa_agent_tx_sent_total",
-                "Transactions sent",
-                self.tx_sent.load(Ordering::Relaxed),
-            ),
-            counter(
-                "rwa_agent_tx_landed_total",
-                "Transactions landed",
-                self.tx_landed.load(Ordering::Relaxed),
-            ),
-            counter(
-                "rwa_agent_tx_failed_total",
-                "Transactions refused or not landed",
-                self.tx_failed.load(Ordering::Relaxed),
-            ),
-            gauge(
-                "rwa_agent_quotes_live",
-                "Live maker quotes of this agent",
-                self.quotes_live.load(Ordering::Relaxed).to_string(),
-            ),
-            gauge(
-                "rwa_agent_pnl_quote_units",
-                "Mark-to-market PnL since start, quote base units",
-                self.pnl.load(Ordering::Relaxed).to_string(),
-            ),
-            gauge(
-                "rwa_agent_inventory_base_units",
-                "RWA held across strategies, base units",
-                self.inventory.load(Ordering::Relaxed).to_string(),
-            ),
-            gauge(
-                "rwa_agent_tick_to_landed_us",
-                "Latency of the last landed transaction from its tick",
-                self.last_latency_us.load(Ordering::Relaxed).to_string(),
-            ),
-            gauge(
-                "rwa_agent_killed",
-                "1 once the kill switch fired",
-                (self.killed.load(Ordering::Relaxed) as u8).to_string(),
-            ),
-            counter(
-                "rwa_agent_ws_updates_total",
-                "Account notifications received over the websocket",
-                self.ws_updates.load(Ordering::Relaxed),
-            ),
-            gauge(
-                "rwa_agent_ws_connected",
-                "Websocket watchers currently subscribed",
-                self.ws_connected.load(Ordering::Relaxed).to_string(),
-            ),
-            counter(
-                "rwa_agent_ws_reconnects_total",
-                "Websocket connections lost or refused, then retried",
-                self.ws_reconnects.load(Ordering::Relaxed),
-            ),
-        ]
-        .concat()
+        let mut registry = Registry::default();
+        let count = |value: &AtomicU64| ConstCounter::new(value.load(Ordering::Relaxed));
+        registry.register("rwa_agent_ticks", "Strategy ticks run", count(&self.ticks));
+        registry.register(
+            "rwa_agent_intents",
+            "Intents produced",
+            count(&self.intents),
+        );
+        registry.register(
+            "rwa_agent_tx_sent",
+            "Transactions sent",
+            count(&self.tx_sent),
+        );
+        registry.register(
+            "rwa_agent_tx_landed",
+            "Transactions landed",
+            count(&self.tx_landed),
+        );
+        registry.register(
+            "rwa_agent_tx_failed",
+            "Transactions refused or not landed",
+            count(&self.tx_failed),
+        );
+        registry.register(
+            "rwa_agent_ws_updates",
+            "Account notifications received over the websocket",
+            count(&self.ws_updates),
+        );
+        registry.register(
+            "rwa_agent_ws_reconnects",
+            "Websocket connections lost or refused, then retried",
+            count(&self.ws_reconnects),
+        );
+        registry.register(
+            "rwa_agent_rpc_requests",
+            "JSON-RPC requests sent (process-wide)",
+            ConstCounter::new(crate::chain::RPC_REQUESTS.load(Ordering::Relaxed)),
+        );
+        registry.register(
+            "rwa_agent_rpc_retries",
+            "JSON-RPC transport failures retried",
+            ConstCounter::new(crate::chain::RPC_RETRIES.load(Ordering::Relaxed)),
+        );
+        registry.register(
+            "rwa_agent_rpc_errors",
+            "JSON-RPC requests that failed after their retries",
+            ConstCounter::new(crate::chain::RPC_ERRORS.load(Ordering::Relaxed)),
+        );
+        let gauge = |value: i64| ConstGauge::new(value);
+        registry.register(
+            "rwa_agent_quotes_live",
+            "Live maker quotes of this agent",
+            gauge(self.quotes_live.load(Ordering::Relaxed) as i64),
+        );
+        registry.register(
+            "rwa_agent_pnl_quote_units",
+            "Mark-to-market PnL since the first run, quote base units",
+            gauge(self.pnl.load(Ordering::Relaxed)),
+        );
+        registry.register(
+            "rwa_agent_inventory_base_units",
+            "RWA held across strategies, base units",
+            gauge(self.inventory.load(Ordering::Relaxed) as i64),
+        );
+        registry.register(
+            "rwa_agent_tick_to_landed_us",
+            "Latency of the last landed transaction from its tick",
+            gauge(self.last_latency_us.load(Ordering::Relaxed) as i64),
+        );
+        registry.register(
+            "rwa_agent_killed",
+            "1 once the kill switch fired",
+            gauge(self.killed.load(Ordering::Relaxed) as i64),
+        );
+        registry.register(
+            "rwa_agent_ws_connected",
+            "Websocket watchers currently subscribed",
+            gauge(self.ws_connected.load(Ordering::Relaxed) as i64),
+        );
+        let series = &self.by_strategy;
+        registry.register(
+            "rwa_agent_strategy_intents",
+            "Intents produced, per strategy",
+            series.intents.clone(),
+        );
+        registry.register(
+            "rwa_agent_strategy_landed",
+            "Transactions landed, per strategy",
+            series.landed.clone(),
+        );
+        registry.register(
+            "rwa_agent_strategy_failed",
+            "Transactions refused or not landed, per strategy",
+            series.failed.clone(),
+        );
+        registry.register(
+            "rwa_agent_strategy_pnl_quote_units",
+            "Mark-to-market PnL per strategy, quote base units",
+            series.pnl.clone(),
+        );
+        registry.register(
+            "rwa_agent_strategy_inventory_base_units",
+            "RWA held per strategy, base units",
+            series.inventory.clone(),
+        );
+        registry.register(
+            "rwa_agent_strategy_quotes_live",
+            "Live maker quotes per strategy",
+            series.quotes_live.clone(),
+        );
+        registry.register(
+            "rwa_agent_tick_to_landed_seconds",
+            "Tick start to transaction landed",
+            series.latency.clone(),
+        );
+        registry.register(
+            "rwa_agent_build",
+            "Build information",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut text, &registry);
+        text
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn render_carries_totals_per_strategy_series_and_the_latency_histogram() {
+        let metrics = Metrics::default();
+        metrics.tx_landed.fetch_add(3, Ordering::Relaxed);
+        let mm = StrategySeries::labels("mm", StrategyKind::MarketMaker);
+        let noise = StrategySeries::labels("noise", StrategyKind::Noise);
+        metrics.by_strategy.landed.get_or_create(&mm).inc_by(2);
+        metrics.by_strategy.landed.get_or_create(&noise).inc();
+        metrics.by_strategy.pnl.get_or_create(&mm).set(-5);
+        metrics.by_strategy.latency.observe(0.012);
+        let text = metrics.render();
+        assert!(text.contains("rwa_agent_tx_landed_total 3"), "{text}");
+        assert!(
+            text.contains(
+                "rwa_agent_strategy_landed_total{strategy=\"mm\",kind=\"market_maker\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("rwa_agent_strategy_landed_total{strategy=\"noise\",kind=\"noise\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "rwa_agent_strategy_pnl_quote_units{strategy=\"mm\",kind=\"market_maker\"} -5"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("rwa_agent_tick_to_landed_seconds_count 1"),
+            "{text}"
+        );
+        assert!(text.contains("rwa_agent_build_info{version="), "{text}");
+        assert!(text.trim_end().ends_with("# EOF"));
+    }
 
     #[test]
     fn health_reports_staleness_and_the_kill_switch() {

@@ -222,6 +222,13 @@ pub async fn run_with_summary(
         }
         let total_pnl: i64 = running.iter().map(|s| s.pnl).sum();
         metrics.pnl.store(total_pnl, Ordering::Relaxed);
+        metrics
+            .inventory
+            .store(running.iter().map(|s| s.inventory).sum(), Ordering::Relaxed);
+        metrics.quotes_live.store(
+            running.iter().map(|s| s.quotes_live).sum(),
+            Ordering::Relaxed,
+        );
         // Baselines and the peak outlive the process: a restart neither resets losses nor
         // the drawdown reference.
         let mut changed = total_pnl > peak;

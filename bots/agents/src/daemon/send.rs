@@ -82,17 +82,21 @@ pub(crate) async fn send_recorded(
     };
     let id = entry.id.clone();
     metrics.intents.fetch_add(1, Ordering::Relaxed);
+    let labels = StrategySeries::labels(&running.config.name, running.config.kind);
+    metrics.by_strategy.intents.get_or_create(&labels).inc();
     metrics.tx_sent.fetch_add(1, Ordering::Relaxed);
     match send_journaled(rpc, payer, journal, entry, instructions).await? {
         Outcome::Landed(signature) => {
             tracing::info!(strategy = %running.config.name, %id, %signature, "landed");
             metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
+            metrics.by_strategy.landed.get_or_create(&labels).inc();
             running.landed += 1;
             Ok(true)
         }
         Outcome::Refused(reason) => {
             tracing::info!(strategy = %running.config.name, %id, %reason, "refused");
             metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+            metrics.by_strategy.failed.get_or_create(&labels).inc();
             running.refused += 1;
             Ok(false)
         }

@@ -14,6 +14,9 @@ pub(crate) struct Running {
     pub(crate) start_value: Option<i64>,
     /// Mark-to-market PnL of this strategy since start, quote base units.
     pub(crate) pnl: i64,
+    /// RWA held and own live quotes at the last tick (the metrics sum them over strategies).
+    pub(crate) inventory: u64,
+    pub(crate) quotes_live: u64,
     /// The last quote this strategy posted (bid, ask).
     pub(crate) last_quote: Option<(f64, f64)>,
     pub(crate) landed: u64,
@@ -201,6 +204,8 @@ impl Running {
             resting_mid: None,
             start_value: None,
             pnl: 0,
+            inventory: 0,
+            quotes_live: 0,
             last_quote: None,
             landed: 0,
             refused: 0,

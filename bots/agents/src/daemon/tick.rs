@@ -86,14 +86,20 @@ pub(crate) async fn tick(
     let value = view.position.quote as i64 + rwa_value as i64;
     let start = *running.start_value.get_or_insert(value);
     running.pnl = value - start;
-    metrics.pnl.store(value - start, Ordering::Relaxed);
-    metrics
+    running.inventory = view.position.rwa;
+    running.quotes_live = view.live_quotes().filter(|q| q.own).count() as u64;
+    // Per strategy here; the run loop sets the process totals from every strategy.
+    let labels = StrategySeries::labels(&running.config.name, running.config.kind);
+    let series = &metrics.by_strategy;
+    series.pnl.get_or_create(&labels).set(running.pnl);
+    series
         .inventory
-        .store(view.position.rwa, Ordering::Relaxed);
-    metrics.quotes_live.store(
-        view.live_quotes().filter(|q| q.own).count() as u64,
-        Ordering::Relaxed,
-    );
+        .get_or_create(&labels)
+        .set(running.inventory as i64);
+    series
+        .quotes_live
+        .get_or_create(&labels)
+        .set(running.quotes_live as i64);
     for (index, intent) in intents.iter().enumerate() {
         let id = format!(
             "{}:{}:{}:{}",
@@ -116,6 +122,7 @@ pub(crate) async fn tick(
             continue;
         }
         metrics.intents.fetch_add(1, Ordering::Relaxed);
+        metrics.by_strategy.intents.get_or_create(&labels).inc();
         let entry = Entry {
             id: id.clone(),
             strategy: running.config.name.clone(),
@@ -126,10 +133,12 @@ pub(crate) async fn tick(
         match send_journaled(rpc, payer, journal, entry, &instructions).await {
             Ok(Outcome::Landed(_)) => {
                 metrics.tx_landed.fetch_add(1, Ordering::Relaxed);
+                metrics.by_strategy.landed.get_or_create(&labels).inc();
                 running.landed += 1;
                 tracing::info!(strategy = %running.config.name, %id, "landed");
                 let latency = started.elapsed().as_micros() as u64;
                 metrics.last_latency_us.store(latency, Ordering::Relaxed);
+                metrics.by_strategy.latency.observe(latency as f64 / 1e6);
                 if let Ok(mut latencies) = metrics.latencies_us.lock() {
                     if latencies.len() >= MAX_LATENCY_SAMPLES {
                         latencies.drain(..MAX_LATENCY_SAMPLES / 2);
@@ -152,6 +161,7 @@ pub(crate) async fn tick(
             Ok(Outcome::Refused(reason)) => {
                 tracing::info!(strategy = %running.config.name, %id, %reason, "refused");
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+                metrics.by_strategy.failed.get_or_create(&labels).inc();
                 running.refused += 1;
             }
             Err(error) => {
@@ -159,6 +169,7 @@ pub(crate) async fn tick(
                 // stays `Sent` and the next start settles it. Nothing more this tick.
                 tracing::warn!(strategy = %running.config.name, %id, "send not settled: {error:#}");
                 metrics.tx_failed.fetch_add(1, Ordering::Relaxed);
+                metrics.by_strategy.failed.get_or_create(&labels).inc();
                 running.refused += 1;
                 return Err(error);
             }

@@ -566,7 +566,7 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
     let baseline = tuning.dao.baseline_breaker_bps;
     let me = agent.keypair.pubkey();
     let position = addresses.position(&me);
-    let mut open = false;
+    let mut open = Vec::new();
     for index in 0..dao.proposal_count {
         let address = addresses.proposal(index);
         let Some(proposal) = world.try_decode::<Proposal>(&address) else {
@@ -576,10 +576,40 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
         {
             continue;
         }
-        if slot > proposal.voting_ends_slot {
-            if slot >= proposal.voting_ends_slot + dao.config.hold_up_slots
-                && !world.failed_executions.contains(&index)
-            {
+        open.push(governance::OpenProposal {
+            index,
+            voting_ends_slot: proposal.voting_ends_slot,
+            breaker: match &proposal.kind {
+                ProposalKind::Rules { rules } => Some(rwa_harness::agent::breaker_of(rules)),
+                _ => None,
+            },
+            voted: world
+                .env
+                .account(&addresses.vote_record(&address, &position))
+                .is_some(),
+        });
+    }
+    let tight = rules.circuit_breaker_bps != 0 && rules.circuit_breaker_bps < baseline;
+    let actions = governance::decide(
+        &params,
+        agent.forecast,
+        rwa_harness::agent::breaker_of(&rules),
+        tight,
+        &open,
+        slot,
+        dao.config.hold_up_slots,
+        |proposal| {
+            rwa_harness::agent::breaker_of(&rwa_harness::agent::proposed_rules(
+                rules, proposal, baseline,
+            ))
+        },
+    );
+    for action in actions {
+        match action {
+            governance::GovernanceAction::Execute { index } => {
+                if world.failed_executions.contains(&index) {
+                    continue;
+                }
                 let execute = rwa_harness::dao::execute_ix(&addresses, &me, index, None);
                 if send(world, agent, &[execute]) {
                     world.rule_changes += 1;
@@ -588,74 +618,43 @@ fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
                     world.failed_executions.push(index);
                 }
             }
-            continue;
+            governance::GovernanceAction::Vote { index, vote } => {
+                let choice = match vote {
+                    governance::Vote::Yes => VoteChoice::Yes,
+                    governance::Vote::No => VoteChoice::No,
+                    governance::Vote::Abstain => VoteChoice::Abstain,
+                };
+                send(
+                    world,
+                    agent,
+                    &[rwa_harness::dao::vote_ix(&addresses, &me, index, choice)],
+                );
+            }
+            governance::GovernanceAction::Propose { proposal } => {
+                let proposed = rwa_harness::agent::proposed_rules(rules, proposal, baseline);
+                let index = dao.proposal_count;
+                let propose = rwa_harness::dao::propose_ix(
+                    &addresses,
+                    &me,
+                    index,
+                    ProposalKind::Rules { rules: proposed },
+                    "rwa-sim://governance/volatility-forecast",
+                );
+                if send(world, agent, &[propose]) {
+                    world.proposals += 1;
+                    send(
+                        world,
+                        agent,
+                        &[rwa_harness::dao::vote_ix(
+                            &addresses,
+                            &me,
+                            index,
+                            VoteChoice::Yes,
+                        )],
+                    );
+                }
+            }
         }
-        open = true;
-        let ProposalKind::Rules { rules: proposed } = &proposal.kind else {
-            continue;
-        };
-        if world
-            .env
-            .account(&addresses.vote_record(&address, &position))
-            .is_some()
-        {
-            continue;
-        }
-        let choice = match governance::vote_on_breaker(
-            &params,
-            agent.forecast,
-            rwa_harness::agent::breaker_of(&rules),
-            rwa_harness::agent::breaker_of(proposed),
-            1e-9,
-        ) {
-            governance::Vote::Yes => VoteChoice::Yes,
-            governance::Vote::No => VoteChoice::No,
-            governance::Vote::Abstain => VoteChoice::Abstain,
-        };
-        send(
-            world,
-            agent,
-            &[rwa_harness::dao::vote_ix(&addresses, &me, index, choice)],
-        );
-    }
-    if open {
-        return;
-    }
-    let tight = rules.circuit_breaker_bps != 0 && rules.circuit_breaker_bps < baseline;
-    let Some(proposal) = governance::propose(agent.forecast, tight, &params) else {
-        return;
-    };
-    let proposed = rwa_harness::agent::proposed_rules(rules, proposal, baseline);
-    if governance::vote_on_breaker(
-        &params,
-        agent.forecast,
-        rwa_harness::agent::breaker_of(&rules),
-        rwa_harness::agent::breaker_of(&proposed),
-        1e-9,
-    ) != governance::Vote::Yes
-    {
-        return;
-    }
-    let index = dao.proposal_count;
-    let propose = rwa_harness::dao::propose_ix(
-        &addresses,
-        &me,
-        index,
-        ProposalKind::Rules { rules: proposed },
-        "rwa-sim://governance/volatility-forecast",
-    );
-    if send(world, agent, &[propose]) {
-        world.proposals += 1;
-        send(
-            world,
-            agent,
-            &[rwa_harness::dao::vote_ix(
-                &addresses,
-                &me,
-                index,
-                VoteChoice::Yes,
-            )],
-        );
     }
 }
 

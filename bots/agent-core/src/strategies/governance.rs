@@ -178,6 +178,81 @@ pub fn propose(
     }
 }
 
+/// A proposal as the governance agent sees it on chain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OpenProposal {
+    pub index: u64,
+    pub voting_ends_slot: u64,
+    /// The breaker the proposal would install (`None`: not a rules proposal).
+    pub breaker: Option<Breaker>,
+    /// The agent already voted on it.
+    pub voted: bool,
+}
+
+/// What the governance agent does this step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum GovernanceAction {
+    /// Voting ended and the hold-up passed: execute it (the program refuses a defeated one).
+    Execute {
+        index: u64,
+    },
+    Vote {
+        index: u64,
+        vote: Vote,
+    },
+    /// Propose these rules, and back them with a Yes right after.
+    Propose {
+        proposal: RuleProposal,
+    },
+}
+
+/// The governance agent's whole decision, shared by the daemon and the simulator: execute what
+/// is due, vote on open rules proposals by the modelled effect of their breaker against the one in
+/// force, and when nothing is open propose what the forecast calls for, but only what the agent
+/// would itself vote for. `proposed_breaker` gives the breaker a proposal would install.
+#[allow(clippy::too_many_arguments)]
+pub fn decide(
+    p: &GovernanceParams,
+    forecast_sigma: f64,
+    current: Breaker,
+    currently_tight: bool,
+    proposals: &[OpenProposal],
+    slot: u64,
+    hold_up_slots: u64,
+    proposed_breaker: impl Fn(RuleProposal) -> Breaker,
+) -> Vec<GovernanceAction> {
+    const INDIFFERENCE: f64 = 1e-9;
+    let mut actions = Vec::new();
+    let mut open = false;
+    for proposal in proposals {
+        if slot > proposal.voting_ends_slot {
+            if slot >= proposal.voting_ends_slot + hold_up_slots {
+                actions.push(GovernanceAction::Execute {
+                    index: proposal.index,
+                });
+            }
+            continue;
+        }
+        open = true;
+        if let (Some(breaker), false) = (proposal.breaker, proposal.voted) {
+            let vote = vote_on_breaker(p, forecast_sigma, current, breaker, INDIFFERENCE);
+            actions.push(GovernanceAction::Vote {
+                index: proposal.index,
+                vote,
+            });
+        }
+    }
+    if !open {
+        if let Some(proposal) = propose(forecast_sigma, currently_tight, p) {
+            let breaker = proposed_breaker(proposal);
+            if vote_on_breaker(p, forecast_sigma, current, breaker, INDIFFERENCE) == Vote::Yes {
+                actions.push(GovernanceAction::Propose { proposal });
+            }
+        }
+    }
+    actions
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Vote {
     Yes,
@@ -293,5 +368,65 @@ mod tests {
         // one that costs a lot of profit for little stability: no
         assert_eq!(vote(&p, 0.5, 0.1, 0.005, 0.0049, 1e-6), Vote::No);
         assert_eq!(vote(&p, 0.1, 0.1, 0.005, 0.005, 1e-6), Vote::Abstain);
+    }
+}
+
+#[cfg(test)]
+mod decide_tests {
+    use super::*;
+
+    #[test]
+    fn executes_what_is_due_votes_once_and_proposes_only_when_nothing_is_open() {
+        let p = GovernanceParams::default();
+        let current = Breaker {
+            band_bps: 1_500,
+            window_slots: 150,
+            halt_slots: 300,
+        };
+        let tighter = Breaker {
+            band_bps: 750,
+            ..current
+        };
+        let calm = p.relax_below / 2.0;
+        let stormy = p.tighten_above * 2.0;
+        let tighten = |_: RuleProposal| tighter;
+        let due = OpenProposal {
+            index: 0,
+            voting_ends_slot: 100,
+            breaker: Some(tighter),
+            voted: false,
+        };
+        let open = OpenProposal {
+            index: 1,
+            voting_ends_slot: 500,
+            breaker: Some(tighter),
+            voted: false,
+        };
+        // Past the hold-up: execute; the open one gets a vote; no new proposal while one is open.
+        let actions = decide(&p, stormy, current, false, &[due, open], 200, 50, tighten);
+        assert_eq!(actions[0], GovernanceAction::Execute { index: 0 });
+        assert!(matches!(
+            actions[1],
+            GovernanceAction::Vote { index: 1, .. }
+        ));
+        assert_eq!(actions.len(), 2);
+        // Within the hold-up nothing is executed; an already voted proposal gets no second vote.
+        let voted = OpenProposal {
+            voted: true,
+            ..open
+        };
+        assert!(decide(&p, stormy, current, false, &[voted], 120, 50, tighten).is_empty());
+        // Nothing open: propose what the forecast calls for, only if the agent would vote for it.
+        let proposed = decide(&p, stormy, current, false, &[], 600, 50, tighten);
+        assert_eq!(
+            proposed,
+            vec![GovernanceAction::Propose {
+                proposal: RuleProposal::Tighten
+            }]
+        );
+        assert!(
+            decide(&p, calm, current, false, &[], 600, 50, tighten).is_empty(),
+            "calm and not tight: nothing to propose"
+        );
     }
 }

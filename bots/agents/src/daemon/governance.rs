@@ -118,17 +118,49 @@ pub(crate) async fn govern(
     let baseline = running.config.baseline_breaker_bps.unwrap_or(1_500);
     let tight =
         rule_set.rules.circuit_breaker_bps != 0 && rule_set.rules.circuit_breaker_bps < baseline;
-    let mut open = false;
+    let position = addresses.position(&payer.pubkey());
+    let mut open = Vec::new();
     for (address, proposal) in &proposals {
         if proposal.state != ProposalState::Voting || proposal.config_version != dao.config_version
         {
             continue;
         }
-        if slot > proposal.voting_ends_slot {
-            if slot >= proposal.voting_ends_slot + dao.config.hold_up_slots {
+        let voted = rpc
+            .get_account(&addresses.vote_record(address, &position))
+            .await
+            .is_ok();
+        open.push(governance::OpenProposal {
+            index: proposal.index,
+            voting_ends_slot: proposal.voting_ends_slot,
+            breaker: match &proposal.kind {
+                ProposalKind::Rules { rules } => Some(rwa_harness::agent::breaker_of(rules)),
+                _ => None,
+            },
+            voted,
+        });
+    }
+    let current = rule_set.rules;
+    let actions = governance::decide(
+        &params,
+        running.forecast,
+        rwa_harness::agent::breaker_of(&current),
+        tight,
+        &open,
+        slot,
+        dao.config.hold_up_slots,
+        |proposal| {
+            rwa_harness::agent::breaker_of(&rwa_harness::agent::proposed_rules(
+                current, proposal, baseline,
+            ))
+        },
+    );
+    for action in actions {
+        match action {
+            governance::GovernanceAction::Execute { index } => {
+                let address = addresses.proposal(index);
                 let id = format!("{}:execute:{address}", running.config.name);
                 let execute =
-                    rwa_harness::dao::execute_ix(&addresses, &payer.pubkey(), proposal.index, None);
+                    rwa_harness::dao::execute_ix(&addresses, &payer.pubkey(), index, None);
                 send_recorded(
                     rpc,
                     payer,
@@ -141,80 +173,51 @@ pub(crate) async fn govern(
                 )
                 .await?;
             }
-            continue;
-        }
-        open = true;
-        let ProposalKind::Rules { rules } = &proposal.kind else {
-            continue;
-        };
-        let position = addresses.position(&payer.pubkey());
-        if rpc
-            .get_account(&addresses.vote_record(address, &position))
-            .await
-            .is_ok()
-        {
-            continue;
-        }
-        // Vote by the modelled effect of the proposed breaker against the one in force.
-        let choice = match governance::vote_on_breaker(
-            &params,
-            running.forecast,
-            rwa_harness::agent::breaker_of(&rule_set.rules),
-            rwa_harness::agent::breaker_of(rules),
-            1e-9,
-        ) {
-            governance::Vote::Yes => VoteChoice::Yes,
-            governance::Vote::No => VoteChoice::No,
-            governance::Vote::Abstain => VoteChoice::Abstain,
-        };
-        let id = format!("{}:vote:{address}", running.config.name);
-        let vote = rwa_harness::dao::vote_ix(&addresses, &payer.pubkey(), proposal.index, choice);
-        send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": address.to_string(), "choice": format!("{choice:?}") } }), &[vote]).await?;
-    }
-    if !open {
-        if let Some(proposal) = governance::propose(running.forecast, tight, &params) {
-            let rules = rwa_harness::agent::proposed_rules(rule_set.rules, proposal, baseline);
-            // Propose only what the agent itself would vote for under its reward.
-            let own_vote = governance::vote_on_breaker(
-                &params,
-                running.forecast,
-                rwa_harness::agent::breaker_of(&rule_set.rules),
-                rwa_harness::agent::breaker_of(&rules),
-                1e-9,
-            );
-            if own_vote != governance::Vote::Yes {
-                return Ok(());
+            governance::GovernanceAction::Vote { index, vote } => {
+                let choice = match vote {
+                    governance::Vote::Yes => VoteChoice::Yes,
+                    governance::Vote::No => VoteChoice::No,
+                    governance::Vote::Abstain => VoteChoice::Abstain,
+                };
+                let address = addresses.proposal(index);
+                let id = format!("{}:vote:{address}", running.config.name);
+                let vote = rwa_harness::dao::vote_ix(&addresses, &payer.pubkey(), index, choice);
+                send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": address.to_string(), "choice": format!("{choice:?}") } }), &[vote]).await?;
             }
-            let id = format!("{}:propose:{}", running.config.name, dao.proposal_count);
-            let propose = rwa_harness::dao::propose_ix(
-                &addresses,
-                &payer.pubkey(),
-                dao.proposal_count,
-                ProposalKind::Rules { rules },
-                "rwa-agents://governance/volatility-forecast",
-            );
-            if send_recorded(
-                rpc,
-                payer,
-                running,
-                journal,
-                metrics,
-                id,
-                serde_json::json!({ "Propose": format!("{proposal:?}") }),
-                &[propose],
-            )
-            .await?
-            {
-                // The proposer backs its own proposal right away (it proposed because its reward says so).
-                let proposal_address = addresses.proposal(dao.proposal_count);
-                let id = format!("{}:vote:{proposal_address}", running.config.name);
-                let vote = rwa_harness::dao::vote_ix(
+            governance::GovernanceAction::Propose { proposal } => {
+                let rules = rwa_harness::agent::proposed_rules(current, proposal, baseline);
+                let id = format!("{}:propose:{}", running.config.name, dao.proposal_count);
+                let propose = rwa_harness::dao::propose_ix(
                     &addresses,
                     &payer.pubkey(),
                     dao.proposal_count,
-                    VoteChoice::Yes,
+                    ProposalKind::Rules { rules },
+                    "rwa-agents://governance/volatility-forecast",
                 );
-                send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": proposal_address.to_string(), "choice": "Yes" } }), &[vote]).await?;
+                if send_recorded(
+                    rpc,
+                    payer,
+                    running,
+                    journal,
+                    metrics,
+                    id,
+                    serde_json::json!({ "Propose": format!("{proposal:?}") }),
+                    &[propose],
+                )
+                .await?
+                {
+                    // The proposer backs its own proposal right away (it proposed because its
+                    // reward says so).
+                    let proposal_address = addresses.proposal(dao.proposal_count);
+                    let id = format!("{}:vote:{proposal_address}", running.config.name);
+                    let vote = rwa_harness::dao::vote_ix(
+                        &addresses,
+                        &payer.pubkey(),
+                        dao.proposal_count,
+                        VoteChoice::Yes,
+                    );
+                    send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": proposal_address.to_string(), "choice": "Yes" } }), &[vote]).await?;
+                }
             }
         }
     }

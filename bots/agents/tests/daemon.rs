@@ -344,7 +344,20 @@ fn example_agents_config_passes_check_once_addresses_are_filled_in() {
 }
 
 /// A JSON-RPC proxy that answers every third request with HTTP 503 and forwards the rest.
+/// How the proxy misbehaves.
+#[derive(Clone, Copy)]
+enum Flaw {
+    /// Every third request answers 503.
+    FailThird,
+    /// Every seventh request hangs for a second before it is forwarded.
+    StallSeventh,
+}
+
 async fn flaky_proxy(target: String) -> String {
+    misbehaving_proxy(target, Flaw::FailThird).await
+}
+
+async fn misbehaving_proxy(target: String, flaw: Flaw) -> String {
     use axum::http::StatusCode;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
@@ -355,8 +368,15 @@ async fn flaky_proxy(target: String) -> String {
         axum::routing::post(move |body: String| {
             let (counter, target) = (counter.clone(), target.clone());
             async move {
-                if counter.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
-                    return (StatusCode::SERVICE_UNAVAILABLE, "overloaded".to_string());
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                match flaw {
+                    Flaw::FailThird if n % 3 == 2 => {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "overloaded".to_string());
+                    }
+                    Flaw::StallSeventh if n % 7 == 6 => {
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                    _ => {}
                 }
                 let address = target.trim_start_matches("http://").to_string();
                 let Ok(mut stream) = tokio::net::TcpStream::connect(&address).await else { return (StatusCode::BAD_GATEWAY, String::new()) };
@@ -457,6 +477,103 @@ async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
         "nothing landed through the flaky endpoint:\n{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_rides_out_an_rpc_endpoint_that_stalls() {
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-stall");
+    let payer = Keypair::new();
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
+    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
+    std::fs::write(
+        &keypair,
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(directory.join("bootstrap.toml"), BOOTSTRAP).unwrap();
+    let url = localnet.url();
+    let state_path = directory.join("state.json").to_str().unwrap().to_string();
+    let bootstrap_path = directory
+        .join("bootstrap.toml")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (u, k, s) = (url.clone(), keypair.clone(), state_path.clone());
+    let bootstrap = tokio::task::spawn_blocking(move || {
+        rwa_agents(&[
+            "bootstrap",
+            "--cluster",
+            &u,
+            "--keypair",
+            &k,
+            "--config",
+            &bootstrap_path,
+            "--out",
+            &s,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(
+        bootstrap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bootstrap.stderr)
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    let market = state["markets"]["TBILL"]["market"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
+
+    let proxy = misbehaving_proxy(url.clone(), Flaw::StallSeventh).await;
+    let agents_dir = directory.join("agents").to_str().unwrap().to_string();
+    let config = agents_toml(
+        &proxy,
+        &keypair,
+        &agents_dir,
+        &market,
+        &quote_account,
+        6,
+        i64::MAX,
+    );
+    let run = run_agents(&directory, config).await;
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let landed: u64 = metric(&stdout, "rwa_agent_tx_landed_total");
+    assert!(
+        landed >= 1,
+        "nothing landed through the stalling endpoint:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // A stall leaves nothing undecided: every intent ended landed or failed.
+    let journal = std::fs::read_to_string(directory.join("agents").join("intents.jsonl")).unwrap();
+    let mut last: std::collections::HashMap<String, serde_json::Value> = Default::default();
+    for line in journal.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        last.insert(
+            entry["id"].as_str().unwrap().to_string(),
+            entry["status"].clone(),
+        );
+    }
+    let undecided: Vec<_> = last
+        .iter()
+        .filter(|(_, status)| status.get("Landed").is_none() && status.get("Failed").is_none())
+        .collect();
+    assert!(undecided.is_empty(), "{undecided:?}");
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }

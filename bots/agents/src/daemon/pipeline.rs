@@ -223,13 +223,17 @@ pub async fn send(
                 .send_transaction_with_config(&transaction, send_config)
                 .await;
             let deadline = Instant::now() + config.resend_every;
+            // Status polls start at 40 ms (a local cluster confirms within a slot or two) and
+            // stretch to 200 ms, so a slow cluster is not polled 25 times a second per transaction.
+            let mut poll = Duration::from_millis(40);
             while Instant::now() < deadline {
                 // Landed means confirmed: a processed transaction can still be dropped with its
                 // fork, and the next tick reads state at confirmed.
                 if let Ok(Some(outcome)) = confirmed_outcome(rpc, &signature).await {
                     return Ok(outcome);
                 }
-                tokio::time::sleep(Duration::from_millis(40)).await;
+                tokio::time::sleep(poll).await;
+                poll = (poll * 3 / 2).min(Duration::from_millis(200));
             }
             let height = with_backoff(|| rpc.get_block_height()).await?;
             if height > last_valid {

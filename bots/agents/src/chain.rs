@@ -3,7 +3,7 @@
 
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{anyhow, bail, Context, Result};
-use rwa_harness::solana_address::Address;
+use rwa_client::solana_address::Address;
 use rwa_market::state::{Maker, Market, PriceOracle};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
@@ -40,7 +40,7 @@ pub async fn confirm(
 /// Sends with preflight (so a refusal carries the program's logs) and waits for confirmation.
 pub async fn send_and_confirm(
     rpc: &RpcClient,
-    transaction: &rwa_harness::solana_transaction::Transaction,
+    transaction: &rwa_client::solana_transaction::Transaction,
 ) -> Result<solana_signature::Signature> {
     let signature = rpc
         .send_transaction(transaction)
@@ -211,13 +211,13 @@ pub async fn new_token_account_ixs(
     account: &Address,
     mint: &Address,
     owner: &Address,
-) -> Result<[rwa_harness::SolInstruction; 2]> {
-    use rwa_harness::solana_program_pack::Pack;
+) -> Result<[rwa_client::SolInstruction; 2]> {
+    use rwa_client::solana_program_pack::Pack;
     let space = anchor_spl::token::spl_token::state::Account::LEN;
     let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
     let spl = anchor_spl::token::spl_token::ID;
     Ok([
-        rwa_harness::solana_instruction_compat::create_account(
+        rwa_client::solana_instruction_compat::create_account(
             funder,
             account,
             rent,
@@ -247,8 +247,8 @@ pub async fn seeded_token_account_ixs(
     seed: &str,
     mint: &Address,
     owner: &Address,
-) -> Result<(Address, [rwa_harness::SolInstruction; 2])> {
-    use rwa_harness::solana_program_pack::Pack;
+) -> Result<(Address, [rwa_client::SolInstruction; 2])> {
+    use rwa_client::solana_program_pack::Pack;
     let spl = anchor_spl::token::spl_token::ID;
     let account = Address::create_with_seed(funder, seed, &spl)
         .map_err(|e| anyhow!("deriving the token account for seed {seed:?}: {e:?}"))?;
@@ -257,7 +257,7 @@ pub async fn seeded_token_account_ixs(
     Ok((
         account,
         [
-            rwa_harness::solana_instruction_compat::create_account_with_seed(
+            rwa_client::solana_instruction_compat::create_account_with_seed(
                 funder,
                 &account,
                 funder,

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
-use rwa_harness::solana_keypair::Keypair;
-use rwa_harness::solana_signer::Signer;
+use rwa_client::solana_keypair::Keypair;
+use rwa_client::solana_signer::Signer;
 use rwa_localnet::{Localnet, LocalnetConfig};
 use rwa_math::Decimal;
 use solana_commitment_config::CommitmentConfig;
@@ -26,10 +26,10 @@ async fn fund_agent(
     rpc: &RpcClient,
     payer: &Keypair,
     agent: &Keypair,
-    mint: &rwa_harness::solana_address::Address,
-    from: &rwa_harness::solana_address::Address,
+    mint: &rwa_client::solana_address::Address,
+    from: &rwa_client::solana_address::Address,
     amount: u64,
-) -> Result<rwa_harness::solana_address::Address> {
+) -> Result<rwa_client::solana_address::Address> {
     let account = Keypair::new();
     let [create, initialize] = crate::chain::new_token_account_ixs(
         rpc,
@@ -73,15 +73,15 @@ async fn buy_stake(
     rpc: &RpcClient,
     agent: &Keypair,
     market: &str,
-    quote_account: &rwa_harness::solana_address::Address,
+    quote_account: &rwa_client::solana_address::Address,
     amount: u64,
-) -> Result<rwa_harness::solana_address::Address> {
-    use rwa_harness::market::{trade_ix, MarketAddresses, TradeKind, TraderAccounts};
+) -> Result<rwa_client::solana_address::Address> {
+    use rwa_client::market::{trade_ix, MarketAddresses, TradeKind, TraderAccounts};
     let address = crate::chain::parse_address(market, "stake market")?;
     let snapshot = crate::chain::fetch_market(rpc, &address).await?;
     let state = snapshot.market;
     let mut addresses = MarketAddresses::derive(state.rwa_mint, state.quote_mint);
-    if state.rule_set != rwa_harness::solana_address::Address::default() {
+    if state.rule_set != rwa_client::solana_address::Address::default() {
         addresses.rule_set = Some(state.rule_set);
     }
     let account = Keypair::new();
@@ -131,10 +131,10 @@ async fn buy_stake(
 async fn new_agent(
     rpc: &RpcClient,
     payer: &Keypair,
-    quote_mint: &rwa_harness::solana_address::Address,
-    payer_quote: &rwa_harness::solana_address::Address,
+    quote_mint: &rwa_client::solana_address::Address,
+    payer_quote: &rwa_client::solana_address::Address,
     quote: u64,
-) -> Result<(Keypair, rwa_harness::solana_address::Address)> {
+) -> Result<(Keypair, rwa_client::solana_address::Address)> {
     let agent = Keypair::new();
     let airdrop = rpc.request_airdrop(&agent.pubkey(), 20_000_000_000).await?;
     crate::chain::confirm(rpc, &airdrop, Duration::from_secs(30)).await?;

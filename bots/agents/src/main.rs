@@ -236,7 +236,7 @@ fn main() -> Result<()> {
         }
         Command::Status { config } => runtime()?.block_on(async move {
             let config = daemon::load_config(&config)?;
-            let owner = rwa_harness::solana_signer::Signer::pubkey(&wallet::load(config.keypair.as_deref())?);
+            let owner = rwa_client::solana_signer::Signer::pubkey(&wallet::load(config.keypair.as_deref())?);
             println!("{}", serde_json::to_string_pretty(&daemon::status(&config, &owner).await?)?);
             Ok(())
         }),
@@ -405,10 +405,10 @@ async fn run_localnet(
             localnet.url(),
             solana_commitment_config::CommitmentConfig::confirmed(),
         );
-        let payer = rwa_harness::solana_keypair::Keypair::new();
+        let payer = rwa_client::solana_keypair::Keypair::new();
         let signature = rpc
             .request_airdrop(
-                &rwa_harness::solana_signer::Signer::pubkey(&payer),
+                &rwa_client::solana_signer::Signer::pubkey(&payer),
                 1_000_000_000_000,
             )
             .await?;

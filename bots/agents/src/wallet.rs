@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
-use rwa_harness::solana_keypair::Keypair;
+use rwa_client::solana_keypair::Keypair;
 
 fn home() -> Result<PathBuf> {
     std::env::var_os("HOME")

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use rwa_harness::dao::*;
-use rwa_harness::lending::*;
-use rwa_harness::market::*;
-use rwa_harness::solana_address::Address;
-use rwa_harness::solana_keypair::Keypair;
-use rwa_harness::solana_signer::Signer;
-use rwa_harness::solana_transaction::Transaction;
-use rwa_harness::SolInstruction as Instruction;
+use rwa_client::dao::*;
+use rwa_client::lending::*;
+use rwa_client::market::*;
+use rwa_client::solana_address::Address;
+use rwa_client::solana_keypair::Keypair;
+use rwa_client::solana_signer::Signer;
+use rwa_client::solana_transaction::Transaction;
+use rwa_client::SolInstruction as Instruction;
 use rwa_math::Decimal;
 use serde::{Deserialize, Serialize};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -182,14 +182,14 @@ pub async fn run(
                 }
             };
             if !session.exists(&mint.pubkey()).await? {
-                use rwa_harness::solana_program_pack::Pack;
+                use rwa_client::solana_program_pack::Pack;
                 let space = anchor_spl::token::spl_token::state::Mint::LEN;
                 let rent = rpc.get_minimum_balance_for_rent_exemption(space).await?;
                 let spl = anchor_spl::token::spl_token::ID;
                 session
                     .send(
                         &[
-                            rwa_harness::solana_instruction_compat::create_account(
+                            rwa_client::solana_instruction_compat::create_account(
                                 &payer.pubkey(),
                                 &mint.pubkey(),
                                 rent,

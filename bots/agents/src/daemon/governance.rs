@@ -2,8 +2,8 @@
 
 use super::*;
 
-pub(crate) fn dao_addresses(dao: &rule_dao::state::Dao) -> rwa_harness::dao::DaoAddresses {
-    rwa_harness::dao::DaoAddresses::derive(dao.stake_mint, dao.id)
+pub(crate) fn dao_addresses(dao: &rule_dao::state::Dao) -> rwa_client::dao::DaoAddresses {
+    rwa_client::dao::DaoAddresses::derive(dao.stake_mint, dao.id)
 }
 
 /// Keeps `stake_amount` staked in the DAO (stake is locked; only increases happen here).
@@ -30,11 +30,11 @@ pub(crate) async fn ensure_stake(
                 .ok_or_else(|| anyhow!("governance needs `stake_account` to stake from"))?,
             "stake_account",
         )?;
-        let stake = rwa_harness::dao::staking_ix(
+        let stake = rwa_client::dao::staking_ix(
             &addresses,
             &payer.pubkey(),
             &from,
-            rwa_harness::dao::StakeAction::Stake(wanted - staked),
+            rwa_client::dao::StakeAction::Stake(wanted - staked),
         );
         match pipeline::send(
             rpc,
@@ -133,7 +133,7 @@ pub(crate) async fn govern(
             index: proposal.index,
             voting_ends_slot: proposal.voting_ends_slot,
             breaker: match &proposal.kind {
-                ProposalKind::Rules { rules } => Some(rwa_harness::agent::breaker_of(rules)),
+                ProposalKind::Rules { rules } => Some(rwa_client::agent::breaker_of(rules)),
                 _ => None,
             },
             voted,
@@ -143,13 +143,13 @@ pub(crate) async fn govern(
     let actions = governance::decide(
         &params,
         running.forecast,
-        rwa_harness::agent::breaker_of(&current),
+        rwa_client::agent::breaker_of(&current),
         tight,
         &open,
         slot,
         dao.config.hold_up_slots,
         |proposal| {
-            rwa_harness::agent::breaker_of(&rwa_harness::agent::proposed_rules(
+            rwa_client::agent::breaker_of(&rwa_client::agent::proposed_rules(
                 current, proposal, baseline,
             ))
         },
@@ -159,8 +159,7 @@ pub(crate) async fn govern(
             governance::GovernanceAction::Execute { index } => {
                 let address = addresses.proposal(index);
                 let id = format!("{}:execute:{address}", running.config.name);
-                let execute =
-                    rwa_harness::dao::execute_ix(&addresses, &payer.pubkey(), index, None);
+                let execute = rwa_client::dao::execute_ix(&addresses, &payer.pubkey(), index, None);
                 send_recorded(
                     rpc,
                     payer,
@@ -181,13 +180,13 @@ pub(crate) async fn govern(
                 };
                 let address = addresses.proposal(index);
                 let id = format!("{}:vote:{address}", running.config.name);
-                let vote = rwa_harness::dao::vote_ix(&addresses, &payer.pubkey(), index, choice);
+                let vote = rwa_client::dao::vote_ix(&addresses, &payer.pubkey(), index, choice);
                 send_recorded(rpc, payer, running, journal, metrics, id, serde_json::json!({ "Vote": { "proposal": address.to_string(), "choice": format!("{choice:?}") } }), &[vote]).await?;
             }
             governance::GovernanceAction::Propose { proposal } => {
-                let rules = rwa_harness::agent::proposed_rules(current, proposal, baseline);
+                let rules = rwa_client::agent::proposed_rules(current, proposal, baseline);
                 let id = format!("{}:propose:{}", running.config.name, dao.proposal_count);
-                let propose = rwa_harness::dao::propose_ix(
+                let propose = rwa_client::dao::propose_ix(
                     &addresses,
                     &payer.pubkey(),
                     dao.proposal_count,
@@ -210,7 +209,7 @@ pub(crate) async fn govern(
                     // reward says so).
                     let proposal_address = addresses.proposal(dao.proposal_count);
                     let id = format!("{}:vote:{proposal_address}", running.config.name);
-                    let vote = rwa_harness::dao::vote_ix(
+                    let vote = rwa_client::dao::vote_ix(
                         &addresses,
                         &payer.pubkey(),
                         dao.proposal_count,

@@ -54,7 +54,7 @@ pub(crate) async fn keeper_liquidations(
 ) -> Result<()> {
     use anchor_lang::Discriminator;
     use rwa_agent_core::strategies::keeper;
-    use rwa_harness::lending::{liquidate_ix, refresh_all, LendingAddresses};
+    use rwa_client::lending::{liquidate_ix, refresh_all, LendingAddresses};
     use rwa_lending::state::{CollateralConfig, LendingMarket, Obligation};
     let lending_address = crate::chain::parse_address(lending_market, "keeper lending_market")?;
     let lending: LendingMarket = account(rpc, &lending_address).await?;
@@ -86,12 +86,12 @@ pub(crate) async fn keeper_liquidations(
                 .map(|p| p.to_f64()),
             Err(_) => None,
         };
-        infos.push(rwa_harness::agent::collateral_info(c, twap));
+        infos.push(rwa_client::agent::collateral_info(c, twap));
     }
     let config_addresses: Vec<Address> = configs.iter().map(|(address, _)| *address).collect();
     let views: Vec<keeper::ObligationView> = obligations
         .iter()
-        .map(|(_, o)| rwa_harness::agent::obligation_view(o, &config_addresses))
+        .map(|(_, o)| rwa_client::agent::obligation_view(o, &config_addresses))
         .collect();
     let available = token_balance(rpc, &running.accounts.quote_account).await;
     let params = keeper::KeeperParams {

@@ -7,10 +7,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Result};
-use rwa_harness::solana_keypair::Keypair;
-use rwa_harness::solana_signer::Signer;
-use rwa_harness::solana_transaction::Transaction;
-use rwa_harness::SolInstruction as Instruction;
+use rwa_client::solana_keypair::Keypair;
+use rwa_client::solana_signer::Signer;
+use rwa_client::solana_transaction::Transaction;
+use rwa_client::SolInstruction as Instruction;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
@@ -131,8 +131,8 @@ pub async fn settle(
 /// 128 as `getRecentPrioritizationFees` accepts.
 pub fn writable_accounts(
     instructions: &[Instruction],
-    payer: &rwa_harness::solana_address::Address,
-) -> Vec<rwa_harness::solana_address::Address> {
+    payer: &rwa_client::solana_address::Address,
+) -> Vec<rwa_client::solana_address::Address> {
     let mut accounts = Vec::new();
     for meta in instructions.iter().flat_map(|ix| ix.accounts.iter()) {
         if meta.is_writable && meta.pubkey != *payer && !accounts.contains(&meta.pubkey) {
@@ -258,14 +258,14 @@ mod tests {
 
     #[test]
     fn fees_are_sampled_for_the_written_accounts_only() {
-        use rwa_harness::solana_address::Address;
+        use rwa_client::solana_address::Address;
         let payer = Address::new_unique();
         let (written, read, also_written) = (
             Address::new_unique(),
             Address::new_unique(),
             Address::new_unique(),
         );
-        let meta = |pubkey, is_writable| rwa_harness::AccountMeta {
+        let meta = |pubkey, is_writable| rwa_client::AccountMeta {
             pubkey,
             is_signer: false,
             is_writable,

@@ -106,7 +106,7 @@ pub(crate) async fn rebalance(
         let (curve, supply, fee_bps) = &curves[trade.asset];
         let cash = token_balance(rpc, &running.accounts.quote_account).await;
         let Some((side, kind)) =
-            rwa_harness::agent::rebalance_leg(curve, *supply, *fee_bps, trade.side, amount, cash)
+            rwa_client::agent::rebalance_leg(curve, *supply, *fee_bps, trade.side, amount, cash)
         else {
             continue;
         };

@@ -51,7 +51,7 @@ pub(crate) async fn account<T: AccountDeserialize>(
 }
 
 pub(crate) async fn token_balance(rpc: &RpcClient, address: &Address) -> u64 {
-    use rwa_harness::solana_program_pack::Pack;
+    use rwa_client::solana_program_pack::Pack;
     match rpc.get_account(address).await {
         Ok(account) => anchor_spl::token::spl_token::state::Account::unpack(&account.data)
             .map(|a| a.amount)
@@ -100,14 +100,14 @@ pub(crate) async fn snapshot(
         })
         .collect();
     // The agent's own maker, if open, is among the market's makers (market_view finds it there).
-    let holder = rwa_harness::agent::Holder {
+    let holder = rwa_client::agent::Holder {
         own_maker: running.maker.map(|m| m.maker),
         wallet_rwa: token_balance(rpc, &running.accounts.rwa_account).await,
         wallet_quote: token_balance(rpc, &running.accounts.quote_account).await,
         resting_mid: running.resting_mid,
     };
     let rules = crate::chain::fetch_rules(rpc, &market.rule_set).await?;
-    let view = rwa_harness::agent::market_view(slot, &market, &oracle, &makers, holder, rules)
+    let view = rwa_client::agent::market_view(slot, &market, &oracle, &makers, holder, rules)
         .map_err(|e| anyhow!("{e}"))?;
     Ok((view, maker_addresses))
 }

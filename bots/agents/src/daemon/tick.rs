@@ -111,7 +111,7 @@ pub(crate) async fn tick(
         if journal.get(&id).is_some() {
             continue; // already sent by an earlier run: never twice
         }
-        let instructions = rwa_harness::agent::instructions_for(
+        let instructions = rwa_client::agent::instructions_for(
             intent,
             &running.market,
             &running.accounts,

@@ -1372,3 +1372,97 @@ async fn cross_cluster_arbitrage_buys_cheap_sells_rich_and_narrows_the_gap() {
 async fn same_cluster_arbitrage_trades_both_markets_in_one_transaction() {
     cross_arbitrage_story(false).await;
 }
+
+/// The validator restarts under a running daemon (same chain, connections dropped for two
+/// seconds): RPC calls fail and are retried, the websocket reconnects, sends that could not be
+/// settled are settled once the RPC is back, and the run ends with nothing undecided.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_rides_out_a_localnet_restart() {
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-restart");
+    let payer = Keypair::new();
+    localnet
+        .bank
+        .lock()
+        .unwrap()
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
+    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
+    std::fs::write(
+        &keypair,
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
+    let url = localnet.url();
+    let (market, quote_account) = tokio::task::spawn_blocking({
+        let (url, keypair, directory) = (url.clone(), keypair.clone(), directory.clone());
+        move || common::bootstrap_tbill(&url, &keypair, &directory)
+    })
+    .await
+    .unwrap();
+    let agents_dir = directory.join("agents").to_str().unwrap().to_string();
+    let config = agents_toml_ws(
+        &url,
+        Some(&localnet.ws_url()),
+        &keypair,
+        &agents_dir,
+        &market,
+        &quote_account,
+        60,
+        i64::MAX,
+    );
+    std::fs::write(directory.join("agents.toml"), &config).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_rwa-agents"))
+        .args([
+            "run",
+            "--config",
+            directory.join("agents.toml").to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    let (bank, address) = (localnet.bank.clone(), localnet.address);
+    localnet.shutdown().await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    let restarted = Localnet::start_shared(
+        LocalnetConfig {
+            listen: address,
+            slot_duration: Some(std::time::Duration::from_millis(40)),
+        },
+        bank,
+    )
+    .await
+    .unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        metric(&stdout, "rwa_agent_ws_reconnects_total") >= 1,
+        "{stdout}"
+    );
+    assert!(
+        metric(&stdout, "rwa_agent_tx_landed_total") >= 1,
+        "{stdout}"
+    );
+    let journal = std::fs::read_to_string(directory.join("agents").join("intents.jsonl")).unwrap();
+    let mut last: std::collections::HashMap<String, serde_json::Value> = Default::default();
+    for line in journal.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        last.insert(
+            entry["id"].as_str().unwrap().to_string(),
+            entry["status"].clone(),
+        );
+    }
+    assert!(
+        last.values()
+            .all(|s| s.get("Landed").is_some() || s.get("Failed").is_some()),
+        "undecided intents: {last:?}"
+    );
+    let _ = std::fs::remove_dir_all(&directory);
+    restarted.shutdown().await;
+}

@@ -60,7 +60,13 @@ impl Localnet {
     }
 
     pub async fn start_with_bank(config: LocalnetConfig, bank: Bank) -> Result<Localnet> {
-        let bank: SharedBank = Arc::new(Mutex::new(bank));
+        Self::start_shared(config, Arc::new(Mutex::new(bank))).await
+    }
+
+    /// Serves an existing cluster state: what a validator restarted on its ledger looks like to
+    /// clients (same chain, same accounts; connections dropped in between). `config.listen` with
+    /// the previous address restarts it on the same ports.
+    pub async fn start_shared(config: LocalnetConfig, bank: SharedBank) -> Result<Localnet> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -96,7 +102,10 @@ impl Localnet {
         });
         let ws_router = Router::new()
             .route("/", get(ws::upgrade))
-            .with_state(bank.clone());
+            .with_state(ws::WsState {
+                bank: bank.clone(),
+                stop: stop.clone(),
+            });
         let mut ws_stop = stop.clone();
         let ws_server = tokio::spawn(async move {
             let served = axum::serve(ws_listener, ws_router).with_graceful_shutdown(async move {

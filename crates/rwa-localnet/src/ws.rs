@@ -25,15 +25,27 @@ enum Subscription {
     Slot,
 }
 
-pub async fn upgrade(State(bank): State<SharedBank>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| serve(socket, bank))
+/// The websocket server's state: the cluster and the localnet's stop signal (open subscriptions
+/// are closed when it stops, as a validator's are when it restarts).
+#[derive(Clone)]
+pub struct WsState {
+    pub bank: SharedBank,
+    pub stop: tokio::sync::watch::Receiver<bool>,
+}
+
+pub async fn upgrade(State(state): State<WsState>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| serve(socket, state.bank, state.stop))
 }
 
 fn notification(method: &str, subscription: u64, result: Value) -> Message {
     Message::Text(json!({ "jsonrpc": "2.0", "method": method, "params": { "result": result, "subscription": subscription } }).to_string().into())
 }
 
-async fn serve(mut socket: WebSocket, bank: SharedBank) {
+async fn serve(
+    mut socket: WebSocket,
+    bank: SharedBank,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut events = match bank.lock() {
         Ok(bank) => bank.events.subscribe(),
         Err(_) => return,
@@ -42,6 +54,10 @@ async fn serve(mut socket: WebSocket, bank: SharedBank) {
     let mut next_id: u64 = 1;
     loop {
         tokio::select! {
+            _ = async { let _ = stop.wait_for(|stopped| *stopped).await; } => {
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };
                 let Message::Text(text) = message else { continue };

@@ -62,6 +62,30 @@ pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(
     std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Settles every intent the journal has in flight: a `Sent` one may have landed (or may still
+/// land until its blockhash expires), so its fate is read from the chain; a `Pending` one was
+/// never signed, so it cannot be on chain. At start, and on every tick after a send could not be
+/// settled (the RPC was down).
+pub(crate) async fn settle_in_flight(rpc: &RpcClient, journal: &mut Journal) -> Result<()> {
+    for entry in journal.in_flight() {
+        let status = match &entry.status {
+            Status::Sent {
+                signature,
+                last_valid_block_height,
+            } => match pipeline::settle(rpc, signature, *last_valid_block_height).await? {
+                Outcome::Landed(signature) => Status::Landed { signature },
+                Outcome::Refused(reason) => Status::Failed { reason },
+            },
+            _ => Status::Failed {
+                reason: "never sent: the previous run stopped before signing it".into(),
+            },
+        };
+        tracing::info!(id = %entry.id, ?status, "settled an intent left in flight");
+        journal.record(Entry { status, ..entry })?;
+    }
+    Ok(())
+}
+
 pub async fn run_with_summary(
     config: AgentsConfig,
     payer: Keypair,
@@ -121,25 +145,9 @@ pub async fn run_with_summary(
             let _ = axum::serve(listener, router).await;
         });
     }
-    // Intents a previous run left in flight: settle them against the chain before anything new is
-    // sent. A `Sent` one may have landed (or may still land until its blockhash expires); a
-    // `Pending` one was never signed, so it cannot be on chain.
-    for entry in journal.in_flight() {
-        let status = match &entry.status {
-            Status::Sent {
-                signature,
-                last_valid_block_height,
-            } => match pipeline::settle(&rpc, signature, *last_valid_block_height).await? {
-                Outcome::Landed(signature) => Status::Landed { signature },
-                Outcome::Refused(reason) => Status::Failed { reason },
-            },
-            _ => Status::Failed {
-                reason: "never sent: the previous run stopped before signing it".into(),
-            },
-        };
-        tracing::info!(id = %entry.id, ?status, "settled an intent left in flight");
-        journal.record(Entry { status, ..entry })?;
-    }
+    // Intents a previous run left in flight: settled against the chain before anything new is
+    // sent.
+    settle_in_flight(&rpc, &mut journal).await?;
     let mut running = Vec::new();
     for strategy in &config.strategies {
         running.push(
@@ -209,6 +217,12 @@ pub async fn run_with_summary(
         ticks += 1;
         metrics.ticks.fetch_add(1, Ordering::Relaxed);
         let mut all_ticked = true;
+        if !journal.in_flight().is_empty() {
+            if let Err(error) = settle_in_flight(&rpc, &mut journal).await {
+                tracing::warn!("intents in flight not settled yet: {error:#}");
+                all_ticked = false;
+            }
+        }
         for strategy in running.iter_mut() {
             if let Err(error) = tick(&rpc, &payer, strategy, &mut journal, &metrics).await {
                 tracing::warn!(strategy = %strategy.config.name, "tick failed: {error:#}");
@@ -278,6 +292,10 @@ pub async fn run_with_summary(
     }
     for subscriber in &subscribers {
         subscriber.abort();
+    }
+    // A clean stop leaves nothing undecided when the chain can be read.
+    if let Err(error) = settle_in_flight(&rpc, &mut journal).await {
+        tracing::warn!("intents left in flight at exit (the next start settles them): {error:#}");
     }
     // Graceful shutdown: no quote is left resting, and what could not be cancelled is reported.
     let mut left_resting: HashMap<String, String> = HashMap::new();

@@ -240,14 +240,15 @@ fn localnet_bootstrap_twice_in_one_directory_starts_fresh() {
         lines
     };
     let free_port = || {
-        // A port pair (RPC, websocket = RPC + 1) free right now.
-        loop {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let port = listener.local_addr().unwrap().port();
-            if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-                return port;
-            }
-        }
+        // A port pair (RPC, websocket = RPC + 1) free right now, below the kernel's ephemeral
+        // range (32768+) so no concurrently running test's port-0 listener takes it meanwhile.
+        (23_000 + (std::process::id() as u16 % 3_000) * 2..32_000)
+            .step_by(2)
+            .find(|&p| {
+                std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+                    && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
+            })
+            .expect("a free port pair")
     };
     let first = run(free_port());
     assert!(

@@ -1378,7 +1378,21 @@ async fn same_cluster_arbitrage_trades_both_markets_in_one_transaction() {
 /// settled are settled once the RPC is back, and the run ends with nothing undecided.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_rides_out_a_localnet_restart() {
-    let localnet = start_localnet().await;
+    // Ports below the kernel's ephemeral range (32768+), so that while this localnet is down no
+    // other test's ephemeral listener (they all bind port 0) can take them before it restarts.
+    let port = (21_000 + (std::process::id() as u16 % 4_000) * 2..30_000)
+        .step_by(2)
+        .find(|&p| {
+            std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
+        })
+        .expect("a free port pair");
+    let localnet = Localnet::start(LocalnetConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        slot_duration: Some(std::time::Duration::from_millis(40)),
+    })
+    .await
+    .unwrap();
     let directory = fresh_directory("rwa-restart");
     let payer = Keypair::new();
     localnet

@@ -123,7 +123,7 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     .unwrap();
     std::fs::write(
         path("final.toml"),
-        config(&url, &path("payer.json"), &state_dir, &market, &quote, 3),
+        config(&url, &path("payer.json"), &state_dir, &market, &quote, 20),
     )
     .unwrap();
     let log = std::fs::OpenOptions::new()
@@ -158,7 +158,8 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
             }
         }
     }
-    // One clean run: it settles what the last kill left in flight, ticks, and stops.
+    // One clean run of 20 ticks: it settles what the last kill left in flight, trades (so the
+    // check has intents even on a machine where every kill landed during start-up), and stops.
     let last = tokio::task::spawn_blocking({
         let config = path("final.toml");
         move || {

@@ -353,10 +353,6 @@ enum Flaw {
     StallSeventh,
 }
 
-async fn flaky_proxy(target: String) -> String {
-    misbehaving_proxy(target, Flaw::FailThird).await
-}
-
 async fn misbehaving_proxy(target: String, flaw: Flaw) -> String {
     use axum::http::StatusCode;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -399,10 +395,12 @@ async fn misbehaving_proxy(target: String, flaw: Flaw) -> String {
     format!("http://{address}")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
-    let localnet = start_localnet().await;
-    let directory = fresh_directory("rwa-flaky");
+/// A funded payer whose keypair file is `directory/payer.json`, and the TBILL market bootstrapped
+/// on `localnet`: (keypair path, market, payer quote account).
+async fn funded_tbill(
+    localnet: &Localnet,
+    directory: &std::path::Path,
+) -> (String, String, String) {
     let payer = Keypair::new();
     localnet
         .bank
@@ -416,44 +414,22 @@ async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
         serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
     )
     .unwrap();
-    std::fs::write(directory.join("bootstrap.toml"), BOOTSTRAP).unwrap();
-    let url = localnet.url();
-    let state_path = directory.join("state.json").to_str().unwrap().to_string();
-    let bootstrap_path = directory
-        .join("bootstrap.toml")
-        .to_str()
-        .unwrap()
-        .to_string();
-    let (u, k, s) = (url.clone(), keypair.clone(), state_path.clone());
-    let bootstrap = tokio::task::spawn_blocking(move || {
-        rwa_agents(&[
-            "bootstrap",
-            "--cluster",
-            &u,
-            "--keypair",
-            &k,
-            "--config",
-            &bootstrap_path,
-            "--out",
-            &s,
-        ])
+    let (market, quote_account) = tokio::task::spawn_blocking({
+        let (url, keypair, directory) = (localnet.url(), keypair.clone(), directory.to_path_buf());
+        move || common::bootstrap_tbill(&url, &keypair, &directory)
     })
     .await
     .unwrap();
-    assert!(
-        bootstrap.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bootstrap.stderr)
-    );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
-    let market = state["markets"]["TBILL"]["market"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
+    (keypair, market, quote_account)
+}
 
-    let proxy = flaky_proxy(url.clone()).await;
+/// Runs the market maker and the arbitrageur for 6 ticks through a proxy with `flaw` in front of
+/// the localnet; the run must succeed and land something. Returns the agents' state dir.
+async fn run_through(flaw: Flaw, tag: &str) -> (Localnet, std::path::PathBuf) {
+    let localnet = start_localnet().await;
+    let directory = fresh_directory(tag);
+    let (keypair, market, quote_account) = funded_tbill(&localnet, &directory).await;
+    let proxy = misbehaving_proxy(localnet.url(), flaw).await;
     let agents_dir = directory.join("agents").to_str().unwrap().to_string();
     let config = agents_toml(
         &proxy,
@@ -474,106 +450,24 @@ async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
     let landed: u64 = metric(&stdout, "rwa_agent_tx_landed_total");
     assert!(
         landed >= 1,
-        "nothing landed through the flaky endpoint:\n{stdout}\n{}",
+        "nothing landed through the misbehaving endpoint:\n{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    (localnet, directory)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_survives_an_rpc_endpoint_that_fails_a_third_of_requests() {
+    let (localnet, directory) = run_through(Flaw::FailThird, "rwa-flaky").await;
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_rides_out_an_rpc_endpoint_that_stalls() {
-    let localnet = start_localnet().await;
-    let directory = fresh_directory("rwa-stall");
-    let payer = Keypair::new();
-    localnet
-        .bank
-        .lock()
-        .unwrap()
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
-    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
-    std::fs::write(
-        &keypair,
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(directory.join("bootstrap.toml"), BOOTSTRAP).unwrap();
-    let url = localnet.url();
-    let state_path = directory.join("state.json").to_str().unwrap().to_string();
-    let bootstrap_path = directory
-        .join("bootstrap.toml")
-        .to_str()
-        .unwrap()
-        .to_string();
-    let (u, k, s) = (url.clone(), keypair.clone(), state_path.clone());
-    let bootstrap = tokio::task::spawn_blocking(move || {
-        rwa_agents(&[
-            "bootstrap",
-            "--cluster",
-            &u,
-            "--keypair",
-            &k,
-            "--config",
-            &bootstrap_path,
-            "--out",
-            &s,
-        ])
-    })
-    .await
-    .unwrap();
-    assert!(
-        bootstrap.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bootstrap.stderr)
-    );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
-    let market = state["markets"]["TBILL"]["market"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let quote_account = state["payer_quote_account"].as_str().unwrap().to_string();
-
-    let proxy = misbehaving_proxy(url.clone(), Flaw::StallSeventh).await;
-    let agents_dir = directory.join("agents").to_str().unwrap().to_string();
-    let config = agents_toml(
-        &proxy,
-        &keypair,
-        &agents_dir,
-        &market,
-        &quote_account,
-        6,
-        i64::MAX,
-    );
-    let run = run_agents(&directory, config).await;
-    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
-    assert!(
-        run.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let landed: u64 = metric(&stdout, "rwa_agent_tx_landed_total");
-    assert!(
-        landed >= 1,
-        "nothing landed through the stalling endpoint:\n{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (localnet, directory) = run_through(Flaw::StallSeventh, "rwa-stall").await;
     // A stall leaves nothing undecided: every intent ended landed or failed.
-    let journal = std::fs::read_to_string(directory.join("agents").join("intents.jsonl")).unwrap();
-    let mut last: std::collections::HashMap<String, serde_json::Value> = Default::default();
-    for line in journal.lines() {
-        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
-        last.insert(
-            entry["id"].as_str().unwrap().to_string(),
-            entry["status"].clone(),
-        );
-    }
-    let undecided: Vec<_> = last
-        .iter()
-        .filter(|(_, status)| status.get("Landed").is_none() && status.get("Failed").is_none())
-        .collect();
-    assert!(undecided.is_empty(), "{undecided:?}");
+    common::assert_nothing_undecided(&directory.join("agents").join("intents.jsonl"));
     let _ = std::fs::remove_dir_all(&directory);
     localnet.shutdown().await;
 }
@@ -1394,26 +1288,8 @@ async fn daemon_rides_out_a_localnet_restart() {
     .await
     .unwrap();
     let directory = fresh_directory("rwa-restart");
-    let payer = Keypair::new();
-    localnet
-        .bank
-        .lock()
-        .unwrap()
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
-    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
-    std::fs::write(
-        &keypair,
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
+    let (keypair, market, quote_account) = funded_tbill(&localnet, &directory).await;
     let url = localnet.url();
-    let (market, quote_account) = tokio::task::spawn_blocking({
-        let (url, keypair, directory) = (url.clone(), keypair.clone(), directory.clone());
-        move || common::bootstrap_tbill(&url, &keypair, &directory)
-    })
-    .await
-    .unwrap();
     let agents_dir = directory.join("agents").to_str().unwrap().to_string();
     let config = agents_toml_ws(
         &url,
@@ -1463,20 +1339,7 @@ async fn daemon_rides_out_a_localnet_restart() {
         metric(&stdout, "rwa_agent_tx_landed_total") >= 1,
         "{stdout}"
     );
-    let journal = std::fs::read_to_string(directory.join("agents").join("intents.jsonl")).unwrap();
-    let mut last: std::collections::HashMap<String, serde_json::Value> = Default::default();
-    for line in journal.lines() {
-        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
-        last.insert(
-            entry["id"].as_str().unwrap().to_string(),
-            entry["status"].clone(),
-        );
-    }
-    assert!(
-        last.values()
-            .all(|s| s.get("Landed").is_some() || s.get("Failed").is_some()),
-        "undecided intents: {last:?}"
-    );
+    common::assert_nothing_undecided(&directory.join("agents").join("intents.jsonl"));
     let _ = std::fs::remove_dir_all(&directory);
     restarted.shutdown().await;
 }

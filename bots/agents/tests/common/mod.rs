@@ -57,3 +57,21 @@ pub fn bootstrap_tbill(url: &str, keypair: &str, directory: &std::path::Path) ->
         state["payer_quote_account"].as_str().unwrap().to_string(),
     )
 }
+
+/// Every intent of the journal at `path` ended `Landed` or `Failed` (none left in flight).
+pub fn assert_nothing_undecided(path: &std::path::Path) {
+    let journal = std::fs::read_to_string(path).unwrap();
+    let mut last: std::collections::HashMap<String, serde_json::Value> = Default::default();
+    for line in journal.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        last.insert(
+            entry["id"].as_str().unwrap().to_string(),
+            entry["status"].clone(),
+        );
+    }
+    let undecided: Vec<_> = last
+        .iter()
+        .filter(|(_, status)| status.get("Landed").is_none() && status.get("Failed").is_none())
+        .collect();
+    assert!(undecided.is_empty(), "undecided intents: {undecided:?}");
+}

@@ -41,6 +41,13 @@ pub struct Entry {
 pub struct Journal {
     file: File,
     latest: HashMap<String, Entry>,
+    /// Ids whose latest status is `Pending` or `Sent`: the daemon checks for them every tick, so
+    /// they are kept apart rather than found by scanning every intent ever journaled.
+    in_flight: std::collections::BTreeSet<String>,
+}
+
+fn is_in_flight(status: &Status) -> bool {
+    matches!(status, Status::Pending | Status::Sent { .. })
 }
 
 impl Journal {
@@ -92,7 +99,16 @@ impl Journal {
                 .with_context(|| format!("truncating journal {}", path.display()))?;
             file.sync_data()?;
         }
-        Ok(Journal { file, latest })
+        let in_flight = latest
+            .values()
+            .filter(|e| is_in_flight(&e.status))
+            .map(|e| e.id.clone())
+            .collect();
+        Ok(Journal {
+            file,
+            latest,
+            in_flight,
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
@@ -105,6 +121,11 @@ impl Journal {
         self.file.write_all(line.as_bytes())?;
         self.file.write_all(b"\n")?;
         self.file.sync_data()?;
+        if is_in_flight(&entry.status) {
+            self.in_flight.insert(entry.id.clone());
+        } else {
+            self.in_flight.remove(&entry.id);
+        }
         self.latest.insert(entry.id.clone(), entry);
         Ok(())
     }
@@ -129,11 +150,16 @@ impl Journal {
 
     /// Intents sent but not known to have landed or failed (to check after a restart).
     pub fn in_flight(&self) -> Vec<Entry> {
-        self.latest
-            .values()
-            .filter(|e| matches!(e.status, Status::Pending | Status::Sent { .. }))
+        self.in_flight
+            .iter()
+            .filter_map(|id| self.latest.get(id))
             .cloned()
             .collect()
+    }
+
+    /// Whether any intent is in flight (cheap: checked every tick).
+    pub fn has_in_flight(&self) -> bool {
+        !self.in_flight.is_empty()
     }
 }
 

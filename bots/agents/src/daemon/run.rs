@@ -217,7 +217,7 @@ pub async fn run_with_summary(
         ticks += 1;
         metrics.ticks.fetch_add(1, Ordering::Relaxed);
         let mut all_ticked = true;
-        if !journal.in_flight().is_empty() {
+        if journal.has_in_flight() {
             if let Err(error) = settle_in_flight(&rpc, &mut journal).await {
                 tracing::warn!("intents in flight not settled yet: {error:#}");
                 all_ticked = false;

@@ -58,7 +58,6 @@ pub async fn fetch_rules(
     rpc: &RpcClient,
     rule_set: &Address,
 ) -> Result<rwa_agent_core::view::RulesView> {
-    use anchor_lang::AnchorDeserialize;
     if *rule_set == Address::default() {
         return Ok(rwa_agent_core::view::RulesView::default());
     }
@@ -66,6 +65,15 @@ pub async fn fetch_rules(
         .get_account(rule_set)
         .await
         .with_context(|| format!("reading RuleSet {rule_set}"))?;
+    decode_rules(rule_set, &account)
+}
+
+/// The RulesView of a fetched RuleSet account (refusing any other owner or type).
+pub fn decode_rules(
+    rule_set: &Address,
+    account: &solana_account::Account,
+) -> Result<rwa_agent_core::view::RulesView> {
+    use anchor_lang::AnchorDeserialize;
     if account.owner != rule_dao::ID
         || account.data.len() < 8
         || account.data[..8] != rwa_rules::RULE_SET_DISCRIMINATOR

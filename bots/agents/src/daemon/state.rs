@@ -16,6 +16,8 @@ pub(crate) struct Running {
     pub(crate) pnl: i64,
     /// RWA held and own live quotes at the last tick (the metrics sum them over strategies).
     pub(crate) inventory: u64,
+    /// The RuleSet the market named at the last snapshot (default: none).
+    pub(crate) rule_set: Address,
     pub(crate) quotes_live: u64,
     /// The last quote this strategy posted (bid, ask).
     pub(crate) last_quote: Option<(f64, f64)>,
@@ -65,8 +67,13 @@ pub(crate) async fn snapshot(
     rpc: &RpcClient,
     running: &mut Running,
 ) -> Result<(MarketView, Vec<MakerAddresses>)> {
+    // The RuleSet rides in the same batch, at the address the market named last tick.
     let accounts = rpc
-        .get_multiple_accounts(&[running.market.market, running.market.oracle])
+        .get_multiple_accounts(&[
+            running.market.market,
+            running.market.oracle,
+            running.rule_set,
+        ])
         .await?;
     let market: Market = Market::try_deserialize(
         &mut accounts[0]
@@ -106,7 +113,18 @@ pub(crate) async fn snapshot(
         wallet_quote: token_balance(rpc, &running.accounts.quote_account).await,
         resting_mid: running.resting_mid,
     };
-    let rules = crate::chain::fetch_rules(rpc, &market.rule_set).await?;
+    let rules = if market.rule_set == Address::default() {
+        rwa_agent_core::view::RulesView::default()
+    } else if market.rule_set == running.rule_set {
+        match &accounts[2] {
+            Some(account) => crate::chain::decode_rules(&market.rule_set, account)?,
+            None => anyhow::bail!("RuleSet {} missing", market.rule_set),
+        }
+    } else {
+        // A RuleSet attached since the last tick: read it once, batch it from the next tick.
+        crate::chain::fetch_rules(rpc, &market.rule_set).await?
+    };
+    running.rule_set = market.rule_set;
     let view = rwa_client::agent::market_view(slot, &market, &oracle, &makers, holder, rules)
         .map_err(|e| anyhow!("{e}"))?;
     Ok((view, maker_addresses))
@@ -205,6 +223,7 @@ impl Running {
             start_value: None,
             pnl: 0,
             inventory: 0,
+            rule_set: Address::default(),
             quotes_live: 0,
             last_quote: None,
             landed: 0,

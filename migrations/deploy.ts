@@ -243,7 +243,13 @@ export async function bootstrap(provider: anchor.AnchorProvider, configPath: str
 }
 
 // `anchor migrate` entry point: its host does `require(".../migrations/deploy.ts")(provider)`.
-async function migrate(provider: anchor.AnchorProvider) {
+async function migrate(hostProvider: anchor.AnchorProvider) {
+  // Anchor's host builds its provider at `processed`. surfpool (what `anchor test` starts) reports
+  // no status for a transaction until it is confirmed, so a confirmation at `processed` that
+  // subscribes after the transaction was processed never hears of it and waits for the blockhash
+  // to expire. Confirm at `confirmed`, as a bootstrap that later steps depend on should anyway.
+  const connection = new Connection(hostProvider.connection.rpcEndpoint, { commitment: "confirmed", wsEndpoint: process.env.ANCHOR_WS_URL });
+  const provider = new anchor.AnchorProvider(connection, hostProvider.wallet, { commitment: "confirmed", preflightCommitment: "confirmed" });
   anchor.setProvider(provider);
   const state = await bootstrap(provider, process.env.RWA_BOOTSTRAP_CONFIG ?? join(here, "bootstrap.toml"), process.env.RWA_BOOTSTRAP_STATE ?? join(repo, "bootstrap-state.json"));
   console.log(JSON.stringify({ ok: true, markets: Object.keys(state.markets).length, lending_market: state.lending_market, rule_set: state.rule_set }));

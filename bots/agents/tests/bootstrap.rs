@@ -31,10 +31,9 @@ async fn bootstrap_creates_the_example_economy_once() {
         serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
     )
     .unwrap();
-    {
-        let mut bank = localnet.bank.lock().unwrap();
-        bank.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
-    }
+    localnet
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
     let config = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/configs/bootstrap.example.toml"
@@ -139,7 +138,7 @@ async fn bootstrap_creates_the_example_economy_once() {
         let mode = std::fs::metadata(&state_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "state file mode {mode:o}");
     }
-    let genesis = localnet.bank.lock().unwrap().genesis_hash.to_string();
+    let genesis = localnet.chain.genesis_hash().to_string();
     assert_eq!(state["genesis_hash"].as_str(), Some(genesis.as_str()));
     localnet.shutdown().await;
 
@@ -151,12 +150,7 @@ async fn bootstrap_creates_the_example_economy_once() {
     })
     .await
     .unwrap();
-    other
-        .bank
-        .lock()
-        .unwrap()
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
+    other.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
     for legacy in [false, true] {
         if legacy {
             let mut old = state.clone();

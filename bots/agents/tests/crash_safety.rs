@@ -91,9 +91,6 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
     let payer = Keypair::new();
     localnet
-        .bank
-        .lock()
-        .unwrap()
         .airdrop(&payer.pubkey(), 1_000_000_000_000)
         .unwrap();
     std::fs::write(
@@ -133,7 +130,7 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         .unwrap();
 
     // Transactions before this slot are the bootstrap's (its seed buy is a trade too).
-    let daemon_start_slot = localnet.bank.lock().unwrap().slot() + 1;
+    let daemon_start_slot = localnet.chain.slot() + 1;
     let mut schedule = Schedule(seed | 1);
     let mut killed = 0;
     for _ in 0..kills {
@@ -280,10 +277,12 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         <[u8; 8]>::try_from(rwa_market::instruction::OpenMaker::DISCRIMINATOR).unwrap()
     };
     let untracked: Vec<String> = {
-        let bank = localnet.bank.lock().unwrap();
-        bank.records()
-            .filter(|(_, record)| record.error.is_none() && record.slot >= daemon_start_slot)
-            .filter(|(_, record)| {
+        localnet
+            .chain
+            .processed_transactions()
+            .into_iter()
+            .filter(|record| record.error.is_none() && record.slot >= daemon_start_slot)
+            .filter(|record| {
                 let message = &record.transaction.message;
                 let keys = message.static_account_keys();
                 let has = |wanted: &[[u8; 8]]| {
@@ -303,8 +302,8 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
                                 .any(|d| instruction.data[..8] == d[..])
                     })
             })
-            .filter(|(signature, _)| !journaled.contains(&signature.to_string()))
-            .map(|(signature, record)| {
+            .filter(|record| !journaled.contains(&record.signature))
+            .map(|record| {
                 let names: Vec<String> = record
                     .transaction
                     .message
@@ -312,7 +311,10 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
                     .iter()
                     .filter_map(|i| i.data.get(..8).map(|d| format!("{:?}", d)))
                     .collect();
-                format!("{signature} (slot {}, instructions {names:?})", record.slot)
+                format!(
+                    "{} (slot {}, instructions {names:?})",
+                    record.signature, record.slot
+                )
             })
             .collect()
     };

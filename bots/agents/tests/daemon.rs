@@ -96,9 +96,6 @@ async fn daemon_quotes_restarts_cleanly_and_obeys_the_kill_switch() {
     let directory = fresh_directory("rwa-daemon");
     let payer = Keypair::new();
     localnet
-        .bank
-        .lock()
-        .unwrap()
         .airdrop(&payer.pubkey(), 1_000_000_000_000)
         .unwrap();
     let keypair = directory.join("payer.json");
@@ -403,9 +400,6 @@ async fn funded_tbill(
 ) -> (String, String, String) {
     let payer = Keypair::new();
     localnet
-        .bank
-        .lock()
-        .unwrap()
         .airdrop(&payer.pubkey(), 1_000_000_000_000)
         .unwrap();
     let keypair = directory.join("payer.json").to_str().unwrap().to_string();
@@ -520,10 +514,8 @@ async fn keeper_liquidates_an_obligation_after_a_crash() {
     let payer_quote = address(&state["payer_quote_account"]);
     let quote_mint = address(&state["quote_mint"]);
 
-    // a borrower at 160% and a whale who will crash the price, set up directly in the bank
-    let owner = {
-        let mut bank = localnet.bank.lock().unwrap();
-        let env = &mut bank.env;
+    // a borrower at 160% and a whale who will crash the price, written straight into the localnet as fixtures
+    let (owner, a, l, quote) = localnet.with_env(|env| {
         let m: rwa_market::state::Market = env.anchor_account(&market);
         let mut a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
         a.rule_set = None;
@@ -570,44 +562,30 @@ async fn keeper_liquidates_an_obligation_after_a_crash() {
             &[&borrower],
         )
         .unwrap();
-        env.advance_slots(2);
-        env.send(&[update_oracle_ix(&a)], &[]).unwrap();
-        env.advance_slots(1);
-        let mut borrow = refresh_all(&l, &borrower.pubkey(), &[a]);
-        borrow.push(borrow_ix(
-            &l,
-            &borrower.pubkey(),
-            &quote,
-            6_250_000_000,
-            &[a],
-        ));
-        env.send(&borrow, &[&borrower])
-            .unwrap_or_else(|e| panic!("{e}"));
-        borrower.pubkey()
-    };
+        (borrower, a, l, quote)
+    });
+    localnet.warp_slots(2).unwrap();
+    localnet.with_env(|env| env.send(&[update_oracle_ix(&a)], &[]).unwrap());
+    localnet.warp_slots(1).unwrap();
+    let mut borrow = refresh_all(&l, &owner.pubkey(), &[a]);
+    borrow.push(borrow_ix(&l, &owner.pubkey(), &quote, 6_250_000_000, &[a]));
+    localnet
+        .with_env(|env| env.send(&borrow, &[&owner]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = owner.pubkey();
     // crash: the bootstrap payer dumps 40% of the supply from its seed tokens
     {
-        use rwa_harness::solana_program_pack::Pack;
-        let mut bank = localnet.bank.lock().unwrap();
-        let m: rwa_market::state::Market = bank.env.anchor_account(&market);
+        let m: rwa_market::state::Market = localnet.with_env(|env| env.anchor_account(&market));
         let a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
-        let seed_account = bank
-            .program_accounts(&anchor_spl::token::spl_token::ID)
-            .into_iter()
-            .find(|(_, account)| {
-                anchor_spl::token::spl_token::state::Account::unpack(&account.data)
-                    .is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey())
-            })
-            .map(|(address, _)| address)
-            .expect("the payer's seed RWA account");
+        let seed_account = common::token_account_of(&localnet, &m.rwa_mint, &payer.pubkey());
         let dumper = TraderAccounts {
             trader: payer.pubkey(),
             rwa_account: seed_account,
             quote_account: payer_quote,
         };
-        let supply = bank.env.market_state(&a).supply;
-        bank.env
-            .send(
+        localnet.with_env(|env| {
+            let supply = env.market_state(&a).supply;
+            env.send(
                 &[trade_ix(
                     &a,
                     &dumper,
@@ -618,7 +596,8 @@ async fn keeper_liquidates_an_obligation_after_a_crash() {
                 )],
                 &[&payer],
             )
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| panic!("{e}"))
+        });
     }
 
     let config = format!(
@@ -650,11 +629,8 @@ max_oracle_age_slots = 2
         "{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let obligation: rwa_lending::state::Obligation = {
-        let bank = localnet.bank.lock().unwrap();
-        let l = LendingAddresses::derive(quote_mint, 1);
-        bank.env.anchor_account(&l.obligation(&owner))
-    };
+    let obligation: rwa_lending::state::Obligation =
+        localnet.with_env(|env| env.anchor_account(&l.obligation(&owner)));
     assert!(
         obligation.debt < 6_250_000_000,
         "the keeper did not liquidate (debt {}):\n{stdout}\n{}",
@@ -698,7 +674,6 @@ circuit_breaker_halt_slots = 300
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
     use rwa_harness::market::*;
-    use rwa_harness::solana_program_pack::Pack;
     let localnet = start_localnet().await;
     let directory = fresh_directory("rwa-governance");
     let payer = Keypair::new();
@@ -711,40 +686,33 @@ async fn governance_agent_proposes_votes_and_executes_a_tighter_rule() {
     let payer_quote = address(&state["payer_quote_account"]);
     // some price history (volatility for the forecast), and the payer's seed tokens to stake
     let seed_account = {
-        let mut bank = localnet.bank.lock().unwrap();
-        let m: rwa_market::state::Market = bank.env.anchor_account(&market);
+        let m: rwa_market::state::Market = localnet.with_env(|env| env.anchor_account(&market));
         let mut a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
         a.rule_set = Some(rule_set);
-        let seed_account = bank
-            .program_accounts(&anchor_spl::token::spl_token::ID)
-            .into_iter()
-            .find(|(_, account)| {
-                anchor_spl::token::spl_token::state::Account::unpack(&account.data)
-                    .is_ok_and(|t| t.mint == m.rwa_mint && t.owner == payer.pubkey())
-            })
-            .map(|(address, _)| address)
-            .unwrap();
+        let seed_account = common::token_account_of(&localnet, &m.rwa_mint, &payer.pubkey());
         let trader = TraderAccounts {
             trader: payer.pubkey(),
             rwa_account: seed_account,
             quote_account: payer_quote,
         };
         // past the breaker window first: its reference (the TWAP) settles at the bootstrap price
-        bank.env.advance_slots(200);
+        localnet.warp_slots(200).unwrap();
         for amount in [300_000_000u64, 400_000_000, 200_000_000] {
-            bank.env.advance_slots(3);
-            bank.env
-                .send(
-                    &[trade_ix(
-                        &a,
-                        &trader,
-                        TradeKind::BuyExactOut {
-                            amount,
-                            max_quote_in: u64::MAX,
-                        },
-                    )],
-                    &[&payer],
-                )
+            localnet.warp_slots(3).unwrap();
+            localnet
+                .with_env(|env| {
+                    env.send(
+                        &[trade_ix(
+                            &a,
+                            &trader,
+                            TradeKind::BuyExactOut {
+                                amount,
+                                max_quote_in: u64::MAX,
+                            },
+                        )],
+                        &[&payer],
+                    )
+                })
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         seed_account
@@ -785,8 +753,7 @@ max_oracle_age_slots = 2
         "{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let rules: rule_dao::state::RuleSet =
-        localnet.bank.lock().unwrap().env.anchor_account(&rule_set);
+    let rules: rule_dao::state::RuleSet = localnet.with_env(|env| env.anchor_account(&rule_set));
     let journal =
         std::fs::read_to_string(directory.join("agents/intents.jsonl")).unwrap_or_default();
     assert!(
@@ -836,22 +803,22 @@ async fn risk_parity_agent_invests_more_in_the_calmer_market() {
     let payer_quote = address(&state["payer_quote_account"]);
     // price histories: WILD swings 10-20% between observations, CALM well under 1%
     {
-        let mut bank = localnet.bank.lock().unwrap();
-        let trader = bank.env.new_funded_keypair(10_000_000_000);
-        let quote = bank.env.create_token_account(
-            &state["quote_mint"].as_str().unwrap().parse().unwrap(),
-            &trader.pubkey(),
-        );
-        let transfer = anchor_spl::token::spl_token::instruction::transfer(
-            &anchor_spl::token::spl_token::ID,
-            &payer_quote,
-            &quote,
-            &payer.pubkey(),
-            &[],
-            10_000_000_000_000,
-        )
-        .unwrap();
-        bank.env.send(&[transfer], &[&payer]).unwrap();
+        let quote_mint = address(&state["quote_mint"]);
+        let (trader, quote) = localnet.with_env(|env| {
+            let trader = env.new_funded_keypair(10_000_000_000);
+            let quote = env.create_token_account(&quote_mint, &trader.pubkey());
+            let transfer = anchor_spl::token::spl_token::instruction::transfer(
+                &anchor_spl::token::spl_token::ID,
+                &payer_quote,
+                &quote,
+                &payer.pubkey(),
+                &[],
+                10_000_000_000_000,
+            )
+            .unwrap();
+            env.send(&[transfer], &[&payer]).unwrap();
+            (trader, quote)
+        });
         for (market, sizes) in [
             (
                 wild,
@@ -859,16 +826,19 @@ async fn risk_parity_agent_invests_more_in_the_calmer_market() {
             ),
             (calm, [10_000_000u64, 8_000_000, 12_000_000, 9_000_000]),
         ] {
-            let m: rwa_market::state::Market = bank.env.anchor_account(&market);
-            let a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
-            let rwa = bank.env.create_token_account(&m.rwa_mint, &trader.pubkey());
-            let accounts = TraderAccounts {
-                trader: trader.pubkey(),
-                rwa_account: rwa,
-                quote_account: quote,
-            };
+            let (a, accounts) = localnet.with_env(|env| {
+                let m: rwa_market::state::Market = env.anchor_account(&market);
+                let a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+                let rwa = env.create_token_account(&m.rwa_mint, &trader.pubkey());
+                let accounts = TraderAccounts {
+                    trader: trader.pubkey(),
+                    rwa_account: rwa,
+                    quote_account: quote,
+                };
+                (a, accounts)
+            });
             for (i, size) in sizes.iter().enumerate() {
-                bank.env.advance_slots(2);
+                localnet.warp_slots(2).unwrap();
                 let kind = if i % 2 == 0 {
                     TradeKind::BuyExactOut {
                         amount: *size,
@@ -880,8 +850,8 @@ async fn risk_parity_agent_invests_more_in_the_calmer_market() {
                         min_quote_out: 0,
                     }
                 };
-                bank.env
-                    .send(&[trade_ix(&a, &accounts, kind)], &[&trader])
+                localnet
+                    .with_env(|env| env.send(&[trade_ix(&a, &accounts, kind)], &[&trader]))
                     .unwrap_or_else(|e| panic!("{e}"));
             }
         }
@@ -918,16 +888,16 @@ drift_band = 0.02
     );
     // value held in each market, at spot (the lock is released before the next await)
     let (wild_value, calm_value) = {
-        let bank = localnet.bank.lock().unwrap();
         let value = |market: &rwa_harness::solana_address::Address| {
-            let m: rwa_market::state::Market = bank.env.anchor_account(market);
+            let m: rwa_market::state::Market = localnet.with_env(|env| env.anchor_account(market));
             let file = directory.join(format!("agents/parity-{}.account", m.rwa_mint));
             let account: rwa_harness::solana_address::Address = std::fs::read_to_string(file)
                 .unwrap()
                 .trim()
                 .parse()
                 .unwrap();
-            bank.env.token_balance(&account) as f64 / 1e6 * m.spot_price().unwrap().to_f64()
+            localnet.with_env(|env| env.token_balance(&account)) as f64 / 1e6
+                * m.spot_price().unwrap().to_f64()
         };
         (value(&wild), value(&calm))
     };
@@ -1004,9 +974,6 @@ async fn bootstrap_state(
     config: &str,
 ) -> serde_json::Value {
     localnet
-        .bank
-        .lock()
-        .unwrap()
         .airdrop(&payer.pubkey(), 1_000_000_000_000)
         .unwrap();
     let path = |name: &str| directory.join(name).to_str().unwrap().to_string();
@@ -1123,18 +1090,17 @@ async fn cross_arbitrage_story(two_clusters: bool) {
     // On the rich venue the payer buys 200 tokens (spot 1.2 -> 1.4) into the account the
     // daemon will use for that venue: that is the inventory it sells from.
     let rich_rwa = {
-        let mut bank = rich.bank.lock().unwrap();
-        let m: rwa_market::state::Market = bank.env.anchor_account(&rich_market);
-        let mut a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
-        a.rule_set = None;
-        let rwa = bank.env.create_token_account(&m.rwa_mint, &payer.pubkey());
-        let accounts = TraderAccounts {
-            trader: payer.pubkey(),
-            rwa_account: rwa,
-            quote_account: rich_quote,
-        };
-        bank.env
-            .send(
+        let (m, rwa) = rich.with_env(|env| {
+            let m: rwa_market::state::Market = env.anchor_account(&rich_market);
+            let mut a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+            a.rule_set = None;
+            let rwa = env.create_token_account(&m.rwa_mint, &payer.pubkey());
+            let accounts = TraderAccounts {
+                trader: payer.pubkey(),
+                rwa_account: rwa,
+                quote_account: rich_quote,
+            };
+            env.send(
                 &[trade_ix(
                     &a,
                     &accounts,
@@ -1146,6 +1112,8 @@ async fn cross_arbitrage_story(two_clusters: bool) {
                 &[&payer],
             )
             .unwrap();
+            (m, rwa)
+        });
         std::fs::write(
             directory.join(format!("agents/xarb-venue1-{}.account", m.rwa_mint)),
             rwa.to_string(),
@@ -1154,12 +1122,11 @@ async fn cross_arbitrage_story(two_clusters: bool) {
         rwa
     };
     let spot = |localnet: &Localnet, market| {
-        let bank = localnet.bank.lock().unwrap();
-        let m: rwa_market::state::Market = bank.env.anchor_account(market);
+        let m: rwa_market::state::Market = localnet.with_env(|env| env.anchor_account(market));
         m.spot_price().unwrap().to_f64()
     };
     let balance =
-        |localnet: &Localnet, account| localnet.bank.lock().unwrap().env.token_balance(account);
+        |localnet: &Localnet, account| localnet.with_env(|env| env.token_balance(account));
     let quote_total = || {
         if two_clusters {
             balance(&cheap, &cheap_quote) + balance(rich, &rich_quote)
@@ -1216,8 +1183,7 @@ quote_account = "{rich_quote}"
     let quote_after = quote_total();
     let sold = rwa_before - balance(rich, &rich_rwa);
     let cheap_rwa: rwa_harness::solana_address::Address = {
-        let bank = cheap.bank.lock().unwrap();
-        let m: rwa_market::state::Market = bank.env.anchor_account(&cheap_market);
+        let m: rwa_market::state::Market = cheap.with_env(|env| env.anchor_account(&cheap_market));
         std::fs::read_to_string(directory.join(format!("agents/xarb-{}.account", m.rwa_mint)))
             .unwrap()
             .trim()
@@ -1313,7 +1279,7 @@ async fn daemon_rides_out_a_localnet_restart() {
         .spawn()
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
-    let (bank, address) = (localnet.bank.clone(), localnet.address);
+    let (chain, address) = (localnet.chain.clone(), localnet.address);
     localnet.shutdown().await;
     tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
     let restarted = Localnet::start_shared(
@@ -1321,7 +1287,7 @@ async fn daemon_rides_out_a_localnet_restart() {
             listen: address,
             slot_duration: Some(std::time::Duration::from_millis(40)),
         },
-        bank,
+        chain,
     )
     .await
     .unwrap();

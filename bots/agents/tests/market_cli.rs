@@ -26,9 +26,7 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
     })
     .await
     .unwrap();
-    let (market, live_maker, stale_maker) = {
-        let mut bank = localnet.bank.lock().unwrap();
-        let env = &mut bank.env;
+    let (a, live_maker, stale_maker) = localnet.with_env(|env| {
         let curve = Curve::Linear {
             slope: d("0.001"),
             intercept: d("1"),
@@ -66,10 +64,13 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
             &[&owner2],
         )
         .unwrap();
-        env.advance_slots(5);
-        env.send(&[update_oracle_ix(&a)], &[]).unwrap();
-        (a.market, maker1.maker, maker2.maker)
-    };
+        (a, maker1.maker, maker2.maker)
+    });
+    for _ in 0..5 {
+        localnet.advance_slot();
+    }
+    localnet.with_env(|env| env.send(&[update_oracle_ix(&a)], &[]).unwrap());
+    let market = a.market;
     let url = localnet.url();
     let output = tokio::task::spawn_blocking({
         let (url, market) = (url.clone(), market.to_string());

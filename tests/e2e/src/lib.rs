@@ -122,8 +122,23 @@ fn record_compute_units(path: &str, logs: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Slots of the embedded localnet for the Rust stories: short, so waiting for slots is cheap.
+pub const STORY_SLOT: Duration = Duration::from_millis(40);
+/// Slots for the TypeScript clients: a validator's 400 ms. web3.js caches a *finalized*
+/// blockhash for up to 30 s, and blockhashes expire after 150 blocks; with 40 ms slots a cached
+/// one is dead after 6 s (`Blockhash not found`), with 400 ms slots it lives 47 s after it is
+/// finalized, as on a real cluster.
+pub const CLIENT_SLOT: Duration = Duration::from_millis(400);
+
 impl Cluster {
+    /// The cluster at `ANCHOR_PROVIDER_URL` with `ANCHOR_WALLET` (as `anchor test` sets them), or
+    /// an embedded localnet with [`STORY_SLOT`] slots.
     pub async fn connect() -> Result<Cluster> {
+        Self::connect_with_slot(STORY_SLOT).await
+    }
+
+    /// Like [`Cluster::connect`], an embedded localnet's slots lasting `slot`.
+    pub async fn connect_with_slot(slot: Duration) -> Result<Cluster> {
         match (
             std::env::var("ANCHOR_PROVIDER_URL"),
             std::env::var("ANCHOR_WALLET"),
@@ -146,7 +161,7 @@ impl Cluster {
             _ => {
                 let config = LocalnetConfig {
                     listen: "127.0.0.1:0".parse()?,
-                    slot_duration: Some(Duration::from_millis(40)),
+                    slot_duration: Some(slot),
                 };
                 let localnet = Localnet::start(config).await?;
                 let rpc =

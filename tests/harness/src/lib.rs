@@ -133,6 +133,38 @@ impl std::error::Error for TxFailure {}
 /// SBF programs instead of the host builds.
 pub const SBF_PROGRAMS_ENV: &str = "RWA_SBF_PROGRAMS";
 
+/// Loads the project's three programs into `svm`: the host builds as native builtins, or the SBF
+/// builds from [`SBF_PROGRAMS_ENV`] when it is set. Shared by [`TestEnv`] and the embedded
+/// localnet, so both run exactly the same programs.
+pub fn install_programs(svm: &mut LiteSVM) {
+    match std::env::var_os(SBF_PROGRAMS_ENV) {
+        // The real SBF builds (`anchor build` writes target/deploy/<lib>.so), metered by the
+        // runtime exactly as on a cluster.
+        Some(dir) => {
+            let dir = std::path::PathBuf::from(dir);
+            for (id, lib) in [
+                (rwa_market::ID, "rwa_market"),
+                (rule_dao::ID, "rule_dao"),
+                (rwa_lending::ID, "rwa_lending"),
+            ] {
+                let path = dir.join(format!("{lib}.so"));
+                if let Err(error) = svm.add_program_from_file(id, &path) {
+                    panic!(
+                        "{SBF_PROGRAMS_ENV}={}: cannot load {} ({error:?}); run `anchor build` first, or unset it to use the host builds",
+                        dir.display(),
+                        path.display()
+                    );
+                }
+            }
+        }
+        None => {
+            svm.add_builtin(rwa_market::ID, <NativeBuiltin<RwaMarketProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
+            svm.add_builtin(rule_dao::ID, <NativeBuiltin<RuleDaoProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
+            svm.add_builtin(rwa_lending::ID, <NativeBuiltin<RwaLendingProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
+        }
+    }
+}
+
 /// The runtime plus a funded payer.
 pub struct TestEnv {
     pub svm: LiteSVM,
@@ -159,32 +191,7 @@ impl TestEnv {
     /// verification and transaction history off).
     pub fn with_runtime(configure: impl FnOnce(LiteSVM) -> LiteSVM) -> Self {
         let mut svm = configure(LiteSVM::new().with_sigverify(true));
-        match std::env::var_os(SBF_PROGRAMS_ENV) {
-            // The real SBF builds (`anchor build` writes target/deploy/<lib>.so), metered by the
-            // runtime exactly as on a cluster.
-            Some(dir) => {
-                let dir = std::path::PathBuf::from(dir);
-                for (id, lib) in [
-                    (rwa_market::ID, "rwa_market"),
-                    (rule_dao::ID, "rule_dao"),
-                    (rwa_lending::ID, "rwa_lending"),
-                ] {
-                    let path = dir.join(format!("{lib}.so"));
-                    if let Err(error) = svm.add_program_from_file(id, &path) {
-                        panic!(
-                            "{SBF_PROGRAMS_ENV}={}: cannot load {} ({error:?}); run `anchor build` first, or unset it to use the host builds",
-                            dir.display(),
-                            path.display()
-                        );
-                    }
-                }
-            }
-            None => {
-                svm.add_builtin(rwa_market::ID, <NativeBuiltin<RwaMarketProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
-                svm.add_builtin(rule_dao::ID, <NativeBuiltin<RuleDaoProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
-                svm.add_builtin(rwa_lending::ID, <NativeBuiltin<RwaLendingProgram> as solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition<_>>::register);
-            }
-        }
+        install_programs(&mut svm);
         let payer = Keypair::new();
         svm.airdrop(&payer.pubkey(), PAYER_LAMPORTS)
             .expect("airdrop to payer");

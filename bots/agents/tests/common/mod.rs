@@ -75,3 +75,24 @@ pub fn assert_nothing_undecided(path: &std::path::Path) {
         .collect();
     assert!(undecided.is_empty(), "undecided intents: {undecided:?}");
 }
+
+/// The SPL token account of `mint` held by `owner` (the bootstrap's seed accounts sit at
+/// seed-derived addresses), read from the localnet's token index.
+#[allow(dead_code)]
+pub fn token_account_of(
+    localnet: &rwa_localnet::Localnet,
+    mint: &rwa_harness::solana_address::Address,
+    owner: &rwa_harness::solana_address::Address,
+) -> rwa_harness::solana_address::Address {
+    use rwa_harness::solana_program_pack::Pack;
+    localnet
+        .chain
+        .accounts_owned_by(&anchor_spl::token::spl_token::ID)
+        .into_iter()
+        .find(|(_, account)| {
+            anchor_spl::token::spl_token::state::Account::unpack(&account.data)
+                .is_ok_and(|t| t.mint == *mint && t.owner == *owner)
+        })
+        .map(|(address, _)| address)
+        .unwrap_or_else(|| panic!("no token account of mint {mint} held by {owner}"))
+}

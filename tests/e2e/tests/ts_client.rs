@@ -33,7 +33,7 @@ async fn anchor_typescript_client_reads_and_writes_our_accounts() -> Result<()> 
             tsx.display()
         );
     }
-    let cluster = Cluster::connect().await?;
+    let cluster = Cluster::connect_with_slot(rwa_e2e::CLIENT_SLOT).await?;
     let d = |text: &str| text.parse::<Decimal>().unwrap();
     let quote_mint = cluster.create_mint(6).await?;
 
@@ -238,7 +238,7 @@ async fn anchor_migrate_script_bootstraps_idempotently() -> Result<()> {
             tsx.display()
         );
     }
-    let cluster = Cluster::connect().await?;
+    let cluster = Cluster::connect_with_slot(rwa_e2e::CLIENT_SLOT).await?;
     let payer = cluster.funded_keypair(200_000_000_000).await?;
     let directory = std::env::temp_dir().join(format!("rwa-migrate-{}", std::process::id()));
     std::fs::create_dir_all(&directory)?;
@@ -315,7 +315,7 @@ async fn anchor_migrate_host_runs_deploy_ts_with_ts_node() -> Result<()> {
             ts_node.display()
         );
     }
-    let cluster = Cluster::connect().await?;
+    let cluster = Cluster::connect_with_slot(rwa_e2e::CLIENT_SLOT).await?;
     let payer = cluster.funded_keypair(200_000_000_000).await?;
     let directory = std::env::temp_dir().join(format!("rwa-anchor-migrate-{}", std::process::id()));
     std::fs::create_dir_all(&directory)?;
@@ -385,6 +385,49 @@ main();
         Some(cluster.rpc.get_genesis_hash().await?.to_string())
     );
     let _ = std::fs::remove_dir_all(&directory);
+    cluster.shutdown().await;
+    Ok(())
+}
+
+/// The conformance suite (clients/ts/conformance.ts): @solana/web3.js, @solana/spl-token and the
+/// Anchor client against the localnet, every call's result checked (see the file for the list).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_typescript_clients_conform() -> Result<()> {
+    let tsx = repo_root().join("node_modules/.bin/tsx");
+    if !tsx.exists() {
+        bail!(
+            "{} missing: run `npm ci` at the repository root (scripts/test.sh does)",
+            tsx.display()
+        );
+    }
+    let cluster = Cluster::connect_with_slot(rwa_e2e::CLIENT_SLOT).await?;
+    let output = tokio::task::spawn_blocking({
+        let (tsx, rpc, ws) = (tsx.clone(), cluster.rpc.url(), cluster.ws_url.clone());
+        move || {
+            Command::new(tsx)
+                .arg(repo_root().join("clients/ts/conformance.ts"))
+                .arg(rpc)
+                .arg(ws)
+                .current_dir(repo_root())
+                .output()
+        }
+    })
+    .await??;
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        output.status.success(),
+        "conformance failed:\n{stdout}\n{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        stdout
+            .lines()
+            .last()
+            .context("conformance printed nothing")?,
+    )?;
+    assert_eq!(summary["ok"], true, "{stdout}");
+    assert_eq!(summary["checks"], 9, "every group ran: {stdout}");
+    println!("{stdout}");
     cluster.shutdown().await;
     Ok(())
 }

@@ -74,7 +74,7 @@ pub fn decode_rules(
     account: &solana_account::Account,
 ) -> Result<rwa_agent_core::view::RulesView> {
     use anchor_lang::AnchorDeserialize;
-    if account.owner != rule_dao::ID
+    if account.owner != rwa_client::rule_dao_id()
         || account.data.len() < 8
         || account.data[..8] != rwa_rules::RULE_SET_DISCRIMINATOR
     {
@@ -314,11 +314,11 @@ pub async fn fetch_market(rpc: &RpcClient, address: &Address) -> Result<MarketSn
         .get_account(address)
         .await
         .with_context(|| format!("fetching market {address}"))?;
-    if account.owner != rwa_market::ID {
+    if account.owner != rwa_client::rwa_market_id() {
         bail!(
             "{address} is owned by {}, not the rwa_market program {}",
             account.owner,
-            rwa_market::ID
+            rwa_client::rwa_market_id()
         );
     }
     let market: Market = decode_anchor(&account.data, "Market", address)?;
@@ -326,7 +326,7 @@ pub async fn fetch_market(rpc: &RpcClient, address: &Address) -> Result<MarketSn
         .get_account(&market.oracle)
         .await
         .with_context(|| format!("fetching oracle {}", market.oracle))?;
-    if oracle_account.owner != rwa_market::ID {
+    if oracle_account.owner != rwa_client::rwa_market_id() {
         bail!(
             "oracle {} is not owned by the rwa_market program",
             market.oracle
@@ -396,7 +396,7 @@ async fn program_accounts(
     config: RpcProgramAccountsConfig,
 ) -> Result<Vec<(Address, Vec<u8>)>> {
     let accounts = rpc
-        .get_program_ui_accounts_with_config(&rwa_market::ID, config)
+        .get_program_ui_accounts_with_config(&rwa_client::rwa_market_id(), config)
         .await?;
     accounts
         .into_iter()

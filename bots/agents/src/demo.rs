@@ -160,6 +160,7 @@ fn agent_config(
         max_requests_per_second: 5_000.0,
         max_ticks: ticks,
         risk: RiskLimits::default(),
+        programs: None,
         strategies: vec![strategy],
     }
 }

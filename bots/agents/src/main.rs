@@ -9,6 +9,7 @@ mod curve_spec;
 mod daemon;
 mod demo;
 mod market_view;
+mod programs;
 mod quote;
 mod risk;
 mod wallet;
@@ -22,6 +23,8 @@ mod wallet;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    programs: programs::ProgramArgs,
 }
 
 #[derive(Subcommand)]
@@ -219,6 +222,24 @@ fn main() -> Result<()> {
             .enable_all()
             .build()
     };
+    // Program addresses: agents.toml may name them too, so those commands install them once the
+    // config is read; commands that run the built-in programs refuse other addresses.
+    let program_flags = cli.programs.clone();
+    match &cli.command {
+        Command::Status { .. } | Command::Run { .. } => {}
+        Command::Demo { .. } => {
+            programs::require_compiled(programs::install(&program_flags, None)?, "demo")?
+        }
+        Command::Localnet { .. } => {
+            programs::require_compiled(programs::install(&program_flags, None)?, "localnet")?
+        }
+        Command::Sim { .. } => {
+            programs::require_compiled(programs::install(&program_flags, None)?, "sim")?
+        }
+        _ => {
+            programs::install(&program_flags, None)?;
+        }
+    }
     match cli.command {
         Command::Curve { command: CurveCommand::Quote { curve, supply, amount, side, decimals, quote_decimals, fee_bps, max_supply } } => {
             let output = quote::quote(&quote::QuoteRequest {
@@ -236,6 +257,7 @@ fn main() -> Result<()> {
         }
         Command::Status { config } => runtime()?.block_on(async move {
             let config = daemon::load_config(&config)?;
+            programs::install(&program_flags, config.programs.as_ref())?;
             let owner = rwa_client::solana_signer::Signer::pubkey(&wallet::load(config.keypair.as_deref())?);
             println!("{}", serde_json::to_string_pretty(&daemon::status(&config, &owner).await?)?);
             Ok(())
@@ -243,12 +265,15 @@ fn main() -> Result<()> {
         Command::Demo { ticks } => runtime()?.block_on(demo::run(ticks)),
         Command::Run { config, check: true } => {
             let config = daemon::load_config(&config)?;
+            let ids = programs::install(&program_flags, config.programs.as_ref())?;
             let kinds: Vec<String> = config.strategies.iter().map(|s| format!("{} ({})", s.name, s.kind)).collect();
             println!("config OK: cluster {}, {} strategies: {}", config.cluster, kinds.len(), kinds.join(", "));
+            println!("programs: rwa_market {}, rwa_lending {}, rule_dao {}", ids.rwa_market, ids.rwa_lending, ids.rule_dao);
             Ok(())
         }
         Command::Run { config, check: false } => runtime()?.block_on(async move {
             let config = daemon::load_config(&config)?;
+            programs::install(&program_flags, config.programs.as_ref())?;
             let payer = wallet::load(config.keypair.as_deref())?;
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let signal_stop = stop.clone();

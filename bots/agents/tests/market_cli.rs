@@ -137,6 +137,78 @@ async fn market_show_reads_prices_twap_and_live_quotes_from_chain() {
     let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(rows[0]["market"], market.to_string());
 
+    // Program addresses come from flags (or agents.toml / an Anchor.toml): under another
+    // rwa_market address the same market is not that program's account, and `market list`
+    // (getProgramAccounts of that address) finds nothing.
+    let elsewhere = rwa_harness::solana_address::Address::new_unique().to_string();
+    let moved = tokio::task::spawn_blocking({
+        let (url, market, elsewhere) = (url.clone(), market.to_string(), elsewhere.clone());
+        move || {
+            rwa_agents(&[
+                "market",
+                "show",
+                "--cluster",
+                &url,
+                "--market",
+                &market,
+                "--rwa-market-program",
+                &elsewhere,
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert!(!moved.status.success());
+    let stderr = String::from_utf8_lossy(&moved.stderr);
+    assert!(
+        stderr.contains(&format!("not the rwa_market program {elsewhere}")),
+        "{stderr}"
+    );
+    let none = tokio::task::spawn_blocking({
+        let (url, elsewhere) = (url.clone(), elsewhere.clone());
+        move || {
+            rwa_agents(&[
+                "market",
+                "list",
+                "--cluster",
+                &url,
+                "--json",
+                "--rwa-market-program",
+                &elsewhere,
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert!(none.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&none.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(0), "{rows}");
+    let anchor_toml = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Anchor.toml");
+    let same = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || {
+            rwa_agents(&[
+                "market",
+                "list",
+                "--cluster",
+                &url,
+                "--json",
+                "--anchor-toml",
+                anchor_toml,
+                "--anchor-cluster",
+                "localnet",
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&same.stdout).unwrap();
+    assert_eq!(
+        rows[0]["market"],
+        market.to_string(),
+        "Anchor.toml's localnet ids"
+    );
+
     // errors name the problem and exit non-zero
     let bad = tokio::task::spawn_blocking({
         let url = url.clone();

@@ -11,7 +11,7 @@ use solana_instruction::{AccountMeta, Instruction};
 use crate::market::MarketAddresses;
 
 pub fn dao_event_authority() -> Address {
-    Address::find_program_address(&[b"__event_authority"], &rule_dao::ID).0
+    Address::find_program_address(&[b"__event_authority"], &crate::rule_dao_id()).0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct DaoAddresses {
 
 impl DaoAddresses {
     pub fn derive(stake_mint: Address, id: u64) -> Self {
-        let program = rule_dao::ID;
+        let program = crate::rule_dao_id();
         let dao = Address::find_program_address(
             &[DAO_SEED, stake_mint.as_ref(), &id.to_le_bytes()],
             &program,
@@ -44,7 +44,7 @@ impl DaoAddresses {
     pub fn position(&self, owner: &Address) -> Address {
         Address::find_program_address(
             &[POSITION_SEED, self.dao.as_ref(), owner.as_ref()],
-            &rule_dao::ID,
+            &crate::rule_dao_id(),
         )
         .0
     }
@@ -52,7 +52,7 @@ impl DaoAddresses {
     pub fn proposal(&self, index: u64) -> Address {
         Address::find_program_address(
             &[PROPOSAL_SEED, self.dao.as_ref(), &index.to_le_bytes()],
-            &rule_dao::ID,
+            &crate::rule_dao_id(),
         )
         .0
     }
@@ -60,7 +60,7 @@ impl DaoAddresses {
     pub fn vote_record(&self, proposal: &Address, position: &Address) -> Address {
         Address::find_program_address(
             &[VOTE_SEED, proposal.as_ref(), position.as_ref()],
-            &rule_dao::ID,
+            &crate::rule_dao_id(),
         )
         .0
     }
@@ -97,10 +97,10 @@ pub fn create_dao_ix(
         token_program: spl_token::ID,
         system_program: solana_system_interface::program::ID,
         event_authority: dao_event_authority(),
-        program: rule_dao::ID,
+        program: crate::rule_dao_id(),
     };
     Instruction {
-        program_id: rule_dao::ID,
+        program_id: crate::rule_dao_id(),
         accounts: accounts.to_account_metas(None),
         data: rule_dao::instruction::CreateDao {
             id,
@@ -136,7 +136,7 @@ pub fn staking_ix(
         token_program: spl_token::ID,
         system_program: solana_system_interface::program::ID,
         event_authority: dao_event_authority(),
-        program: rule_dao::ID,
+        program: crate::rule_dao_id(),
     };
     let data = match action {
         StakeAction::Stake(amount) => rule_dao::instruction::Stake { amount }.data(),
@@ -146,7 +146,7 @@ pub fn staking_ix(
         StakeAction::Withdraw => rule_dao::instruction::WithdrawUnstaked {}.data(),
     };
     Instruction {
-        program_id: rule_dao::ID,
+        program_id: crate::rule_dao_id(),
         accounts: accounts.to_account_metas(None),
         data,
     }
@@ -166,10 +166,10 @@ pub fn propose_ix(
         proposal: addresses.proposal(index),
         system_program: solana_system_interface::program::ID,
         event_authority: dao_event_authority(),
-        program: rule_dao::ID,
+        program: crate::rule_dao_id(),
     };
     Instruction {
-        program_id: rule_dao::ID,
+        program_id: crate::rule_dao_id(),
         accounts: accounts.to_account_metas(None),
         data: rule_dao::instruction::Propose {
             kind,
@@ -195,10 +195,10 @@ pub fn vote_ix(
         vote_record: addresses.vote_record(&proposal, &position),
         system_program: solana_system_interface::program::ID,
         event_authority: dao_event_authority(),
-        program: rule_dao::ID,
+        program: crate::rule_dao_id(),
     };
     Instruction {
-        program_id: rule_dao::ID,
+        program_id: crate::rule_dao_id(),
         accounts: accounts.to_account_metas(None),
         data: rule_dao::instruction::CastVote { choice }.data(),
     }
@@ -210,10 +210,10 @@ pub fn cancel_ix(addresses: &DaoAddresses, proposer: &Address, index: u64) -> In
         dao: addresses.dao,
         proposal: addresses.proposal(index),
         event_authority: dao_event_authority(),
-        program: rule_dao::ID,
+        program: crate::rule_dao_id(),
     };
     Instruction {
-        program_id: rule_dao::ID,
+        program_id: crate::rule_dao_id(),
         accounts: accounts.to_account_metas(None),
         data: rule_dao::instruction::CancelProposal {}.data(),
     }
@@ -225,10 +225,10 @@ pub fn veto_ix(addresses: &DaoAddresses, veto_authority: &Address, index: u64) -
         dao: addresses.dao,
         proposal: addresses.proposal(index),
         event_authority: dao_event_authority(),
-        program: rule_dao::ID,
+        program: crate::rule_dao_id(),
     };
     Instruction {
-        program_id: rule_dao::ID,
+        program_id: crate::rule_dao_id(),
         accounts: accounts.to_account_metas(None),
         data: rule_dao::instruction::VetoProposal {}.data(),
     }
@@ -248,7 +248,7 @@ pub fn execute_ix(
         proposal: addresses.proposal(index),
         authority: addresses.authority,
         event_authority: dao_event_authority(),
-        program: rule_dao::ID,
+        program: crate::rule_dao_id(),
     };
     let mut metas = accounts.to_account_metas(None);
     if let Some(market) = market {
@@ -256,11 +256,11 @@ pub fn execute_ix(
             AccountMeta::new(market.market, false),
             AccountMeta::new(market.oracle, false),
             AccountMeta::new_readonly(crate::market::event_authority(), false),
-            AccountMeta::new_readonly(rwa_market::ID, false),
+            AccountMeta::new_readonly(crate::rwa_market_id(), false),
         ]);
     }
     Instruction {
-        program_id: rule_dao::ID,
+        program_id: crate::rule_dao_id(),
         accounts: metas,
         data: rule_dao::instruction::ExecuteProposal {}.data(),
     }
@@ -278,7 +278,7 @@ pub fn execute_lending_ix(
     instruction.accounts.extend([
         AccountMeta::new(*lending_market, false),
         AccountMeta::new_readonly(crate::lending::lending_event_authority(), false),
-        AccountMeta::new_readonly(rwa_lending::ID, false),
+        AccountMeta::new_readonly(crate::rwa_lending_id(), false),
     ]);
     instruction
 }

@@ -12,7 +12,7 @@ use solana_instruction::{AccountMeta, Instruction};
 use crate::market::MarketAddresses;
 
 pub fn lending_event_authority() -> Address {
-    Address::find_program_address(&[b"__event_authority"], &rwa_lending::ID).0
+    Address::find_program_address(&[b"__event_authority"], &crate::rwa_lending_id()).0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct LendingAddresses {
 
 impl LendingAddresses {
     pub fn derive(quote_mint: Address, id: u64) -> Self {
-        let program = rwa_lending::ID;
+        let program = crate::rwa_lending_id();
         let lending_market = Address::find_program_address(
             &[LENDING_MARKET_SEED, quote_mint.as_ref(), &id.to_le_bytes()],
             &program,
@@ -52,7 +52,7 @@ impl LendingAddresses {
     }
 
     pub fn collateral(&self, rwa_market: &Address) -> CollateralAddresses {
-        let program = rwa_lending::ID;
+        let program = crate::rwa_lending_id();
         let config = Address::find_program_address(
             &[
                 COLLATERAL_SEED,
@@ -79,7 +79,7 @@ impl LendingAddresses {
                 self.lending_market.as_ref(),
                 owner.as_ref(),
             ],
-            &rwa_lending::ID,
+            &crate::rwa_lending_id(),
         )
         .0
     }
@@ -93,7 +93,7 @@ pub struct CollateralAddresses {
 
 pub fn ix(accounts: Vec<AccountMeta>, data: Vec<u8>) -> Instruction {
     Instruction {
-        program_id: rwa_lending::ID,
+        program_id: crate::rwa_lending_id(),
         accounts,
         data,
     }
@@ -115,7 +115,7 @@ pub fn init_lending_market_ix(
         token_program: spl_token::ID,
         system_program: solana_system_interface::program::ID,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     ix(
         accounts.to_account_metas(None),
@@ -141,7 +141,7 @@ pub fn add_collateral_ix(
         token_program: spl_token::ID,
         system_program: solana_system_interface::program::ID,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     ix(
         accounts.to_account_metas(None),
@@ -163,7 +163,7 @@ pub fn refresh_collateral_ix(
         pyth_price: pyth,
         rule_set: a.rule_set,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     ix(
         accounts.to_account_metas(None),
@@ -201,7 +201,7 @@ pub fn refresh_obligation_ix(
         obligation: a.obligation(owner),
         risk: a.risk,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     let mut metas = accounts.to_account_metas(None);
     metas.extend(configs_meta(a, markets));
@@ -240,7 +240,7 @@ pub fn collateral_move_metas(
         instructions: solana_instructions_sysvar_id(),
         token_program: spl_token::ID,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     }
     .to_account_metas(None)
 }
@@ -298,7 +298,7 @@ pub fn borrow_ix(
         rule_set: a.rule_set,
         token_program: spl_token::ID,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     let mut metas = accounts.to_account_metas(None);
     metas.extend(configs_meta(a, all_markets));
@@ -320,7 +320,7 @@ pub fn repay_ix(
         payer_quote_account: *payer_quote,
         token_program: spl_token::ID,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     ix(
         accounts.to_account_metas(None),
@@ -354,7 +354,7 @@ pub fn liquidate_ix(
         instructions: solana_instructions_sysvar_id(),
         token_program: spl_token::ID,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     let mut metas = accounts.to_account_metas(None);
     metas.extend(configs_meta(a, all_markets));
@@ -386,7 +386,7 @@ pub fn liquidity_ix(
         owner_share_account: *owner_shares,
         token_program: spl_token::ID,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     let data = if deposit {
         rwa_lending::instruction::DepositLiquidity { amount }.data()
@@ -407,7 +407,7 @@ pub fn update_correlations_ix(
         risk: a.risk,
         rule_set: a.rule_set,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     ix(
         accounts.to_account_metas(None),
@@ -472,7 +472,7 @@ pub fn set_lending_pause_ix(
         lending_market: a.lending_market,
         rule_set: a.rule_set,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     ix(
         accounts.to_account_metas(None),
@@ -489,7 +489,7 @@ pub fn update_lending_params_ix(
         authority: *authority,
         lending_market: a.lending_market,
         event_authority: lending_event_authority(),
-        program: rwa_lending::ID,
+        program: crate::rwa_lending_id(),
     };
     ix(
         accounts.to_account_metas(None),

@@ -21,13 +21,13 @@ pub struct MarketAddresses {
 }
 
 pub fn event_authority() -> Address {
-    Address::find_program_address(&[b"__event_authority"], &rwa_market::ID).0
+    Address::find_program_address(&[b"__event_authority"], &crate::rwa_market_id()).0
 }
 
 impl MarketAddresses {
     pub fn derive(rwa_mint: Address, quote_mint: Address) -> Self {
         use rwa_market::constants::*;
-        let program = rwa_market::ID;
+        let program = crate::rwa_market_id();
         let market = Address::find_program_address(&[MARKET_SEED, rwa_mint.as_ref()], &program).0;
         MarketAddresses {
             market,
@@ -64,10 +64,10 @@ pub fn initialize_market_ix(
         token_program: spl_token::ID,
         system_program: solana_system_interface::program::ID,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::InitializeMarket { args }.data(),
     }
@@ -98,7 +98,7 @@ pub fn trade_accounts(
         token_program: spl_token::ID,
         rule_set: addresses.rule_set,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     }
     .to_account_metas(None)
 }
@@ -153,7 +153,7 @@ pub fn trade_ix(
         .data(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: trade_accounts(addresses, trader),
         data,
     }
@@ -164,10 +164,10 @@ pub fn update_oracle_ix(addresses: &MarketAddresses) -> Instruction {
         market: addresses.market,
         oracle: addresses.oracle,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::UpdateOracle {}.data(),
     }
@@ -183,10 +183,10 @@ pub fn set_market_params_ix(
         market: addresses.market,
         oracle: addresses.oracle,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::SetMarketParams { update }.data(),
     }
@@ -201,7 +201,7 @@ pub fn set_paused_ix(
         authority: *authority,
         market: addresses.market,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     let data = if paused {
         rwa_market::instruction::PauseMarket {}.data()
@@ -209,7 +209,7 @@ pub fn set_paused_ix(
         rwa_market::instruction::UnpauseMarket {}.data()
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data,
     }
@@ -228,10 +228,10 @@ pub fn withdraw_fees_ix(
         destination: *destination,
         token_program: spl_token::ID,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::WithdrawFees { amount }.data(),
     }
@@ -269,7 +269,7 @@ pub struct MakerAddresses {
 impl MakerAddresses {
     pub fn derive(market: &Address, owner: &Address) -> Self {
         use rwa_market::constants::*;
-        let program = rwa_market::ID;
+        let program = crate::rwa_market_id();
         let maker =
             Address::find_program_address(&[MAKER_SEED, market.as_ref(), owner.as_ref()], &program)
                 .0;
@@ -307,10 +307,10 @@ pub fn open_maker_ix(market: &MarketAddresses, maker: &MakerAddresses) -> Instru
         token_program: spl_token::ID,
         system_program: solana_system_interface::program::ID,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::OpenMaker {}.data(),
     }
@@ -332,7 +332,7 @@ pub fn maker_inventory_accounts(
         owner_quote_account: *owner_quote,
         token_program: spl_token::ID,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     }
     .to_account_metas(None)
 }
@@ -360,7 +360,7 @@ pub fn maker_inventory_ix(
         .data()
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: maker_inventory_accounts(
             market,
             maker,
@@ -386,10 +386,10 @@ pub fn close_maker_ix(
         owner_quote_account: owner_accounts.quote_account,
         token_program: spl_token::ID,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::CloseMaker {}.data(),
     }
@@ -406,7 +406,7 @@ pub fn update_quote_accounts(
         maker: maker.maker,
         rule_set: market.rule_set,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     }
     .to_account_metas(None)
 }
@@ -421,10 +421,10 @@ pub fn attach_rule_set_ix(
         market: market.market,
         rule_set: *rule_set,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::AttachRuleSet {}.data(),
     }
@@ -441,10 +441,10 @@ pub fn guardian_pause_ix(
         market: market.market,
         rule_set: *rule_set,
         event_authority: event_authority(),
-        program: rwa_market::ID,
+        program: crate::rwa_market_id(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: accounts.to_account_metas(None),
         data: rwa_market::instruction::GuardianPauseMarket {}.data(),
     }
@@ -456,7 +456,7 @@ pub fn post_quote_ix(
     quote: rwa_market::instructions::QuoteParams,
 ) -> Instruction {
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: update_quote_accounts(market, maker, &maker.owner),
         data: rwa_market::instruction::PostQuote { quote }.data(),
     }
@@ -470,7 +470,7 @@ pub fn post_quote_ix_signed_by(
     quote: rwa_market::instructions::QuoteParams,
 ) -> Instruction {
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: update_quote_accounts(market, maker, signer),
         data: rwa_market::instruction::PostQuote { quote }.data(),
     }
@@ -478,7 +478,7 @@ pub fn post_quote_ix_signed_by(
 
 pub fn cancel_quote_ix(market: &MarketAddresses, maker: &MakerAddresses) -> Instruction {
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts: update_quote_accounts(market, maker, &maker.owner),
         data: rwa_market::instruction::CancelQuote {}.data(),
     }
@@ -523,7 +523,7 @@ pub fn swap_ix(
         .data(),
     };
     Instruction {
-        program_id: rwa_market::ID,
+        program_id: crate::rwa_market_id(),
         accounts,
         data,
     }

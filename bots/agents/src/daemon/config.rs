@@ -28,6 +28,9 @@ pub struct AgentsConfig {
     pub max_ticks: u64,
     #[serde(default)]
     pub risk: RiskLimits,
+    /// Program addresses when they are not the compiled ones (see `programs`).
+    #[serde(default)]
+    pub programs: Option<crate::programs::ProgramsConfig>,
     #[serde(rename = "strategy")]
     pub strategies: Vec<StrategyConfig>,
 }

@@ -104,7 +104,7 @@ pub(crate) async fn govern(
         };
         let mut decoded = Vec::new();
         for (address, ui) in rpc
-            .get_program_ui_accounts_with_config(&rule_dao::ID, config)
+            .get_program_ui_accounts_with_config(&rwa_client::rule_dao_id(), config)
             .await?
         {
             if let Some(data) = ui.data.decode() {

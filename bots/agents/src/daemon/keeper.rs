@@ -25,7 +25,7 @@ pub(crate) async fn lending_accounts<T: AccountDeserialize>(
         sort_results: None,
     };
     let accounts = rpc
-        .get_program_ui_accounts_with_config(&rwa_lending::ID, config)
+        .get_program_ui_accounts_with_config(&rwa_client::rwa_lending_id(), config)
         .await?;
     let mut decoded = Vec::new();
     for (address, account) in accounts {

@@ -14,8 +14,8 @@
 //! a transaction is processed in the block that includes it, confirmed at the next block and
 //! finalized a fixed number of blocks later.
 //!
-//! Limitation: `surfnet_resetNetwork` rebuilds surfpool's runtime without the project's programs
-//! (they are not on any remote cluster to fetch back); restart the localnet instead.
+//! `surfnet_resetNetwork` empties the chain as in surfpool, and the project's programs (which no
+//! remote cluster could give back) are loaded again right after.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -110,11 +110,15 @@ impl Chain {
         )
         .map_err(|error| anyhow!("funding the fixture payer: {error}"))?;
 
+        let locker = SurfnetSvmLocker::new(svm);
         // surfpool reports through a bounded channel and some of its sends block when it is full:
-        // drain it for the chain's whole life, keeping start notices and errors.
+        // drain it for the chain's whole life, keeping start notices and errors. It holds the
+        // state weakly, so the thread ends with the chain.
         let (started_tx, started_rx) = mpsc::channel();
         let errors = Arc::new(Mutex::new(Vec::new()));
         let kept = errors.clone();
+        let state = Arc::downgrade(&locker.0);
+        let payer = fixture_payer.pubkey();
         std::thread::Builder::new()
             .name("localnet-events".into())
             .spawn(move || {
@@ -122,6 +126,10 @@ impl Chain {
                     let error = match event {
                         SimnetEvent::CoreStarted(_) => {
                             let _ = started_tx.send(());
+                            None
+                        }
+                        SimnetEvent::InfoLog(_, message) if message.starts_with(RESET_NOTICE) => {
+                            reinstall_after_reset(&state, &payer);
                             None
                         }
                         SimnetEvent::Aborted(message) => Some(message),
@@ -139,7 +147,7 @@ impl Chain {
             })
             .context("starting the event drain")?;
         Ok(Chain {
-            svm: SurfnetSvmLocker::new(svm),
+            svm: locker,
             fixture_payer: Arc::new(fixture_payer),
             genesis_hash,
             started: Arc::new(Mutex::new(started_rx)),
@@ -282,6 +290,43 @@ pub struct ProcessedTransaction {
     pub slot: u64,
     pub transaction: rwa_harness::solana_transaction::versioned::VersionedTransaction,
     pub error: Option<rwa_harness::solana_transaction_error::TransactionError>,
+}
+
+/// What surfpool logs when `surfnet_resetNetwork` starts.
+const RESET_NOTICE: &str = "Resetting network";
+
+/// `surfnet_resetNetwork` rebuilds surfpool's runtime with only its own programs: once the reset
+/// has happened (the notice comes just before it), load the project's programs and fund the
+/// fixture payer again, so a reset chain is this project's chain, empty.
+fn reinstall_after_reset(
+    state: &std::sync::Weak<tokio::sync::RwLock<SurfnetSvm>>,
+    fixture_payer: &Address,
+) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let Some(state) = state.upgrade() else { return };
+        {
+            let mut svm = state.blocking_write();
+            if svm
+                .inner
+                .svm
+                .get_account(&rwa_harness::rwa_market_program_id())
+                .is_none()
+            {
+                rwa_harness::install_programs(&mut svm.inner.svm);
+                let _ = svm.set_account(
+                    fixture_payer,
+                    Account {
+                        lamports: FIXTURE_PAYER_LAMPORTS,
+                        owner: Address::default(),
+                        ..Account::default()
+                    },
+                );
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 fn all_accounts(svm: &SurfnetSvm) -> HashMap<Address, Account> {

@@ -578,3 +578,92 @@ async fn restarts_on_the_same_chain_and_ports() {
     );
     restarted.shutdown().await;
 }
+
+/// surfpool's `surfnet_resetNetwork` empties the chain; the project's programs are loaded again
+/// (surfpool alone would come back without them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_network_empties_the_chain_but_keeps_the_programs() {
+    let (localnet, rpc) = start(Some(Duration::from_millis(20))).await;
+    let funded = Keypair::new();
+    localnet.airdrop(&funded.pubkey(), 1_000_000_000).unwrap();
+    assert!(rpc.get_account(&rwa_market::ID).await.unwrap().executable);
+    let raw = raw_post(
+        &localnet.url(),
+        r#"{"jsonrpc":"2.0","id":1,"method":"surfnet_resetNetwork","params":[]}"#,
+    )
+    .await;
+    assert!(raw.contains("\"result\""), "{raw}");
+    eventually(5, "the funded account is gone", || async {
+        rpc.get_balance(&funded.pubkey()).await.unwrap_or(1) == 0
+    })
+    .await;
+    eventually(5, "rwa_market is loaded again", || async {
+        rpc.get_account(&rwa_market::ID)
+            .await
+            .is_ok_and(|account| account.executable)
+    })
+    .await;
+    // and it runs: a fixture market through the reloaded program
+    localnet.with_env(|env| {
+        let payer = env.payer.insecure_clone();
+        assert!(
+            env.account(&payer.pubkey()).is_some(),
+            "fixture payer funded again"
+        );
+        let mint = env.create_mint(6);
+        assert!(env.account(&mint).is_some());
+    });
+    localnet.shutdown().await;
+}
+
+/// warp_slots moves slot and clock together and leaves a usable blockhash; a fixture that moves
+/// the clock itself is refused (the chain would run backwards at the next block).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warp_moves_the_chain_and_fixtures_cannot_move_the_clock() {
+    // A validator's slots: the test's own steps take far less than the 10 slots checked below.
+    let (localnet, rpc) = start(Some(Duration::from_millis(400))).await;
+    let payer = Keypair::new();
+    localnet.airdrop(&payer.pubkey(), 1_000_000_000).unwrap();
+    let before = rpc
+        .get_slot_with_commitment(CommitmentConfig::processed())
+        .await
+        .unwrap();
+    let clock_before =
+        localnet.with_env(|env| env.svm.get_sysvar::<rwa_harness::solana_clock::Clock>());
+    let after = localnet.warp_slots(500).unwrap();
+    assert!(after >= before + 500, "{before} -> {after}");
+    let clock_after =
+        localnet.with_env(|env| env.svm.get_sysvar::<rwa_harness::solana_clock::Clock>());
+    assert!(clock_after.slot >= clock_before.slot + 500);
+    assert!(
+        clock_after.unix_timestamp >= clock_before.unix_timestamp + 500 * 400 / 1000,
+        "block time moves with the slots"
+    );
+    let transfer = rwa_harness::solana_instruction_compat::transfer(
+        &payer.pubkey(),
+        &Keypair::new().pubkey(),
+        10_000_000,
+    );
+    rpc.send_and_confirm_transaction(&Transaction::new_signed_with_payer(
+        &[transfer],
+        Some(&payer.pubkey()),
+        &[&payer],
+        rpc.get_latest_blockhash().await.unwrap(),
+    ))
+    .await
+    .expect("a fresh blockhash right after the warp");
+    let moved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        localnet.with_env(|env| env.advance_slots(10))
+    }));
+    let message = moved
+        .expect_err("a fixture moving the clock must be refused")
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(message.contains("warp_slots"), "{message}");
+    // the refused fixture left the clock where it was
+    let clock_now =
+        localnet.with_env(|env| env.svm.get_sysvar::<rwa_harness::solana_clock::Clock>());
+    assert!(clock_now.slot >= clock_after.slot && clock_now.slot < clock_after.slot + 10);
+    localnet.shutdown().await;
+}

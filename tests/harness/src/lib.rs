@@ -165,6 +165,11 @@ pub fn install_programs(svm: &mut LiteSVM) {
     }
 }
 
+/// The address the rwa_market program is loaded at by [`install_programs`].
+pub fn rwa_market_program_id() -> Address {
+    rwa_market::ID
+}
+
 /// The runtime plus a funded payer.
 pub struct TestEnv {
     pub svm: LiteSVM,

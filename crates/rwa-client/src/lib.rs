@@ -11,6 +11,7 @@ pub mod agent;
 pub mod dao;
 pub mod lending;
 pub mod market;
+pub mod primary;
 
 pub use solana_address;
 pub use solana_instruction::{AccountMeta, Instruction as SolInstruction};

@@ -20,6 +20,7 @@ pub mod fees;
 pub mod governance;
 pub mod lending;
 pub mod oracle;
+pub mod primary;
 pub mod route;
 pub mod transcendental;
 pub mod wide;

@@ -38,3 +38,24 @@ pub const MIN_QUOTE_BAND_BPS: u16 = rwa_rules::MIN_QUOTE_BAND_BPS;
 pub const MAX_QUOTE_BAND_BPS: u16 = rwa_rules::MAX_QUOTE_BAND_BPS;
 /// Longest a quote may stay live (~1 hour of 400 ms slots); the DAO's RuleSet can tighten it later.
 pub const MAX_QUOTE_LIFETIME_SLOTS: u64 = 9_000;
+
+/// Primary market at NAV: [NAV_SEED, market], [PARTICIPANT_SEED, market, wallet],
+/// [SUBSCRIPTION_VAULT_SEED | REDEMPTION_VAULT_SEED, market].
+pub const NAV_SEED: &[u8] = b"nav";
+pub const PARTICIPANT_SEED: &[u8] = b"participant";
+pub const SUBSCRIPTION_VAULT_SEED: &[u8] = b"subscriptions";
+pub const REDEMPTION_VAULT_SEED: &[u8] = b"redemptions";
+/// Layout version of new NAV accounts.
+pub const NAV_VERSION: u8 = 1;
+/// Highest subscription or redemption fee (5%).
+pub const MAX_PRIMARY_FEE_BPS: u16 = 500;
+/// A NAV may be required fresh within 1 slot up to ~1 day of 400 ms slots.
+pub const MAX_NAV_STALENESS_SLOTS: u64 = 216_000;
+/// The least strict confidence limit a market may set (50% of the NAV).
+pub const MAX_NAV_CONFIDENCE_BPS: u16 = 5_000;
+/// Redemption windows from 1 slot to ~1 week.
+pub const MAX_REDEMPTION_WINDOW_SLOTS: u64 = 1_512_000;
+/// Largest NAV accepted: 10^12 quote tokens per RWA token.
+pub const MAX_NAV: u128 = 1_000_000_000_000 * rwa_math::SCALE;
+/// EWMA decay per publication of the NAV's volatility.
+pub const NAV_EWMA_LAMBDA_BPS: u16 = 9_000;

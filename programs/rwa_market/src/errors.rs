@@ -85,6 +85,24 @@ pub enum MarketError {
     NotGuardian, // 6039
     #[msg("Quote band out of bounds")]
     InvalidQuoteBand, // 6040
+    #[msg("Signer is not the market's NAV publisher")]
+    NotNavPublisher, // 6041
+    #[msg("NAV must be positive, at most 1e12, with a confidence of at most 100%")]
+    InvalidNav, // 6042
+    #[msg("NAV not published, or older than the market's staleness limit")]
+    NavStale, // 6043
+    #[msg("NAV confidence wider than the market's limit")]
+    NavTooUncertain, // 6044
+    #[msg("Wallet is not an authorised participant of this market")]
+    NotParticipant, // 6045
+    #[msg("Redemption exceeds the cap for this window")]
+    RedemptionCapExceeded, // 6046
+    #[msg("Redemption vault holds less than this redemption pays")]
+    RedemptionVaultShort, // 6047
+    #[msg("Primary market parameters out of bounds")]
+    InvalidPrimaryConfig, // 6048
+    #[msg("NAV account does not belong to this market")]
+    InvalidNavAccount, // 6049
 }
 
 impl From<rwa_math::MathError> for MarketError {

@@ -196,3 +196,71 @@ pub struct CircuitBreakerTripped {
     pub move_bps: u64,
     pub halted_until_slot: u64,
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrimaryMarketOpened {
+    pub market: Pubkey,
+    pub nav_account: Pubkey,
+    pub publisher: Pubkey,
+    pub max_staleness_slots: u64,
+    pub max_confidence_bps: u16,
+    pub subscribe_fee_bps: u16,
+    pub redeem_fee_bps: u16,
+    pub redemption_window_slots: u64,
+    pub redemption_cap_per_window: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NavPublished {
+    pub market: Pubkey,
+    pub publisher: Pubkey,
+    pub nav: u128,
+    pub confidence_bps: u16,
+    pub slot: u64,
+    pub unix_time: i64,
+    pub nav_variance_per_slot: u128,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantChanged {
+    pub market: Pubkey,
+    pub wallet: Pubkey,
+    pub allowed: bool,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscribed {
+    pub market: Pubkey,
+    pub participant: Pubkey,
+    pub nav: u128,
+    pub amount: u64,
+    pub value: u64,
+    pub fee: u64,
+    pub primary_minted: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeemed {
+    pub market: Pubkey,
+    pub participant: Pubkey,
+    pub nav: u128,
+    pub amount: u64,
+    pub value: u64,
+    pub fee: u64,
+    pub primary_burned: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionsWithdrawn {
+    pub market: Pubkey,
+    pub destination: Pubkey,
+    pub amount: u64,
+}

@@ -126,4 +126,35 @@ pub mod rwa_market {
     ) -> Result<()> {
         instructions::swap_exact_out::handle_swap_exact_out(ctx, side, amount_out, max_amount_in)
     }
+
+    pub fn init_primary_market(
+        ctx: Context<InitPrimaryMarket>,
+        args: PrimaryMarketArgs,
+    ) -> Result<()> {
+        instructions::init_primary_market::handle_init_primary_market(ctx, args)
+    }
+
+    pub fn publish_nav(ctx: Context<PublishNav>, nav: u128, confidence_bps: u16) -> Result<()> {
+        instructions::publish_nav::handle_publish_nav(ctx, nav, confidence_bps)
+    }
+
+    pub fn add_participant(ctx: Context<AddParticipant>, wallet: Pubkey) -> Result<()> {
+        instructions::add_participant::handle_add_participant(ctx, wallet)
+    }
+
+    pub fn remove_participant(ctx: Context<RemoveParticipant>) -> Result<()> {
+        instructions::remove_participant::handle_remove_participant(ctx)
+    }
+
+    pub fn subscribe(ctx: Context<PrimaryTrade>, quote_in: u64, min_amount_out: u64) -> Result<()> {
+        instructions::subscribe::handle_subscribe(ctx, quote_in, min_amount_out)
+    }
+
+    pub fn redeem(ctx: Context<PrimaryTrade>, amount: u64, min_quote_out: u64) -> Result<()> {
+        instructions::redeem::handle_redeem(ctx, amount, min_quote_out)
+    }
+
+    pub fn withdraw_subscriptions(ctx: Context<WithdrawSubscriptions>, amount: u64) -> Result<()> {
+        instructions::withdraw_subscriptions::handle_withdraw_subscriptions(ctx, amount)
+    }
 }

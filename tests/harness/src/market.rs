@@ -1,6 +1,7 @@
 //! Markets in the test runtime: the instruction builders (from rwa-client) plus fixtures.
 
 pub use rwa_client::market::*;
+pub use rwa_client::primary::*;
 
 use crate::{TestEnv, TxFailure, TxSuccess};
 use rwa_market::instructions::InitializeMarketArgs;

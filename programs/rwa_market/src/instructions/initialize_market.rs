@@ -154,7 +154,8 @@ pub fn handle_initialize_market(
         volume_slot: 0,
         volume_amount: 0,
         volume_notional: 0,
-        reserved: [0; 8],
+        nav_publisher: Pubkey::default(),
+        reserved: [0; 4],
     });
     let initial_price = market.spot_price()?;
 

@@ -19,6 +19,8 @@ pub struct MarketParamsUpdate {
     pub quote_band_bps: Option<u16>,
     /// Pause or resume trading (how a DAO-governed market is resumed after a guardian pause).
     pub paused: Option<bool>,
+    /// Replace the NAV publisher of the market's primary market (not the default key).
+    pub nav_publisher: Option<Pubkey>,
 }
 
 #[event_cpi]
@@ -75,6 +77,12 @@ impl SetMarketParams<'_> {
                 MarketError::InvalidOracleConfig
             );
         }
+        if let Some(publisher) = update.nav_publisher {
+            require!(
+                publisher != Pubkey::default(),
+                MarketError::InvalidPrimaryConfig
+            );
+        }
         Ok(())
     }
 }
@@ -96,6 +104,9 @@ pub fn handle_set_market_params(
     }
     if let Some(band) = update.quote_band_bps {
         market.quote_band_bps = band;
+    }
+    if let Some(publisher) = update.nav_publisher {
+        market.nav_publisher = publisher;
     }
     let pause_changed = update.paused.filter(|paused| *paused != market.paused);
     if let Some(paused) = pause_changed {

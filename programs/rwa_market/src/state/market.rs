@@ -61,8 +61,12 @@ pub struct Market {
     pub volume_slot: u64,
     pub volume_amount: u64,
     pub volume_notional: u64,
+    /// Who may publish the NAV of this market's primary market (default key: no primary market).
+    /// Set at `init_primary_market`; changed by the authority (or the DAO) through
+    /// `set_market_params`.
+    pub nav_publisher: Pubkey,
     /// Room for fields added by later versions without a realloc.
-    pub reserved: [u64; 8],
+    pub reserved: [u64; 4],
 }
 
 pub fn curve_kind_from_u8(kind: u8) -> Result<CurveKind> {

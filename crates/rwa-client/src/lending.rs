@@ -162,6 +162,7 @@ pub fn refresh_collateral_ix(
         oracle: oracle.unwrap_or(market.oracle),
         pyth_price: pyth,
         rule_set: a.rule_set,
+        nav: crate::primary::PrimaryAddresses::derive(&market.market).nav,
         event_authority: lending_event_authority(),
         program: crate::rwa_lending_id(),
     };

@@ -339,13 +339,23 @@ async fn websocket_subscriptions_notify_accounts_signatures_slots_and_logs() {
         .unwrap();
     assert_eq!(logged.value.signature, signature.to_string());
     assert!(logged.value.err.is_none());
-    // a signature already processed is answered at once
+    // a signature subscription (made before sending, as clients do) hears the confirmation
     rpc.poll_for_signature_with_commitment(&signature, CommitmentConfig::confirmed())
         .await
         .unwrap();
+    let transfer = Transaction::new_signed_with_payer(
+        &[rwa_harness::solana_instruction_compat::transfer(
+            &watched.pubkey(),
+            &Keypair::new().pubkey(),
+            1_000_000_000,
+        )],
+        Some(&watched.pubkey()),
+        &[&watched],
+        rpc.get_latest_blockhash().await.unwrap(),
+    );
     let (mut statuses, signature_unsubscribe) = pubsub
         .signature_subscribe(
-            &signature,
+            &transfer.signatures[0],
             Some(solana_rpc_client_api::config::RpcSignatureSubscribeConfig {
                 commitment: Some(CommitmentConfig::confirmed()),
                 enable_received_notification: None,
@@ -353,7 +363,8 @@ async fn websocket_subscriptions_notify_accounts_signatures_slots_and_logs() {
         )
         .await
         .unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(5), statuses.next())
+    rpc.send_transaction(&transfer).await.unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), statuses.next())
         .await
         .unwrap()
         .unwrap();

@@ -39,6 +39,8 @@ pub struct CollateralRefreshed {
     pub rate: u128,
     pub collateral_ratio_bps: u64,
     pub used_pyth: bool,
+    /// The market's NAV at this refresh (0: no primary market or none published).
+    pub nav: u128,
     pub slot: u64,
 }
 

@@ -47,6 +47,8 @@ struct Lending {
     markets: Vec<MarketAddresses>,
     whale: Keypair,
     whale_accounts: Vec<TraderAccounts>,
+    /// Each market's authority (opens its primary market).
+    authorities: Vec<Keypair>,
 }
 
 /// A USDC lending market with `count` RWA markets as collateral (price = 0.001 * supply; the
@@ -77,6 +79,7 @@ fn lending(count: usize, params: CollateralParams, sigma_p_cap: u128) -> Lending
     env.mint_to(&usdc, &whale_quote, 1_000_000_000 * TOKEN);
     let mut markets = Vec::new();
     let mut whale_accounts = Vec::new();
+    let mut authorities = Vec::new();
     for i in 0..count {
         let mut args = market_args(
             Curve::Linear {
@@ -92,6 +95,7 @@ fn lending(count: usize, params: CollateralParams, sigma_p_cap: u128) -> Lending
         args.symbol = format!("RWA{i}");
         let (fixture, _) = env.create_market(Some(usdc), args).unwrap();
         let m = fixture.addresses;
+        authorities.push(fixture.authority);
         let rwa = env.create_token_account(&m.rwa_mint, &whale.pubkey());
         let accounts = TraderAccounts {
             trader: whale.pubkey(),
@@ -139,6 +143,7 @@ fn lending(count: usize, params: CollateralParams, sigma_p_cap: u128) -> Lending
         markets,
         whale,
         whale_accounts,
+        authorities,
     };
     l.tick();
     l
@@ -1664,5 +1669,152 @@ fn remaining_lending_refusals_are_typed() {
             &[&admin],
         ),
         code(LendingError::GovernedByDao),
+    );
+}
+
+/// A market with a primary market: a fresh NAV below the market price caps the collateral's
+/// value (borrowing and liquidation limits), a more volatile NAV raises the collateral ratio, and
+/// a stale or too uncertain NAV blocks new borrowing but not repayment.
+#[test]
+fn nav_caps_collateral_value_and_only_a_fresh_certain_nav_allows_borrowing() {
+    let mut params = default_collateral_params();
+    params.gamma = d("0.5").raw();
+    let mut l = lending(1, params, 0);
+    let m0 = l.markets[0];
+    let who = l.borrower(1_000 * TOKEN, 1_000 * TOKEN);
+    l.refresh(&who.keypair.pubkey());
+    let before = l.config(0);
+    assert!(!before.nav_present && before.nav_price == 0);
+    let market_low = before.price_low;
+    // the issuer opens a primary market and attests a NAV 20% under the market price (100)
+    let publisher = Keypair::new();
+    let authority = l.authorities[0].insecure_clone();
+    let payer = l.env.payer.pubkey();
+    l.env
+        .send(
+            &[init_primary_market_ix(
+                &payer,
+                &authority.pubkey(),
+                &m0,
+                rwa_market::instructions::PrimaryMarketArgs {
+                    max_staleness_slots: 50,
+                    max_confidence_bps: 500,
+                    ..primary_args(publisher.pubkey())
+                },
+            )],
+            &[&authority],
+        )
+        .unwrap();
+    // opened but nothing published yet: borrowing waits for a NAV
+    l.tick();
+    expect(l.borrow(&who, TOKEN), code(LendingError::StaleOracle));
+    l.env
+        .send(
+            &[publish_nav_ix(&publisher.pubkey(), &m0, d("80").raw(), 0)],
+            &[&publisher],
+        )
+        .unwrap();
+    l.tick();
+    let refreshed = l.refresh(&who.keypair.pubkey());
+    let event = &refreshed.events::<CollateralRefreshed>(&rwa_lending::ID)[0];
+    assert_eq!(event.nav, d("80").raw());
+    let config = l.config(0);
+    assert!(config.nav_present);
+    assert_eq!(
+        config.price_low,
+        d("80").raw(),
+        "the lower of market price and NAV"
+    );
+    assert_eq!(config.price_liquidation, d("80").raw());
+    assert!(market_low > config.price_low);
+    // borrowing limits follow: 1,000 tokens at 80 with the ratio in force
+    let limit = l.obligation(&who.keypair.pubkey()).borrow_limit;
+    let expected = (1_000u128 * 80 * TOKEN as u128 * 10_000 / config.cr_bps as u128) as u64;
+    assert!(
+        limit.abs_diff(expected) <= 1,
+        "limit {limit}, expected {expected}"
+    );
+    expect(
+        l.borrow(&who, limit + TOKEN),
+        code(LendingError::BorrowLimitExceeded),
+    );
+    l.borrow(&who, TOKEN).unwrap();
+    // a volatile NAV (80 -> 60 -> 80 within slots) raises sigma and so the collateral ratio
+    let (calm_cr, calm_sigma) = (config.cr_bps, config.sigma);
+    for nav in ["60", "80", "60"] {
+        l.env.advance_slots(1);
+        l.env
+            .send(
+                &[publish_nav_ix(&publisher.pubkey(), &m0, d(nav).raw(), 0)],
+                &[&publisher],
+            )
+            .unwrap();
+    }
+    l.tick();
+    l.refresh(&who.keypair.pubkey());
+    let volatile = l.config(0);
+    assert!(
+        volatile.sigma > calm_sigma && volatile.cr_bps > calm_cr,
+        "sigma {} vs {calm_sigma}, ratio {} vs {calm_cr}",
+        volatile.sigma,
+        volatile.cr_bps
+    );
+    // too uncertain (25% against lending's 20% limit): no new borrowing, repaying goes on
+    l.env
+        .send(
+            &[publish_nav_ix(
+                &publisher.pubkey(),
+                &m0,
+                d("60").raw(),
+                2_500,
+            )],
+            &[&publisher],
+        )
+        .unwrap();
+    l.tick();
+    expect(
+        l.borrow(&who, TOKEN),
+        code(LendingError::OracleTooUncertain),
+    );
+    // stale (older than the issuer's 50 slots): the same
+    l.env
+        .send(
+            &[publish_nav_ix(&publisher.pubkey(), &m0, d("60").raw(), 0)],
+            &[&publisher],
+        )
+        .unwrap();
+    l.env.advance_slots(51);
+    l.tick();
+    expect(l.borrow(&who, TOKEN), code(LendingError::StaleOracle));
+    let stale = l.config(0);
+    assert!(
+        l.env
+            .svm
+            .get_sysvar::<rwa_harness::solana_clock::Clock>()
+            .slot
+            > stale.nav_fresh_until_slot
+    );
+    let mut repay = refresh_all(&l.a, &who.keypair.pubkey(), &l.markets);
+    repay.push(repay_ix(
+        &l.a,
+        &who.keypair.pubkey(),
+        &who.keypair.pubkey(),
+        &who.accounts.quote_account,
+        TOKEN / 2,
+    ));
+    l.env
+        .send(&repay, &[&who.keypair])
+        .unwrap_or_else(|e| panic!("{e}"));
+    // the refresh cannot leave the NAV account out: its address is fixed
+    let mut without = refresh_collateral_ix(&l.a, &m0, None, None);
+    let nav_index = without
+        .accounts
+        .iter()
+        .position(|meta| meta.pubkey == PrimaryAddresses::derive(&m0.market).nav)
+        .unwrap();
+    without.accounts[nav_index].pubkey = Address::new_unique();
+    expect(
+        l.env.send(&[without], &[]),
+        anchor_lang::error::ErrorCode::ConstraintSeeds as u32,
     );
 }

@@ -72,6 +72,11 @@ pub fn handle_add_collateral(ctx: Context<AddCollateral>, params: CollateralPara
         price_liquidation: 0,
         confidence_bps: 0,
         oracle_slot: 0,
+        nav_present: false,
+        nav_price: 0,
+        nav_slot: 0,
+        nav_fresh_until_slot: 0,
+        nav_confidence_bps: 0,
     });
     emit_cpi!(CollateralConfigured {
         lending_market: market.key(),

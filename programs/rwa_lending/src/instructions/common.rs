@@ -237,6 +237,19 @@ pub fn require_borrowable(
             config.confidence_bps,
             LendingError::OracleTooUncertain
         );
+        // A primary market's NAV, once the market has one, must be published, fresh and certain
+        // enough to take new risk against.
+        if config.nav_present {
+            require!(
+                config.nav_price > 0 && slot <= config.nav_fresh_until_slot,
+                LendingError::StaleOracle
+            );
+            require_gte!(
+                config.params.max_confidence_bps as u64,
+                config.nav_confidence_bps,
+                LendingError::OracleTooUncertain
+            );
+        }
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
-use rwa_market::state::PriceOracle;
+use rwa_market::state::{NavAttestation, PriceOracle};
 use rwa_math::lending::{annualize, borrow_rate, collateral_ratio_bps};
 use rwa_math::{Decimal, Rounding};
 
@@ -21,6 +21,12 @@ use crate::state::{CollateralConfig, LendingMarket};
 /// PriceUpdateV2 is required (owner = the Pyth receiver program, full Wormhole verification, the
 /// configured feed id, not older than the limit) and must agree with the TWAP within tolerance.
 ///
+/// NAV: where the market has a primary market (rwa_market's NAV account exists at its address,
+/// which every refresh must pass), a fresh NAV caps every valuation price at the NAV less its
+/// confidence band (collateral at the lower of market price and NAV), and the NAV's own
+/// volatility counts when it is the larger; a stale or too uncertain NAV blocks borrowing
+/// (`require_borrowable`) but never a repay or a liquidation.
+///
 /// Terms: sigma is capped at `max_sigma`; the rate target r0 + beta sigma at `max_rate`; the
 /// stored rate moves toward its target by a bounded step per slot, so no third party can lock a
 /// one-slot spike into every borrower with a permissionless refresh.
@@ -36,6 +42,35 @@ pub struct RefreshCollateral<'info> {
     /// Required when the lending market has a RuleSet (it floors the collateral ratio).
     /// CHECK: verified by `rwa_rules::load_rule_set`.
     pub rule_set: Option<UncheckedAccount<'info>>,
+    /// The market's NAV account address (rwa_market PDA [NAV_SEED, market]), passed whether or
+    /// not it exists, so no refresher can leave a published NAV out.
+    /// CHECK: address fixed by the seeds; read only when rwa_market owns it (`nav_reading`).
+    #[account(
+        seeds = [rwa_market::constants::NAV_SEED, collateral.rwa_market.as_ref()],
+        bump,
+        seeds::program = rwa_market::ID,
+    )]
+    pub nav: UncheckedAccount<'info>,
+}
+
+/// What the market's NAV account says now: (NAV, confidence bps, publish slot, fresh-until slot,
+/// variance per slot), or None without a primary market or a publication.
+fn nav_reading(account: &AccountInfo) -> Result<Option<(Decimal, u64, u64, u64, Decimal)>> {
+    if account.owner != &rwa_market::ID || account.data_is_empty() {
+        return Ok(None);
+    }
+    let data = account.try_borrow_data()?;
+    let nav = NavAttestation::try_deserialize(&mut &data[..])?;
+    if nav.nav == 0 {
+        return Ok(None);
+    }
+    Ok(Some((
+        Decimal::from_raw(nav.nav),
+        nav.confidence_bps as u64,
+        nav.publish_slot,
+        nav.publish_slot.saturating_add(nav.max_staleness_slots),
+        Decimal::from_raw(nav.nav_variance_per_slot),
+    )))
 }
 
 fn pyth_to_decimal(value: i64, exponent: i32) -> Result<Decimal> {
@@ -117,6 +152,25 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
         price_liquidation = price_liquidation.min(pyth_low);
         used_pyth = true;
     }
+    let nav_info = ctx.accounts.nav.to_account_info();
+    let nav_present = nav_info.owner == &rwa_market::ID && !nav_info.data_is_empty();
+    let reading = nav_reading(&nav_info)?;
+    let mut sigma_slot = sigma_slot;
+    let mut nav_price = Decimal::ZERO;
+    let (mut nav_slot, mut nav_fresh_until, mut nav_confidence) = (0, 0, 0);
+    if let Some((nav, confidence, published, fresh_until, variance)) = reading {
+        (nav_price, nav_slot, nav_fresh_until, nav_confidence) =
+            (nav, published, fresh_until, confidence);
+        if slot <= fresh_until {
+            let band = confidence.min(params.max_confidence_bps as u64) as u128;
+            let nav_low = nav
+                .mul_div_int(10_000 - band, 10_000, Rounding::Down)
+                .or_lending_err()?;
+            price_low = price_low.min(nav_low);
+            price_liquidation = price_liquidation.min(nav_low);
+            sigma_slot = sigma_slot.max(rwa_math::oracle::volatility(variance));
+        }
+    }
     let market = &ctx.accounts.lending_market;
     let rules = market.rules(
         ctx.accounts
@@ -160,6 +214,11 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     collateral.price_liquidation = price_liquidation.raw();
     collateral.confidence_bps = confidence_bps;
     collateral.oracle_slot = oracle_slot;
+    collateral.nav_present = nav_present;
+    collateral.nav_price = nav_price.raw();
+    collateral.nav_slot = nav_slot;
+    collateral.nav_fresh_until_slot = nav_fresh_until;
+    collateral.nav_confidence_bps = nav_confidence;
     collateral.sigma_slot = sigma_slot.raw();
     collateral.sigma = sigma.raw();
     collateral.rate = rate;
@@ -173,6 +232,7 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
         rate,
         collateral_ratio_bps: cr_bps,
         used_pyth,
+        nav: nav_price.raw(),
         slot,
     };
     emit_cpi!(event);

@@ -115,4 +115,14 @@ pub struct CollateralConfig {
     /// Slot of the market oracle's latest write: borrows refuse when it is older than
     /// `max_staleness_slots` (repay and liquidation never do).
     pub oracle_slot: u64,
+    /// Whether the market has a primary market with an attested NAV (rwa_market's NAV account).
+    pub nav_present: bool,
+    /// The NAV at the last refresh (0: none published); valuations use the lower of it and the
+    /// market's prices while it is fresh.
+    pub nav_price: u128,
+    /// The NAV's publish slot, the last slot it counts as fresh (the issuer's own staleness
+    /// limit) and its confidence band (bps): borrows refuse on a stale or too uncertain NAV.
+    pub nav_slot: u64,
+    pub nav_fresh_until_slot: u64,
+    pub nav_confidence_bps: u64,
 }

@@ -120,7 +120,7 @@ export async function bootstrap(provider: anchor.AnchorProvider, configPath: str
         .accountsStrict({
           trader: payer.publicKey, market: marketKey, rwaMint: rwaMint.publicKey, quoteMint, traderRwaAccount: rwaAccount, traderQuoteAccount: payerQuote,
           reserveVault: pda([Buffer.from("reserve"), marketKey.toBuffer()], market.programId), feeVault: pda([Buffer.from("fee_vault"), marketKey.toBuffer()], market.programId),
-          oracle, tokenProgram: TOKEN_PROGRAM_ID, ruleSet: null, eventAuthority: eventAuthority(market.programId), program: market.programId,
+          oracle, tokenProgram: TOKEN_PROGRAM_ID, ruleSet: null, referrerQuoteAccount: null, eventAuthority: eventAuthority(market.programId), program: market.programId,
         } as any)
         .rpc();
     }

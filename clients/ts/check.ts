@@ -74,6 +74,7 @@ async function main() {
       oracle: pk(m.oracle),
       tokenProgram: new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"),
       ruleSet: null,
+      referrerQuoteAccount: null,
       eventAuthority,
       program: market.programId,
     } as any)

@@ -121,7 +121,7 @@ async function main() {
     .signers([rwaMint, authority])
     .rpc();
   const traderRwa = await getOrCreateAssociatedTokenAccount(connection, payer, rwaMint.publicKey, payer.publicKey);
-  const buyAccounts = { trader: payer.publicKey, market: marketKey, rwaMint: rwaMint.publicKey, quoteMint, traderRwaAccount: traderRwa.address, traderQuoteAccount: payerQuote.address, reserveVault, feeVault, oracle, tokenProgram: TOKEN_PROGRAM_ID, ruleSet: null, eventAuthority, program: market.programId };
+  const buyAccounts = { trader: payer.publicKey, market: marketKey, rwaMint: rwaMint.publicKey, quoteMint, traderRwaAccount: traderRwa.address, traderQuoteAccount: payerQuote.address, reserveVault, feeVault, oracle, tokenProgram: TOKEN_PROGRAM_ID, ruleSet: null, referrerQuoteAccount: null, eventAuthority, program: market.programId };
   const fetched: any = await (market.account as any).market.fetch(marketKey);
   expect("account.market.fetch", fetched.symbol === "CONF" && fetched.supply.isZero(), `${fetched.symbol} ${fetched.supply}`);
 

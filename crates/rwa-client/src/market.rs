@@ -85,6 +85,16 @@ pub fn trade_accounts(
     addresses: &MarketAddresses,
     trader: &TraderAccounts,
 ) -> Vec<solana_instruction::AccountMeta> {
+    trade_accounts_with_referrer(addresses, trader, None)
+}
+
+/// Trade accounts naming `referrer` (a quote-token account, not the trader's) to receive the
+/// market's referrer share of the fee.
+pub fn trade_accounts_with_referrer(
+    addresses: &MarketAddresses,
+    trader: &TraderAccounts,
+    referrer: Option<Address>,
+) -> Vec<solana_instruction::AccountMeta> {
     rwa_market::accounts::Trade {
         trader: trader.trader,
         market: addresses.market,
@@ -97,10 +107,28 @@ pub fn trade_accounts(
         oracle: addresses.oracle,
         token_program: spl_token::ID,
         rule_set: addresses.rule_set,
+        referrer_quote_account: referrer,
         event_authority: event_authority(),
         program: crate::rwa_market_id(),
     }
     .to_account_metas(None)
+}
+
+/// `instruction` (a trade or swap built by this module) with `referrer` named as referrer.
+pub fn with_referrer(mut instruction: Instruction, referrer: Address) -> Instruction {
+    // The referrer's slot is where an account built with one differs from one built without.
+    let probe = TraderAccounts {
+        trader: Address::default(),
+        rwa_account: Address::default(),
+        quote_account: Address::default(),
+    };
+    let addresses = MarketAddresses::derive(Address::default(), Address::default());
+    let plain = trade_accounts(&addresses, &probe);
+    let named = trade_accounts_with_referrer(&addresses, &probe, Some(referrer));
+    if let Some(index) = (0..plain.len()).find(|&i| plain[i] != named[i]) {
+        instruction.accounts[index] = named[index].clone();
+    }
+    instruction
 }
 
 /// The four curve trades with their slippage bounds.

@@ -59,3 +59,5 @@ pub const MAX_REDEMPTION_WINDOW_SLOTS: u64 = 1_512_000;
 pub const MAX_NAV: u128 = 1_000_000_000_000 * rwa_math::SCALE;
 /// EWMA decay per publication of the NAV's volatility.
 pub const NAV_EWMA_LAMBDA_BPS: u16 = 9_000;
+/// Largest share of a trade's fee a referrer may receive (50% of the fee).
+pub const MAX_REFERRER_SHARE_BPS: u16 = 5_000;

@@ -103,6 +103,8 @@ pub enum MarketError {
     InvalidPrimaryConfig, // 6048
     #[msg("NAV account does not belong to this market")]
     InvalidNavAccount, // 6049
+    #[msg("Referrer share above the maximum, or a trader naming itself as referrer")]
+    InvalidReferrer, // 6050
 }
 
 impl From<rwa_math::MathError> for MarketError {

@@ -35,8 +35,12 @@ pub struct TradeExecuted {
     pub amount: u64,
     /// Quote base units paid to / taken from the curve reserve, fees excluded.
     pub quote_amount: u64,
-    /// Quote base units paid as fee.
+    /// Quote base units paid as fee (the referrer's share included).
     pub fee: u64,
+    /// The referrer the trader named (owner of the account paid; default key: none) and the
+    /// part of `fee` it received.
+    pub referrer: Pubkey,
+    pub referrer_fee: u64,
     /// Spot prices (quote tokens per whole token, 18-digit fixed point) before and after.
     pub price_before: u128,
     pub price_after: u128,
@@ -66,6 +70,7 @@ pub struct MarketParamsUpdated {
     pub ewma_lambda_bps: u16,
     pub quote_band_bps: u16,
     pub paused: bool,
+    pub referrer_share_bps: u16,
 }
 
 #[event]
@@ -166,6 +171,9 @@ pub struct SwapExecuted {
     /// Quote base units in total, fee excluded.
     pub quote_amount: u64,
     pub fee: u64,
+    /// The referrer named (default key: none) and its part of `fee`.
+    pub referrer: Pubkey,
+    pub referrer_fee: u64,
     pub curve_amount: u64,
     pub curve_quote_amount: u64,
     pub maker_fills: u8,

@@ -909,3 +909,115 @@ fn oracle_checkpoints_keep_spanning_the_window_whatever_the_call_rate() {
         now - slots[0]
     );
 }
+
+/// Affiliate reward: a trade naming a referrer pays it `referrer_share_bps` of the fee (rounded
+/// down, the vault keeps the rest) in the same transaction; bounded share, no self-referral.
+#[test]
+fn referrers_receive_their_share_of_the_fee() {
+    let mut s = setup(curves()[0]);
+    let a = s.market.addresses;
+    let authority = s.market.authority.insecure_clone();
+    // above 50% of the fee: refused, nothing changes
+    let before = s.snapshot();
+    expect_code(
+        s.env.send(
+            &[set_market_params_ix(
+                &a,
+                &authority.pubkey(),
+                MarketParamsUpdate {
+                    referrer_share_bps: Some(5_001),
+                    ..Default::default()
+                },
+            )],
+            &[&authority],
+        ),
+        market_code(MarketError::InvalidReferrer),
+    );
+    assert_eq!(s.snapshot(), before);
+    let set = s
+        .env
+        .send(
+            &[set_market_params_ix(
+                &a,
+                &authority.pubkey(),
+                MarketParamsUpdate {
+                    referrer_share_bps: Some(2_000),
+                    ..Default::default()
+                },
+            )],
+            &[&authority],
+        )
+        .unwrap();
+    assert_eq!(
+        set.events::<MarketParamsUpdated>(&rwa_market::ID)[0].referrer_share_bps,
+        2_000
+    );
+    let referrer = Keypair::new();
+    let referrer_quote = s
+        .env
+        .create_token_account(&a.quote_mint, &referrer.pubkey());
+    let fee_vault_before = s.env.token_balance(&a.fee_vault);
+    let buy = with_referrer(
+        trade_ix(
+            &a,
+            &s.accounts,
+            TradeKind::BuyExactOut {
+                amount: 1_000_000_000,
+                max_quote_in: u64::MAX,
+            },
+        ),
+        referrer_quote,
+    );
+    let trader = s.trader.insecure_clone();
+    let done = s.env.send(&[buy], &[&trader]).unwrap();
+    let event = &done.events::<TradeExecuted>(&rwa_market::ID)[0];
+    assert!(event.fee > 0);
+    assert_eq!(event.referrer, referrer.pubkey());
+    assert_eq!(event.referrer_fee, event.fee * 2_000 / 10_000);
+    assert_eq!(s.env.token_balance(&referrer_quote), event.referrer_fee);
+    assert_eq!(
+        s.env.token_balance(&a.fee_vault) - fee_vault_before,
+        event.fee - event.referrer_fee
+    );
+    // without a referrer the whole fee goes to the vault, and the event says so
+    let plain = s
+        .trade(TradeKind::SellExactIn {
+            amount: 100_000_000,
+            min_quote_out: 0,
+        })
+        .unwrap();
+    let event = &plain.events::<TradeExecuted>(&rwa_market::ID)[0];
+    assert_eq!(
+        (event.referrer, event.referrer_fee),
+        (Address::default(), 0)
+    );
+    // naming yourself is refused: your paying account (Anchor: a duplicate mutable account),
+    // or another account you own
+    let second_own = s.env.create_token_account(&a.quote_mint, &trader.pubkey());
+    for (own, refusal) in [
+        (
+            s.accounts.quote_account,
+            anchor_code(AnchorError::ConstraintDuplicateMutableAccount),
+        ),
+        (second_own, market_code(MarketError::InvalidReferrer)),
+    ] {
+        s.env.advance_slots(1);
+        let before = s.snapshot();
+        let result = s.env.send(
+            &[with_referrer(
+                trade_ix(
+                    &a,
+                    &s.accounts,
+                    TradeKind::BuyExactOut {
+                        amount: 1_000_000,
+                        max_quote_in: u64::MAX,
+                    },
+                ),
+                own,
+            )],
+            &[&trader],
+        );
+        expect_code(result, refusal);
+        assert_eq!(s.snapshot(), before);
+    }
+}

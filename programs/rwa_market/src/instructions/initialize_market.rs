@@ -155,6 +155,7 @@ pub fn handle_initialize_market(
         volume_amount: 0,
         volume_notional: 0,
         nav_publisher: Pubkey::default(),
+        referrer_share_bps: 0,
         reserved: [0; 4],
     });
     let initial_price = market.spot_price()?;

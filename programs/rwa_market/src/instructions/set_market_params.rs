@@ -21,6 +21,8 @@ pub struct MarketParamsUpdate {
     pub paused: Option<bool>,
     /// Replace the NAV publisher of the market's primary market (not the default key).
     pub nav_publisher: Option<Pubkey>,
+    /// Share of the fee paid to referrers (bps of the fee, at most 5,000).
+    pub referrer_share_bps: Option<u16>,
 }
 
 #[event_cpi]
@@ -77,6 +79,12 @@ impl SetMarketParams<'_> {
                 MarketError::InvalidOracleConfig
             );
         }
+        if let Some(share) = update.referrer_share_bps {
+            require!(
+                share <= MAX_REFERRER_SHARE_BPS,
+                MarketError::InvalidReferrer
+            );
+        }
         if let Some(publisher) = update.nav_publisher {
             require!(
                 publisher != Pubkey::default(),
@@ -108,6 +116,9 @@ pub fn handle_set_market_params(
     if let Some(publisher) = update.nav_publisher {
         market.nav_publisher = publisher;
     }
+    if let Some(share) = update.referrer_share_bps {
+        market.referrer_share_bps = share;
+    }
     let pause_changed = update.paused.filter(|paused| *paused != market.paused);
     if let Some(paused) = pause_changed {
         market.paused = paused;
@@ -128,6 +139,7 @@ pub fn handle_set_market_params(
         ewma_lambda_bps: oracle.ewma_lambda_bps,
         quote_band_bps: market.quote_band_bps,
         paused: market.paused,
+        referrer_share_bps: market.referrer_share_bps,
     };
     drop(oracle);
     emit_cpi!(event);

@@ -184,7 +184,7 @@ pub fn execute<'info>(
         TradeSide::Buy => trade.curve_buy_leg(route.curve_amount, route.curve_quote)?,
         TradeSide::Sell => trade.curve_sell_leg(route.curve_amount, route.curve_quote)?,
     }
-    trade.pay_fee(fee)?;
+    let (referrer, referrer_fee) = trade.pay_fee(fee)?;
     let Settlement { slot, tripped, .. } =
         trade.finish(fee, route.total_amount, route.total_quote, spot_before)?;
     let summary = SwapExecuted {
@@ -194,6 +194,8 @@ pub fn execute<'info>(
         amount: route.total_amount,
         quote_amount: route.total_quote,
         fee,
+        referrer,
+        referrer_fee,
         curve_amount: route.curve_amount,
         curve_quote_amount: route.curve_quote,
         maker_fills: route.maker_fills.len() as u8,

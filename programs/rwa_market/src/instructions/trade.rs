@@ -41,6 +41,10 @@ pub struct Trade<'info> {
     /// The market's RuleSet, required once a rule DAO is attached.
     /// CHECK: owner, discriminator and address verified by `rwa_rules::load_rule_set`.
     pub rule_set: Option<UncheckedAccount<'info>>,
+    /// A referrer's quote account: it receives `referrer_share_bps` of the fee (affiliate reward
+    /// for bringing the trade). Not the trader's own.
+    #[account(mut, token::mint = quote_mint)]
+    pub referrer_quote_account: Option<Box<Account<'info, TokenAccount>>>,
 }
 
 /// What a settled trade reports: the slot, the spot it left, and the circuit breaker if this
@@ -185,9 +189,29 @@ impl<'info> Trade<'info> {
         Ok(())
     }
 
-    /// The trader pays the fee from their quote account into the fee vault.
-    pub fn pay_fee(&self, fee: u64) -> Result<()> {
-        self.transfer_from_trader(self.fee_vault.to_account_info(), fee)
+    /// The trader pays the fee from their quote account: the referrer's share (rounded down, so
+    /// the fee vault keeps any remainder) to the referrer it named, the rest into the fee vault.
+    /// Returns (referrer, its share).
+    pub fn pay_fee(&self, fee: u64) -> Result<(Pubkey, u64)> {
+        let Some(referrer) = self.referrer_quote_account.as_ref() else {
+            self.transfer_from_trader(self.fee_vault.to_account_info(), fee)?;
+            return Ok((Pubkey::default(), 0));
+        };
+        require_keys_neq!(
+            referrer.owner,
+            self.trader.key(),
+            MarketError::InvalidReferrer
+        );
+        let share = rwa_math::wide::mul_div(
+            fee as u128,
+            self.market.referrer_share_bps as u128,
+            10_000,
+            rwa_math::Rounding::Down,
+        )
+        .or_market_err()? as u64;
+        self.transfer_from_trader(referrer.to_account_info(), share)?;
+        self.transfer_from_trader(self.fee_vault.to_account_info(), fee - share)?;
+        Ok((referrer.owner, share))
     }
 
     /// Buy of `amount` RWA base units from the curve for `cost` plus `fee` quote base units.
@@ -200,7 +224,7 @@ impl<'info> Trade<'info> {
         require!(amount > 0, MarketError::TradeTooSmall);
         let price_before = self.market.spot_price()?;
         self.curve_buy_leg(amount, cost)?;
-        self.pay_fee(fee)?;
+        let referral = self.pay_fee(fee)?;
         let Settlement {
             slot,
             spot_after,
@@ -212,6 +236,7 @@ impl<'info> Trade<'info> {
                 amount,
                 cost,
                 fee,
+                referral,
                 price_before.raw(),
                 spot_after.raw(),
                 slot,
@@ -230,7 +255,7 @@ impl<'info> Trade<'info> {
         require!(amount > 0, MarketError::TradeTooSmall);
         let price_before = self.market.spot_price()?;
         self.curve_sell_leg(amount, proceeds)?;
-        self.pay_fee(fee)?;
+        let referral = self.pay_fee(fee)?;
         let Settlement {
             slot,
             spot_after,
@@ -242,6 +267,7 @@ impl<'info> Trade<'info> {
                 amount,
                 proceeds,
                 fee,
+                referral,
                 price_before.raw(),
                 spot_after.raw(),
                 slot,
@@ -323,6 +349,7 @@ impl<'info> Trade<'info> {
         amount: u64,
         quote_amount: u64,
         fee: u64,
+        (referrer, referrer_fee): (Pubkey, u64),
         price_before: u128,
         price_after: u128,
         slot: u64,
@@ -334,6 +361,8 @@ impl<'info> Trade<'info> {
             amount,
             quote_amount,
             fee,
+            referrer,
+            referrer_fee,
             price_before,
             price_after,
             supply: self.market.supply,

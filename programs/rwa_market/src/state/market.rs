@@ -65,6 +65,9 @@ pub struct Market {
     /// Set at `init_primary_market`; changed by the authority (or the DAO) through
     /// `set_market_params`.
     pub nav_publisher: Pubkey,
+    /// Share of each trade's fee (bps of the fee) paid to a referrer the trader names; the rest
+    /// goes to the fee vault. 0 (the default): no referral rewards.
+    pub referrer_share_bps: u16,
     /// Room for fields added by later versions without a realloc.
     pub reserved: [u64; 4],
 }

@@ -130,6 +130,7 @@ fn main() {
             resting_mid: Some(1.0),
         },
         rules: RulesView::default(),
+        primary: None,
     };
     // a second venue of the same asset 50 tokens further up the same curve (spot 1.15)
     let rich = MarketView {

@@ -37,6 +37,18 @@ pub enum Intent {
         expected_profit: i64,
     },
     UpdateOracle,
+    /// Arbitrage between the curve and the primary market at NAV, in one transaction: with
+    /// `subscribe_first`, subscribe `amount` new tokens (paying at most `quote_limit`) and sell
+    /// them to the curve for at least `min_quote_back`; otherwise buy `amount` from the curve
+    /// (paying at most `quote_limit`) and redeem them for at least `min_quote_back`. Either leg
+    /// falling short reverts both. `expected_profit` in quote base units after fees.
+    PrimaryArbitrage {
+        subscribe_first: bool,
+        amount: u64,
+        quote_limit: u64,
+        min_quote_back: u64,
+        expected_profit: i64,
+    },
 }
 
 /// The intents the program would accept in the market's current state: no trade while trading is
@@ -49,6 +61,9 @@ pub fn admissible(view: &crate::view::MarketView, intents: Vec<Intent>) -> (Vec<
         .into_iter()
         .filter(|intent| match intent {
             Intent::Swap { .. } | Intent::Arbitrage { .. } => !view.trading_halted(),
+            Intent::PrimaryArbitrage { .. } => {
+                !view.trading_halted() && view.primary.is_some_and(|p| p.usable)
+            }
             Intent::PostQuote { .. } => !view.paused,
             _ => true,
         })

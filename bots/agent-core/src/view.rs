@@ -62,6 +62,30 @@ pub struct MarketView {
     pub quotes: Vec<QuoteView>,
     pub position: Position,
     pub rules: RulesView,
+    /// The market's primary market at NAV, when it has one and the agent is a participant.
+    pub primary: Option<PrimaryView>,
+}
+
+/// A primary market as an authorised participant sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PrimaryView {
+    /// The attested NAV (quote tokens per whole token, 18-digit fixed point).
+    pub nav_raw: u128,
+    /// Fresh and certain enough for the program to accept subscriptions and redemptions now.
+    pub usable: bool,
+    pub subscribe_fee_bps: u16,
+    pub redeem_fee_bps: u16,
+    /// Most RWA base units redeemable now: the window's room left (the vault is checked by
+    /// pricing against `redemption_vault`).
+    pub redeemable: u64,
+    /// Quote base units in the redemption vault.
+    pub redemption_vault: u64,
+}
+
+impl PrimaryView {
+    pub fn nav(&self) -> rwa_math::Decimal {
+        rwa_math::Decimal::from_raw(self.nav_raw)
+    }
 }
 
 impl MarketView {

@@ -502,8 +502,11 @@ fn simulate(
                 }
                 "lending" => rwa_sim::experiment::lending(&scenario, &seed_list, options)?,
                 "risk-parity" => rwa_sim::experiment::risk_parity(&scenario, &seed_list, options)?,
+                "primary" => rwa_sim::experiment::primary(&scenario, &seed_list, options)?,
                 other => {
-                    anyhow::bail!("--experiment {other}: one of coordination, lending, risk-parity")
+                    anyhow::bail!(
+                        "--experiment {other}: one of coordination, lending, risk-parity, primary"
+                    )
                 }
             };
             std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;

@@ -6,7 +6,7 @@
 
 use rwa_agent_core::intent::{Intent, Side};
 use rwa_agent_core::strategies::{
-    arbitrage, directional, governance, keeper, market_maker, noise, risk_parity,
+    ap_arbitrage, arbitrage, directional, governance, keeper, market_maker, noise, risk_parity,
 };
 use rwa_agent_core::view::RulesView;
 use rwa_harness::agent::{instructions_for, market_view, Holder};
@@ -28,10 +28,11 @@ pub enum Kind {
     Noise,
     Momentum,
     Value,
+    ApArbitrage,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::MarketMaker,
         Kind::Arbitrage,
         Kind::Keeper,
@@ -41,6 +42,7 @@ impl Kind {
         Kind::Noise,
         Kind::Momentum,
         Kind::Value,
+        Kind::ApArbitrage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +56,7 @@ impl Kind {
             Kind::Noise => "noise",
             Kind::Momentum => "momentum",
             Kind::Value => "value",
+            Kind::ApArbitrage => "ap_arbitrage",
         }
     }
 
@@ -305,6 +308,15 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
                 return;
             };
             for intent in arbitrage::step(&view, &arbitrage::ArbitrageParams::default()) {
+                carry_out(world, agent, m, &intent);
+            }
+        }
+        Kind::ApArbitrage => {
+            let Some(mut view) = view_for(world, agent, m) else {
+                return;
+            };
+            view.primary = world.primary_view(m);
+            for intent in ap_arbitrage::step(&view, &ap_arbitrage::ApParams::default()) {
                 carry_out(world, agent, m, &intent);
             }
         }

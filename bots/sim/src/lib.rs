@@ -133,6 +133,11 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let mut council_pending: Option<(u64, u64)> = None;
     for step in 1..=scenario.steps {
         world.env.advance_slots(scenario.slots_per_step);
+        if scenario.primary.enabled && step % scenario.primary.publish_every.max(1) == 0 {
+            for (i, nav) in nav.nav[step as usize].iter().enumerate() {
+                world.publish_nav(i, *nav)?;
+            }
+        }
         for shock in scenario.shocks.iter().filter(|s| s.step() == step) {
             match shock {
                 Shock::Failure {

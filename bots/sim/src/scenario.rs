@@ -29,6 +29,50 @@ pub struct Scenario {
     pub risk_parity: RiskParity,
     #[serde(default, rename = "shock")]
     pub shocks: Vec<Shock>,
+    #[serde(default)]
+    pub primary: Primary,
+}
+
+/// A primary market at NAV on every asset: the issuer publishes the NAV, authorised
+/// participants (`agents.ap_arbitrageurs`) subscribe and redeem against the curve.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Primary {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default = "default_primary_fee")]
+    pub subscribe_fee_bps: u16,
+    #[serde(default = "default_primary_fee")]
+    pub redeem_fee_bps: u16,
+    /// The issuer publishes the NAV every this many steps.
+    #[serde(default = "one_u64")]
+    pub publish_every: u64,
+    /// Whole quote tokens per market the issuer puts in the redemption vault at genesis, as a
+    /// share of the market's starting value (supply x NAV); subscriptions are swept in too.
+    #[serde(default = "default_redemption_funding")]
+    pub redemption_funding: f64,
+}
+
+impl Default for Primary {
+    fn default() -> Self {
+        Primary {
+            enabled: false,
+            subscribe_fee_bps: default_primary_fee(),
+            redeem_fee_bps: default_primary_fee(),
+            publish_every: 1,
+            redemption_funding: default_redemption_funding(),
+        }
+    }
+}
+
+fn default_primary_fee() -> u16 {
+    10
+}
+fn one_u64() -> u64 {
+    1
+}
+fn default_redemption_funding() -> f64 {
+    0.5
 }
 
 fn default_steps() -> u64 {
@@ -100,6 +144,10 @@ pub struct Agents {
     pub risk_parity: usize,
     #[serde(default)]
     pub borrowers: usize,
+    /// Authorised participants arbitraging the curve against the primary market (one market
+    /// each, round robin), on top of `count`; they exist only with `primary.enabled`.
+    #[serde(default)]
+    pub ap_arbitrageurs: usize,
     /// Shares of the remaining agents by kind: noise, momentum, value.
     #[serde(default)]
     pub mix: Mix,

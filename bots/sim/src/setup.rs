@@ -83,6 +83,13 @@ pub fn roster(s: &Scenario) -> Vec<(Kind, usize)> {
             k += 1;
         }
     }
+    // Authorised participants come on top of the N agents, and only with a primary market: a run
+    // without one is exactly the scenario without them.
+    if s.primary.enabled {
+        for k in 0..a.ap_arbitrageurs {
+            roster.push((Kind::ApArbitrage, k % m));
+        }
+    }
     roster
 }
 
@@ -128,6 +135,39 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             s.assets.fee_bps,
         )?;
     }
+    if s.primary.enabled {
+        // A NAV counts as fresh for two publication intervals.
+        let staleness = (s.slots_per_step * s.primary.publish_every * 2)
+            .clamp(1, rwa_market::constants::MAX_NAV_STALENESS_SLOTS);
+        for i in 0..m {
+            let supply = world.market(i).supply;
+            let funding =
+                (supply as f64 / WHOLE as f64 * s.assets.nav * s.primary.redemption_funding * UNIT)
+                    as u64;
+            world.open_primary_market(i, &s.primary, s.assets.nav, funding, staleness)?;
+        }
+    }
+    // Participants are allowed by the market authority, before a DAO takes that role over.
+    let mut participant_keys: std::collections::BTreeMap<usize, Keypair> = Default::default();
+    for (id, (kind, market)) in roster.iter().enumerate() {
+        if *kind == Kind::ApArbitrage {
+            let keypair = world.env.new_funded_keypair(10_000_000_000);
+            let addresses = world.markets[*market].addresses;
+            let authority = world.markets[*market].authority.insecure_clone();
+            let payer = world.env.payer.pubkey();
+            world.setup(
+                "allow participant",
+                &[rwa_harness::market::add_participant_ix(
+                    &payer,
+                    &authority.pubkey(),
+                    &addresses,
+                    &keypair.pubkey(),
+                )],
+                &[&authority],
+            )?;
+            participant_keys.insert(id, keypair);
+        }
+    }
     let lending = if s.lending.enabled {
         Some(create_lending(&mut world, s)?)
     } else {
@@ -142,7 +182,10 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
     let mut agents = Vec::with_capacity(roster.len());
     for (id, (kind, market)) in roster.into_iter().enumerate() {
         let capital = s.capital_of(kind) * WHOLE;
-        let keypair = world.env.new_funded_keypair(10_000_000_000);
+        let keypair = match participant_keys.remove(&id) {
+            Some(keypair) => keypair,
+            None => world.env.new_funded_keypair(10_000_000_000),
+        };
         let owner = keypair.pubkey();
         let quote_mint = world.quote_mint;
         let quote_account = world.token_account(&quote_mint, &owner);

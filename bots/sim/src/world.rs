@@ -63,6 +63,8 @@ pub struct World {
     pub failed_executions: Vec<u64>,
     /// Refused agent transactions by "kind: error" (program error codes are stable).
     pub refusals: std::collections::BTreeMap<String, u64>,
+    /// Quote base units the issuer keeps in each market's redemption vault.
+    pub redemption_targets: Vec<u64>,
 }
 
 impl World {
@@ -91,6 +93,7 @@ impl World {
             rule_changes: 0,
             failed_executions: Vec::new(),
             refusals: Default::default(),
+            redemption_targets: Vec::new(),
         }
     }
 
@@ -232,6 +235,85 @@ impl World {
         self.setup("hand out tokens", &[transfer], &[])
     }
 
+    /// Opens market `index`'s primary market: the world's payer publishes the NAV, the issuer's
+    /// redemption vault starts with `funding` quote base units.
+    pub fn open_primary_market(
+        &mut self,
+        index: usize,
+        terms: &crate::scenario::Primary,
+        nav: f64,
+        funding: u64,
+        max_staleness_slots: u64,
+    ) -> Result<(), SimError> {
+        use rwa_harness::market::{init_primary_market_ix, primary_args, PrimaryAddresses};
+        let addresses = self.markets[index].addresses;
+        let authority = self.markets[index].authority.insecure_clone();
+        let payer = self.env.payer.pubkey();
+        let args = rwa_market::instructions::PrimaryMarketArgs {
+            subscribe_fee_bps: terms.subscribe_fee_bps,
+            redeem_fee_bps: terms.redeem_fee_bps,
+            max_staleness_slots,
+            redemption_cap_per_window: u64::MAX / 4,
+            ..primary_args(payer)
+        };
+        self.setup(
+            "open primary market",
+            &[init_primary_market_ix(
+                &payer,
+                &authority.pubkey(),
+                &addresses,
+                args,
+            )],
+            &[&authority],
+        )?;
+        let primary = PrimaryAddresses::derive(&addresses.market);
+        self.token_accounts
+            .push((addresses.quote_mint, primary.subscription_vault));
+        self.token_accounts
+            .push((addresses.quote_mint, primary.redemption_vault));
+        if self.redemption_targets.len() <= index {
+            self.redemption_targets.resize(index + 1, 0);
+        }
+        self.redemption_targets[index] = funding;
+        self.publish_nav(index, nav)
+    }
+
+    /// The issuer attests `nav` for market `index` and tops the redemption vault back up to
+    /// `redemption_target` from its treasury (outside the simulation: new quote, counted like
+    /// every other token).
+    pub fn publish_nav(&mut self, index: usize, nav: f64) -> Result<(), SimError> {
+        use rwa_harness::market::{publish_nav_ix, PrimaryAddresses};
+        let addresses = self.markets[index].addresses;
+        let payer = self.env.payer.pubkey();
+        let raw = Decimal::from_f64(nav)
+            .map_err(|_| SimError::Setup(format!("NAV {nav} out of range")))?
+            .raw();
+        self.setup(
+            "publish NAV",
+            &[publish_nav_ix(&payer, &addresses, raw, 0)],
+            &[],
+        )?;
+        let vault = PrimaryAddresses::derive(&addresses.market).redemption_vault;
+        let target = self.redemption_targets.get(index).copied().unwrap_or(0);
+        let held = self.balance(&vault);
+        if held < target {
+            self.mint_quote(&vault, target - held);
+        }
+        Ok(())
+    }
+
+    /// Market `index`'s primary market as a participant sees it, when it has one.
+    pub fn primary_view(&self, index: usize) -> Option<rwa_agent_core::view::PrimaryView> {
+        let primary =
+            rwa_harness::market::PrimaryAddresses::derive(&self.markets[index].addresses.market);
+        let nav: rwa_market::state::NavAttestation = self.try_decode(&primary.nav)?;
+        Some(rwa_harness::agent::primary_view(
+            &nav,
+            self.balance(&primary.redemption_vault),
+            self.slot(),
+        ))
+    }
+
     pub fn market(&self, index: usize) -> Market {
         self.decode(&self.markets[index].addresses.market)
     }
@@ -310,11 +392,19 @@ impl World {
         }
         for (index, m) in self.markets.iter().enumerate() {
             let market = self.market(index);
-            // The market's supply is the mint's supply.
+            // The mint's supply is the curve's supply plus what the primary market minted and
+            // less what it burned.
             let minted = self.env.mint_supply(&m.addresses.rwa_mint);
-            if market.supply != minted {
+            let (primary_minted, primary_burned) = self
+                .try_decode::<rwa_market::state::NavAttestation>(
+                    &rwa_harness::market::PrimaryAddresses::derive(&m.addresses.market).nav,
+                )
+                .map_or((0, 0), |nav| (nav.primary_minted, nav.primary_burned));
+            if market.supply as u128 + primary_minted as u128
+                != minted as u128 + primary_burned as u128
+            {
                 return broken(format!(
-                    "market {index}: state supply {} != mint supply {minted}",
+                    "market {index}: curve supply {} + primary minted {primary_minted} - burned {primary_burned} != mint supply {minted}",
                     market.supply
                 ));
             }

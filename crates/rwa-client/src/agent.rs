@@ -97,6 +97,7 @@ pub fn market_view(
             resting_mid: holder.resting_mid,
         },
         rules,
+        primary: None,
     })
 }
 
@@ -209,6 +210,70 @@ pub fn instructions_for(
             )]
         }
         Intent::UpdateOracle => vec![update_oracle_ix(market)],
+        Intent::PrimaryArbitrage {
+            subscribe_first,
+            amount,
+            quote_limit,
+            min_quote_back,
+            ..
+        } => {
+            let participant = crate::primary::ParticipantAccounts {
+                wallet: accounts.trader,
+                rwa_account: accounts.rwa_account,
+                quote_account: accounts.quote_account,
+            };
+            if *subscribe_first {
+                vec![
+                    crate::primary::subscribe_ix(market, &participant, *quote_limit, *amount),
+                    crate::market::trade_ix(
+                        market,
+                        accounts,
+                        crate::market::TradeKind::SellExactIn {
+                            amount: *amount,
+                            min_quote_out: *min_quote_back,
+                        },
+                    ),
+                ]
+            } else {
+                vec![
+                    crate::market::trade_ix(
+                        market,
+                        accounts,
+                        crate::market::TradeKind::BuyExactOut {
+                            amount: *amount,
+                            max_quote_in: *quote_limit,
+                        },
+                    ),
+                    crate::primary::redeem_ix(market, &participant, *amount, *min_quote_back),
+                ]
+            }
+        }
+    }
+}
+
+/// A participant's view of a market's primary market from its NAV account and the redemption
+/// vault's balance (see `rwa_market::state::NavAttestation::usable_nav`).
+pub fn primary_view(
+    nav: &rwa_market::state::NavAttestation,
+    redemption_vault: u64,
+    slot: u64,
+) -> rwa_agent_core::view::PrimaryView {
+    let window_open = slot
+        >= nav
+            .window_start_slot
+            .saturating_add(nav.redemption_window_slots);
+    let used = if window_open {
+        0
+    } else {
+        nav.redeemed_in_window
+    };
+    rwa_agent_core::view::PrimaryView {
+        nav_raw: nav.nav,
+        usable: nav.usable_nav(slot).is_ok(),
+        subscribe_fee_bps: nav.subscribe_fee_bps,
+        redeem_fee_bps: nav.redeem_fee_bps,
+        redeemable: nav.redemption_cap_per_window.saturating_sub(used),
+        redemption_vault,
     }
 }
 

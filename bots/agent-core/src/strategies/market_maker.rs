@@ -191,6 +191,7 @@ pub(crate) mod tests_support {
                 resting_mid: None,
             },
             rules: RulesView::default(),
+            primary: None,
         }
     }
 }

@@ -1,3 +1,4 @@
+pub mod ap_arbitrage;
 pub mod arbitrage;
 pub mod cross_venue;
 pub mod directional;

@@ -53,9 +53,17 @@ pub struct RefreshCollateral<'info> {
     pub nav: UncheckedAccount<'info>,
 }
 
-/// What the market's NAV account says now: (NAV, confidence bps, publish slot, fresh-until slot,
-/// variance per slot), or None without a primary market or a publication.
-fn nav_reading(account: &AccountInfo) -> Result<Option<(Decimal, u64, u64, u64, Decimal)>> {
+/// What the market's NAV account says.
+struct NavReading {
+    nav: Decimal,
+    confidence_bps: u64,
+    published_slot: u64,
+    fresh_until_slot: u64,
+    variance_per_slot: Decimal,
+}
+
+/// The market's NAV account now, or None without a primary market or a publication.
+fn nav_reading(account: &AccountInfo) -> Result<Option<NavReading>> {
     if account.owner != &rwa_market::ID || account.data_is_empty() {
         return Ok(None);
     }
@@ -64,13 +72,13 @@ fn nav_reading(account: &AccountInfo) -> Result<Option<(Decimal, u64, u64, u64, 
     if nav.nav == 0 {
         return Ok(None);
     }
-    Ok(Some((
-        Decimal::from_raw(nav.nav),
-        nav.confidence_bps as u64,
-        nav.publish_slot,
-        nav.publish_slot.saturating_add(nav.max_staleness_slots),
-        Decimal::from_raw(nav.nav_variance_per_slot),
-    )))
+    Ok(Some(NavReading {
+        nav: Decimal::from_raw(nav.nav),
+        confidence_bps: nav.confidence_bps as u64,
+        published_slot: nav.publish_slot,
+        fresh_until_slot: nav.publish_slot.saturating_add(nav.max_staleness_slots),
+        variance_per_slot: Decimal::from_raw(nav.nav_variance_per_slot),
+    }))
 }
 
 fn pyth_to_decimal(value: i64, exponent: i32) -> Result<Decimal> {
@@ -158,17 +166,22 @@ pub fn handle_refresh_collateral(ctx: Context<RefreshCollateral>) -> Result<()> 
     let mut sigma_slot = sigma_slot;
     let mut nav_price = Decimal::ZERO;
     let (mut nav_slot, mut nav_fresh_until, mut nav_confidence) = (0, 0, 0);
-    if let Some((nav, confidence, published, fresh_until, variance)) = reading {
-        (nav_price, nav_slot, nav_fresh_until, nav_confidence) =
-            (nav, published, fresh_until, confidence);
-        if slot <= fresh_until {
-            let band = confidence.min(params.max_confidence_bps as u64) as u128;
-            let nav_low = nav
+    if let Some(reading) = reading {
+        (nav_price, nav_slot, nav_fresh_until, nav_confidence) = (
+            reading.nav,
+            reading.published_slot,
+            reading.fresh_until_slot,
+            reading.confidence_bps,
+        );
+        if slot <= reading.fresh_until_slot {
+            let band = reading.confidence_bps.min(params.max_confidence_bps as u64) as u128;
+            let nav_low = reading
+                .nav
                 .mul_div_int(10_000 - band, 10_000, Rounding::Down)
                 .or_lending_err()?;
             price_low = price_low.min(nav_low);
             price_liquidation = price_liquidation.min(nav_low);
-            sigma_slot = sigma_slot.max(rwa_math::oracle::volatility(variance));
+            sigma_slot = sigma_slot.max(rwa_math::oracle::volatility(reading.variance_per_slot));
         }
     }
     let market = &ctx.accounts.lending_market;

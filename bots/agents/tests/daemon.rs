@@ -1309,3 +1309,110 @@ async fn daemon_rides_out_a_localnet_restart() {
     let _ = std::fs::remove_dir_all(&directory);
     restarted.shutdown().await;
 }
+
+/// The daemon's `ap_arbitrage` strategy on the localnet: the market opens a primary market, the
+/// payer is its authorised participant, the issuer attests a NAV 20% under the curve's spot;
+/// the daemon subscribes at NAV and sells to the curve until the price is near NAV.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ap_arbitrage_pulls_the_curve_to_the_attested_nav() {
+    use rwa_harness::market::*;
+    let localnet = start_localnet().await;
+    let directory = fresh_directory("rwa-ap");
+    let (keypair, market, quote_account) = funded_tbill(&localnet, &directory).await;
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(directory.join("state.json")).unwrap()).unwrap();
+    let authority = Keypair::try_from(
+        serde_json::from_value::<Vec<u8>>(state["markets"]["TBILL"]["authority_keypair"].clone())
+            .unwrap()
+            .as_slice(),
+    )
+    .unwrap();
+    let payer: Keypair = Keypair::try_from(
+        serde_json::from_str::<Vec<u8>>(&std::fs::read_to_string(&keypair).unwrap())
+            .unwrap()
+            .as_slice(),
+    )
+    .unwrap();
+    let market_address = address(&serde_json::Value::String(market.clone()));
+    let publisher = Keypair::new();
+    let (a, spot_before) = localnet.with_env(|env| {
+        let m: rwa_market::state::Market = env.anchor_account(&market_address);
+        let a = MarketAddresses::derive(m.rwa_mint, m.quote_mint);
+        env.send(
+            &[
+                init_primary_market_ix(
+                    &env.payer.pubkey(),
+                    &authority.pubkey(),
+                    &a,
+                    primary_args(publisher.pubkey()),
+                ),
+                add_participant_ix(
+                    &env.payer.pubkey(),
+                    &authority.pubkey(),
+                    &a,
+                    &payer.pubkey(),
+                ),
+            ],
+            &[&authority],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        (a, m.spot_price().unwrap())
+    });
+    // NAV 20% under the spot (1.2 after the bootstrap's seed buy), published every few ticks
+    let nav = spot_before
+        .mul_div_int(8, 10, rwa_math::Rounding::Down)
+        .unwrap();
+    let publish = {
+        let publisher = publisher.insecure_clone();
+        move |localnet: &Localnet| {
+            localnet.with_env(|env| {
+                env.send(
+                    &[publish_nav_ix(&publisher.pubkey(), &a, nav.raw(), 0)],
+                    &[&publisher],
+                )
+                .unwrap_or_else(|e| panic!("{e}"))
+            });
+        }
+    };
+    publish(&localnet);
+    let config = format!(
+        r#"
+cluster = "{url}"
+keypair = "{keypair}"
+state_dir = "{state_dir}"
+tick_ms = 100
+max_ticks = 8
+max_requests_per_second = 2_000
+
+[[strategy]]
+kind = "ap_arbitrage"
+name = "ap"
+market = "{market}"
+quote_account = "{quote_account}"
+"#,
+        url = localnet.url(),
+        state_dir = directory.join("agents").display(),
+    );
+    let run = run_agents(&directory, config).await;
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    assert!(run.status.success(), "{stdout}\n{stderr}");
+    let (spot_after, minted) = localnet.with_env(|env| {
+        let m: rwa_market::state::Market = env.anchor_account(&market_address);
+        let nav_state: rwa_market::state::NavAttestation =
+            env.anchor_account(&PrimaryAddresses::derive(&market_address).nav);
+        (m.spot_price().unwrap(), nav_state.primary_minted)
+    });
+    assert!(
+        minted > 0,
+        "the participant subscribed:\n{stdout}\n{stderr}"
+    );
+    let gap = |spot: rwa_math::Decimal| (spot.to_f64() / nav.to_f64()).ln().abs();
+    assert!(
+        gap(spot_after) < gap(spot_before) / 2.0,
+        "spot {spot_before} -> {spot_after} against NAV {nav}:\n{stdout}\n{stderr}"
+    );
+    common::assert_nothing_undecided(&directory.join("agents/intents.jsonl"));
+    let _ = std::fs::remove_dir_all(&directory);
+    localnet.shutdown().await;
+}

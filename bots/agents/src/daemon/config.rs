@@ -80,6 +80,9 @@ pub enum StrategyKind {
     Governance,
     RiskParity,
     CrossArbitrage,
+    /// An authorised participant of the market's primary market: subscribe at NAV and sell to
+    /// a rich curve, or buy a cheap curve and redeem.
+    ApArbitrage,
 }
 
 impl StrategyKind {
@@ -92,6 +95,7 @@ impl StrategyKind {
             StrategyKind::Governance => "governance",
             StrategyKind::RiskParity => "risk_parity",
             StrategyKind::CrossArbitrage => "cross_arbitrage",
+            StrategyKind::ApArbitrage => "ap_arbitrage",
         }
     }
 }

@@ -67,14 +67,19 @@ pub(crate) async fn snapshot(
     rpc: &RpcClient,
     running: &mut Running,
 ) -> Result<(MarketView, Vec<MakerAddresses>)> {
-    // The RuleSet rides in the same batch, at the address the market named last tick.
-    let accounts = rpc
-        .get_multiple_accounts(&[
-            running.market.market,
-            running.market.oracle,
-            running.rule_set,
-        ])
-        .await?;
+    // The RuleSet rides in the same batch, at the address the market named last tick; a
+    // primary-market participant also reads the NAV account and the redemption vault.
+    let primary = rwa_client::primary::PrimaryAddresses::derive(&running.market.market);
+    let mut wanted = vec![
+        running.market.market,
+        running.market.oracle,
+        running.rule_set,
+    ];
+    let participant = running.config.kind == StrategyKind::ApArbitrage;
+    if participant {
+        wanted.extend([primary.nav, primary.redemption_vault]);
+    }
+    let accounts = rpc.get_multiple_accounts(&wanted).await?;
     let market: Market = Market::try_deserialize(
         &mut accounts[0]
             .as_ref()
@@ -125,8 +130,24 @@ pub(crate) async fn snapshot(
         crate::chain::fetch_rules(rpc, &market.rule_set).await?
     };
     running.rule_set = market.rule_set;
-    let view = rwa_client::agent::market_view(slot, &market, &oracle, &makers, holder, rules)
+    let mut view = rwa_client::agent::market_view(slot, &market, &oracle, &makers, holder, rules)
         .map_err(|e| anyhow!("{e}"))?;
+    if participant {
+        if let Some(nav_account) = &accounts[3] {
+            let nav = rwa_market::state::NavAttestation::try_deserialize(
+                &mut nav_account.data.as_slice(),
+            )
+            .map_err(|e| anyhow!("NAV account {}: {e}", primary.nav))?;
+            let vault = accounts[4]
+                .as_ref()
+                .and_then(|a| {
+                    use rwa_client::solana_program_pack::Pack;
+                    anchor_spl::token::spl_token::state::Account::unpack(&a.data).ok()
+                })
+                .map_or(0, |a| a.amount);
+            view.primary = Some(rwa_client::agent::primary_view(&nav, vault, slot));
+        }
+    }
     Ok((view, maker_addresses))
 }
 

@@ -15,6 +15,10 @@ pub(crate) async fn tick(
         StrategyKind::MarketMaker => market_maker::step(&view, &running.mm),
         StrategyKind::Noise => noise::step(&view, &running.noise),
         StrategyKind::Arbitrage => arbitrage::step(&view, &running.arb),
+        StrategyKind::ApArbitrage => rwa_agent_core::strategies::ap_arbitrage::step(
+            &view,
+            &rwa_agent_core::strategies::ap_arbitrage::ApParams::default(),
+        ),
         // These run their own multi-market logic below.
         StrategyKind::Governance | StrategyKind::RiskParity | StrategyKind::CrossArbitrage => {
             vec![]

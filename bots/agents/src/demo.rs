@@ -136,10 +136,22 @@ async fn new_agent(
     quote: u64,
 ) -> Result<(Keypair, rwa_client::solana_address::Address)> {
     let agent = Keypair::new();
+    let wallet = fund_wallet(rpc, payer, &agent, quote_mint, payer_quote, quote).await?;
+    Ok((agent, wallet))
+}
+
+/// Funds an existing wallet like `new_agent`: SOL from the faucet, `quote` from the payer.
+async fn fund_wallet(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    agent: &Keypair,
+    quote_mint: &rwa_client::solana_address::Address,
+    payer_quote: &rwa_client::solana_address::Address,
+    quote: u64,
+) -> Result<rwa_client::solana_address::Address> {
     let airdrop = rpc.request_airdrop(&agent.pubkey(), 20_000_000_000).await?;
     crate::chain::confirm(rpc, &airdrop, Duration::from_secs(30)).await?;
-    let wallet = fund_agent(rpc, payer, &agent, quote_mint, payer_quote, quote).await?;
-    Ok((agent, wallet))
+    fund_agent(rpc, payer, agent, quote_mint, payer_quote, quote).await
 }
 
 /// One agent's daemon config on the embedded localnet: a state dir per strategy name.
@@ -233,7 +245,15 @@ pub async fn run(ticks: u64) -> Result<()> {
 
     let directory = std::env::temp_dir().join(format!("rwa-demo-{}", std::process::id()));
     std::fs::create_dir_all(&directory)?;
-    let config: crate::bootstrap::BootstrapConfig = toml::from_str(EXAMPLE)?;
+    let mut config: crate::bootstrap::BootstrapConfig = toml::from_str(EXAMPLE)?;
+    // The authorised participant's wallet exists before the bootstrap allows it (the DAO takes
+    // the market authority over at the end of the bootstrap).
+    let participant = Keypair::new();
+    for market in config.markets.iter_mut() {
+        if let Some(primary) = market.primary.as_mut() {
+            primary.participants.push(participant.pubkey().to_string());
+        }
+    }
     let state = crate::bootstrap::run(
         &rpc,
         &payer,
@@ -288,6 +308,33 @@ pub async fn run(ticks: u64) -> Result<()> {
                 Arc::new(AtomicBool::new(false)),
             ));
         }
+    }
+    // An authorised participant arbitraging each primary market against its curve.
+    for market in config.markets.iter().filter(|m| m.primary.is_some()) {
+        let Some(entry) = state.markets.get(&market.symbol) else {
+            continue;
+        };
+        let wallet = fund_wallet(
+            &rpc,
+            &payer,
+            &participant,
+            &quote_mint,
+            &payer_quote,
+            200_000 * 1_000_000,
+        )
+        .await?;
+        let ap = strategy(
+            StrategyKind::ApArbitrage,
+            &market.symbol,
+            &entry.market,
+            &wallet.to_string(),
+            0,
+        );
+        runs.push(crate::daemon::run_with_summary(
+            agent_config(&localnet, &directory, ticks, ap),
+            participant.insecure_clone(),
+            Arc::new(AtomicBool::new(false)),
+        ));
     }
     // A risk-parity investor over all three markets and a governor staked in the rule DAO.
     let all_markets: Vec<String> = state.markets.values().map(|m| m.market.clone()).collect();

@@ -152,9 +152,20 @@ pub fn step(view: &MarketView, params: &ApParams) -> Vec<Intent> {
     let nav = primary.nav();
     let cost = params.transaction_cost;
     let quote_budget = view.position.quote;
+    // The most tokens the quote on hand can pay for at the higher of NAV and spot (the candidates
+    // are then priced exactly and filtered by the budget).
+    let unit_price = nav.to_f64().max(view.spot) * view.quote_unit() / view.token_unit();
+    let affordable = if unit_price > 0.0 {
+        (quote_budget as f64 / unit_price) as u64
+    } else {
+        0
+    };
     if view.spot > nav.to_f64() {
         // Curve rich: sell down to about NAV (where the curve stops paying more than NAV).
-        let largest = view.supply.saturating_sub(supply_at(view, nav));
+        let largest = view
+            .supply
+            .saturating_sub(supply_at(view, nav))
+            .min(affordable);
         let intent = best(
             largest,
             params.size_steps,
@@ -170,7 +181,8 @@ pub fn step(view: &MarketView, params: &ApParams) -> Vec<Intent> {
     // Curve cheap: buy up to about NAV, within the window's redemption room.
     let largest = supply_at(view, nav)
         .saturating_sub(view.supply)
-        .min(primary.redeemable);
+        .min(primary.redeemable)
+        .min(affordable);
     best(
         largest,
         params.size_steps,
@@ -276,5 +288,23 @@ mod tests {
         let mut broke = market(0);
         broke.primary = Some(primary("1.0"));
         assert!(step(&broke, &ApParams::default()).is_empty());
+    }
+
+    #[test]
+    fn a_gap_larger_than_the_budget_is_traded_within_the_budget() {
+        // NAV far above the spot: closing the gap would take far more quote than the agent has
+        let mut v = market(5_000_000);
+        v.primary = Some(primary("3.0"));
+        let intents = step(&v, &ApParams::default());
+        let [Intent::PrimaryArbitrage {
+            subscribe_first: false,
+            quote_limit,
+            expected_profit,
+            ..
+        }] = intents.as_slice()
+        else {
+            panic!("{intents:?}");
+        };
+        assert!(*quote_limit <= 5_000_000 && *expected_profit > 0);
     }
 }

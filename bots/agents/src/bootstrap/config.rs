@@ -49,6 +49,47 @@ pub struct MarketConfig {
     /// RWA base units the payer buys on the curve after creation (seed supply, gives a price history).
     #[serde(default)]
     pub seed_buy: u64,
+    /// A primary market at NAV, with the payer as the issuer's NAV publisher.
+    pub primary: Option<PrimaryConfigFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryConfigFile {
+    /// The first NAV the payer attests (quote tokens per token, decimal string); "spot": the
+    /// curve's spot after the seed buy.
+    pub nav: String,
+    #[serde(default = "default_nav_staleness")]
+    pub max_staleness_slots: u64,
+    #[serde(default = "default_nav_confidence")]
+    pub max_confidence_bps: u16,
+    #[serde(default = "default_primary_fee")]
+    pub subscribe_fee_bps: u16,
+    #[serde(default = "default_primary_fee")]
+    pub redeem_fee_bps: u16,
+    #[serde(default = "default_redemption_window")]
+    pub redemption_window_slots: u64,
+    pub redemption_cap_per_window: u64,
+    /// Quote base units the payer puts into the redemption vault.
+    #[serde(default)]
+    pub redemption_funding: u64,
+    /// Wallets allowed to subscribe and redeem ("payer": the bootstrap's payer). Added before a
+    /// DAO takes the market authority over.
+    #[serde(default)]
+    pub participants: Vec<String>,
+}
+
+fn default_nav_staleness() -> u64 {
+    9_000
+}
+fn default_nav_confidence() -> u16 {
+    100
+}
+fn default_primary_fee() -> u16 {
+    10
+}
+fn default_redemption_window() -> u64 {
+    216_000
 }
 
 pub(crate) fn default_window() -> u64 {

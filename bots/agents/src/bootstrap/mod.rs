@@ -315,6 +315,18 @@ pub async fn run(
         } else {
             println!("market {} exists: {}", market.symbol, addresses.market);
         }
+        if let Some(primary) = &market.primary {
+            open_primary_market(
+                &mut session,
+                payer,
+                &authority,
+                &addresses,
+                primary,
+                payer_quote,
+            )
+            .await
+            .with_context(|| format!("market {} primary market", market.symbol))?;
+        }
         market_addresses.insert(market.symbol.clone(), addresses);
     }
 
@@ -520,4 +532,92 @@ pub async fn run(
         bail!("nothing to bootstrap: the config has no [[market]], [lending] or [dao]");
     }
     Ok(session.state)
+}
+
+/// The market's primary market (idempotent): opened with the payer as NAV publisher, the first
+/// NAV attested, the redemption vault funded, the participants allowed.
+async fn open_primary_market(
+    session: &mut Session<'_>,
+    payer: &Keypair,
+    authority: &Keypair,
+    addresses: &MarketAddresses,
+    primary: &PrimaryConfigFile,
+    payer_quote: Option<Address>,
+) -> Result<()> {
+    use rwa_client::primary::*;
+    let p = PrimaryAddresses::derive(&addresses.market);
+    if !session.exists(&p.nav).await? {
+        let args = rwa_market::instructions::PrimaryMarketArgs {
+            publisher: payer.pubkey(),
+            max_staleness_slots: primary.max_staleness_slots,
+            max_confidence_bps: primary.max_confidence_bps,
+            subscribe_fee_bps: primary.subscribe_fee_bps,
+            redeem_fee_bps: primary.redeem_fee_bps,
+            redemption_window_slots: primary.redemption_window_slots,
+            redemption_cap_per_window: primary.redemption_cap_per_window,
+        };
+        let nav = if primary.nav.trim() == "spot" {
+            let account = session.rpc.get_account(&addresses.market).await?;
+            let market: rwa_market::state::Market =
+                anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice())
+                    .map_err(|e| anyhow!("{e}"))?;
+            market.spot_price().map_err(|e| anyhow!("{e}"))?
+        } else {
+            decimal(&primary.nav, "primary.nav")?
+        };
+        session
+            .send(
+                &[
+                    init_primary_market_ix(&payer.pubkey(), &authority.pubkey(), addresses, args),
+                    publish_nav_ix(&payer.pubkey(), addresses, nav.raw(), 0),
+                ],
+                &[authority],
+            )
+            .await?;
+        println!(
+            "opened the primary market of {} at NAV {nav}",
+            addresses.market
+        );
+        if primary.redemption_funding > 0 {
+            let from = payer_quote.ok_or_else(|| {
+                anyhow!("redemption_funding needs quote tokens: set quote.mint_to_payer")
+            })?;
+            let transfer = anchor_spl::token::spl_token::instruction::transfer(
+                &anchor_spl::token::spl_token::ID,
+                &from,
+                &p.redemption_vault,
+                &payer.pubkey(),
+                &[],
+                primary.redemption_funding,
+            )?;
+            session.send(&[transfer], &[]).await?;
+        }
+    }
+    for wallet in &primary.participants {
+        let wallet: Address = if wallet == "payer" {
+            payer.pubkey()
+        } else {
+            wallet
+                .parse()
+                .map_err(|_| anyhow!("participant {wallet:?} is not an address"))?
+        };
+        if !session
+            .exists(&participant_address(&addresses.market, &wallet))
+            .await?
+        {
+            session
+                .send(
+                    &[add_participant_ix(
+                        &payer.pubkey(),
+                        &authority.pubkey(),
+                        addresses,
+                        &wallet,
+                    )],
+                    &[authority],
+                )
+                .await?;
+            println!("allowed participant {wallet}");
+        }
+    }
+    Ok(())
 }

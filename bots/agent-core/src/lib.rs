@@ -2,6 +2,7 @@
 //! [`view::MarketView`] to [`intent::Intent`]s. No I/O, no clocks, no randomness: the daemon and
 //! the simulator feed the same inputs and get the same decisions.
 
+pub mod airdrop;
 pub mod covariance;
 pub mod erc;
 pub mod intent;

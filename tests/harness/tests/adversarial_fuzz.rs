@@ -35,6 +35,7 @@ use rwa_harness::solana_signer::Signer;
 use rwa_harness::{TestEnv, TxFailure, TxSuccess};
 use rwa_lending::instructions::LendingMarketParams;
 use rwa_market::events::TradeSide;
+use rwa_market::instructions::PrimaryMarketArgs;
 use rwa_market::instructions::QuoteParams;
 use rwa_math::lending::DEFAULT_SLOTS_PER_YEAR;
 use rwa_math::{Curve, Decimal};
@@ -103,9 +104,15 @@ enum Action {
     BrickingProposal,
     FlashStake,
     Wait,
+    /// The primary market: the authorised participant subscribes and redeems at NAV, the issuer
+    /// publishes NAVs around the spot (and a forger tries to), a stranger tries to subscribe.
+    Subscribe,
+    Redeem,
+    PublishNav,
+    StrangerPrimary,
 }
 
-const ACTIONS: [(Action, u64); 15] = [
+const ACTIONS: [(Action, u64); 19] = [
     (Action::HonestTrade, 14),
     (Action::HonestSwap, 8),
     (Action::HonestQuote, 6),
@@ -121,6 +128,10 @@ const ACTIONS: [(Action, u64); 15] = [
     (Action::BrickingProposal, 2),
     (Action::FlashStake, 2),
     (Action::Wait, 3),
+    (Action::Subscribe, 4),
+    (Action::Redeem, 3),
+    (Action::PublishNav, 3),
+    (Action::StrangerPrimary, 1),
 ];
 
 #[derive(Default)]
@@ -146,6 +157,9 @@ struct World {
     adversaries: Vec<Maker>,
     proposer: (Keypair, Address),
     flash: (Keypair, Address),
+    /// The primary markets' NAV publisher and authorised participant.
+    publisher: Keypair,
+    participant: Actor,
     /// End-of-slot curve spot per market: (slot, spot) at the end of every step.
     path: Vec<Vec<(u64, Decimal)>>,
     /// Slots the circuit breaker tripped in, per market.
@@ -295,6 +309,8 @@ impl World {
             adversaries: Vec::new(),
             proposer,
             flash,
+            publisher: Keypair::new(),
+            participant: placeholder(),
             tally: BTreeMap::new(),
             liquidations_forced: 0,
             underwater_at_spot: 0,
@@ -303,6 +319,7 @@ impl World {
         world.whale = world.actor(500_000_000 * TOKEN);
         world.dust = world.actor(1_000 * TOKEN);
         world.liquidator = world.actor(100_000_000 * TOKEN);
+        world.participant = world.actor(50_000_000 * TOKEN);
         // genesis, before the rules apply: the whale buys 40,000 tokens of each market; then
         // the markets and the lending market are put under the DAO's RuleSet
         for i in 0..world.markets.len() {
@@ -318,6 +335,45 @@ impl World {
                 .env
                 .send(&[ix], &[&world.whale.keypair])
                 .unwrap_or_else(|e| panic!("{e}"));
+            // a primary market at the spot, with the participant allowed and redemptions funded,
+            // before the DAO holds the authority
+            let m = world.markets[i];
+            let spot = world.env.market_state(&m).spot_price().unwrap();
+            let payer = world.env.payer.pubkey();
+            let open = [
+                init_primary_market_ix(
+                    &payer,
+                    &authorities[i].pubkey(),
+                    &m,
+                    PrimaryMarketArgs {
+                        // publications come every ~30 steps; borrowing needs a fresh NAV
+                        max_staleness_slots: 600,
+                        ..primary_args(world.publisher.pubkey())
+                    },
+                ),
+                add_participant_ix(
+                    &payer,
+                    &authorities[i].pubkey(),
+                    &m,
+                    &world.participant.keypair.pubkey(),
+                ),
+            ];
+            world
+                .env
+                .send(&open, &[&authorities[i]])
+                .unwrap_or_else(|e| panic!("{e}"));
+            let publisher = world.publisher.insecure_clone();
+            world
+                .env
+                .send(
+                    &[publish_nav_ix(&publisher.pubkey(), &m, spot.raw(), 10)],
+                    &[&publisher],
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            let redemptions = PrimaryAddresses::derive(&m.market).redemption_vault;
+            world
+                .env
+                .mint_to(&world.usdc, &redemptions, 2_000_000 * TOKEN);
             let attach = attach_rule_set_ix(
                 &world.markets[i],
                 &authorities[i].pubkey(),
@@ -811,6 +867,62 @@ impl World {
                 ];
                 self.send(action, &instructions, &flash);
             }
+            Action::Subscribe | Action::Redeem => {
+                let i = self.below(self.markets.len() as u64) as usize;
+                let m = self.markets[i];
+                let actor = &self.participant;
+                let who = ParticipantAccounts {
+                    wallet: actor.keypair.pubkey(),
+                    rwa_account: actor.rwa[i],
+                    quote_account: actor.quote,
+                };
+                let ix = if action == Action::Subscribe {
+                    let quote_in = 1 + self.below(20_000 * TOKEN);
+                    subscribe_ix(&m, &who, quote_in, 0)
+                } else {
+                    let held = self.env.token_balance(&actor.rwa[i]);
+                    let amount = 1 + self.below(held.max(1) + held / 10);
+                    redeem_ix(&m, &who, amount, 0)
+                };
+                let keypair = self.participant.keypair.insecure_clone();
+                let result = self.env.send(&[ix], &[&keypair]);
+                self.outcome(action, result);
+            }
+            Action::PublishNav => {
+                let i = self.below(self.markets.len() as u64) as usize;
+                let m = self.markets[i];
+                let spot = self.spot(i);
+                // the issuer's NAV within 5% of the spot; one time in ten a forger signs instead
+                let bps = 9_500 + self.below(1_001) as u128;
+                let nav = spot
+                    .mul_div_int(bps, 10_000, rwa_math::Rounding::Down)
+                    .unwrap();
+                let forger = self.below(10) == 0;
+                let signer = if forger {
+                    self.dust.keypair.insecure_clone()
+                } else {
+                    self.publisher.insecure_clone()
+                };
+                let result = self.env.send(
+                    &[publish_nav_ix(&signer.pubkey(), &m, nav.raw(), 10)],
+                    &[&signer],
+                );
+                self.outcome(action, result);
+            }
+            Action::StrangerPrimary => {
+                let i = self.below(self.markets.len() as u64) as usize;
+                let m = self.markets[i];
+                let who = ParticipantAccounts {
+                    wallet: self.dust.keypair.pubkey(),
+                    rwa_account: self.dust.rwa[i],
+                    quote_account: self.dust.quote,
+                };
+                let keypair = self.dust.keypair.insecure_clone();
+                let result = self
+                    .env
+                    .send(&[subscribe_ix(&m, &who, 10 * TOKEN, 0)], &[&keypair]);
+                self.outcome(action, result);
+            }
             Action::Wait => {
                 let slots = 1 + self.below(60);
                 self.env.advance_slots(slots);
@@ -857,7 +969,18 @@ impl World {
         // markets: books, solvency, oracle, halts
         for (i, m) in self.markets.iter().enumerate() {
             let market = env.market_state(m);
-            assert_eq!(env.mint_supply(&m.rwa_mint), market.supply, "RWA supply");
+            // mint supply = what the curve issued + what the primary market minted - burned
+            let nav: rwa_market::state::NavAttestation =
+                env.anchor_account(&PrimaryAddresses::derive(&m.market).nav);
+            assert_eq!(
+                env.mint_supply(&m.rwa_mint) as u128 + nav.primary_burned as u128,
+                market.supply as u128 + nav.primary_minted as u128,
+                "RWA supply"
+            );
+            assert!(
+                nav.redeemed_in_window <= nav.redemption_cap_per_window,
+                "redemption cap"
+            );
             assert_eq!(
                 env.token_balance(&m.reserve_vault),
                 market.reserve,
@@ -1097,4 +1220,25 @@ fn adversarial_actors_cannot_break_the_invariants() {
         bricks.refused.values().sum::<u64>()
     );
     assert_eq!(world.tally[&Action::FlashStake].landed, 0);
+    // the primary market worked for its participant and for no one else
+    assert!(landed(Action::Subscribe) > 0 && landed(Action::Redeem) > 0);
+    let stranger = &world.tally[&Action::StrangerPrimary];
+    assert_eq!(stranger.landed, 0);
+    assert_eq!(
+        refused_with(
+            Action::StrangerPrimary,
+            market_code(rwa_market::errors::MarketError::NotParticipant)
+        ),
+        stranger.refused.values().sum::<u64>()
+    );
+    let publications = &world.tally[&Action::PublishNav];
+    assert!(publications.landed > 0);
+    assert_eq!(
+        refused_with(
+            Action::PublishNav,
+            market_code(rwa_market::errors::MarketError::NotNavPublisher)
+        ),
+        publications.refused.values().sum::<u64>(),
+        "only forged publications are refused"
+    );
 }

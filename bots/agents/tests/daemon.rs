@@ -1362,19 +1362,13 @@ async fn ap_arbitrage_pulls_the_curve_to_the_attested_nav() {
     let nav = spot_before
         .mul_div_int(8, 10, rwa_math::Rounding::Down)
         .unwrap();
-    let publish = {
-        let publisher = publisher.insecure_clone();
-        move |localnet: &Localnet| {
-            localnet.with_env(|env| {
-                env.send(
-                    &[publish_nav_ix(&publisher.pubkey(), &a, nav.raw(), 0)],
-                    &[&publisher],
-                )
-                .unwrap_or_else(|e| panic!("{e}"))
-            });
-        }
-    };
-    publish(&localnet);
+    localnet.with_env(|env| {
+        env.send(
+            &[publish_nav_ix(&publisher.pubkey(), &a, nav.raw(), 0)],
+            &[&publisher],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    });
     let config = format!(
         r#"
 cluster = "{url}"

@@ -217,14 +217,9 @@ pub fn instructions_for(
             min_quote_back,
             ..
         } => {
-            let participant = crate::primary::ParticipantAccounts {
-                wallet: accounts.trader,
-                rwa_account: accounts.rwa_account,
-                quote_account: accounts.quote_account,
-            };
             if *subscribe_first {
                 vec![
-                    crate::primary::subscribe_ix(market, &participant, *quote_limit, *amount),
+                    crate::primary::subscribe_ix(market, accounts, *quote_limit, *amount),
                     crate::market::trade_ix(
                         market,
                         accounts,
@@ -244,7 +239,7 @@ pub fn instructions_for(
                             max_quote_in: *quote_limit,
                         },
                     ),
-                    crate::primary::redeem_ix(market, &participant, *amount, *min_quote_back),
+                    crate::primary::redeem_ix(market, accounts, *amount, *min_quote_back),
                 ]
             }
         }

@@ -7,7 +7,7 @@ use rwa_market::instructions::PrimaryMarketArgs;
 use solana_address::Address;
 use solana_instruction::Instruction;
 
-use crate::market::{event_authority, MarketAddresses};
+use crate::market::{event_authority, MarketAddresses, TraderAccounts};
 
 /// The primary market's accounts for one market.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,22 +139,14 @@ pub fn remove_participant_ix(
     }
 }
 
-/// A participant's wallet and its token accounts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParticipantAccounts {
-    pub wallet: Address,
-    pub rwa_account: Address,
-    pub quote_account: Address,
-}
-
 fn primary_trade_accounts(
     market: &MarketAddresses,
-    who: &ParticipantAccounts,
+    who: &TraderAccounts,
     vault: Address,
 ) -> Vec<solana_instruction::AccountMeta> {
     rwa_market::accounts::PrimaryTrade {
-        wallet: who.wallet,
-        participant: participant_address(&market.market, &who.wallet),
+        wallet: who.trader,
+        participant: participant_address(&market.market, &who.trader),
         market: market.market,
         nav: PrimaryAddresses::derive(&market.market).nav,
         rwa_mint: market.rwa_mint,
@@ -172,7 +164,7 @@ fn primary_trade_accounts(
 /// Pay at most `quote_in` for new tokens at NAV (at least `min_amount_out`).
 pub fn subscribe_ix(
     market: &MarketAddresses,
-    who: &ParticipantAccounts,
+    who: &TraderAccounts,
     quote_in: u64,
     min_amount_out: u64,
 ) -> Instruction {
@@ -191,7 +183,7 @@ pub fn subscribe_ix(
 /// Burn `amount` tokens for their NAV value less the fee (at least `min_quote_out`).
 pub fn redeem_ix(
     market: &MarketAddresses,
-    who: &ParticipantAccounts,
+    who: &TraderAccounts,
     amount: u64,
     min_quote_out: u64,
 ) -> Instruction {

@@ -871,11 +871,7 @@ impl World {
                 let i = self.below(self.markets.len() as u64) as usize;
                 let m = self.markets[i];
                 let actor = &self.participant;
-                let who = ParticipantAccounts {
-                    wallet: actor.keypair.pubkey(),
-                    rwa_account: actor.rwa[i],
-                    quote_account: actor.quote,
-                };
+                let who = actor.on(i);
                 let ix = if action == Action::Subscribe {
                     let quote_in = 1 + self.below(20_000 * TOKEN);
                     subscribe_ix(&m, &who, quote_in, 0)
@@ -912,11 +908,7 @@ impl World {
             Action::StrangerPrimary => {
                 let i = self.below(self.markets.len() as u64) as usize;
                 let m = self.markets[i];
-                let who = ParticipantAccounts {
-                    wallet: self.dust.keypair.pubkey(),
-                    rwa_account: self.dust.rwa[i],
-                    quote_account: self.dust.quote,
-                };
+                let who = self.dust.on(i);
                 let keypair = self.dust.keypair.insecure_clone();
                 let result = self
                     .env

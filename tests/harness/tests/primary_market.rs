@@ -27,7 +27,7 @@ struct Setup {
     market: MarketFixture,
     publisher: Keypair,
     participant: Keypair,
-    accounts: ParticipantAccounts,
+    accounts: TraderAccounts,
     /// The issuer's own quote account (funds the redemption vault).
     issuer_quote: Address,
 }
@@ -115,6 +115,11 @@ impl Setup {
 /// A linear market (spot 1.0 at supply 0), a primary market with default terms, a published NAV
 /// of 1.0 and one authorised participant holding 100,000 quote tokens.
 fn setup() -> Setup {
+    setup_with(primary_args)
+}
+
+/// `setup` with the primary market's terms from `terms(publisher)`.
+fn setup_with(terms: impl FnOnce(Address) -> PrimaryMarketArgs) -> Setup {
     let mut env = TestEnv::new();
     let curve = Curve::Linear {
         slope: d("0.000001"),
@@ -131,7 +136,7 @@ fn setup() -> Setup {
                 &env.payer.pubkey(),
                 &market.authority.pubkey(),
                 &a,
-                primary_args(publisher.pubkey()),
+                terms(publisher.pubkey()),
             )],
             &[&market.authority],
         )
@@ -156,11 +161,7 @@ fn setup() -> Setup {
         market,
         publisher,
         participant,
-        accounts: ParticipantAccounts {
-            wallet: trader.trader,
-            rwa_account: trader.rwa_account,
-            quote_account: trader.quote_account,
-        },
+        accounts: trader,
         issuer_quote,
     };
     setup.publish("1", 10).unwrap();
@@ -265,11 +266,7 @@ fn primary_tokens_sold_to_the_curve_never_draw_more_than_its_reserve() {
         )
         .unwrap();
     s.subscribe(1_001 * TOKEN, 0).unwrap();
-    let trader = TraderAccounts {
-        trader: s.accounts.wallet,
-        rwa_account: s.accounts.rwa_account,
-        quote_account: s.accounts.quote_account,
-    };
+    let trader = s.accounts;
     let participant = s.participant.insecure_clone();
     // selling more than the curve issued is refused: the curve only buys back its own supply
     let too_many = s.env.send(
@@ -380,12 +377,7 @@ fn stale_or_uncertain_nav_and_strangers_are_refused() {
     s.publish("1", 50).unwrap();
     // a wallet off the allow-list, even with its own token accounts
     let a = s.market.addresses;
-    let (stranger, stranger_trader) = s.env.create_trader(&a, 1_000 * TOKEN);
-    let stranger_accounts = ParticipantAccounts {
-        wallet: stranger_trader.trader,
-        rwa_account: stranger_trader.rwa_account,
-        quote_account: stranger_trader.quote_account,
-    };
+    let (stranger, stranger_accounts) = s.env.create_trader(&a, 1_000 * TOKEN);
     let before = s.snapshot();
     let result = s.env.send(
         &[subscribe_ix(&a, &stranger_accounts, 100 * TOKEN, 0)],
@@ -464,56 +456,11 @@ fn redemptions_stop_at_the_cap_and_the_vault_with_nothing_changed() {
 
 #[test]
 fn the_redemption_window_caps_and_then_resets() {
-    let mut env = TestEnv::new();
-    let curve = Curve::Linear {
-        slope: d("0.000001"),
-        intercept: d("1"),
-    };
-    let (market, _) = env
-        .create_market(None, market_args(curve, 6, 1_000_000 * TOKEN))
-        .unwrap();
-    let a = market.addresses;
-    let publisher = Keypair::new();
-    let args = PrimaryMarketArgs {
+    let mut s = setup_with(|publisher| PrimaryMarketArgs {
         redemption_window_slots: 100,
         redemption_cap_per_window: 500 * TOKEN,
-        ..primary_args(publisher.pubkey())
-    };
-    env.send(
-        &[init_primary_market_ix(
-            &env.payer.pubkey(),
-            &market.authority.pubkey(),
-            &a,
-            args,
-        )],
-        &[&market.authority],
-    )
-    .unwrap();
-    let (participant, trader) = env.create_trader(&a, 100_000 * TOKEN);
-    env.send(
-        &[add_participant_ix(
-            &env.payer.pubkey(),
-            &market.authority.pubkey(),
-            &a,
-            &participant.pubkey(),
-        )],
-        &[&market.authority],
-    )
-    .unwrap();
-    let issuer_quote = env.create_token_account(&a.quote_mint, &env.payer.pubkey());
-    env.mint_to(&a.quote_mint, &issuer_quote, 1_000_000 * TOKEN);
-    let mut s = Setup {
-        env,
-        market,
-        publisher,
-        participant,
-        accounts: ParticipantAccounts {
-            wallet: trader.trader,
-            rwa_account: trader.rwa_account,
-            quote_account: trader.quote_account,
-        },
-        issuer_quote,
-    };
+        ..primary_args(publisher)
+    });
     s.publish("1", 0).unwrap();
     s.subscribe(2_000 * TOKEN, 0).unwrap();
     s.fund_redemptions(100_000 * TOKEN);

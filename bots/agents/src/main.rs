@@ -48,7 +48,8 @@ enum Command {
         /// adversarial, rule-change, herding, lending-drop, risk-parity) or a scenario TOML path.
         #[arg(long, default_value = "baseline")]
         scenario: String,
-        /// Run a paired experiment instead of one run: coordination, lending or risk-parity.
+        /// Run a paired experiment instead of one run: coordination, lending, risk-parity, primary,
+        /// affiliate (the referrer share swept) or airdrop (the planner against its baselines).
         #[arg(long)]
         experiment: Option<String>,
         /// Number of agents (N).
@@ -496,6 +497,23 @@ fn simulate(
                 progress: !quiet,
                 ..options
             };
+            if let Some(report) = match name {
+                "affiliate" => Some(rwa_sim::incentives::affiliate(
+                    &scenario,
+                    &seed_list,
+                    options,
+                    &AFFILIATE_RATES_BPS,
+                )?),
+                "airdrop" => Some(rwa_sim::incentives::airdrop(
+                    &scenario, &seed_list, options,
+                )?),
+                _ => None,
+            } {
+                write_experiment(&out, name, &report, &rwa_sim::incentives::chart(&report))?;
+                drop(_silence);
+                print!("{}", rwa_sim::incentives::table(&report));
+                return Ok(());
+            }
             let report = match name {
                 "coordination" => {
                     rwa_sim::experiment::coordination(&scenario, &seed_list, options)?
@@ -505,22 +523,35 @@ fn simulate(
                 "primary" => rwa_sim::experiment::primary(&scenario, &seed_list, options)?,
                 other => {
                     anyhow::bail!(
-                        "--experiment {other}: one of coordination, lending, risk-parity, primary"
+                        "--experiment {other}: one of coordination, lending, risk-parity, primary, affiliate, airdrop"
                     )
                 }
             };
-            std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
-            let path = out.join(format!("experiment-{name}.json"));
-            std::fs::write(&path, serde_json::to_string_pretty(&report)?)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let plot = out.join(format!("experiment-{name}.svg"));
-            std::fs::write(&plot, rwa_sim::experiment::chart(&report))
-                .map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
+            write_experiment(&out, name, &report, &rwa_sim::experiment::chart(&report))?;
             drop(_silence);
             print!("{}", rwa_sim::experiment::table(&report));
-            println!("wrote {}", path.display());
         }
     }
+    Ok(())
+}
+
+/// The referrer shares (bps of the fee) the affiliate experiment sweeps; the first is the control.
+const AFFILIATE_RATES_BPS: [u16; 5] = [0, 500, 1_000, 2_500, 5_000];
+
+/// Writes an experiment's JSON report and its plot to `out`.
+fn write_experiment(
+    out: &std::path::Path,
+    name: &str,
+    report: &impl serde::Serialize,
+    chart: &str,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    let path = out.join(format!("experiment-{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(report)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let plot = out.join(format!("experiment-{name}.svg"));
+    std::fs::write(&plot, chart).map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
+    eprintln!("wrote {} and {}", path.display(), plot.display());
     Ok(())
 }
 

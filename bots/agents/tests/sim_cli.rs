@@ -88,3 +88,48 @@ fn bad_input_is_refused_naming_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--experiment astrology"));
 }
+
+#[test]
+fn the_airdrop_experiment_writes_its_report_and_plot() {
+    let dir = std::env::temp_dir().join(format!("rwa-sim-airdrop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = sim(&[
+        "--scenario",
+        "incentives",
+        "--experiment",
+        "airdrop",
+        "--steps",
+        "30",
+        "--seeds",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("experiment airdrop on incentives: 2 seeds"),
+        "{stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("experiment-airdrop.json")).unwrap(),
+    )
+    .unwrap();
+    let arms: Vec<&str> = report["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["arm"].as_str().unwrap())
+        .collect();
+    assert_eq!(arms, ["none", "planner", "uniform", "pro_rata"]);
+    assert_eq!(report["runs"].as_array().unwrap().len(), 8);
+    assert!(std::fs::read_to_string(dir.join("experiment-airdrop.svg"))
+        .unwrap()
+        .contains("<rect"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

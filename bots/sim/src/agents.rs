@@ -29,10 +29,12 @@ pub enum Kind {
     Momentum,
     Value,
     ApArbitrage,
+    Referrer,
+    Prospect,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::MarketMaker,
         Kind::Arbitrage,
         Kind::Keeper,
@@ -43,6 +45,8 @@ impl Kind {
         Kind::Momentum,
         Kind::Value,
         Kind::ApArbitrage,
+        Kind::Referrer,
+        Kind::Prospect,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +61,8 @@ impl Kind {
             Kind::Momentum => "momentum",
             Kind::Value => "value",
             Kind::ApArbitrage => "ap_arbitrage",
+            Kind::Referrer => "referrer",
+            Kind::Prospect => "prospect",
         }
     }
 
@@ -96,6 +102,14 @@ pub struct Agent {
     pub reestimations: u64,
     pub landed: u64,
     pub refused: u64,
+    /// A prospect: whether it trades yet, the referrer's quote account it names on every trade,
+    /// and the step it sells everything after an airdrop (when it dumps).
+    pub joined: bool,
+    pub referrer: Option<Address>,
+    pub dump_at: Option<u64>,
+    pub dump_landed: bool,
+    /// A referrer: the prospects it brought in, with the step each joined.
+    pub recruits: Vec<(usize, u64)>,
 }
 
 impl Agent {
@@ -250,13 +264,19 @@ fn carry_out(world: &mut World, agent: &mut Agent, market: usize, intent: &Inten
         return false;
     };
     let venue = &world.markets[market];
-    let instructions = instructions_for(
+    let mut instructions = instructions_for(
         intent,
         &venue.addresses,
         &trader,
         agent.maker,
         &venue.makers,
     );
+    if let (Some(referrer), Intent::Swap { .. }) = (agent.referrer, intent) {
+        instructions = instructions
+            .into_iter()
+            .map(|ix| rwa_harness::market::with_referrer(ix, referrer))
+            .collect();
+    }
     let landed = send(world, agent, &instructions);
     if landed {
         match intent {
@@ -328,18 +348,7 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
                 directional::step(&view, signals.herd, &tuning.trend(agent.capital))
             } else {
                 match agent.kind {
-                    Kind::Noise => {
-                        let max_size = tuning.tokens(agent.capital, 0.02).max(1);
-                        noise::step(
-                            &view,
-                            &noise::NoiseParams {
-                                seed: agent.id as u64 * 7919 + 17,
-                                trade_probability: 0.5,
-                                max_size,
-                                max_slippage: 0.05,
-                            },
-                        )
-                    }
+                    Kind::Noise => noise::step(&view, &noise_params(agent, tuning)),
                     Kind::Momentum => {
                         let history = signals.spot_history;
                         let signal = if history.len() > tuning.momentum_lookback {
@@ -362,10 +371,60 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
                 carry_out(world, agent, m, &intent);
             }
         }
+        Kind::Prospect => prospect(world, agent, signals.step, tuning),
+        // Referrers recruit between steps (`incentives::recruit`, it needs the prospects).
+        Kind::Referrer => {}
         Kind::RiskParity => rebalance(world, agent, signals, tuning),
         Kind::Keeper => keep(world, agent, tuning),
         Kind::Governance => govern(world, agent, tuning),
         Kind::Borrower => borrow(world, agent, tuning, signals.step),
+    }
+}
+
+/// The noise trader's parameters for an agent of `capital` (prospects trade the same way).
+fn noise_params(agent: &Agent, tuning: &Tuning) -> noise::NoiseParams {
+    noise::NoiseParams {
+        seed: agent.id as u64 * 7919 + 17,
+        trade_probability: 0.5,
+        max_size: tuning.tokens(agent.capital, 0.02).max(1),
+        max_slippage: 0.05,
+    }
+}
+
+/// Expected quote turnover per step of a noise trader of `capital` whole quote tokens (trades
+/// half the steps, uniform size up to 2% of capital): what a referrer expects of a recruit
+/// before it has seen one trade.
+pub fn expected_noise_turnover(capital: f64) -> f64 {
+    0.5 * 0.01 * capital
+}
+
+/// A prospect: idle until it joins; then a noise trader naming its referrer on every trade;
+/// after an airdrop that made it a holder, it may sell everything at its dump step.
+fn prospect(world: &mut World, agent: &mut Agent, step: u64, tuning: &Tuning) {
+    let m = agent.market;
+    if agent.dump_at == Some(step) {
+        agent.dump_at = None;
+        let Some(view) = view_for(world, agent, m) else {
+            return;
+        };
+        if view.position.rwa > 0 {
+            let dump = Intent::Swap {
+                side: Side::Sell,
+                amount: view.position.rwa,
+                limit_quote: 0,
+            };
+            agent.dump_landed = carry_out(world, agent, m, &dump);
+        }
+        return;
+    }
+    if !agent.joined {
+        return;
+    }
+    let Some(view) = view_for(world, agent, m) else {
+        return;
+    };
+    for intent in noise::step(&view, &noise_params(agent, tuning)) {
+        carry_out(world, agent, m, &intent);
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod agents;
 pub mod experiment;
 pub mod fundamentals;
+pub mod incentives;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
@@ -131,6 +132,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let mut spot_history: Vec<Vec<f64>> = vec![records[0].spot.clone()];
     let mut checks = Duration::ZERO;
     let mut council_pending: Option<(u64, u64)> = None;
+    let mut incentives = scenario
+        .incentives
+        .enabled
+        .then(|| incentives::Tracker::new(&scenario, &world, &population));
     for step in 1..=scenario.steps {
         world.env.advance_slots(scenario.slots_per_step);
         if scenario.primary.enabled && step % scenario.primary.publish_every.max(1) == 0 {
@@ -211,10 +216,16 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             spot_history: &spot_history,
             herd,
         };
+        if let Some(tracker) = incentives.as_mut() {
+            tracker.before_agents(&scenario, &mut world, &mut population, step)?;
+        }
         let mut order: Vec<usize> = (0..population.agents.len()).collect();
         order_rng.shuffle(&mut order);
         for id in order {
             act(&mut world, &mut population.agents[id], &signals, &tuning);
+        }
+        if let Some(tracker) = incentives.as_mut() {
+            tracker.after_agents(&scenario, &world, step);
         }
         let record = recorder.record(&world, &population, step, &nav.nav[step as usize]);
         spot_history.push(record.spot.clone());
@@ -259,6 +270,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         scenario.risk_parity.window_steps,
     );
     summary.dao = scenario.dao.enabled && options.dao;
+    summary.incentives = incentives.map(|t| t.finish(&scenario, &world, &population));
     Ok(RunOutput {
         scenario,
         steps: records,

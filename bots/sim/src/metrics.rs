@@ -337,6 +337,7 @@ pub struct RunSummary {
     pub refusals: BTreeMap<String, u64>,
     pub timing: Timing,
     pub risk_parity: Option<RiskParitySummary>,
+    pub incentives: Option<crate::incentives::IncentiveSummary>,
     pub steps_per_second: f64,
     pub transactions_per_second: f64,
 }
@@ -443,6 +444,7 @@ pub fn summarise(
         transactions_per_second: (landed + refused) as f64 / running,
         timing,
         risk_parity: None,
+        incentives: None,
     }
 }
 

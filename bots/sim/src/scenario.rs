@@ -31,6 +31,147 @@ pub struct Scenario {
     pub shocks: Vec<Shock>,
     #[serde(default)]
     pub primary: Primary,
+    #[serde(default)]
+    pub incentives: Incentives,
+}
+
+/// Adoption incentives: prospective holders, referrers paid a share of the fee of the trades of
+/// the prospects they bring in (the market's `referrer_share_bps`, k), and an airdrop.
+///
+/// The adoption model: a prospect joins on its own with `organic_join` per step; a referrer
+/// recruits one prospect of its market per step with probability
+/// `recruit_rate * (1 - recruit_cost / v)` when v exceeds the cost (never otherwise), where v is
+/// what it expects a recruit to pay it over the rest of the run: its referral income per
+/// recruit-step so far (read from its token account) times the steps left, or before any
+/// recruit has traded, the fee share of a prospect trading a noise trader's expected turnover. A joined prospect trades as a noise trader naming its referrer on every
+/// trade. Only that response to v is assumed; the referral payments, volumes and holdings are
+/// the programs'.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incentives {
+    #[serde(default)]
+    pub enabled: bool,
+    /// Prospective holders per market, on top of `agents.count`; each starts with
+    /// `prospect_capital` quote and a small token balance (exponential, mean
+    /// `prospect_tokens_mean` whole tokens).
+    #[serde(default = "default_prospects")]
+    pub prospects_per_asset: usize,
+    #[serde(default = "default_prospect_capital")]
+    pub prospect_capital: u64,
+    #[serde(default = "default_prospect_tokens_mean")]
+    pub prospect_tokens_mean: f64,
+    /// Referrers per market, on top of `agents.count` (they hold nothing; they earn fee shares).
+    #[serde(default = "one_usize_incentives")]
+    pub referrers_per_asset: usize,
+    /// k: share of the trading fee paid to the trader's referrer, bps of the fee (0..=5,000).
+    #[serde(default)]
+    pub referrer_share_bps: u16,
+    /// Whole quote tokens of effort a recruit costs its referrer (off chain; reported).
+    #[serde(default = "default_recruit_cost")]
+    pub recruit_cost: f64,
+    /// Most recruits per referrer and step (a probability: at most one per step).
+    #[serde(default = "default_recruit_rate")]
+    pub recruit_rate: f64,
+    /// Chance per step that a prospect joins without a referrer.
+    #[serde(default = "default_organic_join")]
+    pub organic_join: f64,
+    /// A holder has at least this many whole tokens.
+    #[serde(default = "one_f64")]
+    pub min_holding: f64,
+    #[serde(default)]
+    pub airdrop: Option<Airdrop>,
+}
+
+impl Default for Incentives {
+    fn default() -> Self {
+        Incentives {
+            enabled: false,
+            prospects_per_asset: default_prospects(),
+            prospect_capital: default_prospect_capital(),
+            prospect_tokens_mean: default_prospect_tokens_mean(),
+            referrers_per_asset: 1,
+            referrer_share_bps: 0,
+            recruit_cost: default_recruit_cost(),
+            recruit_rate: default_recruit_rate(),
+            organic_join: default_organic_join(),
+            min_holding: 1.0,
+            airdrop: None,
+        }
+    }
+}
+
+/// One airdrop per market at `step`: `budget` whole tokens from the issuer's (genesis) holding
+/// to wallets holding the market's token (agents and prospects), by `rule`. A recipient the
+/// drop made a holder sells everything to the curve with `dump_probability`, at a random step
+/// within `dump_within` steps.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Airdrop {
+    pub step: u64,
+    pub budget: f64,
+    #[serde(default)]
+    pub rule: AirdropRule,
+    #[serde(default)]
+    pub dump_probability: f64,
+    #[serde(default = "default_dump_within")]
+    pub dump_within: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AirdropRule {
+    /// `rwa_agent_core::airdrop::plan`: smallest shortfalls to the minimum holding first.
+    #[default]
+    Planner,
+    Uniform,
+    ProRata,
+    /// No drop (the control arm).
+    None,
+}
+
+impl AirdropRule {
+    pub const ALL: [AirdropRule; 4] = [
+        AirdropRule::Planner,
+        AirdropRule::Uniform,
+        AirdropRule::ProRata,
+        AirdropRule::None,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            AirdropRule::Planner => "planner",
+            AirdropRule::Uniform => "uniform",
+            AirdropRule::ProRata => "pro_rata",
+            AirdropRule::None => "none",
+        }
+    }
+}
+
+fn default_prospects() -> usize {
+    20
+}
+fn default_prospect_capital() -> u64 {
+    2_000
+}
+fn default_prospect_tokens_mean() -> f64 {
+    0.5
+}
+fn one_usize_incentives() -> usize {
+    1
+}
+fn default_recruit_cost() -> f64 {
+    1.0
+}
+fn default_recruit_rate() -> f64 {
+    0.2
+}
+fn default_organic_join() -> f64 {
+    0.002
+}
+fn one_f64() -> f64 {
+    1.0
+}
+fn default_dump_within() -> u64 {
+    50
 }
 
 /// A primary market at NAV on every asset: the issuer publishes the NAV, authorised
@@ -450,6 +591,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../scenarios/lending-drop.toml"),
     ),
     ("risk-parity", include_str!("../scenarios/risk-parity.toml")),
+    ("incentives", include_str!("../scenarios/incentives.toml")),
 ];
 
 /// Command-line overrides of a scenario.
@@ -527,6 +669,9 @@ impl Scenario {
                         *until = scale(*until).max(*step + 1);
                     }
                 }
+            }
+            if let Some(drop) = &mut self.incentives.airdrop {
+                drop.step = scale(drop.step).max(1);
             }
             self.steps = t;
         }
@@ -749,6 +894,74 @@ impl Scenario {
                         return fail(format!("herding fraction {fraction}: must be in (0, 1]"));
                     }
                 }
+            }
+        }
+        self.validate_incentives()
+    }
+
+    fn validate_incentives(&self) -> Result<(), SimError> {
+        let fail = |what: String| Err(SimError::Scenario(format!("{}: {what}", self.name)));
+        let i = &self.incentives;
+        if !i.enabled {
+            return Ok(());
+        }
+        if i.referrer_share_bps > rwa_market::constants::MAX_REFERRER_SHARE_BPS {
+            return fail(format!(
+                "incentives.referrer_share_bps = {}: at most {} (the program's bound)",
+                i.referrer_share_bps,
+                rwa_market::constants::MAX_REFERRER_SHARE_BPS
+            ));
+        }
+        for (name, p) in [
+            ("recruit_rate", i.recruit_rate),
+            ("organic_join", i.organic_join),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return fail(format!("incentives.{name} = {p}: a probability in [0, 1]"));
+            }
+        }
+        if !(i.recruit_cost > 0.0 && i.recruit_cost.is_finite()) {
+            return fail(format!(
+                "incentives.recruit_cost = {}: must be positive",
+                i.recruit_cost
+            ));
+        }
+        if !(i.min_holding > 0.0 && i.min_holding < 1e6) {
+            return fail(format!(
+                "incentives.min_holding = {}: must be in (0, 1e6) whole tokens",
+                i.min_holding
+            ));
+        }
+        if !(i.prospect_tokens_mean >= 0.0 && i.prospect_tokens_mean < 1e6) {
+            return fail(format!(
+                "incentives.prospect_tokens_mean = {}: must be in [0, 1e6)",
+                i.prospect_tokens_mean
+            ));
+        }
+        if i.prospects_per_asset > 1_000 || i.referrers_per_asset > 100 {
+            return fail("incentives: at most 1,000 prospects and 100 referrers per asset".into());
+        }
+        if let Some(drop) = &i.airdrop {
+            if drop.step == 0 || drop.step >= self.steps {
+                return fail(format!(
+                    "incentives.airdrop.step = {}: must be in 1..{}",
+                    drop.step, self.steps
+                ));
+            }
+            if !(drop.budget > 0.0 && drop.budget < 1e9) {
+                return fail(format!(
+                    "incentives.airdrop.budget = {}: must be in (0, 1e9) whole tokens",
+                    drop.budget
+                ));
+            }
+            if !(0.0..=1.0).contains(&drop.dump_probability) {
+                return fail(format!(
+                    "incentives.airdrop.dump_probability = {}: a probability in [0, 1]",
+                    drop.dump_probability
+                ));
+            }
+            if drop.dump_within == 0 {
+                return fail("incentives.airdrop.dump_within must be at least 1".into());
             }
         }
         Ok(())

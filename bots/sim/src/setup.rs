@@ -90,30 +90,80 @@ pub fn roster(s: &Scenario) -> Vec<(Kind, usize)> {
             roster.push((Kind::ApArbitrage, k % m));
         }
     }
+    // So do the incentives' referrers and prospects.
+    if s.incentives.enabled {
+        for i in 0..m {
+            for _ in 0..s.incentives.referrers_per_asset {
+                roster.push((Kind::Referrer, i));
+            }
+            for _ in 0..s.incentives.prospects_per_asset {
+                roster.push((Kind::Prospect, i));
+            }
+        }
+    }
     roster
+}
+
+/// Whole quote tokens an agent of `kind` starts with.
+fn capital_of(s: &Scenario, kind: Kind) -> u64 {
+    match kind {
+        Kind::Prospect => s.incentives.prospect_capital,
+        Kind::Referrer => 0,
+        _ => s.capital_of(kind),
+    }
+}
+
+/// Each prospect's starting token balance (base units): exponential with the scenario's mean,
+/// so some already hold the minimum and most hold a little (what an airdrop tops up).
+fn prospect_tokens(s: &Scenario) -> Vec<u64> {
+    let mut rng = crate::fundamentals::Rng::new(s.seed, 5);
+    let count = s.incentives.prospects_per_asset * s.assets.count;
+    (0..count)
+        .map(|_| {
+            let u = rng.uniform().max(1e-12);
+            (-u.ln() * s.incentives.prospect_tokens_mean * UNIT) as u64
+        })
+        .collect()
 }
 
 pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
     let mut world = World::new();
     let m = s.assets.count;
     let roster = roster(s);
-    let tokens_for = |kind: Kind| -> u64 {
-        let share = match kind {
-            Kind::MarketMaker | Kind::Arbitrage | Kind::Noise | Kind::Momentum | Kind::Value => {
-                s.agents.token_share
-            }
-            Kind::Borrower => 1.0,
-            _ => 0.0,
-        };
-        (s.capital_of(kind) as f64 * share / s.assets.nav * UNIT) as u64
-    };
-    // Everything handed out comes from the genesis holder's supply.
+    // Tokens handed to each agent of the roster at genesis.
+    let mut prospect_balances = prospect_tokens(s).into_iter();
+    let handed: Vec<u64> = roster
+        .iter()
+        .map(|(kind, _)| {
+            let share = match kind {
+                Kind::MarketMaker
+                | Kind::Arbitrage
+                | Kind::Noise
+                | Kind::Momentum
+                | Kind::Value => s.agents.token_share,
+                Kind::Borrower => 1.0,
+                Kind::Prospect => return prospect_balances.next().expect("one per prospect"),
+                _ => 0.0,
+            };
+            (s.capital_of(*kind) as f64 * share / s.assets.nav * UNIT) as u64
+        })
+        .collect();
+    let airdrop_budget = s
+        .incentives
+        .airdrop
+        .as_ref()
+        .filter(|_| s.incentives.enabled)
+        .map(|d| (d.budget * UNIT) as u64)
+        .unwrap_or(0);
+    // Everything handed out (and the airdrop budget) comes from the genesis holder's supply.
     for i in 0..m {
         let needed: u64 = roster
             .iter()
-            .filter(|(_, k)| *k == i)
-            .map(|(kind, _)| tokens_for(*kind))
-            .sum();
+            .zip(&handed)
+            .filter(|((_, k), _)| *k == i)
+            .map(|(_, tokens)| *tokens)
+            .sum::<u64>()
+            + airdrop_budget;
         let supply = match s.assets.supply {
             Some(supply) => {
                 if needed > supply * WHOLE / 10 * 8 {
@@ -134,6 +184,24 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             s.assets.intercept,
             s.assets.fee_bps,
         )?;
+    }
+    if s.incentives.enabled && s.incentives.referrer_share_bps > 0 {
+        for i in 0..m {
+            let addresses = world.markets[i].addresses;
+            let authority = world.markets[i].authority.insecure_clone();
+            world.setup(
+                "referrer share",
+                &[rwa_harness::market::set_market_params_ix(
+                    &addresses,
+                    &authority.pubkey(),
+                    rwa_market::instructions::MarketParamsUpdate {
+                        referrer_share_bps: Some(s.incentives.referrer_share_bps),
+                        ..Default::default()
+                    },
+                )],
+                &[&authority],
+            )?;
+        }
     }
     if s.primary.enabled {
         // A NAV counts as fresh for two publication intervals.
@@ -181,7 +249,7 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
     };
     let mut agents = Vec::with_capacity(roster.len());
     for (id, (kind, market)) in roster.into_iter().enumerate() {
-        let capital = s.capital_of(kind) * WHOLE;
+        let capital = capital_of(s, kind) * WHOLE;
         let keypair = match participant_keys.remove(&id) {
             Some(keypair) => keypair,
             None => world.env.new_funded_keypair(10_000_000_000),
@@ -193,7 +261,7 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
         let holds = |i: usize| match kind {
             Kind::RiskParity => true,
             Kind::Keeper => world_collateral(s, i),
-            Kind::Governance => false,
+            Kind::Governance | Kind::Referrer => false,
             _ => i == market,
         };
         for (i, slot) in rwa_accounts.iter_mut().enumerate() {
@@ -206,7 +274,7 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
         if quote > 0 {
             world.mint_quote(&quote_account, quote);
         }
-        let tokens = tokens_for(kind);
+        let tokens = handed[id];
         if tokens > 0 {
             let account = rwa_accounts[market].expect("trader holds its market");
             world.hand_out(market, &account, tokens)?;
@@ -229,6 +297,11 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             reestimations: 0,
             landed: 0,
             refused: 0,
+            joined: false,
+            referrer: None,
+            dump_at: None,
+            dump_landed: false,
+            recruits: Vec::new(),
         };
         match kind {
             Kind::MarketMaker => {

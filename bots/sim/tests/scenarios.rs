@@ -247,3 +247,114 @@ fn the_primary_market_pulls_a_crashed_price_toward_nav() {
         pair.control.mean_price_volatility
     );
 }
+
+fn incentives(steps: u64) -> Scenario {
+    Scenario::load("incentives")
+        .unwrap()
+        .with(Overrides {
+            steps: Some(steps),
+            ..Overrides::default()
+        })
+        .unwrap()
+}
+
+/// Referrers are paid by the market program: every fee charged goes either to the pool's fee
+/// vault or to a referrer (nothing lost, nothing minted), referrers earn only when k > 0, and
+/// with k = 0 nobody recruits (a recruit is worth nothing to its referrer).
+#[test]
+fn referrers_are_paid_their_share_of_the_fees_their_recruits_pay() {
+    let mut scenario = incentives(80);
+    scenario.incentives.referrer_share_bps = 5_000;
+    scenario.incentives.recruit_rate = 1.0;
+    scenario.incentives.recruit_cost = 0.01;
+    let paid = run(&scenario, RunOptions::default()).unwrap();
+    let s = paid.summary.incentives.clone().expect("incentives on");
+    assert!(s.joined_referred > 0, "{s:?}");
+    assert!(s.referral_paid > 0.0, "{s:?}");
+    assert!(
+        (s.fees - s.fees_to_pool - s.referral_paid).abs() < 1e-6,
+        "fees {} = pool {} + referrers {}",
+        s.fees,
+        s.fees_to_pool,
+        s.referral_paid
+    );
+    // a referrer gets at most half of the fee (k = 5,000 bps), and only on its recruits' trades
+    assert!(s.referral_paid <= s.fees * 0.5, "{s:?}");
+    assert!(s.holders_end > s.holders_start, "{s:?}");
+    scenario.incentives.referrer_share_bps = 0;
+    let unpaid = run(&scenario, RunOptions::default()).unwrap();
+    let u = unpaid.summary.incentives.expect("incentives on");
+    assert_eq!((u.joined_referred, u.referral_paid), (0, 0.0), "{u:?}");
+    assert!((u.fees - u.fees_to_pool).abs() < 1e-6, "{u:?}");
+    // organic joins draw from their own stream, the same draws in both arms: without referrers
+    // at least as many join on their own (a recruited prospect cannot join organically later)
+    assert!(
+        u.joined_organic > 0 && u.joined_organic >= s.joined_organic,
+        "{u:?} {s:?}"
+    );
+    assert!(
+        u.joined_organic <= s.joined_organic + s.joined_referred,
+        "{u:?} {s:?}"
+    );
+}
+
+/// Each drop rule executed on the token program makes exactly the holders its plan predicts,
+/// within the budget; the planner makes the most; no drop changes nothing; dumps land.
+#[test]
+fn the_airdrop_makes_the_planned_holders_and_the_planner_makes_the_most() {
+    let base = incentives(60);
+    let drop = base.incentives.airdrop.clone().expect("the scenario drops");
+    let mut after = std::collections::BTreeMap::new();
+    for rule in rwa_sim::scenario::AirdropRule::ALL {
+        let mut s = base.clone();
+        let d = s.incentives.airdrop.as_mut().unwrap();
+        d.rule = rule;
+        d.dump_probability = 1.0;
+        let out = run(&s, RunOptions::default()).unwrap();
+        let o = out.summary.incentives.unwrap().airdrop.expect("a drop ran");
+        assert_eq!(o.holders_after, o.predicted_holders, "{rule:?}: {o:?}");
+        assert!(
+            o.spent <= drop.budget * s.assets.count as f64 + 1e-9,
+            "{rule:?}: {o:?}"
+        );
+        assert_eq!(o.dumps_landed, o.dumps_scheduled, "{rule:?}: {o:?}");
+        if rule == rwa_sim::scenario::AirdropRule::None {
+            assert_eq!((o.holders_after, o.recipients), (o.holders_before, 0));
+        }
+        after.insert(rule.name(), o.holders_after);
+    }
+    assert!(after["planner"] >= after["uniform"], "{after:?}");
+    assert!(after["planner"] >= after["pro_rata"], "{after:?}");
+    assert!(after["planner"] > after["none"], "{after:?}");
+}
+
+#[test]
+fn bad_incentive_settings_are_refused_naming_the_field() {
+    let base = include_str!("../scenarios/incentives.toml");
+    let cases = [
+        (
+            base.replace("referrer_share_bps = 2500", "referrer_share_bps = 5001"),
+            "incentives.referrer_share_bps",
+        ),
+        (
+            base.replace("step = 100", "step = 300"),
+            "incentives.airdrop.step",
+        ),
+        (
+            base.replace("dump_probability = 0.3", "dump_probability = 1.5"),
+            "incentives.airdrop.dump_probability",
+        ),
+        (
+            base.replace("recruit_rate = 0.05", "recruit_rate = -1"),
+            "incentives.recruit_rate",
+        ),
+        (
+            base.replace("rule = \"planner\"", "rule = \"lottery\""),
+            "lottery",
+        ),
+    ];
+    for (text, needle) in cases {
+        let error = Scenario::parse(&text, "test").unwrap_err().to_string();
+        assert!(error.contains(needle), "{needle}: {error}");
+    }
+}

@@ -1,27 +1,49 @@
-//! ERC solve time and accuracy for n = 10, 100, 300: damped Newton (the solver the agents use)
-//! against cyclical coordinate descent (the baseline) measured in the same run; then strategy tick
-//! times (view in, intents out).
+//! ERC solve time and accuracy for n = 10..300 on two matrix families: the solver the agents
+//! use (coordinate descent with a Newton polish) against a faithful reimplementation of the
+//! reference, riskparityportfolio's `vanilla.design` (C++/Eigen; its default path is Choi and
+//! Chen's cyclical coordinate descent on the correlation matrix: see `reference_choi`), Spinu's
+//! coordinate descent (riskparityportfolio's other path, our `solve_ccd`) and damped Newton
+//! alone (the previous solver), all in the same run. Then strategy tick times.
 //! Run: cargo bench -p rwa-agent-core --bench erc
+//! Against the real package (Python, pip install riskparityportfolio):
+//! scripts/erc-vs-riskparityportfolio.py
 
 use std::time::{Duration, Instant};
 
-use rwa_agent_core::erc::{risk_contributions, solve, solve_ccd};
+use rwa_agent_core::erc::{risk_contributions, solve, solve_ccd, solve_newton};
 use rwa_agent_core::strategies::{arbitrage, cross_venue, market_maker};
 use rwa_agent_core::view::{MarketView, Position, QuoteView, RulesView};
 use rwa_math::{Curve, CurveMarket, Decimal};
 
-/// Deterministic pseudo-random SPD matrix: a factor model B B' + D with mixed-sign loadings.
-fn matrix(n: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut state = seed;
-    let mut next = || {
-        state = state
+struct Lcg(u64);
+
+impl Lcg {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    };
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Standard normal (Box-Muller).
+    fn normal(&mut self) -> f64 {
+        let u = self.uniform().max(1e-300);
+        let v = self.uniform();
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// A factor model B B' + D with 5 mixed-sign factors (loadings up to 0.1): assets strongly
+/// correlated, the case coordinate descent crawls on.
+fn factor_matrix(n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = Lcg(seed);
     let factors = 5;
     let loadings: Vec<Vec<f64>> = (0..n)
-        .map(|_| (0..factors).map(|_| next() * 0.1).collect())
+        .map(|_| {
+            (0..factors)
+                .map(|_| (rng.uniform() * 2.0 - 1.0) * 0.1)
+                .collect()
+        })
         .collect();
     (0..n)
         .map(|i| {
@@ -31,7 +53,7 @@ fn matrix(n: usize, seed: u64) -> Vec<Vec<f64>> {
                         .map(|k| loadings[i][k] * loadings[j][k])
                         .sum::<f64>()
                         + if i == j {
-                            0.0004 + 0.0004 * next().abs()
+                            0.0004 + 0.0004 * rng.uniform()
                         } else {
                             0.0
                         }
@@ -41,53 +63,155 @@ fn matrix(n: usize, seed: u64) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// riskparityportfolio's own test matrix: U U' + I with U n x round(0.7 n), entries N(0, 0.1):
+/// well-conditioned, what the reference's documentation benchmarks.
+fn well_conditioned_matrix(n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = Lcg(seed);
+    let k = ((0.7 * n as f64).round() as usize).max(1);
+    let u: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..k).map(|_| rng.normal() * 0.1f64.sqrt()).collect())
+        .collect();
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    (0..k).map(|m| u[i][m] * u[j][m]).sum::<f64>() + if i == j { 1.0 } else { 0.0 }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The reference's default path (riskparityportfolio 0.6 `vanilla.design(Sigma, b)`: its
+/// `method="spinu"` test is inverted by a `strcmp`, so the default runs Choi and Chen 2022),
+/// reimplemented from the published algorithm with the same arithmetic per sweep: on the
+/// correlation matrix C, w_i <- sqrt(a_i^2 + b_i) - a_i with a_i = 1/2 sum_{j != i} C_ij w_j,
+/// then w <- w / sqrt(w'Cw); stop when max |w_i (C w)_i - b_i| < tol. Flat row-major storage,
+/// as Eigen's column-major (C is symmetric). Returns (weights, sweeps).
+fn reference_choi(cov: &[Vec<f64>], b: &[f64], tol: f64, max_sweeps: usize) -> (Vec<f64>, usize) {
+    let n = cov.len();
+    let vol: Vec<f64> = (0..n).map(|i| cov[i][i].sqrt()).collect();
+    let mut corr = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            corr[i * n + j] = cov[i][j] / (vol[i] * vol[j]);
+        }
+    }
+    let total: f64 = corr.iter().sum();
+    let mut w = vec![1.0 / total.sqrt(); n];
+    let mut cw = vec![0.0; n];
+    let mut sweeps = 0;
+    while sweeps < max_sweeps {
+        sweeps += 1;
+        for i in 0..n {
+            let row = &corr[i * n..(i + 1) * n];
+            let off_diagonal: f64 =
+                row.iter().zip(&w).map(|(c, v)| c * v).sum::<f64>() - row[i] * w[i];
+            let a = 0.5 * off_diagonal;
+            w[i] = (a * a + b[i]).sqrt() - a;
+        }
+        for i in 0..n {
+            cw[i] = corr[i * n..(i + 1) * n]
+                .iter()
+                .zip(&w)
+                .map(|(c, v)| c * v)
+                .sum();
+        }
+        let scale = 1.0 / w.iter().zip(&cw).map(|(a, c)| a * c).sum::<f64>().sqrt();
+        for (v, c) in w.iter_mut().zip(cw.iter_mut()) {
+            *v *= scale;
+            *c *= scale;
+        }
+        let worst = (0..n)
+            .map(|i| (w[i] * cw[i] - b[i]).abs())
+            .fold(0.0, f64::max);
+        if worst < tol {
+            break;
+        }
+    }
+    let x: Vec<f64> = (0..n).map(|i| w[i] / vol[i]).collect();
+    let sum: f64 = x.iter().sum();
+    (x.iter().map(|v| v / sum).collect(), sweeps)
+}
+
+fn relative_rc_error(cov: &[Vec<f64>], weights: &[f64]) -> f64 {
+    let n = weights.len();
+    let (rc, sigma) = risk_contributions(cov, weights);
+    let target = sigma / n as f64;
+    rc.iter()
+        .map(|r| (r - target).abs() / target)
+        .fold(0.0, f64::max)
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
 
+/// Median time of `run` over enough repeats for ~0.3 s (at least 3), and its last output.
+fn time<T>(mut run: impl FnMut() -> T) -> (Duration, T) {
+    let start = Instant::now();
+    let mut out = run();
+    let first = start.elapsed();
+    let repeats = ((0.3 / first.as_secs_f64().max(1e-9)) as usize).clamp(3, 501);
+    let mut times = vec![first];
+    for _ in 1..repeats {
+        let start = Instant::now();
+        out = std::hint::black_box(run());
+        times.push(start.elapsed());
+    }
+    (median(times), out)
+}
+
 fn main() {
-    println!("ERC, tolerance 1e-8 on risk-contribution shares; factor-model covariance (5 factors, mixed signs)");
+    // Equal accuracy: ours to 1e-12 relative error on every risk-contribution share, the
+    // reference to an absolute error of 1e-14 on w_i (Cw)_i = b_i = 1/n (relative 1e-14 n; its
+    // documentation's tolerance scale); the achieved relative errors are printed for both.
+    println!("ERC, equal risk budgets; ours: tolerance 1e-12 relative; reference: 1e-14 absolute");
     println!(
-        "{:>5} {:>12} {:>6} {:>12} {:>14} {:>8} {:>9}",
-        "n", "newton", "iters", "max RC err", "ccd baseline", "sweeps", "speedup"
+        "{:<17} {:>4} {:>11} {:>9} {:>9} {:>11} {:>7} {:>9} {:>8} {:>11} {:>11}",
+        "matrix",
+        "n",
+        "ours",
+        "sweeps+N",
+        "RC err",
+        "reference",
+        "sweeps",
+        "RC err",
+        "speedup",
+        "spinu ccd",
+        "newton"
     );
-    for (n, repeats) in [(10usize, 201), (100, 31), (300, 7)] {
-        let cov = matrix(n, 42 + n as u64);
-        let mut times = Vec::new();
-        let mut solution = None;
-        for _ in 0..repeats {
-            let start = Instant::now();
-            let s = solve(&cov, None, 1e-8, 200).expect("solves");
-            times.push(start.elapsed());
-            solution = Some(s);
+    for (family, make) in [
+        (
+            "well-conditioned",
+            well_conditioned_matrix as fn(usize, u64) -> Vec<Vec<f64>>,
+        ),
+        ("factor model", factor_matrix),
+    ] {
+        for n in [10usize, 25, 50, 100, 200, 300] {
+            let cov = make(n, 42 + n as u64);
+            let budgets = vec![1.0 / n as f64; n];
+            let (ours, solution) = time(|| solve(&cov, None, 1e-12, 200).expect("solves"));
+            let (reference, (weights, sweeps)) =
+                time(|| reference_choi(&cov, &budgets, 1e-14, 1_000_000));
+            let (spinu, _) = time(|| solve_ccd(&cov, None, 1e-12, 1_000_000).expect("solves"));
+            let (newton, _) = time(|| solve_newton(&cov, None, 1e-12, 200).expect("solves"));
+            println!(
+                "{:<17} {:>4} {:>9.1}us {:>9} {:>9.1e} {:>9.1}us {:>7} {:>9.1e} {:>7.2}x {:>9.1}us {:>9.1}us",
+                family,
+                n,
+                ours.as_secs_f64() * 1e6,
+                format!("{}+{}", solution.sweeps, solution.iterations),
+                relative_rc_error(&cov, &solution.weights),
+                reference.as_secs_f64() * 1e6,
+                sweeps,
+                relative_rc_error(&cov, &weights),
+                reference.as_secs_f64() / ours.as_secs_f64(),
+                spinu.as_secs_f64() * 1e6,
+                newton.as_secs_f64() * 1e6,
+            );
         }
-        let s = solution.expect("ran");
-        let (rc, sigma) = risk_contributions(&cov, &s.weights);
-        let target = sigma / n as f64;
-        let error = rc
-            .iter()
-            .map(|r| (r - target).abs() / target)
-            .fold(0.0, f64::max);
-        let mut baseline_times = Vec::new();
-        let mut sweeps = 0;
-        for _ in 0..3 {
-            let start = Instant::now();
-            let baseline = solve_ccd(&cov, None, 1e-8, 200_000).expect("solves");
-            baseline_times.push(start.elapsed());
-            sweeps = baseline.iterations;
-        }
-        let (ours, theirs) = (median(times), median(baseline_times));
-        println!(
-            "{:>5} {:>10.1}us {:>6} {:>12.2e} {:>12.1}us {:>8} {:>8.1}x",
-            n,
-            ours.as_secs_f64() * 1e6,
-            s.iterations,
-            error,
-            theirs.as_secs_f64() * 1e6,
-            sweeps,
-            theirs.as_secs_f64() / ours.as_secs_f64()
-        );
     }
 
     let curve = CurveMarket::new(

@@ -10,6 +10,8 @@ pub struct ErcOutput {
     pub weights: Vec<f64>,
     pub risk_contributions: Vec<f64>,
     pub portfolio_volatility: f64,
+    /// Coordinate-descent sweeps, then Newton iterations (`rwa_agent_core::erc::solve`).
+    pub sweeps: usize,
     pub iterations: usize,
     pub max_relative_error: f64,
     pub converged: bool,
@@ -87,6 +89,7 @@ pub fn erc(cov_csv: &str, budgets_csv: Option<&str>, repeats: usize) -> Result<E
         weights: s.weights,
         risk_contributions: s.risk_contributions,
         portfolio_volatility: s.portfolio_volatility,
+        sweeps: s.sweeps,
         iterations: s.iterations,
         max_relative_error: s.max_relative_error,
         converged: s.converged,

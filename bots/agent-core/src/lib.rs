@@ -7,4 +7,5 @@ pub mod covariance;
 pub mod erc;
 pub mod intent;
 pub mod strategies;
+pub mod valuation;
 pub mod view;

@@ -49,7 +49,9 @@ enum Command {
         #[arg(long, default_value = "baseline")]
         scenario: String,
         /// Run a paired experiment instead of one run: coordination, lending, risk-parity, primary,
-        /// affiliate (the referrer share swept) or airdrop (the planner against its baselines).
+        /// affiliate (the referrer share swept), airdrop (the planner against its baselines) or
+        /// valuation (the Bayesian valuation model against the TWAP and the last published NAV
+        /// through the scenario's shock).
         #[arg(long)]
         experiment: Option<String>,
         /// Number of agents (N).
@@ -479,6 +481,7 @@ fn simulate(
         progress: !quiet && std::io::stderr().is_terminal(),
         check_every,
         dao: true,
+        market_features: false,
     };
     match experiment.as_deref() {
         None => {
@@ -514,6 +517,18 @@ fn simulate(
                 print!("{}", rwa_sim::incentives::table(&report));
                 return Ok(());
             }
+            if name == "valuation" {
+                let report = rwa_sim::valuation::experiment(
+                    &scenario,
+                    &seed_list,
+                    options,
+                    &rwa_sim::valuation::Settings::default(),
+                )?;
+                write_experiment(&out, name, &report, &rwa_sim::valuation::chart(&report))?;
+                drop(_silence);
+                print!("{}", rwa_sim::valuation::table(&report));
+                return Ok(());
+            }
             let report = match name {
                 "coordination" => {
                     rwa_sim::experiment::coordination(&scenario, &seed_list, options)?
@@ -523,7 +538,7 @@ fn simulate(
                 "primary" => rwa_sim::experiment::primary(&scenario, &seed_list, options)?,
                 other => {
                     anyhow::bail!(
-                        "--experiment {other}: one of coordination, lending, risk-parity, primary, affiliate, airdrop"
+                        "--experiment {other}: one of coordination, lending, risk-parity, primary, affiliate, airdrop, valuation"
                     )
                 }
             };

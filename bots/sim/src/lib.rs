@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod setup;
+pub mod valuation;
 pub mod world;
 
 use std::time::{Duration, Instant};
@@ -44,6 +45,10 @@ pub struct RunOptions {
     pub check_every: u64,
     /// Run the DAO (when the scenario has one); the coordination experiment turns it off.
     pub dao: bool,
+    /// Also record each market's holder count and cumulative curve volume every step
+    /// (`StepRecord::holders`, `StepRecord::volume`; empty otherwise), for the valuation
+    /// observers. Reading only: the run itself is the same either way.
+    pub market_features: bool,
 }
 
 impl Default for RunOptions {
@@ -52,6 +57,7 @@ impl Default for RunOptions {
             progress: false,
             check_every: 1,
             dao: true,
+            market_features: false,
         }
     }
 }
@@ -126,7 +132,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let mut herd_rng = Rng::new(scenario.seed, 3);
     let m = world.markets.len();
     let mut records = Vec::with_capacity(scenario.steps as usize + 1);
-    let mut recorder = metrics::Recorder::new(&world, &population);
+    let mut recorder =
+        metrics::Recorder::new(&world, &population).with_market_features(options.market_features);
     records.push(recorder.record(&world, &population, 0, &nav.nav[0]));
     // What every reader of the chain records: each market's price at the end of every step.
     let mut spot_history: Vec<Vec<f64>> = vec![records[0].spot.clone()];

@@ -37,6 +37,11 @@ pub struct StepRecord {
     pub gini: f64,
     /// Total wealth of each agent kind (in `Kind::ALL` order).
     pub wealth_by_kind: Vec<f64>,
+    /// Per market, only with `RunOptions::market_features` (else empty): agents holding a
+    /// positive balance of its token, and its cumulative curve volume (buy cost + sell proceeds,
+    /// whole quote tokens).
+    pub holders: Vec<u64>,
+    pub volume: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -136,6 +141,31 @@ pub struct Recorder {
     start_wealth: Vec<f64>,
     last_halted_until: Vec<u64>,
     trips: u64,
+    market_features: bool,
+}
+
+/// Agents holding a positive balance of each market's token.
+pub fn holder_counts(world: &World, population: &Population) -> Vec<u64> {
+    (0..world.markets.len())
+        .map(|i| {
+            population
+                .agents
+                .iter()
+                .filter_map(|a| a.rwa_accounts[i])
+                .filter(|account| world.balance(account) > 0)
+                .count() as u64
+        })
+        .collect()
+}
+
+/// Cumulative curve volume of each market (buy cost + sell proceeds, whole quote tokens).
+pub fn curve_volumes(world: &World) -> Vec<f64> {
+    (0..world.markets.len())
+        .map(|i| {
+            let market = world.market(i);
+            (market.buy_volume + market.sell_volume) as f64 / UNIT
+        })
+        .collect()
 }
 
 impl Recorder {
@@ -151,7 +181,14 @@ impl Recorder {
                 .map(|i| world.market(i).halted_until_slot)
                 .collect(),
             trips: 0,
+            market_features: false,
         }
+    }
+
+    /// Also record holder counts and curve volumes (see `StepRecord::holders`).
+    pub fn with_market_features(mut self, on: bool) -> Recorder {
+        self.market_features = on;
+        self
     }
 
     pub fn record(
@@ -252,6 +289,16 @@ impl Recorder {
                         .sum()
                 })
                 .collect(),
+            holders: if self.market_features {
+                holder_counts(world, population)
+            } else {
+                Vec::new()
+            },
+            volume: if self.market_features {
+                curve_volumes(world)
+            } else {
+                Vec::new()
+            },
         }
     }
 

@@ -142,7 +142,7 @@ pub(crate) fn frame(title: &str, y_min: f64, y_max: f64, x_label: &str) -> Strin
     svg
 }
 
-fn polyline(
+pub(crate) fn polyline(
     points: &[(f64, f64)],
     x_max: f64,
     y_min: f64,

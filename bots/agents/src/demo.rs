@@ -225,6 +225,10 @@ fn strategy(
         rebalance_every_slots: None,
         venues: None,
         delay_cost_bps: None,
+        policy: None,
+        clip: None,
+        max_slippage: None,
+        learned_policy: None,
     }
 }
 

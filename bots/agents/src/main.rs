@@ -8,6 +8,7 @@ mod chain;
 mod curve_spec;
 mod daemon;
 mod demo;
+mod learn;
 mod market_view;
 mod programs;
 mod quote;
@@ -48,7 +49,8 @@ enum Command {
         /// adversarial, rule-change, herding, lending-drop, risk-parity) or a scenario TOML path.
         #[arg(long, default_value = "baseline")]
         scenario: String,
-        /// Run a paired experiment instead of one run: coordination, lending, risk-parity, primary,
+        /// Run a paired experiment instead of one run: coordination, coordination-sweep (no rules,
+        /// fixed rules and adaptive rules at alpha 0..1), lending, risk-parity, primary,
         /// affiliate (the referrer share swept), airdrop (the planner against its baselines) or
         /// valuation (the Bayesian valuation model against the TWAP and the last published NAV
         /// through the scenario's shock).
@@ -79,6 +81,10 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Train a learning agent (Q-learning or REINFORCE) in the simulator on the real programs, evaluate
+    /// it on held-out seeds against rule-based traders in the same seat, and write policy.json (for
+    /// the daemon's `kind = "learned"`), learning-curve.csv/svg and evaluation.json to --out.
+    Learn(learn::LearnArgs),
     /// Run the agent daemon: the strategies of a TOML config, until SIGINT/SIGTERM or the kill switch.
     Run {
         #[arg(long)]
@@ -239,6 +245,9 @@ fn main() -> Result<()> {
         Command::Sim { .. } => {
             programs::require_compiled(programs::install(&program_flags, None)?, "sim")?
         }
+        Command::Learn(_) => {
+            programs::require_compiled(programs::install(&program_flags, None)?, "learn")?
+        }
         _ => {
             programs::install(&program_flags, None)?;
         }
@@ -330,6 +339,7 @@ fn main() -> Result<()> {
         Command::Sim { scenario, experiment, agents, assets, steps, seed, seeds, out, check_every, quiet } => {
             simulate(scenario, experiment, rwa_sim::scenario::Overrides { agents, assets, steps, seed }, seeds, out, check_every, quiet)
         }
+        Command::Learn(args) => learn::learn(args),
         Command::Market { command } => runtime()?.block_on(market_command(command)),
         Command::Localnet { port, slot_ms, bootstrap, out } => runtime()?.block_on(run_localnet(port, slot_ms, bootstrap, out)),
         Command::Bootstrap { cluster, keypair, config, out } => runtime()?.block_on(async move {
@@ -517,6 +527,18 @@ fn simulate(
                 print!("{}", rwa_sim::incentives::table(&report));
                 return Ok(());
             }
+            if name == "coordination-sweep" {
+                let report = rwa_sim::experiment::coordination_sweep(
+                    &scenario,
+                    &seed_list,
+                    options,
+                    &COORDINATION_ALPHAS,
+                )?;
+                write_experiment(&out, name, &report, &rwa_sim::incentives::chart(&report))?;
+                drop(_silence);
+                print!("{}", rwa_sim::incentives::table(&report));
+                return Ok(());
+            }
             if name == "valuation" {
                 let report = rwa_sim::valuation::experiment(
                     &scenario,
@@ -538,7 +560,7 @@ fn simulate(
                 "primary" => rwa_sim::experiment::primary(&scenario, &seed_list, options)?,
                 other => {
                     anyhow::bail!(
-                        "--experiment {other}: one of coordination, lending, risk-parity, primary, affiliate, airdrop, valuation"
+                        "--experiment {other}: one of coordination, coordination-sweep, lending, risk-parity, primary, affiliate, airdrop, valuation"
                     )
                 }
             };
@@ -549,6 +571,9 @@ fn simulate(
     }
     Ok(())
 }
+
+/// The weights of profit in R_i the coordination sweep runs its adaptive arm at.
+const COORDINATION_ALPHAS: [f64; 7] = [0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0];
 
 /// The referrer shares (bps of the fee) the affiliate experiment sweeps; the first is the control.
 const AFFILIATE_RATES_BPS: [u16; 5] = [0, 500, 1_000, 2_500, 5_000];

@@ -110,6 +110,10 @@ pub struct Agent {
     pub dump_landed: bool,
     /// A referrer: the prospects it brought in, with the step each joined.
     pub recruits: Vec<(usize, u64)>,
+    /// Holds stake in the rule DAO and votes on rules proposals by its own reward.
+    pub staked: bool,
+    /// A risk-parity investor: (step, risky weights right after) of every rebalance that traded.
+    pub rebalances: Vec<(u64, Vec<f64>)>,
 }
 
 impl Agent {
@@ -131,6 +135,9 @@ pub struct Signals<'a> {
     pub spot_history: &'a [Vec<f64>],
     /// The herd's signal: the average market's log return over the momentum lookback.
     pub herd: f64,
+    /// sigma_system per sqrt(slot) over the scenario's window of every market's price (what the
+    /// stability term of every voter's reward uses); None before two steps of history.
+    pub sigma_system: Option<f64>,
 }
 
 /// Per-kind parameters scaled to the agent's capital.
@@ -297,6 +304,11 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
     if agent.status == Status::Stopped {
         return;
     }
+    // Every staked agent governs by its own reward (realised profit, sigma_system): it votes on
+    // open rules proposals, executes what passed, and proposes what its reward calls for.
+    if agent.staked && agent.kind != Kind::Governance && agent.status == Status::Active {
+        govern(world, agent, signals, tuning);
+    }
     let m = agent.market;
     if agent.status == Status::Adversarial {
         if let Some(view) = view_for(world, agent, m) {
@@ -376,7 +388,7 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
         Kind::Referrer => {}
         Kind::RiskParity => rebalance(world, agent, signals, tuning),
         Kind::Keeper => keep(world, agent, tuning),
-        Kind::Governance => govern(world, agent, tuning),
+        Kind::Governance => govern(world, agent, signals, tuning),
         Kind::Borrower => borrow(world, agent, tuning, signals.step),
     }
 }
@@ -512,6 +524,23 @@ fn rebalance(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &T
         all_landed &= send(world, agent, &[ix]);
     }
     agent.schedule.settle(&plan, all_landed, slot);
+    if !plan.trades.is_empty() {
+        // The book's risky weights right after the rebalance, for the RC spread at rebalances.
+        let spots = crate::metrics::spots(world);
+        let values: Vec<f64> = (0..n)
+            .map(|i| {
+                agent.rwa_accounts[i]
+                    .map(|a| world.balance(&a) as f64 * spots[i])
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        let total: f64 = values.iter().sum();
+        if total > 0.0 {
+            agent
+                .rebalances
+                .push((signals.step, values.iter().map(|v| v / total).collect()));
+        }
+    }
 }
 
 /// The keeper: refreshes stale market oracles and liquidates unhealthy obligations (the
@@ -613,22 +642,48 @@ fn keep(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
 /// The governor: the daemon's `govern` over the bank. Forecasts volatility from the markets'
 /// oracles, executes what passed, votes on open proposals by its reward, proposes tighter or
 /// looser breakers when the forecast crosses its thresholds.
-fn govern(world: &mut World, agent: &mut Agent, tuning: &Tuning) {
+/// The reward parameters of a voter: the scenario's alpha and thresholds, and the agent's own
+/// realised profit rate over a voting period (zero for a governor: it holds no book).
+fn voter_params(
+    world: &World,
+    agent: &Agent,
+    signals: &Signals,
+    tuning: &Tuning,
+) -> governance::GovernanceParams {
+    let profit_rate = if agent.kind == Kind::Governance {
+        0.0
+    } else {
+        let spots = crate::metrics::spots(world);
+        let horizon_steps =
+            tuning.dao.voting_period_slots as f64 / tuning.slots_per_step.max(1) as f64;
+        governance::realised_profit_rate(
+            agent.start_wealth,
+            wealth(world, agent, &spots),
+            signals.step,
+            horizon_steps,
+        )
+    };
+    governance::GovernanceParams {
+        alpha: tuning.dao.alpha,
+        tighten_above: tuning.dao.tighten_above,
+        relax_below: tuning.dao.relax_below,
+        profit_rate,
+        ..governance::GovernanceParams::default()
+    }
+}
+
+fn govern(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tuning) {
     use rule_dao::state::{Dao, Proposal, ProposalKind, ProposalState, VoteChoice};
     let Some(addresses) = world.dao else {
         return;
     };
-    let params = governance::GovernanceParams {
-        alpha: tuning.dao.alpha,
-        tighten_above: tuning.dao.tighten_above,
-        relax_below: tuning.dao.relax_below,
-        ..governance::GovernanceParams::default()
+    let params = voter_params(world, agent, signals, tuning);
+    // The forecast is sigma_system over the recent window of every market's price (the seeds'
+    // definition), not one market's oracle; nothing to act on before there is history.
+    let Some(sigma) = signals.sigma_system else {
+        return;
     };
-    let slot = world.slot();
-    let volatility = (0..world.markets.len())
-        .map(|i| world.oracle(i).volatility_per_slot(slot).to_f64())
-        .fold(0.0, f64::max);
-    agent.forecast = governance::forecast(agent.forecast, volatility, params.lambda);
+    agent.forecast = sigma;
     let dao: Dao = world.decode(&addresses.dao);
     let Some(rules) = world.rules() else {
         return;

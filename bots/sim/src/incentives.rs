@@ -366,40 +366,51 @@ pub struct Arm {
     pub versus_control: BTreeMap<&'static str, MeanCi>,
 }
 
+/// A sweep over arms on paired seeds; `S` is what each run reports.
 #[derive(Clone, Debug, Serialize)]
-pub struct SweepReport {
+pub struct SweepReport<S = IncentiveSummary> {
     pub experiment: String,
     pub scenario: String,
     pub seeds: Vec<u64>,
     pub arms: Vec<Arm>,
-    pub runs: Vec<(String, u64, IncentiveSummary)>,
+    pub runs: Vec<(String, u64, S)>,
     pub notes: Vec<String>,
 }
 
-type Metric = (&'static str, fn(&IncentiveSummary) -> f64);
+pub type Metric<S = IncentiveSummary> = (&'static str, fn(&S) -> f64);
 
-fn sweep(
+fn incentive_summary(
+    scenario: &Scenario,
+) -> impl Fn(&crate::RunOutput) -> Result<IncentiveSummary, SimError> + '_ {
+    move |out| {
+        out.summary.incentives.clone().ok_or_else(|| {
+            SimError::Scenario(format!("{}: incentives.enabled is off", scenario.name))
+        })
+    }
+}
+
+/// Runs every arm (a scenario and its run options) on every seed, arm after arm per seed, and
+/// reports each metric's mean over the seeds and its paired difference from the first arm.
+pub fn sweep<S: Clone>(
     experiment: &str,
     scenario: &Scenario,
     seeds: &[u64],
-    options: RunOptions,
-    arms: &[(String, Scenario)],
-    metrics: &[Metric],
-) -> Result<SweepReport, SimError> {
+    arms: &[(String, Scenario, RunOptions)],
+    extract: impl Fn(&crate::RunOutput) -> Result<S, SimError>,
+    metrics: &[Metric<S>],
+) -> Result<SweepReport<S>, SimError> {
     let mut runs = Vec::new();
     // results[arm][seed]
-    let mut results: Vec<Vec<IncentiveSummary>> = vec![Vec::new(); arms.len()];
+    let mut results: Vec<Vec<S>> = vec![Vec::new(); arms.len()];
     for &seed in seeds {
-        for (a, (name, arm)) in arms.iter().enumerate() {
+        for (a, (name, arm, options)) in arms.iter().enumerate() {
             let mut s = arm.clone();
             s.seed = seed;
             if options.progress {
                 eprintln!("seed {seed}: {name}");
             }
-            let out = run(&s, options)?;
-            let summary = out.summary.incentives.clone().ok_or_else(|| {
-                SimError::Scenario(format!("{}: incentives.enabled is off", scenario.name))
-            })?;
+            let out = run(&s, *options)?;
+            let summary = extract(&out)?;
             runs.push((name.clone(), seed, summary.clone()));
             results[a].push(summary);
         }
@@ -407,7 +418,7 @@ fn sweep(
     let arms = arms
         .iter()
         .enumerate()
-        .map(|(a, (name, _))| {
+        .map(|(a, (name, _, _))| {
             let mut m = BTreeMap::new();
             let mut v = BTreeMap::new();
             for (metric, f) in metrics {
@@ -448,13 +459,13 @@ pub fn affiliate(
             scenario.name
         )));
     }
-    let arms: Vec<(String, Scenario)> = rates
+    let arms: Vec<(String, Scenario, RunOptions)> = rates
         .iter()
         .map(|&k| {
             let mut s = scenario.clone();
             s.incentives.referrer_share_bps = k;
             s.incentives.airdrop = None;
-            s.validate().map(|()| (format!("k={k}"), s))
+            s.validate().map(|()| (format!("k={k}"), s, options))
         })
         .collect::<Result<_, _>>()?;
     let metrics: [Metric; 7] = [
@@ -466,7 +477,14 @@ pub fn affiliate(
         ("paid to referrers", |s| s.referral_paid),
         ("referrers' net", |s| s.referral_paid - s.recruit_cost),
     ];
-    let mut report = sweep("affiliate", scenario, seeds, options, &arms, &metrics)?;
+    let mut report = sweep(
+        "affiliate",
+        scenario,
+        seeds,
+        &arms,
+        incentive_summary(scenario),
+        &metrics,
+    )?;
     report.notes.push(format!(
         "claim tested: a referrer share R = k x fee raises adoption (holders, volume); {} prospects and {} referrers per asset, recruit cost {} quote, recruit rate {}, organic join {} per step",
         scenario.incentives.prospects_per_asset,
@@ -497,14 +515,14 @@ pub fn airdrop(
         AirdropRule::Uniform,
         AirdropRule::ProRata,
     ];
-    let arms: Vec<(String, Scenario)> = order
+    let arms: Vec<(String, Scenario, RunOptions)> = order
         .iter()
         .map(|rule| {
             let mut s = scenario.clone();
             if let Some(drop) = s.incentives.airdrop.as_mut() {
                 drop.rule = *rule;
             }
-            (rule.name().to_string(), s)
+            (rule.name().to_string(), s, options)
         })
         .collect();
     let metrics: [Metric; 6] = [
@@ -525,7 +543,14 @@ pub fn airdrop(
         }),
         ("curve volume", |s| s.volume),
     ];
-    let mut report = sweep("airdrop", scenario, seeds, options, &arms, &metrics)?;
+    let mut report = sweep(
+        "airdrop",
+        scenario,
+        seeds,
+        &arms,
+        incentive_summary(scenario),
+        &metrics,
+    )?;
     let drop = scenario.incentives.airdrop.as_ref().expect("checked");
     report.notes.push(format!(
         "claim tested: the planner makes the most holders for the budget; {} whole tokens per market at step {}, minimum holding {}, a recipient made a holder dumps with probability {} within {} steps",
@@ -534,7 +559,7 @@ pub fn airdrop(
     Ok(report)
 }
 
-pub fn table(r: &SweepReport) -> String {
+pub fn table<S>(r: &SweepReport<S>) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
@@ -568,10 +593,14 @@ pub fn table(r: &SweepReport) -> String {
 }
 
 /// Two metrics per arm as bars (blue, orange), each relative to its largest arm.
-pub fn chart(r: &SweepReport) -> String {
+pub fn chart<S>(r: &SweepReport<S>) -> String {
     use crate::report::{frame, paired_bars};
     let (a, b) = match r.experiment.as_str() {
         "affiliate" => ("holders at the end", "fees to the pool"),
+        "coordination-sweep" => (
+            "price volatility over open periods (%/step)",
+            "halted market-steps (%)",
+        ),
         _ => ("holders just after the drop", "holders at the end"),
     };
     let max_of = |metric: &str| {

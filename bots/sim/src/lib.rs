@@ -10,6 +10,7 @@ pub mod agents;
 pub mod experiment;
 pub mod fundamentals;
 pub mod incentives;
+pub mod learning;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
@@ -93,15 +94,15 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     }
     let nav = NavPaths::generate(&scenario);
     let (mut world, mut population) = setup::build(&scenario)?;
-    if !options.dao {
-        // The uncoordinated arm: same population and stake, but the governors never act, so the
-        // rules stay off (all zero) for the whole run.
-        for agent in population
-            .agents
-            .iter_mut()
-            .filter(|a| a.kind == agents::Kind::Governance)
-        {
-            agent.status = Status::Stopped;
+    if !options.dao || scenario.dao.fixed_rules {
+        // The uncoordinated arm (rules off, all zero, for the whole run) and the fixed-rules arm
+        // (the tightened breaker from genesis): same population and stake, but the governors
+        // never act and nobody votes, so the rules never change.
+        for agent in population.agents.iter_mut() {
+            if agent.kind == agents::Kind::Governance {
+                agent.status = Status::Stopped;
+            }
+            agent.staked = false;
         }
     }
     let setup_time = started.elapsed();
@@ -217,11 +218,13 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
                 .sum::<f64>()
                 / m as f64
         };
+        let sigma_system = system_volatility(&world, &spot_history, &scenario);
         let signals = Signals {
             step,
             nav: &nav.nav[step as usize],
             spot_history: &spot_history,
             herd,
+            sigma_system,
         };
         if let Some(tracker) = incentives.as_mut() {
             tracker.before_agents(&scenario, &mut world, &mut population, step)?;
@@ -284,4 +287,30 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         agents,
         summary,
     })
+}
+
+/// sigma_system per sqrt(slot) over the scenario's window of every market's end-of-step price,
+/// weighted by capitalisation (price x supply now).
+pub fn system_volatility(
+    world: &world::World,
+    spot_history: &[Vec<f64>],
+    scenario: &Scenario,
+) -> Option<f64> {
+    let window = spot_history.len().min(scenario.dao.sigma_window_steps + 1);
+    if window < 3 {
+        return None;
+    }
+    let recent = &spot_history[spot_history.len() - window..];
+    let m = world.markets.len();
+    let prices: Vec<Vec<f64>> = (0..m)
+        .map(|i| recent.iter().map(|row| row[i]).collect())
+        .collect();
+    let capitalisations: Vec<f64> = (0..m)
+        .map(|i| recent[recent.len() - 1][i] * world.market(i).supply as f64)
+        .collect();
+    rwa_agent_core::strategies::governance::sigma_system_of_prices(
+        &prices,
+        &capitalisations,
+        scenario.slots_per_step,
+    )
 }

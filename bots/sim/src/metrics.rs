@@ -21,6 +21,8 @@ pub struct StepRecord {
     pub twap: Vec<f64>,
     /// Markets halted by their circuit breaker at the end of the step.
     pub halted: usize,
+    /// Which markets were halted at the end of the step (same order as `spot`).
+    pub halted_markets: Vec<bool>,
     pub breaker_trips: u64,
     pub circuit_breaker_bps: u16,
     pub rule_changes: u64,
@@ -88,6 +90,30 @@ pub fn gini(values: &[f64]) -> f64 {
 }
 
 /// Standard deviation of the log returns of a price series.
+/// Per-step log-return volatility over open periods: a return is left out only when the market
+/// was halted at the end of both steps it spans (no trading in between: its zero is the halt's,
+/// not the market's). The move that trips a breaker and the jump when a halt lifts both count, so
+/// a breaker cannot hide them.
+pub fn open_period_volatility(prices: &[f64], halted: &[bool]) -> f64 {
+    let returns: Vec<f64> = prices
+        .windows(2)
+        .zip(halted.windows(2))
+        .filter(|(p, h)| !(h[0] && h[1]) && p[0] > 0.0 && p[1] > 0.0)
+        .map(|(p, _)| (p[1] / p[0]).ln())
+        .collect();
+    standard_deviation(&returns)
+}
+
+/// Sample standard deviation (divisor n - 1; 0 below two values).
+pub fn standard_deviation(values: &[f64]) -> f64 {
+    let n = values.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+}
+
 pub fn log_return_volatility(prices: &[f64]) -> f64 {
     let r: Vec<f64> = prices
         .windows(2)
@@ -201,6 +227,7 @@ impl Recorder {
         let slot = world.slot();
         let m = world.markets.len();
         let mut halted = 0;
+        let mut halted_markets = vec![false; m];
         let (mut spot, mut twap) = (Vec::with_capacity(m), Vec::with_capacity(m));
         for i in 0..m {
             let market = world.market(i);
@@ -211,6 +238,7 @@ impl Recorder {
             }
             if market.halted_until_slot > slot {
                 halted += 1;
+                halted_markets[i] = true;
             }
             twap.push(
                 world
@@ -265,6 +293,7 @@ impl Recorder {
             spot,
             twap,
             halted,
+            halted_markets,
             breaker_trips: self.trips,
             circuit_breaker_bps: world.rules().map(|r| r.circuit_breaker_bps).unwrap_or(0),
             rule_changes: world.rule_changes,
@@ -362,6 +391,20 @@ pub struct RunSummary {
     pub sigma_system: f64,
     pub sigma_system_nav: f64,
     pub mean_price_volatility: f64,
+    /// Mean over assets of the per-step log-return volatility over open periods only
+    /// (`open_period_volatility`: steps halted from end to end are left out; a halted market's
+    /// price cannot move, so counting their zero returns cuts volatility by construction).
+    pub open_price_volatility: f64,
+    /// The research seeds' volatility: the standard deviation of price levels (quote per token),
+    /// mean over assets.
+    pub price_level_std: f64,
+    /// Share of market-steps spent halted.
+    pub halted_share: f64,
+    /// Mean |ln(spot / NAV)| over assets and steps.
+    pub mean_gap: f64,
+    /// Total PnL (quote tokens, marked at the market price) of the agents that trade: every kind
+    /// but governors, keepers, referrers and prospects.
+    pub traders_pnl: f64,
     pub gini_start: f64,
     pub gini_end: f64,
     pub pnl_by_kind: BTreeMap<&'static str, KindSummary>,
@@ -449,6 +492,18 @@ pub fn summarise(
         entry.mean_pnl = entry.total_pnl / entry.agents as f64;
     }
     let last = steps.last().expect("a run has steps");
+    let open_volatility = |i: usize| -> f64 {
+        let halted: Vec<bool> = steps
+            .iter()
+            .map(|r| r.halted_markets.get(i).copied().unwrap_or(false))
+            .collect();
+        open_period_volatility(&prices[i], &halted)
+    };
+    let traders_pnl = agents
+        .iter()
+        .filter(|a| !matches!(a.kind, "governance" | "keeper" | "referrer" | "prospect"))
+        .map(|a| a.pnl)
+        .sum();
     let utilisations: Vec<f64> = steps.iter().map(|r| r.utilisation).collect();
     let running = (timing.total - timing.setup).max(1e-9);
     RunSummary {
@@ -460,6 +515,12 @@ pub fn summarise(
         dao: scenario.dao.enabled,
         lending: scenario.lending.enabled,
         mean_price_volatility: per_asset.iter().map(|a| a.price_volatility).sum::<f64>() / m as f64,
+        open_price_volatility: (0..m).map(open_volatility).sum::<f64>() / m as f64,
+        price_level_std: prices.iter().map(|p| standard_deviation(p)).sum::<f64>() / m as f64,
+        halted_share: steps.iter().skip(1).map(|r| r.halted as f64).sum::<f64>()
+            / (m as f64 * steps.len().saturating_sub(1).max(1) as f64),
+        mean_gap: per_asset.iter().map(|a| a.mean_gap).sum::<f64>() / m as f64,
+        traders_pnl,
         per_asset,
         sigma_system: sigma(&prices),
         sigma_system_nav: sigma(&navs),
@@ -514,6 +575,39 @@ pub struct RiskParitySummary {
     pub sharpe_per_step: f64,
     /// Target re-solves per investor (on the schedule, or when a weight drifted).
     pub reestimations_per_investor: f64,
+    /// The same spread at every rebalance that traded, for the weights right after it: under
+    /// the investor's model at that moment (Ledoit-Wolf over the window before) and realised
+    /// (sample covariance over the window after, while the weights drift on). Summaries over
+    /// all rebalances of all investors.
+    pub rebalances: usize,
+    pub spread_at_rebalance_ex_ante: SpreadSummary,
+    pub spread_at_rebalance_realised: SpreadSummary,
+    /// The book's per-step Sharpe times sqrt(252): annualised as if a step were a trading day.
+    pub sharpe_annualised_if_daily: f64,
+}
+
+/// Median, 90th percentile and largest of a set of spreads, and the share within 5%.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SpreadSummary {
+    pub median: f64,
+    pub p90: f64,
+    pub max: f64,
+    pub within_5pct: f64,
+}
+
+fn spread_summary(mut spreads: Vec<f64>) -> SpreadSummary {
+    spreads.retain(|s| s.is_finite());
+    if spreads.is_empty() {
+        return SpreadSummary::default();
+    }
+    spreads.sort_by(f64::total_cmp);
+    let at = |q: f64| spreads[((spreads.len() - 1) as f64 * q).round() as usize];
+    SpreadSummary {
+        median: at(0.5),
+        p90: at(0.9),
+        max: spreads[spreads.len() - 1],
+        within_5pct: spreads.iter().filter(|s| **s <= 0.05).count() as f64 / spreads.len() as f64,
+    }
 }
 
 fn contribution_shares(cov: &[Vec<f64>], weights: &[f64]) -> (Vec<f64>, f64) {
@@ -608,7 +702,37 @@ pub fn risk_parity_summary(
         .sum::<f64>()
         / returns.len().saturating_sub(1).max(1) as f64)
         .sqrt();
+    let series_between = |from: usize, to: usize| -> Vec<Vec<f64>> {
+        (0..m)
+            .map(|i| steps[from..to].iter().map(|r| r.spot[i]).collect())
+            .collect()
+    };
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for investor in &investors {
+        for (step, weights) in &investor.rebalances {
+            let t = (*step as usize).min(steps.len() - 1);
+            if t >= 2 {
+                let from = t.saturating_sub(window_steps);
+                let (model, _) = rwa_agent_core::covariance::ledoit_wolf(
+                    &rwa_agent_core::covariance::log_returns(&series_between(from, t + 1)),
+                );
+                before.push(contribution_shares(&model, weights).1);
+            }
+            let to = (t + window_steps + 1).min(steps.len());
+            if to >= t + 3 {
+                after.push(
+                    contribution_shares(&return_covariance(&series_between(t, to)), weights).1,
+                );
+            }
+        }
+    }
+    let rebalances = investors.iter().map(|a| a.rebalances.len()).sum();
+    let sharpe_per_step = if sd > 0.0 { mean_return / sd } else { 0.0 };
     Some(RiskParitySummary {
+        rebalances,
+        spread_at_rebalance_ex_ante: spread_summary(before),
+        spread_at_rebalance_realised: spread_summary(after),
+        sharpe_annualised_if_daily: sharpe_per_step * 252f64.sqrt(),
         weights,
         targets,
         target_gap,
@@ -616,7 +740,7 @@ pub fn risk_parity_summary(
         contributions_realised,
         spread_ex_ante,
         spread_realised,
-        sharpe_per_step: if sd > 0.0 { mean_return / sd } else { 0.0 },
+        sharpe_per_step,
         reestimations_per_investor: investors
             .iter()
             .map(|a| a.reestimations as f64)
@@ -628,6 +752,31 @@ pub fn risk_parity_summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halted_steps_leave_open_period_volatility_alone() {
+        // +-1% alternating, then a halt (flat price): the open-period figure ignores the halt,
+        // the plain one counts its zero returns
+        let mut prices: Vec<f64> = (0..41)
+            .map(|t| if t % 2 == 0 { 1.0 } else { 1.01 })
+            .collect();
+        let mut halted = vec![false; prices.len()];
+        let open_only = open_period_volatility(&prices, &halted);
+        prices.extend(std::iter::repeat_n(1.0, 40));
+        halted.extend(std::iter::repeat_n(true, 40));
+        let (open, all) = (
+            open_period_volatility(&prices, &halted),
+            log_return_volatility(&prices),
+        );
+        // one zero return into the halt counts (40 of them were +-1%), the 39 inside it do not
+        assert!(
+            (open - open_only).abs() < 0.02 * open_only,
+            "{open} vs {open_only}"
+        );
+        assert!(all < open_only * 0.75, "{all} vs {open_only}");
+        assert_eq!(standard_deviation(&[1.0]), 0.0);
+        assert!((standard_deviation(&[1.0, 3.0]) - 2f64.sqrt()).abs() < 1e-12);
+    }
 
     #[test]
     fn gini_bounds() {

@@ -357,9 +357,29 @@ pub struct Dao {
     pub relax_below: f64,
     #[serde(default = "default_baseline_breaker")]
     pub baseline_breaker_bps: u16,
-    /// Weight of profit in the governors' reward.
+    /// Weight of profit in the reward R_i = alpha profit + (1 - alpha) stability of every agent
+    /// that votes.
     #[serde(default = "default_alpha")]
     pub alpha: f64,
+    /// Every trading agent stakes its capital in the DAO and votes on rule proposals by its own
+    /// R_i with its realised profit (governors propose and execute; they hold no trading book).
+    #[serde(default = "default_true")]
+    pub traders_vote: bool,
+    /// sigma_system (what every voter's stability term uses, and the governors' trigger) is
+    /// estimated over this many steps of every market's price.
+    #[serde(default = "default_sigma_window")]
+    pub sigma_window_steps: usize,
+    /// The fixed-rules arm: the tightened breaker is in force from genesis and nobody proposes or
+    /// votes (the rules exist but never adapt).
+    #[serde(default)]
+    pub fixed_rules: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_sigma_window() -> usize {
+    20
 }
 
 fn default_voting() -> u64 {
@@ -391,6 +411,9 @@ impl Default for Dao {
             relax_below: default_relax(),
             baseline_breaker_bps: default_baseline_breaker(),
             alpha: default_alpha(),
+            traders_vote: true,
+            sigma_window_steps: default_sigma_window(),
+            fixed_rules: false,
         }
     }
 }
@@ -591,6 +614,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../scenarios/lending-drop.toml"),
     ),
     ("risk-parity", include_str!("../scenarios/risk-parity.toml")),
+    (
+        "risk-parity-drift",
+        include_str!("../scenarios/risk-parity-drift.toml"),
+    ),
     ("incentives", include_str!("../scenarios/incentives.toml")),
 ];
 
@@ -805,6 +832,12 @@ impl Scenario {
         }
         if self.dao.enabled && a.governors == 0 {
             return fail("dao.enabled needs at least one governor".into());
+        }
+        if !(0.0..=1.0).contains(&self.dao.alpha) {
+            return fail(format!("dao.alpha = {}: must be in [0, 1]", self.dao.alpha));
+        }
+        if self.dao.sigma_window_steps < 2 {
+            return fail("dao.sigma_window_steps must be at least 2".into());
         }
         if self.lending.enabled {
             let l = &self.lending;

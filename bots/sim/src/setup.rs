@@ -248,6 +248,7 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
         (None, None)
     };
     let mut agents = Vec::with_capacity(roster.len());
+    let mut staked: u64 = 0;
     for (id, (kind, market)) in roster.into_iter().enumerate() {
         let capital = capital_of(s, kind) * WHOLE;
         let keypair = match participant_keys.remove(&id) {
@@ -302,6 +303,8 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             dump_at: None,
             dump_landed: false,
             recruits: Vec::new(),
+            staked: false,
+            rebalances: Vec::new(),
         };
         match kind {
             Kind::MarketMaker => {
@@ -348,23 +351,25 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
                 )?;
                 world.borrowers.push((owner, lending.obligation(&owner)));
             }
-            Kind::Governance => {
-                let dao = dao.as_ref().expect("governors only with a DAO");
-                let mint = governance_mint.expect("governance mint");
-                let account = world.env.create_token_account(&mint, &owner);
-                world.env.mint_to(&mint, &account, capital);
-                world.setup(
-                    "stake",
-                    &[rwa_harness::dao::staking_ix(
-                        dao,
-                        &owner,
-                        &account,
-                        StakeAction::Stake(capital),
-                    )],
-                    &[&agent.keypair],
-                )?;
-            }
             _ => {}
+        }
+        if stakes(s, kind) && capital > 0 {
+            let dao = dao.as_ref().expect("stakers only with a DAO");
+            let mint = governance_mint.expect("governance mint");
+            let account = world.env.create_token_account(&mint, &owner);
+            world.env.mint_to(&mint, &account, capital);
+            world.setup(
+                "stake",
+                &[rwa_harness::dao::staking_ix(
+                    dao,
+                    &owner,
+                    &account,
+                    StakeAction::Stake(capital),
+                )],
+                &[&agent.keypair],
+            )?;
+            staked += capital;
+            agent.staked = true;
         }
         agents.push(agent);
     }
@@ -378,8 +383,8 @@ pub fn build(s: &Scenario) -> Result<(World, Population), SimError> {
             let keypair = world.env.new_funded_keypair(10_000_000_000);
             let mint = governance_mint.expect("governance mint");
             let account = world.env.create_token_account(&mint, &keypair.pubkey());
-            // Three times the governors' stake: the council passes what it proposes.
-            let stake = s.capital_of(Kind::Governance) * WHOLE * 3 * s.agents.governors as u64;
+            // Three times everyone else's stake: the council passes what it proposes.
+            let stake = staked * 3;
             world.env.mint_to(&mint, &account, stake);
             world.setup(
                 "council stake",
@@ -487,7 +492,7 @@ fn create_dao(
             &dao,
             1,
             config,
-            rwa_rules::RuleValues::default(),
+            initial_rules(s),
             payer,
         )],
         &[],
@@ -521,6 +526,31 @@ fn create_dao(
     }
     world.dao = Some(dao);
     Ok((dao, mint))
+}
+
+/// The rules at genesis: none (all zero) unless the scenario is the fixed-rules arm, which has
+/// the breaker the governors would tighten to in force from the start.
+fn initial_rules(s: &Scenario) -> rwa_rules::RuleValues {
+    if s.dao.fixed_rules {
+        rwa_harness::agent::proposed_rules(
+            rwa_rules::RuleValues::default(),
+            rwa_agent_core::strategies::governance::RuleProposal::Tighten,
+            s.dao.baseline_breaker_bps,
+        )
+    } else {
+        rwa_rules::RuleValues::default()
+    }
+}
+
+/// Whether an agent of `kind` stakes its capital in the DAO and votes: governors always; every
+/// other agent with a book when the scenario lets traders vote.
+pub fn stakes(s: &Scenario, kind: Kind) -> bool {
+    s.dao.enabled
+        && match kind {
+            Kind::Governance => true,
+            Kind::Referrer | Kind::Prospect => false,
+            _ => s.dao.traders_vote,
+        }
 }
 
 /// The council proposes a `rule_change` shock's rules and votes for them; returns the proposal.

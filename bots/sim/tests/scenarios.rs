@@ -215,6 +215,18 @@ fn risk_parity_investors_re_solve_on_their_schedule() {
         .expect("risk-parity investors hold a book");
     assert!(book.reestimations_per_investor >= 4.0, "{book:?}");
     assert!(book.target_gap < 0.1, "{book:?}");
+    // the RC spread is measured at every rebalance that traded, both ways
+    assert!(book.rebalances >= 4, "{book:?}");
+    for s in [
+        &book.spread_at_rebalance_ex_ante,
+        &book.spread_at_rebalance_realised,
+    ] {
+        assert!(
+            s.median > 0.0 && s.median <= s.p90 && s.p90 <= s.max,
+            "{book:?}"
+        );
+        assert!((0.0..=1.0).contains(&s.within_5pct));
+    }
 }
 
 /// The primary market at NAV through a 30% NAV crash: participants subscribe and redeem against
@@ -356,5 +368,34 @@ fn bad_incentive_settings_are_refused_naming_the_field() {
     for (text, needle) in cases {
         let error = Scenario::parse(&text, "test").unwrap_err().to_string();
         assert!(error.contains(needle), "{needle}: {error}");
+    }
+}
+
+/// The three coordination arms: no rules never halts or changes a rule; fixed rules has the
+/// tightened breaker in force from genesis and never changes it; the adaptive arm's rule changes
+/// come from votes of staked traders and governors. Paired: the same NAV paths in every arm.
+#[test]
+fn coordination_sweep_runs_three_arms_on_the_same_fundamentals() {
+    let scenario = small("volatility-regime", 60);
+    let report =
+        rwa_sim::experiment::coordination_sweep(&scenario, &[1], RunOptions::default(), &[0.0])
+            .unwrap();
+    let arms: Vec<&str> = report.arms.iter().map(|a| a.arm.as_str()).collect();
+    assert_eq!(arms, ["no rules", "fixed rules", "alpha=0"]);
+    let run = |arm: &str| &report.runs.iter().find(|r| r.0 == arm).unwrap().2;
+    let (none, fixed, adaptive) = (run("no rules"), run("fixed rules"), run("alpha=0"));
+    assert_eq!((none.rule_changes, none.halted_share), (0, 0.0));
+    assert_eq!(fixed.rule_changes, 0);
+    assert!(
+        fixed.breaker_trips > 0,
+        "a 7.5% breaker trips in a x3 regime"
+    );
+    assert!(fixed.halted_share > 0.0);
+    for r in [fixed, adaptive] {
+        assert_eq!(
+            r.sigma_system_nav, none.sigma_system_nav,
+            "paired fundamentals"
+        );
+        assert!(r.open_price_volatility > 0.0);
     }
 }

@@ -17,7 +17,9 @@ pub struct GovernanceParams {
     /// EWMA decay of the volatility forecast.
     pub lambda: f64,
     /// The agent's profit over the voting horizon as a fraction of capital, with no breaker; a
-    /// rule keeps the share of it earned while trading is not halted.
+    /// rule keeps the share of it earned while trading is not halted. A trading agent passes its
+    /// realised rate (`realised_profit_rate`; negative when it is losing, and then halts raise its
+    /// reward); an agent that does not trade has none of its own (the default is an assumption).
     pub profit_rate: f64,
 }
 
@@ -42,6 +44,42 @@ pub fn sigma_system(cov: &[Vec<f64>], capitalisations: &[f64]) -> f64 {
     }
     let weights: Vec<f64> = capitalisations.iter().map(|c| c / total).collect();
     risk_contributions(cov, &weights).1
+}
+
+/// sigma_system as the research defines it, from what any reader of the chain records: the
+/// sample covariance of per-step log returns of every market's price over `prices` (one series per
+/// market, oldest first), weighted by `capitalisations`, in units per sqrt(slot) (a step is
+/// `slots_per_step` slots). None without two prices per market.
+pub fn sigma_system_of_prices(
+    prices: &[Vec<f64>],
+    capitalisations: &[f64],
+    slots_per_step: u64,
+) -> Option<f64> {
+    if prices.is_empty()
+        || prices.len() != capitalisations.len()
+        || prices
+            .iter()
+            .any(|p| p.len() < 2 || p.iter().any(|x| !(*x > 0.0)))
+    {
+        return None;
+    }
+    let returns = crate::covariance::log_returns(prices);
+    let cov = crate::covariance::sample_covariance(&returns);
+    Some(sigma_system(&cov, capitalisations) / (slots_per_step.max(1) as f64).sqrt())
+}
+
+/// An agent's realised profit rate for the reward: its marked-to-market return on starting wealth
+/// so far, per step, over `horizon_steps` (the period a rule change holds for at least).
+pub fn realised_profit_rate(
+    start_wealth: f64,
+    wealth_now: f64,
+    steps_elapsed: u64,
+    horizon_steps: f64,
+) -> f64 {
+    if !(start_wealth > 0.0) || steps_elapsed == 0 {
+        return 0.0;
+    }
+    (wealth_now / start_wealth - 1.0) / steps_elapsed as f64 * horizon_steps
 }
 
 pub fn stability(sigma_system: f64, sigma_max: f64) -> f64 {
@@ -293,6 +331,65 @@ mod tests {
         assert!((reward(0.7, 0.1, 0.5) - (0.07 + 0.15)).abs() < 1e-12);
         let cov = vec![vec![0.0001, 0.0], vec![0.0, 0.0004]];
         assert!((sigma_system(&cov, &[1.0, 0.0]) - 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sigma_system_of_prices_is_the_weighted_return_volatility() {
+        // two markets moving exactly together at +-1% per step: sigma_system = 1% per step
+        let up_down: Vec<f64> = (0..41)
+            .map(|t| if t % 2 == 0 { 1.0 } else { 1.01 })
+            .collect();
+        let prices = vec![up_down.clone(), up_down.iter().map(|p| p * 2.0).collect()];
+        let per_step = sigma_system_of_prices(&prices, &[1.0, 3.0], 1).unwrap();
+        let r = 1.01f64.ln();
+        // returns alternate +r, -r: population variance r^2 (mean ~0 over an even count)
+        assert!(
+            (per_step - r).abs() < 1e-9 * r.max(1.0) + 1e-12,
+            "{per_step} vs {r}"
+        );
+        let per_slot = sigma_system_of_prices(&prices, &[1.0, 3.0], 100).unwrap();
+        assert!((per_slot - per_step / 10.0).abs() < 1e-12);
+        // offsetting markets cancel: one up when the other is down, equal weights
+        let opposite: Vec<f64> = up_down.iter().map(|p| 1.01 / p).collect();
+        let hedged = sigma_system_of_prices(&[up_down.clone(), opposite], &[1.0, 1.0], 1).unwrap();
+        assert!(hedged < 1e-9, "{hedged}");
+        assert_eq!(sigma_system_of_prices(&[vec![1.0]], &[1.0], 1), None);
+        assert_eq!(sigma_system_of_prices(&[vec![1.0, 0.0]], &[1.0], 1), None);
+    }
+
+    #[test]
+    fn a_losing_trader_votes_for_halts_a_winning_one_against() {
+        assert!((realised_profit_rate(100.0, 110.0, 10, 5.0) - 0.05).abs() < 1e-12);
+        assert!(realised_profit_rate(100.0, 90.0, 10, 5.0) < 0.0);
+        assert_eq!(realised_profit_rate(0.0, 90.0, 10, 5.0), 0.0);
+        let now = Breaker {
+            band_bps: 0,
+            window_slots: 0,
+            halt_slots: 0,
+        };
+        let tight = Breaker {
+            band_bps: 750,
+            window_slots: 150,
+            halt_slots: 300,
+        };
+        let p = |profit_rate| GovernanceParams {
+            alpha: 1.0,
+            profit_rate,
+            ..GovernanceParams::default()
+        };
+        // pure profit seekers: the breaker's halts cut a winner's profit and a loser's loss
+        assert_eq!(vote_on_breaker(&p(0.05), 0.005, now, tight, 1e-9), Vote::No);
+        assert_eq!(
+            vote_on_breaker(&p(-0.05), 0.005, now, tight, 1e-9),
+            Vote::Yes
+        );
+        // pure stability seekers back it whatever their profit
+        let stable = GovernanceParams {
+            alpha: 0.0,
+            profit_rate: 0.05,
+            ..GovernanceParams::default()
+        };
+        assert_eq!(vote_on_breaker(&stable, 0.005, now, tight, 1e-9), Vote::Yes);
     }
 
     #[test]

@@ -83,6 +83,9 @@ pub enum StrategyKind {
     /// An authorised participant of the market's primary market: subscribe at NAV and sell to
     /// a rich curve, or buy a cheap curve and redeem.
     ApArbitrage,
+    /// A policy trained in the simulator (`rwa-agents learn`), run greedily: sell a clip, hold or
+    /// buy a clip each tick.
+    Learned,
 }
 
 impl StrategyKind {
@@ -96,6 +99,7 @@ impl StrategyKind {
             StrategyKind::RiskParity => "risk_parity",
             StrategyKind::CrossArbitrage => "cross_arbitrage",
             StrategyKind::ApArbitrage => "ap_arbitrage",
+            StrategyKind::Learned => "learned",
         }
     }
 }
@@ -171,6 +175,18 @@ pub struct StrategyConfig {
     pub venues: Option<Vec<VenueConfig>>,
     #[serde(default)]
     pub delay_cost_bps: Option<u32>,
+    /// Learned: the policy file `rwa-agents learn` wrote (a relative path is relative to the
+    /// config file's directory), base units bought or sold per action, and the slippage bound
+    /// from the spot price (default 0.05).
+    #[serde(default)]
+    pub policy: Option<PathBuf>,
+    #[serde(default)]
+    pub clip: Option<u64>,
+    #[serde(default)]
+    pub max_slippage: Option<f64>,
+    /// Learned: the policy read from `policy` when the config was loaded.
+    #[serde(skip)]
+    pub learned_policy: Option<Arc<rwa_agent_core::learning::Policy>>,
 }
 
 /// One more venue of a cross-venue arbitrage strategy.
@@ -203,7 +219,7 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
     if config.strategies.is_empty() {
         bail!("{}: no [[strategy]] configured", path.display());
     }
-    for strategy in &config.strategies {
+    for strategy in &mut config.strategies {
         if strategy.kind == StrategyKind::CrossArbitrage
             && strategy.venues.as_ref().is_none_or(Vec::is_empty)
         {
@@ -222,6 +238,9 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
         }
         if strategy.kind == StrategyKind::Governance && strategy.dao.is_none() {
             bail!("strategy {:?}: governance needs `dao`", strategy.name);
+        }
+        if strategy.kind == StrategyKind::Learned {
+            load_policy(strategy, path)?;
         }
         // Every address must parse before anything connects: a typo is named, not discovered
         // halfway through startup.
@@ -256,4 +275,51 @@ pub fn load_config(path: &std::path::Path) -> Result<AgentsConfig> {
     }
     crate::chain::cluster_url(&config.cluster).context("cluster")?;
     Ok(config)
+}
+
+/// A learned strategy's `policy`, `clip` and `max_slippage`, checked; the policy is read, parsed
+/// and validated now, so a missing or malformed file stops `--check` and the daemon's start with
+/// the file named.
+fn load_policy(strategy: &mut StrategyConfig, config_path: &std::path::Path) -> Result<()> {
+    let name = &strategy.name;
+    let Some(policy) = &strategy.policy else {
+        bail!(
+            "strategy {name:?}: learned needs `policy` (the policy.json `rwa-agents learn` writes)"
+        );
+    };
+    let policy = crate::wallet::expand_tilde(policy);
+    let policy = if policy.is_relative() {
+        config_path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(policy)
+    } else {
+        policy
+    };
+    let text = std::fs::read_to_string(&policy).map_err(|e| {
+        anyhow!(
+            "strategy {name:?}: policy {}: cannot read it: {e}",
+            policy.display()
+        )
+    })?;
+    let parsed = rwa_agent_core::learning::Policy::from_json(&text).map_err(|e| {
+        anyhow!(
+            "strategy {name:?}: policy {}: not a valid policy: {e}",
+            policy.display()
+        )
+    })?;
+    match strategy.clip {
+        Some(clip) if clip > 0 => {}
+        _ => bail!(
+            "strategy {name:?}: learned needs `clip` > 0 (base units bought or sold per action)"
+        ),
+    }
+    if let Some(slippage) = strategy.max_slippage {
+        if !(slippage > 0.0 && slippage < 1.0) {
+            bail!("strategy {name:?}: `max_slippage` must be in (0, 1), not {slippage}");
+        }
+    }
+    strategy.policy = Some(policy);
+    strategy.learned_policy = Some(Arc::new(parsed));
+    Ok(())
 }

@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use axum::routing::get;
 use axum::Router;
 use rwa_agent_core::intent::{Intent, Side};
-use rwa_agent_core::strategies::{arbitrage, market_maker, noise};
+use rwa_agent_core::strategies::{arbitrage, learned, market_maker, noise};
 use rwa_agent_core::view::MarketView;
 use rwa_client::market::*;
 use rwa_client::solana_address::Address;

@@ -75,7 +75,11 @@ pub(crate) async fn snapshot(
         running.market.oracle,
         running.rule_set,
     ];
-    let participant = running.config.kind == StrategyKind::ApArbitrage;
+    // A learned strategy reads the NAV too: the attested NAV is its fair value.
+    let participant = matches!(
+        running.config.kind,
+        StrategyKind::ApArbitrage | StrategyKind::Learned
+    );
     if participant {
         wanted.extend([primary.nav, primary.redemption_vault]);
     }

@@ -2,6 +2,23 @@
 
 use super::*;
 
+/// A learned strategy's parameters: its clip and slippage bound from the config, and the primary
+/// market's attested NAV as the fair value while the attestation is usable (otherwise none: the
+/// policy's value-gap feature reads 0).
+pub(crate) fn learned_params(config: &StrategyConfig, view: &MarketView) -> learned::LearnedParams {
+    learned::LearnedParams {
+        clip: config.clip.unwrap_or(0),
+        max_slippage: config.max_slippage.unwrap_or(0.05),
+        reference: rwa_agent_core::learning::Reference {
+            fair_value: view
+                .primary
+                .filter(|p| p.usable)
+                .map(|p| p.nav().to_f64())
+                .filter(|nav| *nav > 0.0),
+        },
+    }
+}
+
 pub(crate) async fn tick(
     rpc: &RpcClient,
     payer: &Keypair,
@@ -19,6 +36,13 @@ pub(crate) async fn tick(
             &view,
             &rwa_agent_core::strategies::ap_arbitrage::ApParams::default(),
         ),
+        StrategyKind::Learned => match running.config.learned_policy.as_deref() {
+            Some(policy) => learned::step(&view, policy, &learned_params(&running.config, &view)),
+            None => {
+                tracing::warn!(strategy = %running.config.name, "learned: no policy loaded");
+                vec![]
+            }
+        },
         // These run their own multi-market logic below.
         StrategyKind::Governance | StrategyKind::RiskParity | StrategyKind::CrossArbitrage => {
             vec![]

@@ -53,7 +53,8 @@ enum Command {
         /// fixed rules and adaptive rules at alpha 0..1), lending, risk-parity, primary,
         /// affiliate (the referrer share swept), airdrop (the planner against its baselines) or
         /// valuation (the Bayesian valuation model against the TWAP and the last published NAV
-        /// through the scenario's shock).
+        /// through the scenario's shock) or fair-value (value traders and makers on the model's
+        /// V instead of the NAV).
         #[arg(long)]
         experiment: Option<String>,
         /// Number of agents (N).
@@ -558,9 +559,10 @@ fn simulate(
                 "lending" => rwa_sim::experiment::lending(&scenario, &seed_list, options)?,
                 "risk-parity" => rwa_sim::experiment::risk_parity(&scenario, &seed_list, options)?,
                 "primary" => rwa_sim::experiment::primary(&scenario, &seed_list, options)?,
+                "fair-value" => rwa_sim::experiment::fair_value(&scenario, &seed_list, options)?,
                 other => {
                     anyhow::bail!(
-                        "--experiment {other}: one of coordination, coordination-sweep, lending, risk-parity, primary, affiliate, airdrop, valuation"
+                        "--experiment {other}: one of coordination, coordination-sweep, lending, risk-parity, primary, affiliate, airdrop, valuation, fair-value"
                     )
                 }
             };

@@ -138,6 +138,9 @@ pub struct Signals<'a> {
     /// sigma_system per sqrt(slot) over the scenario's window of every market's price (what the
     /// stability term of every voter's reward uses); None before two steps of history.
     pub sigma_system: Option<f64>,
+    /// Each market's fair value as the value traders see it: the NAV they research, or the
+    /// valuation model's V as of the end of the previous step (`agents.fair_value`).
+    pub fair_value: &'a [f64],
 }
 
 /// Per-kind parameters scaled to the agent's capital.
@@ -148,6 +151,7 @@ pub struct Tuning {
     pub lending: crate::scenario::Lending,
     pub risk_parity: crate::scenario::RiskParity,
     pub nav0: f64,
+    pub fair_value: crate::scenario::FairValue,
 }
 
 impl Tuning {
@@ -328,9 +332,14 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
     }
     match agent.kind {
         Kind::MarketMaker => {
-            let Some(view) = view_for(world, agent, m) else {
+            let Some(mut view) = view_for(world, agent, m) else {
                 return;
             };
+            if tuning.fair_value == crate::scenario::FairValue::Model {
+                // The maker's reservation price is anchored on its fair value: V instead of
+                // the TWAP.
+                view.twap = signals.fair_value[m];
+            }
             for intent in market_maker::step(&view, &tuning.market_maker(agent.capital)) {
                 carry_out(world, agent, m, &intent);
             }
@@ -374,7 +383,7 @@ pub fn act(world: &mut World, agent: &mut Agent, signals: &Signals, tuning: &Tun
                     }
                     _ => directional::step(
                         &view,
-                        directional::log_return(view.spot, signals.nav[m]),
+                        directional::log_return(view.spot, signals.fair_value[m]),
                         &tuning.directional(agent.capital),
                     ),
                 }

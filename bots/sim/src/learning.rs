@@ -499,6 +499,7 @@ pub fn episode(
         lending: scenario.lending.clone(),
         risk_parity: scenario.risk_parity.clone(),
         nav0: scenario.assets.nav,
+        fair_value: scenario.agents.fair_value,
     };
     let spot_of = |world: &World| {
         world
@@ -556,6 +557,7 @@ pub fn episode(
             spot_history: &spot_history,
             herd,
             sigma_system: crate::system_volatility(&world, &spot_history, scenario),
+            fair_value: &nav.nav[step as usize],
         };
         // The seat is agent n in the shuffled order.
         let mut order: Vec<usize> = (0..=n).collect();

@@ -114,6 +114,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         lending: scenario.lending.clone(),
         risk_parity: scenario.risk_parity.clone(),
         nav0: scenario.assets.nav,
+        fair_value: scenario.agents.fair_value,
     };
     let bar = if options.progress {
         let bar = indicatif::ProgressBar::new(scenario.steps);
@@ -133,11 +134,55 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let mut herd_rng = Rng::new(scenario.seed, 3);
     let m = world.markets.len();
     let mut records = Vec::with_capacity(scenario.steps as usize + 1);
-    let mut recorder =
-        metrics::Recorder::new(&world, &population).with_market_features(options.market_features);
+    let mut recorder = metrics::Recorder::new(&world, &population).with_market_features(
+        options.market_features || scenario.agents.fair_value == scenario::FairValue::Model,
+    );
     records.push(recorder.record(&world, &population, 0, &nav.nav[0]));
     // What every reader of the chain records: each market's price at the end of every step.
     let mut spot_history: Vec<Vec<f64>> = vec![records[0].spot.clone()];
+    // With `agents.fair_value = "model"`, one online valuation model per market (the research's
+    // formula with forgetting 0.8, the NAV published every 10 steps a publication late); the
+    // agents of step t see V as of the end of step t - 1.
+    let mut valuations = match scenario.agents.fair_value {
+        scenario::FairValue::Nav => None,
+        scenario::FairValue::Model => {
+            let settings = valuation::Settings::default();
+            let arm = settings
+                .models
+                .iter()
+                .find(|a| a.forgetting < 1.0 && !a.last_nav_feature)
+                .cloned()
+                .ok_or_else(|| SimError::Scenario("no forgetful valuation model".into()))?;
+            Some(
+                (0..m)
+                    .map(|_| valuation::OnlineValuation::new(settings.clone(), arm.clone()))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
+    };
+    let observe = |valuations: &mut Option<Vec<valuation::OnlineValuation>>,
+                   record: &metrics::StepRecord|
+     -> Result<Option<Vec<f64>>, SimError> {
+        let Some(models) = valuations.as_mut() else {
+            return Ok(None);
+        };
+        models
+            .iter_mut()
+            .enumerate()
+            .map(|(i, model)| {
+                model
+                    .step(
+                        record.nav[i],
+                        record.twap[i],
+                        record.holders[i] as f64,
+                        record.volume[i],
+                    )
+                    .map(|(v, _)| v)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    };
+    let mut model_values = observe(&mut valuations, &records[0])?;
     let mut checks = Duration::ZERO;
     let mut council_pending: Option<(u64, u64)> = None;
     let mut incentives = scenario
@@ -219,12 +264,17 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
                 / m as f64
         };
         let sigma_system = system_volatility(&world, &spot_history, &scenario);
+        let fair_value: &[f64] = match &model_values {
+            Some(values) => values,
+            None => &nav.nav[step as usize],
+        };
         let signals = Signals {
             step,
             nav: &nav.nav[step as usize],
             spot_history: &spot_history,
             herd,
             sigma_system,
+            fair_value,
         };
         if let Some(tracker) = incentives.as_mut() {
             tracker.before_agents(&scenario, &mut world, &mut population, step)?;
@@ -238,6 +288,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             tracker.after_agents(&scenario, &world, step);
         }
         let record = recorder.record(&world, &population, step, &nav.nav[step as usize]);
+        if let Some(values) = observe(&mut valuations, &record)? {
+            model_values = Some(values);
+        }
         spot_history.push(record.spot.clone());
         records.push(record);
         if (options.check_every > 0 && step % options.check_every == 0) || step == scenario.steps {

@@ -302,6 +302,21 @@ pub struct Agents {
     /// Share of each trader's capital handed out as tokens of its market at genesis.
     #[serde(default = "default_token_share")]
     pub token_share: f64,
+    /// What the value traders trade towards and the market makers quote around: `nav` (the
+    /// value traders research the NAV, the makers quote around the TWAP) or `model` (both use
+    /// V, the Bayesian valuation model's predictive mean from the TWAP, holders and volume,
+    /// learning from the NAV the issuer publishes every 10 steps with a one-publication lag:
+    /// `rwa_sim::valuation::OnlineValuation`).
+    #[serde(default)]
+    pub fair_value: FairValue,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FairValue {
+    #[default]
+    Nav,
+    Model,
 }
 
 fn one_usize() -> usize {

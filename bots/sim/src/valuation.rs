@@ -107,7 +107,7 @@ impl Default for Settings {
 }
 
 impl Settings {
-    fn validate(&self) -> Result<(), SimError> {
+    pub fn validate(&self) -> Result<(), SimError> {
         let fail = |what: &str| Err(SimError::Scenario(format!("valuation settings: {what}")));
         if self.publish_every == 0 {
             return fail("publish_every must be at least 1");
@@ -207,54 +207,109 @@ pub fn model_track(
     settings: &Settings,
     arm: &ModelArm,
 ) -> Result<Track, SimError> {
-    let model_error = |e: rwa_agent_core::valuation::ValuationError| {
-        SimError::Scenario(format!("valuation model {}: {e}", arm.name))
-    };
-    let e = settings.publish_every as usize;
     let n = series.steps();
-    let published = last_published(series, settings);
+    let mut online = OnlineValuation::new(settings.clone(), arm.clone())?;
     let mut value = Vec::with_capacity(n);
     let mut interval = Vec::with_capacity(n);
-    let mut model: Option<BayesLinear> = None;
     for t in 0..n {
-        let last = arm.last_nav_feature.then_some(published[t]);
-        if model.is_none() && t >= e {
-            model = Some(new_model(series, settings, arm).map_err(model_error)?);
-        }
-        if let Some(model) = model.as_mut() {
-            // A publication at t reports the NAV of step r; learn from it once the features of
-            // r are complete (a full volume interval).
-            if t % e == 0 {
-                let r = last_reported_step(t as u64, settings) as usize;
-                if r >= e {
-                    let last_at_r = arm.last_nav_feature.then_some(published[r]);
-                    model
-                        .observe(&features(series, r, e, last_at_r), series.nav[r])
-                        .map_err(model_error)?;
-                }
-            }
-        }
-        match &model {
-            Some(model) => {
-                let p = model
-                    .predict(&features(series, t, e, last))
-                    .map_err(model_error)?;
-                value.push(p.mean);
-                interval.push(p.interval95);
-            }
-            // Before the model exists its prior says V = TWAP (or the last NAV); no interval.
-            None => {
-                let v = last.unwrap_or(series.twap[t]);
-                value.push(v);
-                interval.push((f64::NEG_INFINITY, f64::INFINITY));
-            }
-        }
+        let (v, band) = online.step(
+            series.nav[t],
+            series.twap[t],
+            series.holders[t],
+            series.volume[t],
+        )?;
+        value.push(v);
+        // Before the model exists its prior says V = TWAP (or the last NAV); no interval.
+        interval.push(band.unwrap_or((f64::NEG_INFINITY, f64::INFINITY)));
     }
     Ok(Track {
         value,
         interval: Some(interval),
-        coefficients: model.map(|m| m.coefficients()).unwrap_or_default(),
+        coefficients: online.coefficients(),
     })
+}
+
+/// One market's valuation model run online, step by step: it learns from each publication as it
+/// comes (only what is known at the step) and answers V there. `model_track` runs it over a
+/// recorded series; the simulator's agents use it as their fair value when
+/// `agents.fair_value = "model"`.
+pub struct OnlineValuation {
+    series: MarketSeries,
+    settings: Settings,
+    arm: ModelArm,
+    model: Option<BayesLinear>,
+}
+
+impl OnlineValuation {
+    pub fn new(settings: Settings, arm: ModelArm) -> Result<OnlineValuation, SimError> {
+        settings.validate()?;
+        Ok(OnlineValuation {
+            series: MarketSeries {
+                nav: Vec::new(),
+                twap: Vec::new(),
+                holders: Vec::new(),
+                volume: Vec::new(),
+            },
+            settings,
+            arm,
+            model: None,
+        })
+    }
+
+    /// The next step's observation (steps 0, 1, ... in order): its NAV (learned from only once
+    /// published), TWAP, holder count and cumulative curve volume. Returns V at this step and,
+    /// once the model exists, its 95% predictive interval.
+    pub fn step(
+        &mut self,
+        nav: f64,
+        twap: f64,
+        holders: f64,
+        volume: f64,
+    ) -> Result<(f64, Option<(f64, f64)>), SimError> {
+        let arm = &self.arm;
+        let model_error = |e: rwa_agent_core::valuation::ValuationError| {
+            SimError::Scenario(format!("valuation model {}: {e}", arm.name))
+        };
+        let series = &mut self.series;
+        series.nav.push(nav);
+        series.twap.push(twap);
+        series.holders.push(holders);
+        series.volume.push(volume);
+        let t = series.steps() - 1;
+        let e = self.settings.publish_every as usize;
+        let published =
+            |step: usize| series.nav[last_reported_step(step as u64, &self.settings) as usize];
+        let last = arm.last_nav_feature.then(|| published(t));
+        if self.model.is_none() && t >= e {
+            self.model = Some(new_model(series, &self.settings, arm).map_err(model_error)?);
+        }
+        let Some(model) = self.model.as_mut() else {
+            return Ok((last.unwrap_or(twap), None));
+        };
+        // A publication at t reports the NAV of step r; learn from it once the features of r
+        // are complete (a full volume interval).
+        if t.is_multiple_of(e) {
+            let r = last_reported_step(t as u64, &self.settings) as usize;
+            if r >= e {
+                let last_at_r = arm.last_nav_feature.then(|| published(r));
+                model
+                    .observe(&features(series, r, e, last_at_r), series.nav[r])
+                    .map_err(model_error)?;
+            }
+        }
+        let p = model
+            .predict(&features(series, t, e, last))
+            .map_err(model_error)?;
+        Ok((p.mean, Some(p.interval95)))
+    }
+
+    /// The posterior-mean coefficients in raw units (empty before the model exists).
+    pub fn coefficients(&self) -> Vec<f64> {
+        self.model
+            .as_ref()
+            .map(|m| m.coefficients())
+            .unwrap_or_default()
+    }
 }
 
 /// A model with its scales fixed once the first publication interval has traded (step

@@ -155,6 +155,19 @@ pub struct Tuning {
 }
 
 impl Tuning {
+    /// The scenario's settings every agent acts by (momentum looks back 5 steps).
+    pub fn of(scenario: &crate::scenario::Scenario) -> Tuning {
+        Tuning {
+            slots_per_step: scenario.slots_per_step,
+            momentum_lookback: 5,
+            dao: scenario.dao.clone(),
+            lending: scenario.lending.clone(),
+            risk_parity: scenario.risk_parity.clone(),
+            nav0: scenario.assets.nav,
+            fair_value: scenario.agents.fair_value,
+        }
+    }
+
     /// RWA base units worth `share` of `capital` (quote base units) at the starting NAV (both
     /// tokens have the same decimals).
     fn tokens(&self, capital: u64, share: f64) -> u64 {
@@ -228,7 +241,8 @@ fn send(
     }
 }
 
-fn rules_view(world: &World) -> RulesView {
+/// The rule set in force as a strategy sees it.
+pub(crate) fn rules_view(world: &World) -> RulesView {
     world
         .rules()
         .map(|r| RulesView {

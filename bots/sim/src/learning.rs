@@ -31,7 +31,7 @@ use rwa_agent_core::learning::{
     ReinforceParams, Scaling, SplitMix64, N_ACTIONS, N_FEATURES,
 };
 use rwa_agent_core::strategies::{directional, governance, learned, noise};
-use rwa_agent_core::view::{MarketView, RulesView};
+use rwa_agent_core::view::MarketView;
 use rwa_harness::agent::{instructions_for, market_view, Holder};
 use rwa_harness::market::TraderAccounts;
 use rwa_harness::solana_keypair::Keypair;
@@ -418,19 +418,6 @@ fn check_scenario(scenario: &Scenario) -> Result<(), SimError> {
     Ok(())
 }
 
-fn rules_view(world: &World) -> RulesView {
-    world
-        .rules()
-        .map(|r| RulesView {
-            max_trade_amount: r.max_trade_amount,
-            max_quote_lifetime_slots: r.max_quote_lifetime_slots,
-            max_quote_band_bps: r.max_quote_band_bps,
-            circuit_breaker_bps: r.circuit_breaker_bps,
-            circuit_breaker_halt_slots: r.circuit_breaker_halt_slots,
-        })
-        .unwrap_or_default()
-}
-
 struct SeatAccounts {
     keypair: Keypair,
     trader: TraderAccounts,
@@ -449,7 +436,7 @@ impl SeatAccounts {
                 wallet_quote: world.balance(&self.trader.quote_account),
                 resting_mid: None,
             },
-            rules_view(world),
+            crate::agents::rules_view(world),
         )
         .ok()
     }
@@ -492,15 +479,7 @@ pub fn episode(
             quote_account,
         },
     };
-    let tuning = Tuning {
-        slots_per_step: scenario.slots_per_step,
-        momentum_lookback: 5,
-        dao: scenario.dao.clone(),
-        lending: scenario.lending.clone(),
-        risk_parity: scenario.risk_parity.clone(),
-        nav0: scenario.assets.nav,
-        fair_value: scenario.agents.fair_value,
-    };
+    let tuning = Tuning::of(scenario);
     let spot_of = |world: &World| {
         world
             .market(MARKET)

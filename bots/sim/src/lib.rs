@@ -107,15 +107,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     }
     let setup_time = started.elapsed();
     let setup_tx = world.tx;
-    let tuning = Tuning {
-        slots_per_step: scenario.slots_per_step,
-        momentum_lookback: 5,
-        dao: scenario.dao.clone(),
-        lending: scenario.lending.clone(),
-        risk_parity: scenario.risk_parity.clone(),
-        nav0: scenario.assets.nav,
-        fair_value: scenario.agents.fair_value,
-    };
+    let tuning = Tuning::of(&scenario);
     let bar = if options.progress {
         let bar = indicatif::ProgressBar::new(scenario.steps);
         bar.set_style(

@@ -15,6 +15,8 @@
 
 use serde::Serialize;
 
+use crate::linalg::{cholesky_in_place, cholesky_solve, dot};
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ErcSolution {
     pub weights: Vec<f64>,
@@ -144,71 +146,24 @@ impl Flat {
     }
 }
 
-/// Dot product with four independent accumulators: the compiler may not reorder a single float
-/// sum, so this is what lets it use SIMD lanes.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (a4, a_rest) = a.split_at(a.len() / 4 * 4);
-    let (b4, b_rest) = b.split_at(a4.len());
-    for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
-        acc[0] += x[0] * y[0];
-        acc[1] += x[1] * y[1];
-        acc[2] += x[2] * y[2];
-        acc[3] += x[3] * y[3];
-    }
-    let mut total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (x, y) in a_rest.iter().zip(b_rest) {
-        total += x * y;
-    }
-    total
-}
-
-/// Solves H d = r for symmetric positive definite H (row-major n x n, overwritten by its
-/// Cholesky factor in the lower triangle); None if H is not SPD numerically.
-fn cholesky_solve_flat(h: &mut [f64], n: usize, r: &[f64]) -> Option<Vec<f64>> {
-    for i in 0..n {
-        for j in 0..=i {
-            let (upper, lower) = h.split_at_mut(i * n);
-            let row_i = &lower[..n];
-            let value = if j == i {
-                row_i[j] - dot(&row_i[..j], &row_i[..j])
-            } else {
-                let row_j = &upper[j * n..j * n + n];
-                (row_i[j] - dot(&row_i[..j], &row_j[..j])) / row_j[j]
-            };
-            if j == i {
-                if !(value > 0.0) {
-                    return None;
-                }
-                lower[j] = value.sqrt();
-            } else {
-                lower[j] = value;
-            }
-        }
-    }
-    let mut y = vec![0.0; n];
-    for i in 0..n {
-        let row = &h[i * n..i * n + i];
-        y[i] = (r[i] - dot(row, &y[..i])) / h[i * n + i];
-    }
-    // Back substitution with L' by columns of L: subtract each solved x_i from the rest.
-    let mut x = y;
-    for i in (0..n).rev() {
-        x[i] /= h[i * n + i];
-        let xi = x[i];
-        let row = &h[i * n..i * n + i];
-        for (value, l) in x[..i].iter_mut().zip(row) {
-            *value -= l * xi;
-        }
-    }
-    Some(x)
-}
-
 /// The state both phases share: x, S x and the share error.
 struct Iterate {
     x: Vec<f64>,
     sx: Vec<f64>,
     error: f64,
+}
+
+impl Iterate {
+    /// Inverse-volatility weights scaled by the budgets: the optimum when S is diagonal.
+    fn start(cov: &Flat, budgets: &[f64]) -> Iterate {
+        let x: Vec<f64> = (0..cov.n)
+            .map(|i| budgets[i].sqrt() / cov.row(i)[i].sqrt())
+            .collect();
+        let mut sx = vec![0.0; cov.n];
+        cov.mul(&x, &mut sx);
+        let error = share_error(&x, &sx, budgets);
+        Iterate { x, sx, error }
+    }
 }
 
 /// Damped Newton on f(x) = 1/2 x'Sx - sum b ln x from `start` (Hessian S + diag(b / x^2),
@@ -242,9 +197,10 @@ fn newton(
             hessian[i * n + i] += budgets[i] / (x[i] * x[i]);
         }
         let minus_gradient: Vec<f64> = gradient.iter().map(|g| -g).collect();
-        let Some(direction) = cholesky_solve_flat(&mut hessian, n, &minus_gradient) else {
+        if !cholesky_in_place(&mut hessian, n) {
             break;
-        };
+        }
+        let direction = cholesky_solve(&hessian, &minus_gradient, n);
         let slope = dot(&gradient, &direction);
         let current = objective(&x, &sx);
         // Near the optimum the decrease a step promises (-slope) falls below what f can resolve
@@ -329,12 +285,11 @@ pub fn solve(
     let budgets = check(cov, budgets)?;
     let flat = Flat::from_rows(cov);
     let n = flat.n;
-    let mut x: Vec<f64> = (0..n)
-        .map(|i| budgets[i].sqrt() / cov[i][i].sqrt())
-        .collect();
-    let mut sx = vec![0.0; n];
-    flat.mul(&x, &mut sx);
-    let mut error = share_error(&x, &sx, &budgets);
+    let Iterate {
+        mut x,
+        mut sx,
+        mut error,
+    } = Iterate::start(&flat, &budgets);
     // A Newton iteration costs about n^3/3 + 6 n^2 flops, a sweep 2 n^2: n/6 + 3 sweeps; a polish
     // from where the sweeps stopped takes up to ~6 iterations.
     let newton_cost_in_sweeps = 6.0 * (n as f64 / 6.0 + 3.0);
@@ -391,19 +346,8 @@ pub fn solve_newton(
 ) -> Result<ErcSolution, ErcError> {
     let budgets = check(cov, budgets)?;
     let flat = Flat::from_rows(cov);
-    let x: Vec<f64> = (0..flat.n)
-        .map(|i| budgets[i].sqrt() / cov[i][i].sqrt())
-        .collect();
-    let mut sx = vec![0.0; flat.n];
-    flat.mul(&x, &mut sx);
-    let error = share_error(&x, &sx, &budgets);
-    let (done, iterations) = newton(
-        &flat,
-        &budgets,
-        Iterate { x, sx, error },
-        tolerance,
-        max_iterations,
-    );
+    let start = Iterate::start(&flat, &budgets);
+    let (done, iterations) = newton(&flat, &budgets, start, tolerance, max_iterations);
     Ok(finish(cov, &done.x, iterations, done.error, tolerance))
 }
 

@@ -8,6 +8,7 @@ pub mod covariance;
 pub mod erc;
 pub mod intent;
 pub mod learning;
+pub mod linalg;
 pub mod strategies;
 pub mod valuation;
 pub mod view;

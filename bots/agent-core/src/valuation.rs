@@ -54,6 +54,8 @@
 
 use serde::Serialize;
 
+use crate::linalg::{cholesky, cholesky_solve, dot, mat_vec};
+
 /// What can be wrong with the input.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValuationError {
@@ -341,15 +343,15 @@ impl BayesLinear {
                 .map(|(x, x0)| l * x + (1.0 - l) * x0)
                 .collect();
             chol = cholesky(&lambda, k).ok_or(ValuationError::Singular)?;
-            mu = solve(&chol, &eta, k);
+            mu = cholesky_solve(&chol, &eta, k);
             // b of the geometric mixture: the convex combination plus the two posteriors'
             // disagreement lambda (1 - lambda) d' Lambda Lambda'^-1 Lambda0 d / 2 >= 0 (written
             // this way, not as a difference of large quadratic forms, so it cannot go negative).
-            let disagreement = dot(&lambda_d, &solve(&chol, &lambda0_d, k));
+            let disagreement = dot(&lambda_d, &cholesky_solve(&chol, &lambda0_d, k));
             a = l * a + (1.0 - l) * p.a;
             b = l * b + (1.0 - l) * p.b + 0.5 * l * (1.0 - l) * disagreement.max(0.0);
         }
-        let sz = solve(&chol, &z, k);
+        let sz = cholesky_solve(&chol, &z, k);
         let s = dot(&z, &sz);
         let e = t - dot(&z, &mu);
         let gain = e / (1.0 + s);
@@ -377,7 +379,7 @@ impl BayesLinear {
     /// The predictive distribution of y at `x` (raw units).
     pub fn predict(&self, x: &[f64]) -> Result<Prediction, ValuationError> {
         let z = self.scaled(x)?;
-        let s = dot(&z, &solve(&self.chol, &z, self.k));
+        let s = dot(&z, &cholesky_solve(&self.chol, &z, self.k));
         let mean = dot(&z, &self.mu) * self.scales.target;
         let scale = self.scales.target * (self.b / self.a * (1.0 + s)).sqrt();
         let dof = 2.0 * self.a;
@@ -421,49 +423,6 @@ fn finite(values: &[f64], what: &'static str) -> Result<(), ValuationError> {
     } else {
         Err(ValuationError::NonFinite { what })
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn mat_vec(m: &[f64], v: &[f64], k: usize) -> Vec<f64> {
-    (0..k).map(|i| dot(&m[i * k..(i + 1) * k], v)).collect()
-}
-
-/// Lower L with L L' = a (row-major k x k); `None` unless a is positive definite.
-fn cholesky(a: &[f64], k: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; k * k];
-    for i in 0..k {
-        for j in 0..=i {
-            let sum: f64 = (0..j).map(|m| l[i * k + m] * l[j * k + m]).sum();
-            if i == j {
-                let d = a[i * k + i] - sum;
-                if !(d > 0.0 && d.is_finite()) {
-                    return None;
-                }
-                l[i * k + i] = d.sqrt();
-            } else {
-                l[i * k + j] = (a[i * k + j] - sum) / l[j * k + j];
-            }
-        }
-    }
-    Some(l)
-}
-
-/// x with L L' x = b.
-fn solve(l: &[f64], b: &[f64], k: usize) -> Vec<f64> {
-    let mut y = vec![0.0; k];
-    for i in 0..k {
-        let sum: f64 = (0..i).map(|m| l[i * k + m] * y[m]).sum();
-        y[i] = (b[i] - sum) / l[i * k + i];
-    }
-    let mut x = vec![0.0; k];
-    for i in (0..k).rev() {
-        let sum: f64 = (i + 1..k).map(|m| l[m * k + i] * x[m]).sum();
-        x[i] = (y[i] - sum) / l[i * k + i];
-    }
-    x
 }
 
 /// ln Gamma(x) for x > 0 (Lanczos, g = 7, 9 terms: about 15 significant digits).

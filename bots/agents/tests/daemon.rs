@@ -9,7 +9,7 @@ use rwa_harness::solana_signer::Signer;
 use rwa_localnet::{Localnet, LocalnetConfig};
 
 mod common;
-use common::{rwa_agents, BOOTSTRAP};
+use common::{fresh_directory, funded_tbill, rwa_agents, BOOTSTRAP};
 
 fn agents_toml(
     url: &str,
@@ -390,31 +390,6 @@ async fn misbehaving_proxy(target: String, flaw: Flaw) -> String {
         let _ = axum::serve(listener, router).await;
     });
     format!("http://{address}")
-}
-
-/// A funded payer whose keypair file is `directory/payer.json`, and the TBILL market bootstrapped
-/// on `localnet`: (keypair path, market, payer quote account).
-async fn funded_tbill(
-    localnet: &Localnet,
-    directory: &std::path::Path,
-) -> (String, String, String) {
-    let payer = Keypair::new();
-    localnet
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
-    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
-    std::fs::write(
-        &keypair,
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
-    let (market, quote_account) = tokio::task::spawn_blocking({
-        let (url, keypair, directory) = (localnet.url(), keypair.clone(), directory.to_path_buf());
-        move || common::bootstrap_tbill(&url, &keypair, &directory)
-    })
-    .await
-    .unwrap();
-    (keypair, market, quote_account)
 }
 
 /// Runs the market maker and the arbitrageur for 6 ticks through a proxy with `flaw` in front of
@@ -925,13 +900,6 @@ async fn start_localnet() -> Localnet {
 }
 
 /// An empty scratch directory for one test, unique to this process.
-fn fresh_directory(tag: &str) -> std::path::PathBuf {
-    let directory = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).unwrap();
-    directory
-}
-
 /// A counter from the Prometheus text the daemon prints on exit.
 fn metric(stdout: &str, name: &str) -> u64 {
     stdout

@@ -7,7 +7,7 @@ use rwa_harness::solana_signer::Signer;
 use rwa_localnet::{Localnet, LocalnetConfig};
 
 mod common;
-use common::rwa_agents;
+use common::{fresh_directory, funded_tbill, rwa_agents};
 
 /// A linear policy that always buys (its buy logit is 1, the others 0).
 const ALWAYS_BUY: &str = r#"{
@@ -15,13 +15,6 @@ const ALWAYS_BUY: &str = r#"{
   "scaling": { "value_gap_unit": 0.01, "trend_unit": 0.01, "volatility_unit": 0.0025, "clamp": 3.0 },
   "weights": [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0]]
 }"#;
-
-fn fresh_directory(tag: &str) -> std::path::PathBuf {
-    let directory = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).unwrap();
-    directory
-}
 
 fn config(market: &str, policy_line: &str, clip_line: &str) -> String {
     format!(
@@ -124,22 +117,7 @@ async fn the_daemon_trades_a_learned_policy() {
     .await
     .unwrap();
     let directory = fresh_directory("rwa-learned-run");
-    let payer = Keypair::new();
-    localnet
-        .airdrop(&payer.pubkey(), 1_000_000_000_000)
-        .unwrap();
-    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
-    std::fs::write(
-        &keypair,
-        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
-    let (market, quote_account) = tokio::task::spawn_blocking({
-        let (url, keypair, directory) = (localnet.url(), keypair.clone(), directory.clone());
-        move || common::bootstrap_tbill(&url, &keypair, &directory)
-    })
-    .await
-    .unwrap();
+    let (keypair, market, quote_account) = funded_tbill(&localnet, &directory).await;
     std::fs::write(directory.join("policy.json"), ALWAYS_BUY).unwrap();
     let file = directory.join("agents.toml");
     std::fs::write(

@@ -54,6 +54,27 @@ pub fn ratio_estimate(treated: &[f64], control: &[f64]) -> RatioEstimate {
     }
 }
 
+/// "{what}: {with} X%, {without} Y%; ratio R (95% CI ..)" for a percentage metric of the two
+/// arms over paired seeds.
+fn percent_comparison(
+    what: &str,
+    (with, without): (&str, &str),
+    treated: &[f64],
+    control: &[f64],
+) -> String {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let ratio = ratio_estimate(treated, control);
+    format!(
+        "{what}: {with} {:.2}%, {without} {:.2}%; ratio {:.3} (95% CI {:.3}..{:.3}, {} seeds)",
+        mean(treated) * 100.0,
+        mean(control) * 100.0,
+        ratio.ratio,
+        ratio.low,
+        ratio.high,
+        treated.len()
+    )
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Pair {
     pub seed: u64,
@@ -276,16 +297,11 @@ pub fn fair_value(
     ] {
         let treated: Vec<f64> = pairs.iter().map(|p| pick(&p.treated)).collect();
         let control: Vec<f64> = pairs.iter().map(|p| pick(&p.control)).collect();
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        let ratio = ratio_estimate(&treated, &control);
-        notes.push(format!(
-            "{what}: with V {:.2}%, with the NAV {:.2}%; ratio {:.3} (95% CI {:.3}..{:.3}, {} seeds)",
-            mean(&treated) * 100.0,
-            mean(&control) * 100.0,
-            ratio.ratio,
-            ratio.low,
-            ratio.high,
-            pairs.len()
+        notes.push(percent_comparison(
+            what,
+            ("with V", "with the NAV"),
+            &treated,
+            &control,
         ));
     }
     let value_pnl = |s: &crate::metrics::RunSummary| {
@@ -420,16 +436,11 @@ pub fn primary(
             .iter()
             .map(|p| mean_over_assets(&p.control, pick))
             .collect();
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        let ratio = ratio_estimate(&treated, &control);
-        notes.push(format!(
-            "{what} (|ln(spot/NAV)|, mean over assets and seeds): with the primary market {:.2}%, without {:.2}%; ratio {:.3} (95% CI {:.3}..{:.3}, {} seeds)",
-            mean(&treated) * 100.0,
-            mean(&control) * 100.0,
-            ratio.ratio,
-            ratio.low,
-            ratio.high,
-            pairs.len()
+        notes.push(percent_comparison(
+            &format!("{what} (|ln(spot/NAV)|, mean over assets and seeds)"),
+            ("with the primary market", "without"),
+            &treated,
+            &control,
         ));
     }
     let ap_pnl: Vec<f64> = pairs

@@ -255,7 +255,12 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
                 .sum::<f64>()
                 / m as f64
         };
-        let sigma_system = system_volatility(&world, &spot_history, &scenario);
+        // Only voters read it.
+        let sigma_system = if scenario.dao.enabled {
+            system_volatility(&world, &spot_history, &scenario)
+        } else {
+            None
+        };
         let fair_value: &[f64] = match &model_values {
             Some(values) => values,
             None => &nav.nav[step as usize],

@@ -96,3 +96,37 @@ pub fn token_account_of(
         .map(|(address, _)| address)
         .unwrap_or_else(|| panic!("no token account of mint {mint} held by {owner}"))
 }
+
+/// A fresh, empty directory under the system's temp dir for one test.
+pub fn fresh_directory(tag: &str) -> std::path::PathBuf {
+    let directory = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
+/// A funded payer whose keypair file is `directory/payer.json`, and the TBILL market bootstrapped
+/// on `localnet`: (keypair path, market, payer quote account).
+pub async fn funded_tbill(
+    localnet: &rwa_localnet::Localnet,
+    directory: &std::path::Path,
+) -> (String, String, String) {
+    use rwa_harness::solana_signer::Signer;
+    let payer = rwa_harness::solana_keypair::Keypair::new();
+    localnet
+        .airdrop(&payer.pubkey(), 1_000_000_000_000)
+        .unwrap();
+    let keypair = directory.join("payer.json").to_str().unwrap().to_string();
+    std::fs::write(
+        &keypair,
+        serde_json::to_string(&payer.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
+    let (market, quote_account) = tokio::task::spawn_blocking({
+        let (url, keypair, directory) = (localnet.url(), keypair.clone(), directory.to_path_buf());
+        move || bootstrap_tbill(&url, &keypair, &directory)
+    })
+    .await
+    .unwrap();
+    (keypair, market, quote_account)
+}
